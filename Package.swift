@@ -1,0 +1,31 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let package = Package(
+    name: "pgmcp",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "PGClient", targets: ["PGClient"]),
+        .library(name: "PGConfig", targets: ["PGConfig"]),
+    ],
+    targets: [
+        // libpq, found through pkg-config; `apt-get install libpq-dev` provides it.
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        // The JSON value type every layer speaks: rows, config files, MCP messages.
+        .target(name: "PGMCPJSON"),
+        // Async libpq wrapper that never blocks Swift's cooperative pool.
+        .target(name: "PGClient", dependencies: ["CLibPQ", "PGMCPJSON"]),
+        // Database and server settings from every source the contract names.
+        .target(name: "PGConfig", dependencies: ["PGClient", "PGMCPJSON"]),
+
+        // Shared test helpers: where the throwaway PostgreSQL of scripts/test lives.
+        .target(name: "TestSupport", dependencies: ["PGClient"], path: "Tests/TestSupport"),
+        .testTarget(name: "PGMCPJSONTests", dependencies: ["PGMCPJSON"]),
+        .testTarget(name: "PGClientTests", dependencies: ["PGClient", "TestSupport"]),
+        .testTarget(name: "PGConfigTests", dependencies: ["PGConfig", "TestSupport"]),
+    ]
+)

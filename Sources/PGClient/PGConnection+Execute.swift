@@ -1,0 +1,282 @@
+import CLibPQ
+import Dispatch
+import PGMCPJSON
+
+extension PGConnection {
+    /// Runs exactly one statement through the extended protocol (`PQsendQueryParams`), which
+    /// PostgreSQL refuses for a string holding several statements: `SELECT 1; DROP …` never runs.
+    /// Rows reach `sink` one at a time as they arrive (single-row mode); if it says `.stop`, the
+    /// statement is cancelled and what remains is read and dropped, never buffered.
+    ///
+    /// - Parameters:
+    ///   - parameters: `$1…$n` in PostgreSQL's text format; `nil` is SQL NULL. Types are inferred.
+    /// - Returns: the command's outcome and the sink as it was left.
+    /// - Throws: `PGError`: `.statement` for SQL errors (the connection stays usable),
+    ///   `.cancelled` after `cancel()` or task cancellation, `.connection` when the link broke.
+    public func execute<Sink: PGRowSink>(
+        _ sql: String, parameters: [String?] = [], into sink: Sink
+    ) async throws -> (PGCommandResult, Sink) {
+        let id = try shared.withLock { state throws(PGError) -> UInt64 in
+            if state.closed { throw PGError(kind: .misuse, message: "the connection is closed") }
+            if state.broken { throw PGError(kind: .connection, message: "the connection is broken") }
+            if state.busy { throw PGError(kind: .misuse, message: "the connection is already running a statement") }
+            state.busy = true
+            state.nextOperationID += 1
+            return state.nextOperationID
+        }
+        let box = SinkBox(sink)
+        let command = try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<PGCommandResult, any Error>) in
+                let operation = QueryOperation(
+                    id: id, sql: sql, parameters: parameters,
+                    onColumns: { box.sink.start(columns: $0) },
+                    onRow: { box.sink.consume($0) },
+                    complete: { continuation.resume(with: $0.mapError { $0 }) }
+                )
+                queue.async { [self] in start(operation) }
+            }
+        } onCancel: {
+            requestCancel(of: id, external: true)
+        }
+        return (command, box.sink)
+    }
+
+    /// Runs one statement and collects its rows (all, or the first `maxRows`).
+    public func query(_ sql: String, parameters: [String?] = [], maxRows: Int? = nil) async throws -> PGQueryResult {
+        let (command, collector) = try await execute(sql, parameters: parameters, into: PGRowCollector(maxRows: maxRows))
+        return PGQueryResult(command: command, columns: command.columns, rows: collector.rows, truncated: collector.truncated)
+    }
+
+    /// Runs one statement whose rows, if any, do not matter (`DISCARD ALL`, `ROLLBACK`, DDL).
+    @discardableResult
+    public func command(_ sql: String, parameters: [String?] = []) async throws -> PGCommandResult {
+        try await execute(sql, parameters: parameters, into: DiscardingSink()).0
+    }
+
+    // MARK: - The driver, on `queue`
+
+    private func start(_ operation: QueryOperation) {
+        guard let pg else { return operation.fail(PGError(kind: .misuse, message: "the connection is closed")) }
+        let cancelledEarly = shared.withLock { state -> Bool in
+            if state.cancelRequested == operation.id { return true }
+            state.runningOperation = operation.id
+            return false
+        }
+        if cancelledEarly { return finish(operation, sent: false) }
+        self.operation = operation
+        let sent = withCStringArray(operation.parameters) { values in
+            PQsendQueryParams(pg, operation.sql, Int32(values.count), nil, values, nil, nil, 0)
+        }
+        guard sent == 1 else { return failConnection(operation) }
+        PQsetSingleRowMode(pg)
+        flush(operation)
+    }
+
+    /// Sends what libpq has buffered; a large statement may take several socket writes.
+    private func flush(_ operation: QueryOperation) {
+        guard let pg, self.operation === operation else { return }
+        switch PQflush(pg) {
+        case 0:
+            readResults(operation)
+        case 1:
+            // Wait for either: reading what the server sends keeps it from stalling on us.
+            pendingWait = SocketWait(socket: PQsocket(pg), queue: queue, readable: true, writable: true, tracker: tracker) {
+                [self] readiness in
+                pendingWait = nil
+                if readiness.readable, PQconsumeInput(pg) == 0 { return failConnection(operation) }
+                flush(operation)
+            }
+        default:
+            failConnection(operation)
+        }
+    }
+
+    private func readResults(_ operation: QueryOperation) {
+        guard let pg, self.operation === operation else { return }
+        while true {
+            if PQisBusy(pg) != 0 {
+                pendingWait = SocketWait(socket: PQsocket(pg), queue: queue, readable: true, writable: false, tracker: tracker) {
+                    [self] _ in
+                    pendingWait = nil
+                    guard PQconsumeInput(pg) != 0 else { return failConnection(operation) }
+                    readResults(operation)
+                }
+                return
+            }
+            guard let result = PQgetResult(pg) else { return finish(operation, sent: true) }
+            let keepGoing = handle(result, of: operation)
+            PQclear(result)
+            if !keepGoing { return }
+        }
+    }
+
+    /// Handles one `PGresult`; returns false when the operation has already ended.
+    private func handle(_ result: OpaquePointer, of operation: QueryOperation) -> Bool {
+        let status = PQresultStatus(result)
+        switch status {
+        case PGRES_SINGLE_TUPLE:
+            let columns = operation.describe(result)
+            if !operation.discarding {
+                let row = PGRow(result: result, index: 0, columns: columns)
+                if operation.onRow(row) == .stop {
+                    operation.discarding = true
+                    operation.stoppedEarly = true
+                    requestCancel(of: operation.id, external: false)
+                }
+            }
+        case PGRES_TUPLES_OK, PGRES_COMMAND_OK:
+            if status == PGRES_TUPLES_OK { _ = operation.describe(result) }
+            operation.commandTag = String(cString: PQcmdStatus(result))
+            operation.rowsAffected = Int(String(cString: PQcmdTuples(result)))
+        case PGRES_EMPTY_QUERY:
+            operation.error = PGError(kind: .statement, message: "the statement is empty")
+        case PGRES_FATAL_ERROR:
+            let error = PGError(result: result)
+            // The cancel we sent to stop early surfaces as query_canceled: that is the plan, not an error.
+            if !(operation.discarding && error.sqlState == PGError.queryCanceledState) {
+                operation.error = operation.error ?? error
+            }
+        case PGRES_COPY_IN, PGRES_COPY_OUT, PGRES_COPY_BOTH:
+            // COPY to/from the client has no place in a tool call; the protocol state it leaves
+            // cannot be unwound cheaply, so the connection is given up.
+            shared.withLock { $0.broken = true }
+            operation.error = PGError(kind: .statement, message: "COPY FROM STDIN / TO STDOUT is not supported; use INSERT or SELECT")
+            failConnection(operation, error: operation.error)
+            return false
+        default:
+            break
+        }
+        return true
+    }
+
+    private func failConnection(_ operation: QueryOperation, error: PGError? = nil) {
+        let message = pg.map { String(cString: PQerrorMessage($0)).trimmingTrailingNewlines() } ?? "connection closed"
+        shared.withLock { $0.broken = true }
+        operation.error = error ?? PGError(kind: .connection, message: parameters.redact(message))
+        finish(operation, sent: true)
+    }
+
+    /// Completes the operation once every cancel aimed at it was delivered.
+    private func finish(_ operation: QueryOperation, sent: Bool) {
+        if self.operation === operation { self.operation = nil }
+        pendingWait?.cancel()
+        pendingWait = nil
+        let status = pg.map { PGTransactionStatus(PQtransactionStatus($0)) } ?? .unknown
+        let broken = pg.map { PQstatus($0) == CONNECTION_BAD } ?? true
+        let outcome: Result<PGCommandResult, PGError>
+        let externallyCancelled = shared.withLock { $0.cancelRequested == operation.id }
+        if !sent {
+            outcome = .failure(PGError(kind: .cancelled, message: "the statement was cancelled before it was sent", sqlState: PGError.queryCanceledState))
+        } else if var error = operation.error {
+            if externallyCancelled && error.sqlState == PGError.queryCanceledState { error.kind = .cancelled }
+            outcome = .failure(error)
+        } else {
+            outcome = .success(operation.commandResult)
+        }
+        let deliver: @Sendable () -> Void = { [self] in
+            shared.withLock { state in
+                state.busy = false
+                state.transactionStatus = status
+                if broken { state.broken = true }
+            }
+            operation.resolve(outcome)
+        }
+        let deliverNow = shared.withLock { state -> Bool in
+            state.runningOperation = nil
+            if state.cancelsInFlight > 0 {
+                state.heldCompletion = deliver
+                return false
+            }
+            return true
+        }
+        if deliverNow { deliver() }
+    }
+}
+
+/// One statement in flight. Touched only on the connection's queue.
+final class QueryOperation: @unchecked Sendable {
+    let id: UInt64
+    let sql: String
+    let parameters: [String?]
+    let onColumns: ([PGColumn]) -> Void
+    let onRow: (PGRow) -> PGRowDecision
+    private let completion: (Result<PGCommandResult, PGError>) -> Void
+
+    var columns: [PGColumn]?
+    var commandTag = ""
+    var rowsAffected: Int?
+    var error: PGError?
+    var discarding = false
+    var stoppedEarly = false
+    private var completed = false
+
+    init(
+        id: UInt64, sql: String, parameters: [String?], onColumns: @escaping ([PGColumn]) -> Void,
+        onRow: @escaping (PGRow) -> PGRowDecision, complete: @escaping (Result<PGCommandResult, PGError>) -> Void
+    ) {
+        self.id = id
+        self.sql = sql
+        self.parameters = parameters
+        self.onColumns = onColumns
+        self.onRow = onRow
+        self.completion = complete
+    }
+
+    /// The result's columns, read from the first result and announced to the sink once.
+    func describe(_ result: OpaquePointer) -> [PGColumn] {
+        if let columns { return columns }
+        let count = PQnfields(result)
+        let described = (0..<count).map { i in
+            PGColumn(name: String(cString: PQfname(result, i)), typeOID: PQftype(result, i))
+        }
+        columns = described
+        onColumns(described)
+        return described
+    }
+
+    var commandResult: PGCommandResult {
+        PGCommandResult(commandTag: commandTag, rowsAffected: rowsAffected, columns: columns ?? [], stoppedEarly: stoppedEarly)
+    }
+
+    /// Hands the outcome to the waiting caller, once.
+    func resolve(_ outcome: Result<PGCommandResult, PGError>) {
+        guard !completed else { return }
+        completed = true
+        completion(outcome)
+    }
+
+    func fail(_ error: PGError) { resolve(.failure(error)) }
+}
+
+/// Holds a sink while the connection's queue feeds it; the caller reads it only after completion.
+final class SinkBox<Sink: PGRowSink>: @unchecked Sendable {
+    var sink: Sink
+    init(_ sink: Sink) { self.sink = sink }
+}
+
+/// A sink that keeps nothing.
+public struct DiscardingSink: PGRowSink {
+    public init() {}
+    public mutating func start(columns: [PGColumn]) {}
+    public mutating func consume(_ row: PGRow) -> PGRowDecision { .continue }
+}
+
+extension PGError {
+    /// The diagnostic fields of a failed `PGresult`.
+    init(result: OpaquePointer) {
+        func field(_ code: UInt8) -> String? {
+            guard let pointer = PQresultErrorField(result, Int32(code)) else { return nil }
+            return String(cString: pointer)
+        }
+        let primary = field(UInt8(ascii: "M")) ?? String(cString: PQresultErrorMessage(result)).trimmingTrailingNewlines()
+        let sqlState = field(UInt8(ascii: "C"))
+        self.init(
+            kind: .statement, message: primary, sqlState: sqlState,
+            detail: field(UInt8(ascii: "D")), hint: field(UInt8(ascii: "H")),
+            position: field(UInt8(ascii: "P")).flatMap { Int($0) },
+            severity: field(UInt8(ascii: "V")) ?? field(UInt8(ascii: "S"))
+        )
+        // Class 08 (connection exception) and 57P (operator intervention) mean the link is gone.
+        if let sqlState, sqlState.hasPrefix("08") || sqlState.hasPrefix("57P") { kind = .connection }
+    }
+}
