@@ -1,0 +1,81 @@
+import Foundation
+import PGClient
+import PGMCPJSON
+import Testing
+import TestSupport
+
+@Suite("Cancellation and early stop") struct CancellationTests {
+    @Test func sleepCancelledFromAnotherTaskEndsWithinOneSecond() async throws {
+        try await TestDatabase.withConnection { connection in
+            let started = ContinuousClock.now
+            let sleeping = Task { try await connection.query("SELECT pg_sleep(30)") }
+            try await Task.sleep(for: .milliseconds(200))
+            await connection.cancel()
+            let error = try await #require(throws: PGError.self) { _ = try await sleeping.value }
+            #expect(ContinuousClock.now - started < .seconds(1.2))
+            #expect(error.kind == .cancelled)
+            #expect(error.sqlState == "57014")
+            #expect(try await connection.query("SELECT 1").rows == [[1]])
+        }
+    }
+
+    @Test func taskCancellationCancelsTheStatement() async throws {
+        try await TestDatabase.withConnection { connection in
+            let started = ContinuousClock.now
+            let task = Task { try await connection.query("SELECT pg_sleep(30)") }
+            try await Task.sleep(for: .milliseconds(200))
+            task.cancel()
+            let error = try await #require(throws: PGError.self) { _ = try await task.value }
+            #expect(ContinuousClock.now - started < .seconds(1.2))
+            #expect(error.kind == .cancelled)
+            #expect(try await connection.query("SELECT 1").rows == [[1]])
+        }
+    }
+
+    @Test func stoppingAfterTenRowsOfAMillionIsPromptAndLeavesTheConnectionUsable() async throws {
+        try await TestDatabase.withConnection { connection in
+            let started = ContinuousClock.now
+            let result = try await connection.query("SELECT g, md5(g::text) FROM generate_series(1, 1000000) g", maxRows: 10)
+            let elapsed = ContinuousClock.now - started
+            #expect(result.rows.count == 10)
+            #expect(result.rows.first?.first == .int(1))
+            #expect(result.truncated)
+            #expect(result.command.stoppedEarly)
+            // The full query takes seconds here; stopping early must not read it all.
+            #expect(elapsed < .seconds(1))
+            #expect(connection.transactionStatus == .idle)
+            #expect(try await connection.query("SELECT 'still usable'").rows == [["still usable"]])
+        }
+    }
+
+    @Test func exactlyMaxRowsIsNotTruncated() async throws {
+        try await TestDatabase.withConnection { connection in
+            let result = try await connection.query("SELECT generate_series(1, 3)", maxRows: 3)
+            #expect(result.rows == [[1], [2], [3]])
+            #expect(!result.truncated)
+        }
+    }
+
+    @Test func stoppingEarlyInsideATransactionKeepsTheTransaction() async throws {
+        try await TestDatabase.withConnection { connection in
+            try await connection.command("BEGIN READ ONLY")
+            let result = try await connection.query("SELECT generate_series(1, 1000000)", maxRows: 5)
+            #expect(result.truncated)
+            // The cancel that stopped the rows aborted the transaction; a rollback ends it cleanly.
+            try await connection.command("ROLLBACK")
+            #expect(connection.transactionStatus == .idle)
+            #expect(try await connection.query("SELECT 1").rows == [[1]])
+        }
+    }
+
+    @Test func manySequentialEarlyStopsNeverCancelALaterStatement() async throws {
+        try await TestDatabase.withConnection { connection in
+            for _ in 0..<30 {
+                let stopped = try await connection.query("SELECT generate_series(1, 100000)", maxRows: 2)
+                #expect(stopped.rows.count == 2)
+                // A late cancel would make this fail with 57014.
+                #expect(try await connection.query("SELECT pg_sleep(0.01), 7").rows[0][1] == .int(7))
+            }
+        }
+    }
+}
