@@ -1,0 +1,49 @@
+/// One thing wrong with the configuration, located as precisely as we can: where it came from,
+/// which database, which field.
+public struct ConfigProblem: Sendable, Equatable, CustomStringConvertible {
+    /// e.g. `DB_CONFIGS`, `--config ./dbs.json`, `DB_CONFIG_* variables`.
+    public var source: String
+    /// The database's id, when known.
+    public var database: String?
+    /// 1-based position in a JSON array, when the id is not known.
+    public var entry: Int?
+    /// e.g. `pool.max`, `DB_CONFIG_PROD_PORT`, `PGMCP_PORT`.
+    public var field: String?
+    public var message: String
+
+    public var description: String {
+        var text = source + ": "
+        if let database { text += "database '\(database)': " } else if let entry { text += "entry \(entry): " }
+        if let field { text += "field '\(field)': " }
+        return text + message
+    }
+}
+
+/// The configuration cannot be used. Lists every problem found, not just the first.
+public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
+    public var problems: [ConfigProblem]
+
+    public init(_ problems: [ConfigProblem]) { self.problems = problems }
+
+    public var description: String {
+        if problems.count == 1 { return "invalid configuration: \(problems[0])" }
+        return "invalid configuration:\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
+    }
+}
+
+/// Collects problems while a source is read, with the context to locate each.
+final class ProblemLog {
+    let source: String
+    var database: String?
+    var entry: Int?
+    var fieldName: (String) -> String = { $0 }
+    private(set) var problems: [ConfigProblem] = []
+
+    init(source: String) { self.source = source }
+
+    func add(_ message: String, field: String? = nil) {
+        problems.append(ConfigProblem(source: source, database: database, entry: entry, field: field.map(fieldName), message: message))
+    }
+
+    func add(contentsOf other: [ConfigProblem]) { problems += other }
+}

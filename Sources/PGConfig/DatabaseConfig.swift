@@ -1,0 +1,85 @@
+import PGClient
+
+/// One configured database: where it is, how it may be used, and how its pool behaves.
+/// Defaults follow CONTRACT.md.
+public struct DatabaseConfig: Sendable {
+    public enum Isolation: String, Sendable, CaseIterable {
+        /// Every session shares the database (and its pool).
+        case shared
+        /// Every work session gets its own copy (`CREATE DATABASE … TEMPLATE …`), dropped at its end.
+        case clone
+    }
+
+    public enum PrivilegeCheck: String, Sendable, CaseIterable {
+        /// A read-only entry whose role is superuser or BYPASSRLS is logged as a warning.
+        case warn
+        /// …or refused.
+        case enforce
+    }
+
+    /// `[a-z0-9_-]{1,63}`: how tools and sessions name it.
+    public var id: String
+    /// A display title. Defaults to the id.
+    public var title: String
+    public var description: String?
+    /// Host, port, database, user, sslmode… as libpq will use them. The password is not here.
+    public var connection: PGConnectionParameters
+    public var password: Secret?
+    /// Defaults to true: writes are refused unless an entry says otherwise.
+    public var readOnly: Bool
+    /// Defaults to 30000 ms; 0 turns the limit off.
+    public var statementTimeoutMs: Int
+    /// Defaults to 1000.
+    public var maxRows: Int
+    public var pool: PoolSettings
+    public var isolation: Isolation
+    public var privilegeCheck: PrivilegeCheck
+
+    public init(
+        id: String, title: String? = nil, description: String? = nil, connection: PGConnectionParameters,
+        password: Secret? = nil, readOnly: Bool = true, statementTimeoutMs: Int = 30_000, maxRows: Int = 1_000,
+        pool: PoolSettings = PoolSettings(), isolation: Isolation = .shared, privilegeCheck: PrivilegeCheck = .warn
+    ) {
+        self.id = id
+        self.title = title ?? id
+        self.description = description
+        self.connection = connection
+        self.password = password
+        self.readOnly = readOnly
+        self.statementTimeoutMs = statementTimeoutMs
+        self.maxRows = maxRows
+        self.pool = pool
+        self.isolation = isolation
+        self.privilegeCheck = privilegeCheck
+    }
+
+    /// What libpq connects with, password included. Keep it in memory only.
+    public var connectionParameters: PGConnectionParameters {
+        var parameters = connection
+        if let password { parameters["password"] = password.reveal() }
+        return parameters
+    }
+
+    /// `postgresql://user:•••@host:port/db`: safe to print anywhere.
+    public var maskedTarget: String { connectionParameters.maskedTarget }
+
+    /// `prod (postgresql://app:•••@db:5432/app, read-only)`: for logs.
+    public var summary: String {
+        "\(id) (\(maskedTarget), \(readOnly ? "read-only" : "read-write"))"
+    }
+}
+
+/// A database's pool. Defaults: min 0, max 10, idle timeout 300 s, maximum lifetime 1800 s.
+public struct PoolSettings: Sendable, Equatable {
+    public var min: Int
+    public var max: Int
+    public var idleTimeoutSeconds: Int
+    public var maxLifetimeSeconds: Int
+
+    public init(min: Int = 0, max: Int = 10, idleTimeoutSeconds: Int = 300, maxLifetimeSeconds: Int = 1800) {
+        self.min = min
+        self.max = max
+        self.idleTimeoutSeconds = idleTimeoutSeconds
+        self.maxLifetimeSeconds = maxLifetimeSeconds
+    }
+}

@@ -1,0 +1,103 @@
+/// A host that dynamic connections may reach: an exact name (`db.example.com`), a suffix
+/// pattern (`*.internal.example`, which does not match `internal.example` itself), or an
+/// IPv4/IPv6 range in CIDR form (`10.0.0.0/8`, `fd00::/8`) or a single address.
+public struct HostPattern: Sendable, Equatable, CustomStringConvertible {
+    enum Kind: Sendable, Equatable {
+        case exact(String)
+        case suffix(String)
+        case range(address: [UInt8], prefixLength: Int)
+    }
+
+    let kind: Kind
+    public let description: String
+
+    public init?(_ text: String) {
+        let lowered = text.lowercased()
+        description = text
+        if let slash = lowered.firstIndex(of: "/") {
+            guard let address = parseIPAddress(String(lowered[..<slash])),
+                let bits = Int(lowered[lowered.index(after: slash)...]), (0...(address.count * 8)).contains(bits)
+            else { return nil }
+            kind = .range(address: address, prefixLength: bits)
+        } else if let address = parseIPAddress(lowered) {
+            kind = .range(address: address, prefixLength: address.count * 8)
+        } else if lowered.hasPrefix("*.") {
+            let suffix = String(lowered.dropFirst(1))
+            guard isHostName(String(suffix.dropFirst())) else { return nil }
+            kind = .suffix(suffix)
+        } else {
+            guard isHostName(lowered) else { return nil }
+            kind = .exact(lowered)
+        }
+    }
+
+    /// Whether `host` (a name or an address literal) is allowed by this pattern.
+    public func matches(_ host: String) -> Bool {
+        let host = host.lowercased()
+        switch kind {
+        case .exact(let name): return host == name
+        case .suffix(let suffix): return host.hasSuffix(suffix) && host.count > suffix.count
+        case .range(let network, let bits):
+            guard let address = parseIPAddress(host), address.count == network.count else { return false }
+            var remaining = bits
+            for (a, n) in zip(address, network) where remaining > 0 {
+                let take = min(8, remaining)
+                let mask = UInt8(truncatingIfNeeded: 0xFF << (8 - take))
+                if a & mask != n & mask { return false }
+                remaining -= take
+            }
+            return true
+        }
+    }
+}
+
+func isHostName(_ text: String) -> Bool {
+    guard !text.isEmpty, text.count <= 253 else { return false }
+    return text.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
+        !label.isEmpty && label.count <= 63 && label.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }
+            && label.first != "-" && label.last != "-"
+    }
+}
+
+/// IPv4 (4 bytes) or IPv6 (16 bytes, `::` compression and an IPv4 tail allowed); `nil` otherwise.
+func parseIPAddress(_ text: String) -> [UInt8]? {
+    var text = text
+    if text.hasPrefix("[") && text.hasSuffix("]") { text = String(text.dropFirst().dropLast()) }
+    if !text.contains(":") {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return nil }
+        var bytes: [UInt8] = []
+        for part in parts {
+            guard !part.isEmpty, part.count <= 3, part.allSatisfy(\.isASCII), let value = UInt8(part) else { return nil }
+            bytes.append(value)
+        }
+        return bytes
+    }
+    let halves = text.components(separatedBy: "::")
+    guard halves.count <= 2 else { return nil }
+    func groups(_ part: String) -> [UInt8]? {
+        if part.isEmpty { return [] }
+        var bytes: [UInt8] = []
+        let pieces = part.split(separator: ":", omittingEmptySubsequences: false)
+        for (index, piece) in pieces.enumerated() {
+            if index == pieces.count - 1, piece.contains("."), let v4 = parseIPAddress(String(piece)) {
+                bytes += v4
+                continue
+            }
+            guard (1...4).contains(piece.count), let value = UInt16(piece, radix: 16) else { return nil }
+            bytes += [UInt8(value >> 8), UInt8(value & 0xFF)]
+        }
+        return bytes
+    }
+    guard let head = groups(halves[0]) else { return nil }
+    if halves.count == 1 { return head.count == 16 ? head : nil }
+    guard let tail = groups(halves[1]), head.count + tail.count <= 14 else { return nil }
+    return head + Array(repeating: 0, count: 16 - head.count - tail.count) + tail
+}
+
+extension String {
+    /// Splits on a multi-character separator without Foundation.
+    func components(separatedBy separator: String) -> [String] {
+        split(separator: separator, omittingEmptySubsequences: false).map(String.init)
+    }
+}

@@ -1,0 +1,84 @@
+import PGMCPJSON
+
+/// Databases from `DB_CONFIG_<ID>_<FIELD>` variables: `DB_CONFIG_PROD_HOST=db DB_CONFIG_PROD_PORT=5432`
+/// makes a database `prod`. Each variable becomes a field of a database object, so the same
+/// validation applies, and problems name the variable.
+enum PrefixVariables {
+    static let prefix = "DB_CONFIG_"
+
+    /// Variable suffix → database object field. Longest suffixes are matched first, so an id may
+    /// itself contain underscores (`DB_CONFIG_EU_WEST_HOST` → `eu_west`).
+    static let suffixes: [(suffix: String, field: String)] = [
+        ("STATEMENT_TIMEOUT_MS", "statementTimeoutMs"), ("MAX_CONNECTIONS", "pool.max"),
+        ("PRIVILEGE_CHECK", "privilegeCheck"), ("PASSWORD_FILE", "passwordFile"), ("PASSWORD_ENV", "passwordEnv"),
+        ("DESCRIPTION", "description"), ("SSLROOTCERT", "sslrootcert"), ("ISOLATION", "isolation"),
+        ("READ_ONLY", "readOnly"), ("PASSWORD", "password"), ("DATABASE", "database"), ("MAX_ROWS", "maxRows"),
+        ("SSLMODE", "sslmode"), ("HOST", "host"), ("PORT", "port"), ("USER", "user"), ("NAME", "name"),
+        ("URL", "url"),
+    ].sorted { $0.0.count > $1.0.count }
+
+    static let integerFields: Set<String> = ["port", "statementTimeoutMs", "pool.max", "maxRows"]
+    static let booleanFields: Set<String> = ["readOnly"]
+
+    /// True when any `DB_CONFIG_*` variable is set.
+    static func present(in environment: [String: String]) -> Bool {
+        environment.keys.contains { $0.hasPrefix(prefix) }
+    }
+
+    /// One JSON database object per id, in id order, and the variable behind each field.
+    static func objects(from environment: [String: String], log: ProblemLog) -> [(JSONValue, [String: String])] {
+        var byID: [String: (JSONObject, [String: String])] = [:]
+        for (name, value) in environment where name.hasPrefix(prefix) {
+            let rest = String(name.dropFirst(prefix.count))
+            guard let match = suffixes.first(where: { rest.hasSuffix("_" + $0.suffix) && rest.count > $0.suffix.count + 1 }) else {
+                let accepted = suffixes.map(\.suffix).sorted().joined(separator: ", ")
+                log.add("not a database setting; expected DB_CONFIG_<ID>_<FIELD> with FIELD one of \(accepted)", field: name)
+                continue
+            }
+            let id = String(rest.dropLast(match.suffix.count + 1)).lowercased()
+            var (object, variables) = byID[id] ?? (JSONObject(), [:])
+            if object["id"] == nil { object["id"] = .string(id) }
+            variables[match.field] = name
+            if match.field == "pool.max" {
+                var pool = object["pool"]?.objectValue ?? JSONObject()
+                pool["max"] = typed(value, field: match.field)
+                object["pool"] = .object(pool)
+            } else {
+                object[match.field] = typed(value, field: match.field)
+            }
+            byID[id] = (object, variables)
+        }
+        return byID.keys.sorted().map { id in
+            let (object, variables) = byID[id]!
+            var names = variables
+            names["id"] = "DB_CONFIG_\(id.uppercased())_*"
+            return (.object(object), names)
+        }
+    }
+
+    /// Turns a variable's text into the JSON type its field expects, when it parses;
+    /// otherwise keeps the text so validation names what was wrong with it.
+    static func typed(_ text: String, field: String) -> JSONValue {
+        if integerFields.contains(field), let number = Int64(text.trimmingWhitespace()) { return .int(number) }
+        if booleanFields.contains(field), let flag = parseBool(text) { return .bool(flag) }
+        return .string(text)
+    }
+}
+
+/// `true/false`, `1/0`, `yes/no`, `on/off`, any case.
+func parseBool(_ text: String) -> Bool? {
+    switch text.trimmingWhitespace().lowercased() {
+    case "true", "1", "yes", "on": true
+    case "false", "0", "no", "off": false
+    default: nil
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        var slice = Substring(self)
+        while let first = slice.first, first.isWhitespace { slice.removeFirst() }
+        while let last = slice.last, last.isWhitespace { slice.removeLast() }
+        return String(slice)
+    }
+}

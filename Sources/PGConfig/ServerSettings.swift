@@ -1,0 +1,164 @@
+/// The server's own settings, each a `PGMCP_*` variable (and a `serve` flag). Defaults follow CONTRACT.md.
+public struct ServerSettings: Sendable {
+    public enum Transport: String, Sendable, CaseIterable {
+        case http, stdio
+    }
+
+    public enum LogLevel: String, Sendable, CaseIterable {
+        case trace, debug, info, notice, warning, error, critical
+    }
+
+    /// `PGMCP_TRANSPORT`: defaults to `http`.
+    public var transport: Transport = .http
+    /// `PGMCP_HOST`: defaults to `127.0.0.1`. A non-loopback address requires `authToken`.
+    public var host = "127.0.0.1"
+    /// `PGMCP_PORT`: defaults to 3000.
+    public var port = 3000
+    /// `PGMCP_AUTH_TOKEN`: when set, HTTP requests need `Authorization: Bearer <token>`.
+    public var authToken: Secret?
+    /// `PGMCP_ALLOWED_ORIGINS`: comma-separated origins allowed besides loopback ones.
+    public var allowedOrigins: [String] = []
+    /// `PGMCP_MAX_SESSIONS`: defaults to 1000.
+    public var maxSessions = 1000
+    /// `PGMCP_SESSION_IDLE_TIMEOUT`: seconds without requests before a session ends. Defaults to 1800.
+    public var sessionIdleTimeout: Duration = .seconds(1800)
+    /// `PGMCP_SESSION_MAX_CONNECTIONS`: connections one session may hold at once. Defaults to 2.
+    public var sessionMaxConnections = 2
+    /// `PGMCP_ACQUIRE_TIMEOUT`: seconds a call waits for a connection. Defaults to 10.
+    public var acquireTimeout: Duration = .seconds(10)
+    /// `PGMCP_CONNECT_TIMEOUT`: seconds to open a database connection. Defaults to 5.
+    public var connectTimeout: Duration = .seconds(5)
+    /// `PGMCP_HEALTH_CHECK_INTERVAL`: seconds between checks of idle connections. Defaults to 30.
+    public var healthCheckInterval: Duration = .seconds(30)
+    /// `PGMCP_ALLOW_DYNAMIC_CONNECTIONS`: may sessions connect databases by connection string? Defaults to false.
+    public var allowDynamicConnections = false
+    /// `PGMCP_DYNAMIC_ALLOWED_HOSTS`: host patterns (`db.example.com`, `*.internal.example`, `10.0.0.0/8`).
+    public var dynamicAllowedHosts: [HostPattern] = []
+    /// `PGMCP_DYNAMIC_REQUIRE_SSL`: dynamic connections must use TLS. Defaults to true.
+    public var dynamicRequireSSL = true
+    /// `PGMCP_SESSION_MAX_DYNAMIC`: dynamic connections per session. Defaults to 3.
+    public var sessionMaxDynamic = 3
+    /// `PGMCP_TRANSACTION_IDLE_TIMEOUT`: seconds an explicit transaction may sit unused. Defaults to 60.
+    public var transactionIdleTimeout: Duration = .seconds(60)
+    /// `PGMCP_MAX_RESULT_BYTES`: a result's JSON is cut to fit. Defaults to 262144.
+    public var maxResultBytes = 262_144
+    /// `PGMCP_MAX_REQUEST_BYTES`: the largest request body accepted. Defaults to 4 MiB.
+    public var maxRequestBytes = 4 * 1024 * 1024
+    /// `PGMCP_LOG_LEVEL`: defaults to `info`.
+    public var logLevel: LogLevel = .info
+
+    public init() {}
+
+    /// Reads every `PGMCP_*` variable; unknown `PGMCP_*` names and bad values are errors naming the variable.
+    public init(environment: [String: String]) throws(ConfigurationError) {
+        let log = ProblemLog(source: "server settings")
+        let reader = VariableReader(environment: environment, log: log)
+        transport = reader.choice("PGMCP_TRANSPORT", as: Transport.self) ?? transport
+        host = reader.string("PGMCP_HOST") ?? host
+        port = reader.integer("PGMCP_PORT", in: 0...65535) ?? port
+        authToken = reader.string("PGMCP_AUTH_TOKEN").map(Secret.init)
+        allowedOrigins = reader.list("PGMCP_ALLOWED_ORIGINS") ?? []
+        maxSessions = reader.integer("PGMCP_MAX_SESSIONS", in: 1...1_000_000) ?? maxSessions
+        sessionIdleTimeout = reader.seconds("PGMCP_SESSION_IDLE_TIMEOUT") ?? sessionIdleTimeout
+        sessionMaxConnections = reader.integer("PGMCP_SESSION_MAX_CONNECTIONS", in: 1...1000) ?? sessionMaxConnections
+        acquireTimeout = reader.seconds("PGMCP_ACQUIRE_TIMEOUT") ?? acquireTimeout
+        connectTimeout = reader.seconds("PGMCP_CONNECT_TIMEOUT") ?? connectTimeout
+        healthCheckInterval = reader.seconds("PGMCP_HEALTH_CHECK_INTERVAL") ?? healthCheckInterval
+        allowDynamicConnections = reader.bool("PGMCP_ALLOW_DYNAMIC_CONNECTIONS") ?? allowDynamicConnections
+        if let patterns = reader.list("PGMCP_DYNAMIC_ALLOWED_HOSTS") {
+            for text in patterns {
+                if let pattern = HostPattern(text) { dynamicAllowedHosts.append(pattern) } else {
+                    log.add("\"\(text)\" is not a host name, a *.suffix pattern or an IP/prefix range", field: "PGMCP_DYNAMIC_ALLOWED_HOSTS")
+                }
+            }
+        }
+        dynamicRequireSSL = reader.bool("PGMCP_DYNAMIC_REQUIRE_SSL") ?? dynamicRequireSSL
+        sessionMaxDynamic = reader.integer("PGMCP_SESSION_MAX_DYNAMIC", in: 0...100) ?? sessionMaxDynamic
+        transactionIdleTimeout = reader.seconds("PGMCP_TRANSACTION_IDLE_TIMEOUT") ?? transactionIdleTimeout
+        maxResultBytes = reader.integer("PGMCP_MAX_RESULT_BYTES", in: 1024...(64 * 1024 * 1024)) ?? maxResultBytes
+        maxRequestBytes = reader.integer("PGMCP_MAX_REQUEST_BYTES", in: 1024...(256 * 1024 * 1024)) ?? maxRequestBytes
+        logLevel = reader.choice("PGMCP_LOG_LEVEL", as: LogLevel.self) ?? logLevel
+
+        for name in environment.keys where name.hasPrefix("PGMCP_") && !name.hasPrefix("PGMCP_TEST_") && !Self.variables.contains(name) {
+            var message = "unknown setting"
+            if let suggestion = closest(to: name, in: Self.variables) { message += "; did you mean \(suggestion)?" }
+            log.add(message, field: name)
+        }
+        if let problem = bindingProblem() { log.add(problem, field: "PGMCP_HOST") }
+        if !log.problems.isEmpty { throw ConfigurationError(log.problems) }
+    }
+
+    /// Every variable this type reads.
+    public static let variables = [
+        "PGMCP_TRANSPORT", "PGMCP_HOST", "PGMCP_PORT", "PGMCP_AUTH_TOKEN", "PGMCP_ALLOWED_ORIGINS", "PGMCP_MAX_SESSIONS",
+        "PGMCP_SESSION_IDLE_TIMEOUT", "PGMCP_SESSION_MAX_CONNECTIONS", "PGMCP_ACQUIRE_TIMEOUT", "PGMCP_CONNECT_TIMEOUT",
+        "PGMCP_HEALTH_CHECK_INTERVAL", "PGMCP_ALLOW_DYNAMIC_CONNECTIONS", "PGMCP_DYNAMIC_ALLOWED_HOSTS",
+        "PGMCP_DYNAMIC_REQUIRE_SSL", "PGMCP_SESSION_MAX_DYNAMIC", "PGMCP_TRANSACTION_IDLE_TIMEOUT",
+        "PGMCP_MAX_RESULT_BYTES", "PGMCP_MAX_REQUEST_BYTES", "PGMCP_LOG_LEVEL",
+    ]
+
+    /// True for 127.0.0.0/8, ::1 and `localhost`.
+    public var bindsLoopback: Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+    }
+
+    /// Binding beyond loopback without a token would hand every database to the network.
+    public func bindingProblem() -> String? {
+        guard transport == .http, !bindsLoopback, authToken == nil else { return nil }
+        return "binding \(host) (not a loopback address) requires PGMCP_AUTH_TOKEN (or --auth-token)"
+    }
+}
+
+/// Reads typed `PGMCP_*` values, logging problems that name the variable.
+struct VariableReader {
+    let environment: [String: String]
+    let log: ProblemLog
+
+    func string(_ name: String) -> String? {
+        guard let value = environment[name] else { return nil }
+        let trimmed = value.trimmingWhitespace()
+        return trimmed.isEmpty ? nil : trimmed
+    }
+
+    func integer(_ name: String, in range: ClosedRange<Int>) -> Int? {
+        guard let text = string(name) else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            log.add("must be a whole number from \(range.lowerBound) to \(range.upperBound), got \"\(text)\"", field: name)
+            return nil
+        }
+        return value
+    }
+
+    /// Seconds, fractions allowed (`0.5`), above zero.
+    func seconds(_ name: String) -> Duration? {
+        guard let text = string(name) else { return nil }
+        guard let value = Double(text), value > 0, value <= 31_536_000 else {
+            log.add("must be a number of seconds above 0, got \"\(text)\"", field: name)
+            return nil
+        }
+        return .milliseconds(Int64((value * 1000).rounded()))
+    }
+
+    func bool(_ name: String) -> Bool? {
+        guard let text = string(name) else { return nil }
+        guard let value = parseBool(text) else {
+            log.add("must be true or false, got \"\(text)\"", field: name)
+            return nil
+        }
+        return value
+    }
+
+    func list(_ name: String) -> [String]? {
+        guard let text = string(name) else { return nil }
+        return text.split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
+    }
+
+    func choice<T: RawRepresentable & CaseIterable>(_ name: String, as type: T.Type) -> T? where T.RawValue == String {
+        guard let text = string(name) else { return nil }
+        guard let value = T(rawValue: text.lowercased()) else {
+            log.add("must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(text)\"", field: name)
+            return nil
+        }
+        return value
+    }
+}

@@ -1,0 +1,104 @@
+import PGConfig
+import Testing
+
+@Suite("Server settings") struct ServerSettingsTests {
+    @Test func defaultsFollowTheContract() throws {
+        let settings = try ServerSettings(environment: [:])
+        #expect(settings.transport == .http)
+        #expect(settings.host == "127.0.0.1")
+        #expect(settings.port == 3000)
+        #expect(settings.authToken == nil)
+        #expect(settings.allowedOrigins.isEmpty)
+        #expect(settings.maxSessions == 1000)
+        #expect(settings.sessionIdleTimeout == .seconds(1800))
+        #expect(settings.sessionMaxConnections == 2)
+        #expect(settings.acquireTimeout == .seconds(10))
+        #expect(settings.connectTimeout == .seconds(5))
+        #expect(settings.healthCheckInterval == .seconds(30))
+        #expect(!settings.allowDynamicConnections)
+        #expect(settings.dynamicAllowedHosts.isEmpty)
+        #expect(settings.dynamicRequireSSL)
+        #expect(settings.sessionMaxDynamic == 3)
+        #expect(settings.transactionIdleTimeout == .seconds(60))
+        #expect(settings.maxResultBytes == 262_144)
+        #expect(settings.logLevel == .info)
+    }
+
+    @Test func everyVariableIsRead() throws {
+        let settings = try ServerSettings(environment: [
+            "PGMCP_TRANSPORT": "stdio", "PGMCP_HOST": "0.0.0.0", "PGMCP_PORT": "8080", "PGMCP_AUTH_TOKEN": "tok",
+            "PGMCP_ALLOWED_ORIGINS": "https://a.example, https://b.example", "PGMCP_MAX_SESSIONS": "50",
+            "PGMCP_SESSION_IDLE_TIMEOUT": "0.5", "PGMCP_SESSION_MAX_CONNECTIONS": "3", "PGMCP_ACQUIRE_TIMEOUT": "2",
+            "PGMCP_CONNECT_TIMEOUT": "1.5", "PGMCP_HEALTH_CHECK_INTERVAL": "10", "PGMCP_ALLOW_DYNAMIC_CONNECTIONS": "true",
+            "PGMCP_DYNAMIC_ALLOWED_HOSTS": "*.internal.example, 10.0.0.0/8, db.example.com", "PGMCP_DYNAMIC_REQUIRE_SSL": "false",
+            "PGMCP_SESSION_MAX_DYNAMIC": "5", "PGMCP_TRANSACTION_IDLE_TIMEOUT": "30", "PGMCP_MAX_RESULT_BYTES": "65536",
+            "PGMCP_LOG_LEVEL": "debug",
+        ])
+        #expect(settings.transport == .stdio)
+        #expect(settings.port == 8080)
+        #expect(settings.authToken?.reveal() == "tok")
+        #expect(settings.allowedOrigins == ["https://a.example", "https://b.example"])
+        #expect(settings.maxSessions == 50)
+        #expect(settings.sessionIdleTimeout == .milliseconds(500))
+        #expect(settings.connectTimeout == .milliseconds(1500))
+        #expect(settings.allowDynamicConnections)
+        #expect(settings.dynamicAllowedHosts.map(\.description) == ["*.internal.example", "10.0.0.0/8", "db.example.com"])
+        #expect(!settings.dynamicRequireSSL)
+        #expect(settings.sessionMaxDynamic == 5)
+        #expect(settings.maxResultBytes == 65536)
+        #expect(settings.logLevel == .debug)
+    }
+
+    @Test func badValuesNameTheVariable() {
+        func messages(_ environment: [String: String]) -> [String] {
+            do {
+                _ = try ServerSettings(environment: environment)
+                return []
+            } catch { return error.problems.map(\.description) }
+        }
+        #expect(messages(["PGMCP_PORT": "http"]) == ["server settings: field 'PGMCP_PORT': must be a whole number from 0 to 65535, got \"http\""])
+        #expect(messages(["PGMCP_ACQUIRE_TIMEOUT": "-1"]) == ["server settings: field 'PGMCP_ACQUIRE_TIMEOUT': must be a number of seconds above 0, got \"-1\""])
+        #expect(messages(["PGMCP_ALLOW_DYNAMIC_CONNECTIONS": "maybe"]) == ["server settings: field 'PGMCP_ALLOW_DYNAMIC_CONNECTIONS': must be true or false, got \"maybe\""])
+        #expect(messages(["PGMCP_TRANSPORT": "grpc"]) == ["server settings: field 'PGMCP_TRANSPORT': must be one of http, stdio, got \"grpc\""])
+        #expect(messages(["PGMCP_MAX_SESSION": "5"]) == ["server settings: field 'PGMCP_MAX_SESSION': unknown setting; did you mean PGMCP_MAX_SESSIONS?"])
+        #expect(messages(["PGMCP_DYNAMIC_ALLOWED_HOSTS": "10.0.0.0/33"]).count == 1)
+    }
+
+    @Test func nonLoopbackBindingRequiresAToken() throws {
+        let problems: [String]
+        do {
+            _ = try ServerSettings(environment: ["PGMCP_HOST": "0.0.0.0"])
+            problems = []
+        } catch { problems = error.problems.map(\.description) }
+        #expect(problems == ["server settings: field 'PGMCP_HOST': binding 0.0.0.0 (not a loopback address) requires PGMCP_AUTH_TOKEN (or --auth-token)"])
+        _ = try ServerSettings(environment: ["PGMCP_HOST": "0.0.0.0", "PGMCP_AUTH_TOKEN": "t"])
+        _ = try ServerSettings(environment: ["PGMCP_HOST": "localhost"])
+    }
+
+    @Test func theTokenNeverPrints() throws {
+        let settings = try ServerSettings(environment: ["PGMCP_AUTH_TOKEN": "tok-123456"])
+        #expect(!String(describing: settings).contains("tok-123456"))
+        #expect(!String(reflecting: settings).contains("tok-123456"))
+        #expect("\(settings.authToken!)" == "•••")
+    }
+
+    @Test func hostPatterns() throws {
+        let suffix = try #require(HostPattern("*.internal.example"))
+        #expect(suffix.matches("db.internal.example"))
+        #expect(suffix.matches("A.B.INTERNAL.EXAMPLE"))
+        #expect(!suffix.matches("internal.example"))
+        #expect(!suffix.matches("evilinternal.example"))
+        let range = try #require(HostPattern("10.0.0.0/8"))
+        #expect(range.matches("10.1.2.3"))
+        #expect(!range.matches("11.0.0.1"))
+        #expect(!range.matches("db.internal.example"))
+        let v6 = try #require(HostPattern("fd00::/8"))
+        #expect(v6.matches("fd12:3456::1"))
+        #expect(!v6.matches("fe80::1"))
+        let exact = try #require(HostPattern("db.example.com"))
+        #expect(exact.matches("db.example.com"))
+        #expect(!exact.matches("x.db.example.com"))
+        #expect(HostPattern("not a host") == nil)
+        #expect(HostPattern("10.0.0.0/40") == nil)
+    }
+}
