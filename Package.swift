@@ -22,6 +22,9 @@ let package = Package(
         // Database and server settings from every source the contract names.
         .target(name: "PGConfig", dependencies: ["PGClient", "PGMCPJSON"]),
 
+        // Measures PGClient's non-blocking driver against blocking libpq on dispatch queues.
+        .executableTarget(name: "pgclient-driver-bench", dependencies: ["PGClient", "CLibPQ"]),
+
         // Shared test helpers: where the throwaway PostgreSQL of scripts/test lives.
         .target(name: "TestSupport", dependencies: ["PGClient"], path: "Tests/TestSupport"),
         .testTarget(name: "PGMCPJSONTests", dependencies: ["PGMCPJSON"]),

@@ -16,6 +16,12 @@ extension PGConnection {
         if let applicationName { parameters["application_name"] = applicationName }
         // Rows are decoded as UTF-8 whatever the server's encoding.
         parameters["client_encoding"] = "UTF8"
+        // A statement waits in blocking libpq; keepalives make a vanished server an error within
+        // about a minute instead of the OS default of two hours.
+        for (keyword, value) in [("keepalives", "1"), ("keepalives_idle", "30"), ("keepalives_interval", "10"), ("keepalives_count", "3")]
+        where parameters[keyword] == nil {
+            parameters[keyword] = value
+        }
         let connector = Connector(parameters: parameters, timeout: timeout)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
@@ -100,7 +106,6 @@ final class Connector: @unchecked Sendable {
         guard let continuation else { return }
         self.continuation = nil
         self.pg = nil
-        PQsetnonblocking(pg, 1)
         // Notices (e.g. "table does not exist, skipping") would go to stderr, which stdio mode
         // reserves for logs; drop them here.
         PQsetNoticeReceiver(pg, { _, _ in }, nil)

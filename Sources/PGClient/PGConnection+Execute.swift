@@ -33,7 +33,7 @@ extension PGConnection {
                     onRow: { box.sink.consume($0) },
                     complete: { continuation.resume(with: $0.mapError { $0 }) }
                 )
-                queue.async { [self] in start(operation) }
+                queue.async { [self] in run(operation) }
             }
         } onCancel: {
             requestCancel(of: id, external: true)
@@ -53,64 +53,36 @@ extension PGConnection {
         try await execute(sql, parameters: parameters, into: DiscardingSink()).0
     }
 
-    // MARK: - The driver, on `queue`
+    // MARK: - The driver, on `queue` (blocking libpq; see the type's documentation for why)
 
-    private func start(_ operation: QueryOperation) {
-        guard let pg else { return operation.fail(PGError(kind: .misuse, message: "the connection is closed")) }
+    private func run(_ operation: QueryOperation) {
+        guard let pg else { return operation.resolve(.failure(PGError(kind: .misuse, message: "the connection is closed"))) }
         let cancelledEarly = shared.withLock { state -> Bool in
             if state.cancelRequested == operation.id { return true }
             state.runningOperation = operation.id
             return false
         }
-        if cancelledEarly { return finish(operation, sent: false) }
-        self.operation = operation
+        if cancelledEarly {
+            let error = PGError(kind: .cancelled, message: "the statement was cancelled before it was sent", sqlState: PGError.queryCanceledState)
+            return finish(operation, failure: error)
+        }
         let sent = withCStringArray(operation.parameters) { values in
             PQsendQueryParams(pg, operation.sql, Int32(values.count), nil, values, nil, nil, 0)
         }
-        guard sent == 1 else { return failConnection(operation) }
+        guard sent == 1 else { return finish(operation, failure: connectionFailure(pg)) }
         PQsetSingleRowMode(pg)
-        flush(operation)
-    }
-
-    /// Sends what libpq has buffered; a large statement may take several socket writes.
-    private func flush(_ operation: QueryOperation) {
-        guard let pg, self.operation === operation else { return }
-        switch PQflush(pg) {
-        case 0:
-            readResults(operation)
-        case 1:
-            // Wait for either: reading what the server sends keeps it from stalling on us.
-            pendingWait = SocketWait(socket: PQsocket(pg), queue: queue, readable: true, writable: true, tracker: tracker) {
-                [self] readiness in
-                pendingWait = nil
-                if readiness.readable, PQconsumeInput(pg) == 0 { return failConnection(operation) }
-                flush(operation)
-            }
-        default:
-            failConnection(operation)
-        }
-    }
-
-    private func readResults(_ operation: QueryOperation) {
-        guard let pg, self.operation === operation else { return }
-        while true {
-            if PQisBusy(pg) != 0 {
-                pendingWait = SocketWait(socket: PQsocket(pg), queue: queue, readable: true, writable: false, tracker: tracker) {
-                    [self] _ in
-                    pendingWait = nil
-                    guard PQconsumeInput(pg) != 0 else { return failConnection(operation) }
-                    readResults(operation)
-                }
-                return
-            }
-            guard let result = PQgetResult(pg) else { return finish(operation, sent: true) }
+        while let result = PQgetResult(pg) {
             let keepGoing = handle(result, of: operation)
             PQclear(result)
-            if !keepGoing { return }
+            guard keepGoing else { break }
         }
+        if PQstatus(pg) == CONNECTION_BAD, operation.error == nil || operation.error?.kind == .statement {
+            operation.error = connectionFailure(pg)
+        }
+        finish(operation, failure: nil)
     }
 
-    /// Handles one `PGresult`; returns false when the operation has already ended.
+    /// Handles one `PGresult`; returns false when reading must end (the connection is given up).
     private func handle(_ result: OpaquePointer, of operation: QueryOperation) -> Bool {
         let status = PQresultStatus(result)
         switch status {
@@ -137,11 +109,10 @@ extension PGConnection {
                 operation.error = operation.error ?? error
             }
         case PGRES_COPY_IN, PGRES_COPY_OUT, PGRES_COPY_BOTH:
-            // COPY to/from the client has no place in a tool call; the protocol state it leaves
-            // cannot be unwound cheaply, so the connection is given up.
+            // COPY to/from the client has no place here, and the protocol state it leaves cannot be
+            // unwound cheaply: the connection is given up.
             shared.withLock { $0.broken = true }
             operation.error = PGError(kind: .statement, message: "COPY FROM STDIN / TO STDOUT is not supported; use INSERT or SELECT")
-            failConnection(operation, error: operation.error)
             return false
         default:
             break
@@ -149,25 +120,19 @@ extension PGConnection {
         return true
     }
 
-    private func failConnection(_ operation: QueryOperation, error: PGError? = nil) {
-        let message = pg.map { String(cString: PQerrorMessage($0)).trimmingTrailingNewlines() } ?? "connection closed"
-        shared.withLock { $0.broken = true }
-        operation.error = error ?? PGError(kind: .connection, message: parameters.redact(message))
-        finish(operation, sent: true)
+    private func connectionFailure(_ pg: OpaquePointer) -> PGError {
+        let message = String(cString: PQerrorMessage(pg)).trimmingTrailingNewlines()
+        return PGError(kind: .connection, message: parameters.redact(message.isEmpty ? "the connection was lost" : message))
     }
 
-    /// Completes the operation once every cancel aimed at it was delivered.
-    private func finish(_ operation: QueryOperation, sent: Bool) {
-        if self.operation === operation { self.operation = nil }
-        pendingWait?.cancel()
-        pendingWait = nil
+    /// Completes the operation once every cancel aimed at it was delivered, so that a late cancel
+    /// can never hit the next statement.
+    private func finish(_ operation: QueryOperation, failure: PGError?) {
         let status = pg.map { PGTransactionStatus(PQtransactionStatus($0)) } ?? .unknown
         let broken = pg.map { PQstatus($0) == CONNECTION_BAD } ?? true
-        let outcome: Result<PGCommandResult, PGError>
         let externallyCancelled = shared.withLock { $0.cancelRequested == operation.id }
-        if !sent {
-            outcome = .failure(PGError(kind: .cancelled, message: "the statement was cancelled before it was sent", sqlState: PGError.queryCanceledState))
-        } else if var error = operation.error {
+        let outcome: Result<PGCommandResult, PGError>
+        if var error = failure ?? operation.error {
             if externallyCancelled && error.sqlState == PGError.queryCanceledState { error.kind = .cancelled }
             outcome = .failure(error)
         } else {
@@ -244,8 +209,6 @@ final class QueryOperation: @unchecked Sendable {
         completed = true
         completion(outcome)
     }
-
-    func fail(_ error: PGError) { resolve(.failure(error)) }
 }
 
 /// Holds a sink while the connection's queue feeds it; the caller reads it only after completion.
