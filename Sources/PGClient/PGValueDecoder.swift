@@ -17,7 +17,7 @@ public enum PGValueDecoder {
     public static func decode(_ text: UnsafeBufferPointer<UInt8>, type oid: UInt32) -> JSONValue {
         switch oid {
         case PGType.int2, PGType.int4, PGType.oid, PGType.int8:
-            guard let value = parseInteger(text) else { return .string(string(text)) }
+            guard let value = DecimalInteger.parse(text) else { return .string(string(text)) }
             if value > maxSafeInteger || value < -maxSafeInteger { return .string(string(text)) }
             return .int(value)
         case PGType.float4, PGType.float8:
@@ -38,29 +38,6 @@ public enum PGValueDecoder {
     }
 
     static func string(_ text: UnsafeBufferPointer<UInt8>) -> String { String(decoding: text, as: UTF8.self) }
-
-    static func parseInteger(_ text: UnsafeBufferPointer<UInt8>) -> Int64? {
-        guard !text.isEmpty else { return nil }
-        var index = 0
-        var negative = false
-        if text[0] == UInt8(ascii: "-") {
-            negative = true
-            index = 1
-        }
-        guard index < text.count else { return nil }
-        var value: Int64 = 0
-        while index < text.count {
-            let byte = text[index]
-            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
-            let digit = Int64(byte - UInt8(ascii: "0"))
-            let (shifted, o1) = value.multipliedReportingOverflow(by: 10)
-            let (next, o2) = negative ? shifted.subtractingReportingOverflow(digit) : shifted.addingReportingOverflow(digit)
-            if o1 || o2 { return nil }
-            value = next
-            index += 1
-        }
-        return value
-    }
 
     static func decodeFloat(_ text: UnsafeBufferPointer<UInt8>) -> JSONValue {
         let first = text.first ?? 0

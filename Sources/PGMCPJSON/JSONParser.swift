@@ -198,28 +198,8 @@ private struct Cursor {
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }
         let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
-        if isInteger, let value = parseInt64(slice) { return .int(value) }
+        if isInteger, let value = DecimalInteger.parse(slice) { return .int(value) }
         return .double(parseDouble(slice))
-    }
-
-    /// Integer digits with an optional sign; `nil` on overflow (then the caller keeps a Double).
-    func parseInt64(_ digits: UnsafeBufferPointer<UInt8>) -> Int64? {
-        var negative = false
-        var i = 0
-        if digits[0] == UInt8(ascii: "-") {
-            negative = true
-            i = 1
-        }
-        var value: Int64 = 0
-        while i < digits.count {
-            let digit = Int64(digits[i] &- UInt8(ascii: "0"))
-            let (m, o1) = value.multipliedReportingOverflow(by: 10)
-            let (s, o2) = negative ? m.subtractingReportingOverflow(digit) : m.addingReportingOverflow(digit)
-            if o1 || o2 { return nil }
-            value = s
-            i += 1
-        }
-        return value
     }
 
     func parseDouble(_ text: UnsafeBufferPointer<UInt8>) -> Double {
