@@ -7,6 +7,11 @@ let package = Package(
     products: [
         .library(name: "PGClient", targets: ["PGClient"]),
         .library(name: "PGConfig", targets: ["PGConfig"]),
+        .library(name: "PGRegistry", targets: ["PGRegistry"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
     ],
     targets: [
         // libpq, found through pkg-config; `apt-get install libpq-dev` provides it.
@@ -22,6 +27,15 @@ let package = Package(
         // Database and server settings from every source the contract names.
         .target(name: "PGConfig", dependencies: ["PGClient", "PGMCPJSON"]),
 
+        // ConnectionPoolRegistry: pools per database, work sessions, limits, idle timeouts, cleanup.
+        .target(
+            name: "PGRegistry",
+            dependencies: [
+                "PGClient", "PGConfig",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
         // Measures PGClient's non-blocking driver against blocking libpq on dispatch queues.
         .executableTarget(name: "pgclient-driver-bench", dependencies: ["PGClient", "CLibPQ"]),
 
@@ -30,5 +44,9 @@ let package = Package(
         .testTarget(name: "PGMCPJSONTests", dependencies: ["PGMCPJSON"]),
         .testTarget(name: "PGClientTests", dependencies: ["PGClient", "TestSupport"]),
         .testTarget(name: "PGConfigTests", dependencies: ["PGConfig", "TestSupport"]),
+        .testTarget(
+            name: "PGRegistryTests",
+            dependencies: ["PGRegistry", "TestSupport", .product(name: "MetricsTestKit", package: "swift-metrics")]
+        ),
     ]
 )

@@ -1,6 +1,9 @@
 import CLibPQ
 import Dispatch
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One PostgreSQL connection.
 ///
@@ -35,6 +38,8 @@ public final class PGConnection: @unchecked Sendable {
 
     let shared: Mutex<SharedState>
     private let cancelHandle: OpaquePointer?
+    /// The socket, fixed once connected; only polled from outside the queue.
+    private let socket: Int32
 
     struct SharedState {
         var closed = false
@@ -59,6 +64,7 @@ public final class PGConnection: @unchecked Sendable {
         backendPID = PQbackendPID(pg)
         serverVersion = Int(PQserverVersion(pg))
         cancelHandle = PQgetCancel(pg)
+        socket = PQsocket(pg)
         shared = Mutex(SharedState())
     }
 
@@ -74,6 +80,19 @@ public final class PGConnection: @unchecked Sendable {
     public var isBroken: Bool { shared.withLock { $0.broken } }
 
     public var isClosed: Bool { shared.withLock { $0.closed } }
+
+    /// A cheap check, without a round trip, that an idle connection was not dropped by its server
+    /// (terminated backend, restart): one zero-timeout `poll()`. We never LISTEN, so anything
+    /// readable on an idle connection is a termination notice or end of file; such a connection is
+    /// marked broken. Not meaningful while a statement runs.
+    public func isAlive() async -> Bool {
+        let usable = shared.withLock { !$0.closed && !$0.broken && !$0.busy }
+        guard usable, socket >= 0 else { return false }
+        var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+        guard poll(&descriptor, 1, 0) != 0 else { return true }
+        shared.withLock { $0.broken = true }
+        return false
+    }
 
     /// Asks PostgreSQL to cancel the statement running now, if any, and returns once the request
     /// was delivered. The statement then fails with SQLSTATE 57014 and kind `.cancelled`.

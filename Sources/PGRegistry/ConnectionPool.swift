@@ -1,0 +1,216 @@
+import Logging
+import PGClient
+import Synchronization
+
+/// A pool of connections to one database: the thin shell around `PoolStateMachine`.
+/// State changes happen under a lock; the actions they produce (connect, close, check, hand over)
+/// run outside it. Shared by every session on a configured database; a dynamic connection's pool
+/// belongs to its session alone.
+public final class ConnectionPool: Sendable {
+    public typealias ConnectionID = PoolStateMachine.ConnectionID
+
+    /// The database's id, used in messages, logs and metrics.
+    public let name: String
+    let parameters: PGConnectionParameters
+    let applicationName: String
+    let connectTimeout: Duration
+    let logger: Logger
+    let metrics: PoolMetrics
+    private let state: Mutex<State>
+
+    struct State: ~Copyable {
+        var machine: PoolStateMachine
+        var connections: [ConnectionID: PGConnection] = [:]
+        var waiters: [PoolStateMachine.RequestID: CheckedContinuation<PooledConnection, any Error>] = [:]
+        /// Deadline timers of waiting requests, cancelled when the request is served.
+        var timers: [PoolStateMachine.RequestID: Task<Void, Never>] = [:]
+        var nextRequestID = 0
+        var shutdownWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    /// - Parameters:
+    ///   - applicationName: what `pg_stat_activity.application_name` shows for this pool's backends.
+    public init(
+        name: String, parameters: PGConnectionParameters, configuration: PoolStateMachine.Configuration,
+        applicationName: String, connectTimeout: Duration, logger: Logger
+    ) {
+        self.name = name
+        self.parameters = parameters
+        self.applicationName = applicationName
+        self.connectTimeout = connectTimeout
+        self.logger = logger
+        self.metrics = PoolMetrics(database: name)
+        self.state = Mutex(State(machine: PoolStateMachine(configuration: configuration)))
+    }
+
+    /// Leases a connection, waiting at most `timeout`. A leased connection found dead (its server
+    /// went away while it sat idle) is replaced without the caller seeing an error.
+    public func lease(timeout: Duration) async throws -> PooledConnection {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let deadline = started + timeout
+        while true {
+            let lease = try await leaseOnce(deadline: deadline)
+            if await lease.connection.isAlive() {
+                metrics.recordAcquire(clock.now - started)
+                return lease
+            }
+            release(lease, outcome: .close(.broken))
+        }
+    }
+
+    private func leaseOnce(deadline: ContinuousClock.Instant) async throws -> PooledConnection {
+        let request = state.withLock { state in
+            defer { state.nextRequestID += 1 }
+            return state.nextRequestID
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<PooledConnection, any Error>) in
+                let (effects, waiting) = state.withLock { state in
+                    state.waiters[request] = continuation
+                    let effects = apply(state.machine.leaseRequested(request, now: .now), &state)
+                    return (effects, state.waiters[request] != nil)
+                }
+                run(effects)
+                if waiting {
+                    // Only a request that has to wait pays for a timer.
+                    let timer = Task { [self] in
+                        guard (try? await Task.sleep(until: deadline, clock: .continuous)) != nil else { return }
+                        run(state.withLock { apply($0.machine.leaseTimedOut(request, now: .now), &$0) })
+                    }
+                    let served = state.withLock { state in
+                        if state.waiters[request] == nil { return true }
+                        state.timers[request] = timer
+                        return false
+                    }
+                    if served { timer.cancel() }
+                }
+            }
+        } onCancel: {
+            run(state.withLock { apply($0.machine.leaseCancelled(request), &$0) })
+        }
+    }
+
+    /// Returns a connection. `outcome` says whether it is clean enough to serve someone else.
+    public func release(_ lease: PooledConnection, outcome: PoolStateMachine.ReleaseOutcome) {
+        run(state.withLock { apply($0.machine.connectionReleased(lease.id, outcome: outcome, now: .now), &$0) })
+    }
+
+    /// Idle timeouts, lifetimes, health checks, the minimum, reconnects. Call about once a second.
+    public func tick() {
+        run(state.withLock { apply($0.machine.tick(now: .now), &$0) })
+    }
+
+    /// Fails waiters, closes idle connections now and leased ones as they come back, and returns
+    /// once every connection is closed.
+    public func shutdown() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let (effects, done) = state.withLock { state in
+                let effects = apply(state.machine.shutdown(), &state)
+                if state.machine.isShutDown { return (effects, true) }
+                state.shutdownWaiters.append(continuation)
+                return (effects, false)
+            }
+            run(effects)
+            if done { continuation.resume() }
+        }
+    }
+
+    public func snapshot() -> PoolStateMachine.Snapshot {
+        state.withLock { $0.machine.snapshot() }
+    }
+
+    // MARK: - Running actions
+
+    /// What to do once the lock is released.
+    enum Effect {
+        case resume(CheckedContinuation<PooledConnection, any Error>, PooledConnection)
+        case fail(CheckedContinuation<PooledConnection, any Error>, PoolError)
+        case connect(ConnectionID)
+        case close(ConnectionID, PGConnection?, PoolStateMachine.CloseReason)
+        case check(ConnectionID, PGConnection)
+        case finishShutdown([CheckedContinuation<Void, Never>])
+    }
+
+    /// Turns actions into effects, taking the continuations and connections they need (under the lock).
+    private func apply(_ actions: [PoolStateMachine.Action], _ state: inout State) -> [Effect] {
+        var effects: [Effect] = []
+        for action in actions {
+            switch action {
+            case .lease(let id, let request):
+                state.timers.removeValue(forKey: request)?.cancel()
+                guard let continuation = state.waiters.removeValue(forKey: request), let connection = state.connections[id] else { continue }
+                effects.append(.resume(continuation, PooledConnection(id: id, connection: connection, pool: self)))
+            case .fail(let request, let failure):
+                state.timers.removeValue(forKey: request)?.cancel()
+                guard let continuation = state.waiters.removeValue(forKey: request) else { continue }
+                effects.append(.fail(continuation, PoolError(database: name, failure: failure)))
+            case .connect(let id):
+                effects.append(.connect(id))
+            case .close(let id, let reason):
+                effects.append(.close(id, state.connections.removeValue(forKey: id), reason))
+            case .check(let id):
+                if let connection = state.connections[id] { effects.append(.check(id, connection)) }
+            }
+        }
+        if state.machine.isShutDown && !state.shutdownWaiters.isEmpty {
+            effects.append(.finishShutdown(state.shutdownWaiters))
+            state.shutdownWaiters = []
+        }
+        metrics.update(state.machine.snapshot())
+        return effects
+    }
+
+    private func run(_ effects: [Effect]) {
+        for effect in effects {
+            switch effect {
+            case .resume(let continuation, let lease):
+                continuation.resume(returning: lease)
+            case .fail(let continuation, let error):
+                continuation.resume(throwing: error)
+            case .connect(let id):
+                Task { await connect(id) }
+            case .close(let id, let connection, let reason):
+                metrics.recordClose(reason)
+                logger.info(
+                    "closing connection", metadata: ["database": "\(name)", "reason": "\(reason.rawValue)", "pid": "\(connection?.backendPID ?? 0)"])
+                Task {
+                    await connection?.close()
+                    run(state.withLock { apply($0.machine.connectionClosed(id, now: .now), &$0) })
+                }
+            case .check(let id, let connection):
+                Task {
+                    let healthy = (try? await connection.command("SELECT 1")) != nil && connection.transactionStatus == .idle
+                    run(state.withLock { apply(healthy ? $0.machine.checkSucceeded(id, now: .now) : $0.machine.checkFailed(id), &$0) })
+                }
+            case .finishShutdown(let waiters):
+                for waiter in waiters { waiter.resume() }
+            }
+        }
+    }
+
+    private func connect(_ id: ConnectionID) async {
+        do {
+            let connection = try await PGConnection.connect(parameters, applicationName: applicationName, timeout: connectTimeout)
+            logger.debug("opened connection", metadata: ["database": "\(name)", "pid": "\(connection.backendPID)"])
+            // Lifetimes spread over the last fifth of the maximum, so connections opened together recycle apart.
+            let lifetime = state.withLock { $0.machine.configuration.maxLifetime }.map { $0 * Double.random(in: 0.8...1.0) }
+            run(state.withLock { state in
+                state.connections[id] = connection
+                return apply(state.machine.connectionEstablished(id, now: .now, lifetime: lifetime), &state)
+            })
+        } catch {
+            let reason = firstLine((error as? PGError)?.message ?? String(describing: error))
+            metrics.recordConnectFailure()
+            logger.warning("cannot connect", metadata: ["database": "\(name)", "reason": "\(reason)"])
+            run(state.withLock { apply($0.machine.connectionFailed(id, reason: reason, now: .now), &$0) })
+        }
+    }
+}
+
+/// A connection on loan from a pool. Give it back with `ConnectionPool.release`.
+public struct PooledConnection: Sendable {
+    public let id: ConnectionPool.ConnectionID
+    public let connection: PGConnection
+    public let pool: ConnectionPool
+}

@@ -1,0 +1,49 @@
+import Foundation
+import PGClient
+
+/// Why a connection could not be had. Messages name the database and what to do.
+public struct PoolError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        case exhausted, unavailable, shutdown, cancelled
+    }
+
+    public var kind: Kind
+    public var database: String
+    public var message: String
+
+    public var description: String { message }
+
+    init(database: String, failure: PoolStateMachine.LeaseFailure) {
+        self.database = database
+        switch failure {
+        case .exhausted(let inUse, let maximum, let waiting, let waited):
+            kind = .exhausted
+            message = "pool for '\(database)' exhausted: \(inUse)/\(maximum) in use, \(waiting) waiting, waited \(formatSeconds(waited))"
+        case .unavailable(let reason, let retryIn):
+            kind = .unavailable
+            message = "database '\(database)' unavailable: \(reason); next attempt in \(formatSeconds(retryIn))"
+        case .shutdown:
+            kind = .shutdown
+            message = "the pool for '\(database)' is shut down"
+        case .cancelled:
+            kind = .cancelled
+            message = "waiting for a connection to '\(database)' was cancelled"
+        }
+    }
+}
+
+/// `10 s`, `2.5 s`, `250 ms`: short and readable.
+func formatSeconds(_ duration: Duration) -> String {
+    let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    if seconds < 1 { return "\(Int((seconds * 1000).rounded())) ms" }
+    let tenths = (seconds * 10).rounded() / 10
+    return tenths == tenths.rounded() ? "\(Int(tenths)) s" : "\(tenths) s"
+}
+
+/// The first line of a libpq error, for the one-line reasons pools report.
+func firstLine(_ text: String) -> String {
+    var line = String(text.split(separator: "\n", omittingEmptySubsequences: true).first ?? Substring(text))
+    // libpq prefixes "connection to server at "h" (127.0.0.1), port 5432 failed: "; keep the cause.
+    if let range = line.range(of: " failed: ") { line = String(line[range.upperBound...]) }
+    return line.trimmingCharacters(in: .whitespaces)
+}

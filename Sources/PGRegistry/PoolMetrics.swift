@@ -1,0 +1,49 @@
+import Metrics
+
+/// A pool's metrics (swift-metrics; exported by whatever backend the process bootstraps, e.g.
+/// Prometheus): connection counts by state, waiting requests, acquire wait, closes by reason.
+struct PoolMetrics: Sendable {
+    let open: Gauge
+    let idle: Gauge
+    let inUse: Gauge
+    let waiting: Gauge
+    let maximum: Gauge
+    let acquire: Timer
+    let connectFailures: Counter
+    let database: String
+
+    init(database: String) {
+        self.database = database
+        let dimensions = [("database", database)]
+        open = Gauge(label: "pgmcp_pool_connections_open", dimensions: dimensions)
+        idle = Gauge(label: "pgmcp_pool_connections_idle", dimensions: dimensions)
+        inUse = Gauge(label: "pgmcp_pool_connections_in_use", dimensions: dimensions)
+        waiting = Gauge(label: "pgmcp_pool_requests_waiting", dimensions: dimensions)
+        maximum = Gauge(label: "pgmcp_pool_connections_max", dimensions: dimensions)
+        acquire = Timer(label: "pgmcp_pool_acquire_seconds", dimensions: dimensions, preferredDisplayUnit: .seconds)
+        connectFailures = Counter(label: "pgmcp_pool_connect_failures_total", dimensions: dimensions)
+    }
+
+    func update(_ snapshot: PoolStateMachine.Snapshot) {
+        open.record(snapshot.open)
+        idle.record(snapshot.idle)
+        inUse.record(snapshot.inUse)
+        waiting.record(snapshot.waiting)
+        maximum.record(snapshot.maximum)
+    }
+
+    func recordAcquire(_ wait: Duration) { acquire.recordNanoseconds(wait.nanoseconds) }
+
+    func recordClose(_ reason: PoolStateMachine.CloseReason) {
+        Counter(label: "pgmcp_pool_connection_closes_total", dimensions: [("database", database), ("reason", reason.rawValue)]).increment()
+    }
+
+    func recordConnectFailure() { connectFailures.increment() }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
