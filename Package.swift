@@ -40,7 +40,7 @@ let package = Package(
         .executableTarget(name: "pgclient-driver-bench", dependencies: ["PGClient", "CLibPQ"]),
 
         // Shared test helpers: where the throwaway PostgreSQL of scripts/test lives.
-        .target(name: "TestSupport", dependencies: ["PGClient"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["PGClient", "PGConfig", "PGMCPJSON"], path: "Tests/TestSupport"),
         .testTarget(name: "PGMCPJSONTests", dependencies: ["PGMCPJSON"]),
         .testTarget(name: "PGClientTests", dependencies: ["PGClient", "TestSupport"]),
         .testTarget(name: "PGConfigTests", dependencies: ["PGConfig", "TestSupport"]),

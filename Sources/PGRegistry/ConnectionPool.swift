@@ -16,6 +16,8 @@ public final class ConnectionPool: Sendable {
     let connectTimeout: Duration
     let logger: Logger
     let metrics: PoolMetrics
+    /// Runs on every new connection before it is used; a throw makes the connect a failure.
+    let prepare: (@Sendable (PGConnection) async throws -> Void)?
     private let state: Mutex<State>
 
     struct State: ~Copyable {
@@ -32,8 +34,10 @@ public final class ConnectionPool: Sendable {
     ///   - applicationName: what `pg_stat_activity.application_name` shows for this pool's backends.
     public init(
         name: String, parameters: PGConnectionParameters, configuration: PoolStateMachine.Configuration,
-        applicationName: String, connectTimeout: Duration, logger: Logger
+        applicationName: String, connectTimeout: Duration, logger: Logger,
+        prepare: (@Sendable (PGConnection) async throws -> Void)? = nil
     ) {
+        self.prepare = prepare
         self.name = name
         self.parameters = parameters
         self.applicationName = applicationName
@@ -192,6 +196,12 @@ public final class ConnectionPool: Sendable {
     private func connect(_ id: ConnectionID) async {
         do {
             let connection = try await PGConnection.connect(parameters, applicationName: applicationName, timeout: connectTimeout)
+            if let prepare {
+                do { try await prepare(connection) } catch {
+                    await connection.close()
+                    throw error
+                }
+            }
             logger.debug("opened connection", metadata: ["database": "\(name)", "pid": "\(connection.backendPID)"])
             // Lifetimes spread over the last fifth of the maximum, so connections opened together recycle apart.
             let lifetime = state.withLock { $0.machine.configuration.maxLifetime }.map { $0 * Double.random(in: 0.8...1.0) }

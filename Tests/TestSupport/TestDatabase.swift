@@ -1,5 +1,7 @@
 import Foundation
 import PGClient
+import PGConfig
+import PGMCPJSON
 
 /// The throwaway PostgreSQL that `scripts/test` (or `scripts/dev-postgres`) started, as the
 /// `PGMCP_TEST_*` variables describe it. Tests that need it fail with a clear message without it.
@@ -70,4 +72,33 @@ public enum TestDatabase {
             return Int(result.rows[0][0].intValue ?? -1)
         }
     }
+}
+
+extension TestDatabase {
+    /// A database entry pointing at the test cluster, for registry and server tests.
+    public static func config(
+        id: String, database: String? = nil, readOnly: Bool = true, pool: PoolSettings = PoolSettings(),
+        privilegeCheck: DatabaseConfig.PrivilegeCheck = .warn
+    ) throws -> DatabaseConfig {
+        var connection = try parameters(database: database)
+        let password = connection["password"]
+        connection["password"] = nil
+        return DatabaseConfig(
+            id: id, connection: connection, password: password.map(Secret.init), readOnly: readOnly, pool: pool,
+            privilegeCheck: privilegeCheck)
+    }
+
+    /// Runs `sql` on a fresh maintenance connection and returns the rows.
+    public static func rows(_ sql: String, _ parameters: [String?] = []) async throws -> [[JSONValue]] {
+        try await withConnection { try await $0.query(sql, parameters: parameters).rows }
+    }
+
+    /// Backends whose application_name starts with `prefix`.
+    public static func backendCount(applicationNamePrefix prefix: String) async throws -> Int {
+        let rows = try await rows("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE $1 || '%'", [prefix])
+        return Int(rows[0][0].intValue ?? -1)
+    }
+
+    /// A short unique name for one test's pools (`application_name` prefix).
+    public static func uniqueName(_ base: String) -> String { "\(base)-\(UInt32.random(in: 0...UInt32.max))" }
 }

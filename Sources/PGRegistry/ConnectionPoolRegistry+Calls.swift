@@ -1,0 +1,156 @@
+import PGClient
+
+extension ConnectionPoolRegistry {
+    /// Runs `body` with a connection to `database` (default: the session's active one).
+    ///
+    /// The call takes one of the session's connection slots (waiting up to `PGMCP_ACQUIRE_TIMEOUT`),
+    /// leases from the database's pool within what remains of that time, and afterwards returns the
+    /// connection clean: rolled back if a transaction is open, `DISCARD ALL` so nothing it set is seen
+    /// by the next session, or closed if either fails. The call runs as a task the session can
+    /// cancel, so ending the session cancels its statements in PostgreSQL.
+    public func withConnection<R: Sendable>(
+        session: WorkSession, database: String? = nil,
+        _ body: @escaping @Sendable (PGConnection, DatabaseTarget) async throws -> R
+    ) async throws -> R {
+        let target = try resolve(database, for: session)
+        let now = clock()
+        let (id, task) = try session.state.withLock { state throws(RegistryError) -> (Int, Task<R, any Error>) in
+            guard state.phase == .active else { throw RegistryError(.sessionEnded, "the session has ended") }
+            let id = state.nextCallID
+            state.nextCallID += 1
+            state.lastActivity = now
+            let task = Task { try await self.perform(session: session, target: target, body) }
+            state.calls[id] = CallHandle(task)
+            return (id, task)
+        }
+        do {
+            let result = try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
+            session.finishCall(id, failed: false, now: clock())
+            metrics.callFinished(database: target.name, failed: false)
+            return result
+        } catch {
+            session.finishCall(id, failed: true, now: clock())
+            metrics.callFinished(database: target.name, failed: true)
+            if !session.isActive, !(error is RegistryError) {
+                throw RegistryError(.sessionEnded, "the session ended while the call ran; its statement was cancelled")
+            }
+            throw error
+        }
+    }
+
+    private func perform<R: Sendable>(
+        session: WorkSession, target: DatabaseTarget, _ body: @Sendable (PGConnection, DatabaseTarget) async throws -> R
+    ) async throws -> R {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let timeout = configuration.server.acquireTimeout
+        let limit = session.slots.limit
+        try await session.slots.acquire(timeout: timeout) { waited in
+            RegistryError(
+                .sessionLimit,
+                "this session already holds \(limit) of \(limit) connections (PGMCP_SESSION_MAX_CONNECTIONS); waited \(formatSeconds(waited)) for one to free up")
+        }
+        defer { session.slots.release() }
+        let lease: PooledConnection
+        do {
+            lease = try await target.pool.lease(timeout: max(.zero, timeout - (clock.now - started)))
+        } catch let error as PoolError {
+            throw RegistryError(error)
+        }
+        do {
+            let result = try await body(lease.connection, target)
+            await giveBack(lease)
+            return result
+        } catch {
+            await giveBack(lease)
+            throw error
+        }
+    }
+
+    /// Returns a connection to its pool only clean; otherwise closes it. Runs in its own task so a
+    /// cancelled call (its session ending) still resets the connection it used.
+    func giveBack(_ lease: PooledConnection) async {
+        await Task {
+            let connection = lease.connection
+            if connection.isBroken { return lease.pool.release(lease, outcome: .close(.broken)) }
+            do {
+                if connection.transactionStatus != .idle { try await connection.command("ROLLBACK") }
+                try await connection.command("DISCARD ALL")
+                lease.pool.release(lease, outcome: .reusable)
+            } catch {
+                lease.pool.release(lease, outcome: .close(connection.isBroken ? .broken : .dirty))
+            }
+        }.value
+    }
+}
+
+/// An in-flight call, as its session sees it: something to cancel and to wait for.
+struct CallHandle: Sendable {
+    let cancel: @Sendable () -> Void
+    let wait: @Sendable () async -> Void
+
+    init<R>(_ task: Task<R, any Error>) {
+        cancel = { task.cancel() }
+        wait = { _ = await task.result }
+    }
+}
+
+extension WorkSession {
+    func finishCall(_ id: Int, failed: Bool, now: ContinuousClock.Instant) {
+        state.withLock { state in
+            state.calls[id] = nil
+            state.queries += 1
+            if failed { state.errors += 1 }
+            state.lastActivity = now
+        }
+    }
+
+    /// The session's end, once: waiting calls fail, running ones are cancelled and awaited (their
+    /// connections go back reset), dynamic pools close. Later callers wait for the first to finish.
+    func end(registry: ConnectionPoolRegistry, reason: String) async {
+        enum Role { case first, waiter, done }
+        let role = state.withLock { state -> Role in
+            switch state.phase {
+            case .active:
+                state.phase = .ending
+                return .first
+            case .ending: return .waiter
+            case .ended: return .done
+            }
+        }
+        switch role {
+        case .done: return
+        case .waiter:
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let finished = state.withLock { state -> Bool in
+                    if state.phase == .ended { return true }
+                    state.endWaiters.append(continuation)
+                    return false
+                }
+                if finished { continuation.resume() }
+            }
+            return
+        case .first:
+            break
+        }
+        slots.close(with: RegistryError(.sessionEnded, "the session ended (\(reason))"))
+        while true {
+            let calls = state.withLock { $0.calls }
+            if calls.isEmpty { break }
+            for call in calls.values { call.cancel() }
+            for call in calls.values { await call.wait() }
+            state.withLock { state in for id in calls.keys { state.calls[id] = nil } }
+        }
+        let dynamic = state.withLock { state in
+            defer { state.dynamic = [:] }
+            return Array(state.dynamic.values)
+        }
+        for target in dynamic { await target.pool.shutdown() }
+        let waiters = state.withLock { state in
+            state.phase = .ended
+            defer { state.endWaiters = [] }
+            return state.endWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+}

@@ -1,0 +1,195 @@
+import Logging
+import Metrics
+import PGClient
+import PGConfig
+import Synchronization
+
+/// Maps work sessions to named PostgreSQL pools. One pool per configured database, shared by the
+/// sessions on it; one private pool per dynamic connection, owned by its session. Sessions are keyed
+/// by opaque handles; each has an active database, a connection allowance, an idle timeout, and a
+/// cleanup that runs exactly once however it ends.
+public final class ConnectionPoolRegistry: Sendable {
+    public let configuration: Configuration
+    let pools: [String: DatabaseTarget]
+    let sessions: Mutex<[SessionHandle: WorkSession]>
+    let logger: Logger
+    let applicationName: String
+    let clock: @Sendable () -> ContinuousClock.Instant
+    let metrics = RegistryMetrics()
+
+    /// - Parameters:
+    ///   - applicationName: prefix of every backend's `application_name` (`pgmcp/<database>`).
+    ///   - clock: the time sessions are stamped and reaped by; injectable for tests.
+    public init(
+        configuration: Configuration, logger: Logger = Logger(label: "pgmcp.registry"), applicationName: String = "pgmcp",
+        clock: @escaping @Sendable () -> ContinuousClock.Instant = { .now }
+    ) {
+        self.configuration = configuration
+        self.logger = logger
+        self.applicationName = applicationName
+        self.clock = clock
+        var pools: [String: DatabaseTarget] = [:]
+        for database in configuration.databases {
+            let pool = Self.makePool(for: database, server: configuration.server, applicationName: applicationName, logger: logger)
+            pools[database.id] = DatabaseTarget(config: database, kind: .configured, pool: pool)
+        }
+        self.pools = pools
+        sessions = Mutex([:])
+    }
+
+    static func makePool(for database: DatabaseConfig, server: ServerSettings, applicationName: String, logger: Logger) -> ConnectionPool {
+        var pool = PoolStateMachine.Configuration()
+        pool.minimum = database.pool.min
+        pool.maximum = database.pool.max
+        pool.idleTimeout = .seconds(database.pool.idleTimeoutSeconds)
+        pool.maxLifetime = database.pool.maxLifetimeSeconds == 0 ? nil : .seconds(database.pool.maxLifetimeSeconds)
+        pool.healthCheckInterval = server.healthCheckInterval
+        return ConnectionPool(
+            name: database.id, parameters: database.connectionParameters, configuration: pool,
+            applicationName: "\(applicationName)/\(database.id)", connectTimeout: server.connectTimeout, logger: logger,
+            prepare: PrivilegeCheck.hook(for: database, logger: logger))
+    }
+
+    // MARK: - Sessions
+
+    /// Creates a work session on `database` (default: the configured default).
+    public func createSession(database: String? = nil, label: String? = nil, owner: String? = nil) throws(RegistryError) -> WorkSession {
+        let name = database ?? configuration.defaultDatabaseID
+        guard pools[name] != nil else { throw unknownDatabase(name, visible: configuredNames) }
+        let session = WorkSession(
+            handle: .random(), label: label, owner: owner, database: name,
+            connectionLimit: configuration.server.sessionMaxConnections, now: clock())
+        let count = try sessions.withLock { sessions throws(RegistryError) -> Int in
+            guard sessions.count < configuration.server.maxSessions else {
+                throw RegistryError(
+                    .tooManySessions,
+                    "too many sessions: \(sessions.count) of PGMCP_MAX_SESSIONS=\(configuration.server.maxSessions) are open; end idle ones or raise the limit")
+            }
+            sessions[session.handle] = session
+            return sessions.count
+        }
+        metrics.sessionCreated(count: count)
+        return session
+    }
+
+    /// The live session behind `handle`, its last activity refreshed.
+    public func session(_ handle: SessionHandle) throws(RegistryError) -> WorkSession {
+        guard let session = sessions.withLock({ $0[handle] }), session.isActive else {
+            throw RegistryError(.unknownSession, "unknown or ended session")
+        }
+        session.touch(clock())
+        return session
+    }
+
+    public var sessionCount: Int { sessions.withLock { $0.count } }
+
+    /// Ends a session: its waiting calls fail, its running statements are cancelled in PostgreSQL,
+    /// its connections are rolled back, reset and returned, its dynamic pools close, and it is
+    /// forgotten. Runs once; concurrent and later calls wait for (or skip) that one run.
+    public func endSession(_ handle: SessionHandle, reason: String = "closed") async {
+        guard let session = sessions.withLock({ $0[handle] }) else { return }
+        await session.end(registry: self, reason: reason)
+        let count = sessions.withLock { sessions in
+            sessions[handle] = nil
+            return sessions.count
+        }
+        metrics.sessionEnded(count: count, reason: reason)
+    }
+
+    /// Ends every session idle longer than `PGMCP_SESSION_IDLE_TIMEOUT` (at the injected clock's now).
+    public func reapIdleSessions() async {
+        let candidates = sessions.withLock { $0.values.map(\.reaperCandidate) }
+        let expired = SessionReaper.expired(candidates, now: clock(), idleTimeout: configuration.server.sessionIdleTimeout)
+        for handle in expired {
+            logger.info("ending idle session", metadata: ["session": "\(handle.rawValue.prefix(8))…"])
+            await endSession(handle, reason: "idle timeout")
+        }
+    }
+
+    // MARK: - Databases
+
+    /// Names the session can use: the configured databases, then its own dynamic connections.
+    public func visibleDatabases(for session: WorkSession) -> [DatabaseTarget] {
+        configuration.databases.compactMap { pools[$0.id] } + session.dynamicDatabases.sorted { $0.name < $1.name }
+    }
+
+    /// The database `name` (default: the session's active one) as this session sees it.
+    public func resolve(_ name: String?, for session: WorkSession) throws(RegistryError) -> DatabaseTarget {
+        let name = name ?? session.activeDatabase
+        if let dynamic = session.state.withLock({ $0.dynamic[name] }) { return dynamic }
+        if let configured = pools[name] { return configured }
+        throw unknownDatabase(name, visible: visibleDatabases(for: session).map(\.name))
+    }
+
+    /// Makes `name` the session's active database.
+    @discardableResult
+    public func selectDatabase(_ name: String, for session: WorkSession) throws(RegistryError) -> DatabaseTarget {
+        let target = try resolve(name, for: session)
+        session.state.withLock { $0.activeDatabase = name }
+        return target
+    }
+
+    /// Adds a dynamic database, private to `session`, with a pool of its own.
+    public func addDynamicDatabase(_ config: DatabaseConfig, to session: WorkSession) throws(RegistryError) -> DatabaseTarget {
+        if pools[config.id] != nil { throw RegistryError(.invalidArgument, "'\(config.id)' is a configured database; choose another name") }
+        let pool = Self.makePool(for: config, server: configuration.server, applicationName: applicationName, logger: logger)
+        let target = DatabaseTarget(config: config, kind: .dynamic, pool: pool)
+        try session.state.withLock { state throws(RegistryError) in
+            guard state.phase == .active else { throw RegistryError(.sessionEnded, "the session has ended") }
+            guard state.dynamic[config.id] == nil else { throw RegistryError(.invalidArgument, "this session already has a connection named '\(config.id)'") }
+            guard state.dynamic.count < configuration.server.sessionMaxDynamic else {
+                throw RegistryError(.invalidArgument, "this session already has \(state.dynamic.count) dynamic connections (PGMCP_SESSION_MAX_DYNAMIC)")
+            }
+            state.dynamic[config.id] = target
+            state.activeDatabase = config.id
+        }
+        return target
+    }
+
+    /// Closes one of the session's dynamic databases; the session falls back to the default if it was active.
+    public func removeDynamicDatabase(_ name: String, from session: WorkSession) async throws(RegistryError) {
+        let removed = session.state.withLock { state -> DatabaseTarget? in
+            guard let target = state.dynamic.removeValue(forKey: name) else { return nil }
+            if state.activeDatabase == name { state.activeDatabase = configuration.defaultDatabaseID }
+            return target
+        }
+        guard let removed else {
+            throw RegistryError(.unknownDatabase, "this session has no dynamic connection named '\(name)'")
+        }
+        await removed.pool.shutdown()
+    }
+
+    var configuredNames: [String] { configuration.databases.map(\.id) }
+
+    func unknownDatabase(_ name: String, visible: [String]) -> RegistryError {
+        RegistryError(.unknownDatabase, "unknown database '\(name)'; this session can use: \(visible.map { "'\($0)'" }.joined(separator: ", "))")
+    }
+
+    /// Every pool: the configured ones, then each session's dynamic ones.
+    public var allPools: [DatabaseTarget] {
+        configuration.databases.compactMap { pools[$0.id] } + sessions.withLock { $0.values.flatMap(\.dynamicDatabases) }
+    }
+
+    // MARK: - Running
+
+    /// Housekeeping until cancelled: pool ticks (idle timeouts, lifetimes, health checks) and the
+    /// session reaper, once per `interval`.
+    public func run(interval: Duration = .seconds(1)) async {
+        while !Task.isCancelled {
+            guard (try? await Task.sleep(for: interval)) != nil else { break }
+            for target in allPools { target.pool.tick() }
+            await reapIdleSessions()
+        }
+    }
+
+    /// Ends every session (cancelling running statements), then closes every pool.
+    public func shutdown() async {
+        let handles = sessions.withLock { Array($0.keys) }
+        await withTaskGroup(of: Void.self) { group in
+            for handle in handles { group.addTask { await self.endSession(handle, reason: "shutdown") } }
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for target in pools.values { group.addTask { await target.pool.shutdown() } }
+        }
+    }
+}

@@ -1,0 +1,26 @@
+/// A registry failure with a message a person (or an AI client) can act on.
+public struct RegistryError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        case unknownSession, sessionEnded, unknownDatabase, tooManySessions, sessionLimit
+        case poolExhausted, databaseUnavailable, shuttingDown, cancelled, invalidArgument
+    }
+
+    public var kind: Kind
+    public var message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
+
+    init(_ error: PoolError) {
+        switch error.kind {
+        case .exhausted: self.init(.poolExhausted, error.message)
+        case .unavailable: self.init(.databaseUnavailable, error.message)
+        case .shutdown: self.init(.shuttingDown, error.message)
+        case .cancelled: self.init(.cancelled, error.message)
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Synchronization
+
+/// A work session's connection allowance (`PGMCP_SESSION_MAX_CONNECTIONS`): a FIFO async
+/// semaphore whose waiters give up at a deadline, on cancellation, or when the session ends.
+final class SessionSlots: Sendable {
+    let limit: Int
+    private let state: Mutex<State>
+
+    struct State {
+        var inUse = 0
+        var waiters: [(id: Int, continuation: CheckedContinuation<Void, any Error>)] = []
+        var nextID = 0
+        var closedError: RegistryError?
+    }
+
+    init(limit: Int) {
+        self.limit = limit
+        state = Mutex(State())
+    }
+
+    var inUse: Int { state.withLock { $0.inUse } }
+
+    /// Takes a slot, waiting at most `timeout`; `timedOut` builds the error then.
+    func acquire(timeout: Duration, timedOut: @escaping @Sendable (Duration) -> RegistryError) async throws {
+        let fast = try state.withLock { state throws(RegistryError) -> Bool in
+            if let error = state.closedError { throw error }
+            guard state.inUse < limit, state.waiters.isEmpty else { return false }
+            state.inUse += 1
+            return true
+        }
+        if fast { return }
+        let id = state.withLock { state in
+            defer { state.nextID += 1 }
+            return state.nextID
+        }
+        let timer = Task { [self] in
+            guard (try? await Task.sleep(for: timeout)) != nil else { return }
+            fail(id, with: timedOut(timeout))
+        }
+        defer { timer.cancel() }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let resumeNow: Result<Void, RegistryError>? = state.withLock { state in
+                    if let error = state.closedError { return .failure(error) }
+                    if state.inUse < limit && state.waiters.isEmpty {
+                        state.inUse += 1
+                        return .success(())
+                    }
+                    state.waiters.append((id: id, continuation: continuation))
+                    return nil
+                }
+                if let resumeNow { continuation.resume(with: resumeNow.mapError { $0 }) }
+            }
+        } onCancel: {
+            fail(id, with: RegistryError(.cancelled, "the call was cancelled while waiting for a connection slot"))
+        }
+    }
+
+    func release() {
+        let next = state.withLock { state -> CheckedContinuation<Void, any Error>? in
+            if !state.waiters.isEmpty { return state.waiters.removeFirst().continuation }
+            state.inUse -= 1
+            return nil
+        }
+        next?.resume()
+    }
+
+    /// Fails every waiter and every later `acquire` with `error` (the session ended).
+    func close(with error: RegistryError) {
+        let waiters = state.withLock { state in
+            state.closedError = error
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.continuation.resume(throwing: error) }
+    }
+
+    private func fail(_ id: Int, with error: RegistryError) {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, any Error>? in
+            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            return state.waiters.remove(at: index).continuation
+        }
+        waiter?.resume(throwing: error)
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import PGConfig
+import Synchronization
+
+/// One work session: its active database, its dynamic connections, its in-flight calls (each a task
+/// the session can cancel), its statistics and its last activity. Created and ended by the registry.
+public final class WorkSession: Sendable {
+    public let handle: SessionHandle
+    public let label: String?
+    /// Whoever created it (a credential fingerprint); `nil` for anyone.
+    public let owner: String?
+    public let createdAt: Date
+    let slots: SessionSlots
+    let state: Mutex<State>
+
+    enum Phase: Equatable { case active, ending, ended }
+
+    struct State {
+        var phase = Phase.active
+        var activeDatabase: String
+        var lastActivity: ContinuousClock.Instant
+        var lastActivityAt: Date
+        var calls: [Int: CallHandle] = [:]
+        var nextCallID = 0
+        var dynamic: [String: DatabaseTarget] = [:]
+        var queries = 0
+        var errors = 0
+        var rowsReturned = 0
+        var endWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    init(handle: SessionHandle, label: String?, owner: String?, database: String, connectionLimit: Int, now: ContinuousClock.Instant) {
+        self.handle = handle
+        self.label = label
+        self.owner = owner
+        createdAt = Date()
+        slots = SessionSlots(limit: connectionLimit)
+        state = Mutex(State(activeDatabase: database, lastActivity: now, lastActivityAt: createdAt))
+    }
+
+    public var activeDatabase: String { state.withLock { $0.activeDatabase } }
+
+    public var isActive: Bool { state.withLock { $0.phase == .active } }
+
+    /// A snapshot for `current_database` and friends.
+    public var info: SessionInfo {
+        state.withLock { state in
+            SessionInfo(
+                handle: handle, label: label, activeDatabase: state.activeDatabase, queries: state.queries,
+                errors: state.errors, rowsReturned: state.rowsReturned, connectionsHeld: slots.inUse,
+                connectionLimit: slots.limit, createdAt: createdAt, lastActivityAt: state.lastActivityAt)
+        }
+    }
+
+    /// Counts rows a call returned (the tool layer knows how many).
+    public func recordRowsReturned(_ count: Int) {
+        state.withLock { $0.rowsReturned += count }
+    }
+
+    func touch(_ now: ContinuousClock.Instant) {
+        state.withLock { state in
+            state.lastActivity = now
+            state.lastActivityAt = Date()
+        }
+    }
+
+    var reaperCandidate: SessionReaper.Candidate {
+        state.withLock { SessionReaper.Candidate(handle: handle, lastActivity: $0.lastActivity, callsInFlight: $0.calls.count) }
+    }
+
+    /// The session's own dynamic databases.
+    var dynamicDatabases: [DatabaseTarget] { state.withLock { Array($0.dynamic.values) } }
+}
+
+/// What `current_database` reports about a session.
+public struct SessionInfo: Sendable {
+    public var handle: SessionHandle
+    public var label: String?
+    public var activeDatabase: String
+    public var queries: Int
+    public var errors: Int
+    public var rowsReturned: Int
+    public var connectionsHeld: Int
+    public var connectionLimit: Int
+    public var createdAt: Date
+    public var lastActivityAt: Date
+}
+
+/// A database a session can use: a configured one (pool shared) or one of its dynamic connections
+/// (pool private to it).
+public struct DatabaseTarget: Sendable {
+    public enum Kind: String, Sendable { case configured, dynamic }
+    public var config: DatabaseConfig
+    public var kind: Kind
+    public var pool: ConnectionPool
+    public var name: String { config.id }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import Logging
+import PGClient
+import PGConfig
+import PGRegistry
+import Synchronization
+import TestSupport
+
+/// A pool on the test cluster with its own `application_name`, so its backends can be counted.
+func testPool(
+    name: String = TestDatabase.uniqueName("pool"), maximum: Int = 3, minimum: Int = 0,
+    idleTimeout: Duration = .seconds(300), maxLifetime: Duration? = .seconds(1800),
+    parameters: PGConnectionParameters? = nil
+) throws -> ConnectionPool {
+    var configuration = PoolStateMachine.Configuration()
+    configuration.maximum = maximum
+    configuration.minimum = minimum
+    configuration.idleTimeout = idleTimeout
+    configuration.maxLifetime = maxLifetime
+    configuration.backoffInitial = .milliseconds(100)
+    configuration.backoffMaximum = .seconds(1)
+    return ConnectionPool(
+        name: name, parameters: try parameters ?? TestDatabase.parameters(), configuration: configuration,
+        applicationName: name, connectTimeout: .seconds(5), logger: Logger(label: "test"))
+}
+
+/// A registry over the test cluster; `server` tweaks the settings.
+func testRegistry(
+    databases: [DatabaseConfig]? = nil, clock: ManualClock? = nil, _ server: (inout ServerSettings) -> Void = { _ in }
+) throws -> (ConnectionPoolRegistry, String) {
+    let prefix = TestDatabase.uniqueName("reg")
+    var settings = ServerSettings()
+    settings.acquireTimeout = .seconds(5)
+    server(&settings)
+    let configuration = Configuration(databases: try databases ?? [TestDatabase.config(id: "main")], source: "test", server: settings)
+    let now: @Sendable () -> ContinuousClock.Instant
+    if let clock { now = { clock.now } } else { now = { .now } }
+    let registry = ConnectionPoolRegistry(configuration: configuration, applicationName: prefix, clock: now)
+    return (registry, prefix)
+}
+
+/// Time that moves only when told to.
+final class ManualClock: Sendable {
+    private let offset = Mutex(Duration.zero)
+    let start = ContinuousClock.now
+    var now: ContinuousClock.Instant { start + offset.withLock { $0 } }
+    func advance(by duration: Duration) { offset.withLock { $0 += duration } }
+}
+
+/// Polls `condition` every 50 ms until it holds or `timeout` passes; returns whether it held.
+func eventually(within timeout: Duration = .seconds(5), _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(50))
+    }
+    return try await condition()
+}
+
+/// Resident set size of this process, in bytes.
+func residentBytes() -> Int {
+    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+    for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+        return (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) * 1024
+    }
+    return 0
+}
