@@ -16,9 +16,13 @@ public struct PoolError: Error, Sendable, CustomStringConvertible {
     init(database: String, failure: PoolStateMachine.LeaseFailure) {
         self.database = database
         switch failure {
-        case .exhausted(let inUse, let maximum, let waiting, let waited):
+        case .exhausted(let inUse, let maximum, let opening, let waiting, let waited):
             kind = .exhausted
-            message = "pool for '\(database)' exhausted: \(inUse)/\(maximum) in use, \(waiting) waiting, waited \(formatSeconds(waited))"
+            if opening > 0 && inUse < maximum {
+                message = "no connection to '\(database)' within \(formatSeconds(waited)): \(opening) still being opened (the server is slow to accept connections), \(inUse)/\(maximum) in use, \(waiting) waiting"
+            } else {
+                message = "pool for '\(database)' exhausted: \(inUse)/\(maximum) in use, \(waiting) waiting, waited \(formatSeconds(waited))"
+            }
         case .unavailable(let reason, let retryIn):
             kind = .unavailable
             message = "database '\(database)' unavailable: \(reason); next attempt in \(formatSeconds(retryIn))"

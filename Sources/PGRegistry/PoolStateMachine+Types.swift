@@ -49,8 +49,9 @@ extension PoolStateMachine {
     }
 
     public enum LeaseFailure: Sendable, Equatable {
-        /// Every connection stayed in use until the deadline.
-        case exhausted(inUse: Int, maximum: Int, waiting: Int, waited: Duration)
+        /// No connection came free (or was opened) before the deadline. `opening` connections were
+        /// still being established.
+        case exhausted(inUse: Int, maximum: Int, opening: Int, waiting: Int, waited: Duration)
         /// The database cannot be reached; the next connect attempt is `retryIn` away.
         case unavailable(reason: String, retryIn: Duration)
         case shutdown

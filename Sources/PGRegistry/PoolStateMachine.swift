@@ -85,7 +85,13 @@ public struct PoolStateMachine: Sendable {
         if let failure, openCount == 0 {
             return [.fail(request, .unavailable(reason: failure.reason, retryIn: max(.zero, failure.nextAttemptAt - now)))]
         }
-        return [.fail(request, .exhausted(inUse: inUseCount, maximum: configuration.maximum, waiting: waiters.count, waited: now - waiter.since))]
+        return [
+            .fail(
+                request,
+                .exhausted(
+                    inUse: inUseCount, maximum: configuration.maximum, opening: connectingCount, waiting: waiters.count,
+                    waited: now - waiter.since))
+        ]
     }
 
     /// Connection `id` opened. `lifetime` is its own (the caller spreads lifetimes so that

@@ -39,7 +39,10 @@ import TestSupport
         let pool = try testPool(name: "prod", maximum: 1)
         let held = try await pool.lease(timeout: .seconds(5))
         let error = try await #require(throws: PoolError.self) { _ = try await pool.lease(timeout: .milliseconds(300)) }
-        #expect(error.message == "pool for 'prod' exhausted: 1/1 in use, 0 waiting, waited 300 ms")
+        // The real wait is reported; under load the timer may fire a little late.
+        #expect(error.message.hasPrefix("pool for 'prod' exhausted: 1/1 in use, 0 waiting, waited "))
+        let waited = Int(error.message.split(separator: " ").dropLast().last ?? "") ?? 0
+        #expect((300..<1000).contains(waited))
         pool.release(held, outcome: .reusable)
         // The pool is fine afterwards.
         pool.release(try await pool.lease(timeout: .seconds(1)), outcome: .reusable)

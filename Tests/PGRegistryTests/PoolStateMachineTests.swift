@@ -61,7 +61,11 @@ import Testing
         _ = pool.connectionEstablished(0, now: at(0))
         _ = pool.connectionEstablished(1, now: at(0))
         for request in 3...8 { _ = pool.leaseRequested(request, now: at(0)) }
-        #expect(pool.leaseTimedOut(3, now: at(10)) == [.fail(3, .exhausted(inUse: 2, maximum: 2, waiting: 5, waited: .seconds(10)))])
+        #expect(pool.leaseTimedOut(3, now: at(10)) == [.fail(3, .exhausted(inUse: 2, maximum: 2, opening: 0, waiting: 5, waited: .seconds(10)))])
+        // Waiting on a connection still being opened is reported as such.
+        var slow = machine(max: 2)
+        _ = slow.leaseRequested(1, now: at(0))
+        #expect(slow.leaseTimedOut(1, now: at(5)) == [.fail(1, .exhausted(inUse: 0, maximum: 2, opening: 1, waiting: 0, waited: .seconds(5)))])
         // Already served or gone: nothing happens.
         #expect(pool.leaseTimedOut(3, now: at(11)) == [])
         #expect(pool.leaseTimedOut(1, now: at(11)) == [])
