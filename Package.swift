@@ -8,10 +8,18 @@ let package = Package(
         .library(name: "PGClient", targets: ["PGClient"]),
         .library(name: "PGConfig", targets: ["PGConfig"]),
         .library(name: "PGRegistry", targets: ["PGRegistry"]),
+        .library(name: "PGMCPServer", targets: ["PGMCPServer"]),
+        .executable(name: "pgmcp", targets: ["pgmcp"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // Test peer only: its Client speaks to our server over real HTTP.
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", exact: "0.12.1"),
     ],
     targets: [
         // libpq, found through pkg-config; `apt-get install libpq-dev` provides it.
@@ -36,6 +44,27 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
+        // The MCP protocol layer: JSON-RPC, Streamable HTTP on Hummingbird, stdio, the tool catalog.
+        .target(
+            name: "PGMCPServer",
+            dependencies: [
+                "PGRegistry", "PGConfig", "PGClient", "PGMCPJSON",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        // The command line: serve, check, databases (and demo).
+        .executableTarget(
+            name: "pgmcp",
+            dependencies: [
+                "PGMCPServer", "PGConfig", "PGRegistry", "PGClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Measures PGClient's non-blocking driver against blocking libpq on dispatch queues.
         .executableTarget(name: "pgclient-driver-bench", dependencies: ["PGClient", "CLibPQ"]),
 
@@ -44,6 +73,14 @@ let package = Package(
         .testTarget(name: "PGMCPJSONTests", dependencies: ["PGMCPJSON"]),
         .testTarget(name: "PGClientTests", dependencies: ["PGClient", "TestSupport"]),
         .testTarget(name: "PGConfigTests", dependencies: ["PGConfig", "TestSupport"]),
+        .testTarget(
+            name: "PGMCPServerTests",
+            dependencies: [
+                "PGMCPServer", "TestSupport", "PGMCPJSON",
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
         .testTarget(
             name: "PGRegistryTests",
             dependencies: ["PGRegistry", "TestSupport", .product(name: "MetricsTestKit", package: "swift-metrics")]

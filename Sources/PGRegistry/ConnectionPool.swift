@@ -28,6 +28,7 @@ public final class ConnectionPool: Sendable {
         var timers: [PoolStateMachine.RequestID: Task<Void, Never>] = [:]
         var nextRequestID = 0
         var shutdownWaiters: [CheckedContinuation<Void, Never>] = []
+        var serverVersion: Int?
     }
 
     /// - Parameters:
@@ -120,6 +121,9 @@ public final class ConnectionPool: Sendable {
         }
     }
 
+    /// PostgreSQL's version (e.g. 150018) as the last connection opened reported it; `nil` before any.
+    public var serverVersion: Int? { state.withLock { $0.serverVersion } }
+
     public func snapshot() -> PoolStateMachine.Snapshot {
         state.withLock { $0.machine.snapshot() }
     }
@@ -207,6 +211,7 @@ public final class ConnectionPool: Sendable {
             let lifetime = state.withLock { $0.machine.configuration.maxLifetime }.map { $0 * Double.random(in: 0.8...1.0) }
             run(state.withLock { state in
                 state.connections[id] = connection
+                state.serverVersion = connection.serverVersion
                 return apply(state.machine.connectionEstablished(id, now: .now, lifetime: lifetime), &state)
             })
         } catch {

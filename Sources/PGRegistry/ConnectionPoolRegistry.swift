@@ -16,6 +16,7 @@ public final class ConnectionPoolRegistry: Sendable {
     let applicationName: String
     let clock: @Sendable () -> ContinuousClock.Instant
     let metrics = RegistryMetrics()
+    private let endObservers = Mutex<[@Sendable (SessionHandle) -> Void]>([])
 
     /// - Parameters:
     ///   - applicationName: prefix of every backend's `application_name` (`pgmcp/<database>`).
@@ -94,6 +95,28 @@ public final class ConnectionPoolRegistry: Sendable {
             return sessions.count
         }
         metrics.sessionEnded(count: count, reason: reason)
+        for observer in endObservers.withLock({ $0 }) { observer(handle) }
+    }
+
+    /// Calls `observer` after every session end (DELETE, close_session, idle timeout, shutdown), so
+    /// a transport can forget what it kept for the session.
+    public func onSessionEnded(_ observer: @escaping @Sendable (SessionHandle) -> Void) {
+        endObservers.withLock { $0.append(observer) }
+    }
+
+    /// Checks that `database` answers (`SELECT 1` on a pooled connection), for readiness probes.
+    /// Uses no session; waits at most `timeout`.
+    public func probe(_ database: String, timeout: Duration) async throws {
+        guard let target = pools[database] else { throw unknownDatabase(database, visible: configuredNames) }
+        let lease: PooledConnection
+        do { lease = try await target.pool.lease(timeout: timeout) } catch let error as PoolError { throw RegistryError(error) }
+        do {
+            try await lease.connection.command("SELECT 1")
+            target.pool.release(lease, outcome: .reusable)
+        } catch {
+            target.pool.release(lease, outcome: .close(lease.connection.isBroken ? .broken : .dirty))
+            throw error
+        }
     }
 
     /// Ends every session idle longer than `PGMCP_SESSION_IDLE_TIMEOUT` (at the injected clock's now).

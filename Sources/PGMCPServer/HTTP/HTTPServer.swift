@@ -1,0 +1,58 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import PGMCPJSON
+import PGRegistry
+import Prometheus
+
+/// The HTTP application: `/mcp`, `/healthz`, `/readyz`, `/metrics`.
+public enum HTTPServer {
+    /// Builds the Hummingbird application. `onListening` receives the bound port (useful with port 0).
+    public static func makeApplication(
+        dispatcher: MCPDispatcher, metrics: PrometheusCollectorRegistry?, logger: Logger,
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let settings = dispatcher.context.settings
+        let validation = RequestValidation(settings: settings)
+        let endpoint = MCPHTTPEndpoint(
+            dispatcher: dispatcher, sessions: TransportSessions(registry: dispatcher.context.registry), validation: validation,
+            logger: logger)
+        let router = Router()
+        router.post("/mcp") { request, _ in await endpoint.post(request) }
+        router.get("/mcp") { request, _ in endpoint.get(request) }
+        router.delete("/mcp") { request, _ in await endpoint.delete(request) }
+        router.get("/healthz") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain"], body: ResponseBody(byteBuffer: ByteBuffer(string: "ok\n")))
+        }
+        router.get("/readyz") { _, _ in await readiness(dispatcher.context) }
+        router.get("/metrics") { request, _ in
+            do throws(RequestValidation.Rejection) { try validation.checkAccess(request) } catch { return endpoint.reject(error) }
+            var text: [UInt8] = []
+            metrics?.emit(into: &text)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: text)))
+        }
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "pgmcp"),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? settings.port) },
+            logger: logger)
+    }
+
+    /// 200 when the default database answers `SELECT 1`, else 503 with the reason.
+    static func readiness(_ context: ServerContext) async -> Response {
+        let database = context.registry.configuration.defaultDatabaseID
+        let timeout = min(context.settings.acquireTimeout, .seconds(2))
+        var body: JSONValue
+        var status = HTTPResponse.Status.ok
+        do {
+            try await context.registry.probe(database, timeout: timeout)
+            body = ["status": "ready", "database": .string(database)]
+        } catch {
+            status = .serviceUnavailable
+            body = ["status": "unavailable", "database": .string(database), "reason": .string(ToolError.from(error).message)]
+        }
+        return Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: body.serialized())))
+    }
+}

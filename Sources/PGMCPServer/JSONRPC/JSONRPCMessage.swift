@@ -1,0 +1,89 @@
+import PGMCPJSON
+
+/// A JSON-RPC 2.0 request id: a string or an integer (never null for requests we answer).
+public enum JSONRPCID: Hashable, Sendable {
+    case int(Int64)
+    case string(String)
+
+    var json: JSONValue {
+        switch self {
+        case .int(let i): .int(i)
+        case .string(let s): .string(s)
+        }
+    }
+
+    init?(_ value: JSONValue) {
+        switch value {
+        case .int(let i): self = .int(i)
+        case .string(let s): self = .string(s)
+        default: return nil
+        }
+    }
+}
+
+/// One incoming JSON-RPC message, validated for shape.
+public enum JSONRPCMessage: Sendable {
+    case request(id: JSONRPCID, method: String, params: JSONObject)
+    case notification(method: String, params: JSONObject)
+    /// A response from the client (we send no requests, so these are acknowledged and dropped).
+    case response(id: JSONRPCID?)
+
+    /// Validates one message object. Throws `JSONRPCError` with the id when one could be read.
+    static func parse(_ value: JSONValue) throws(JSONRPCError) -> JSONRPCMessage {
+        guard case .object(let object) = value else {
+            throw JSONRPCError(.invalidRequest, "a JSON-RPC message must be an object, got \(value.typeName)")
+        }
+        let id = object["id"].flatMap(JSONRPCID.init)
+        guard object["jsonrpc"] == .string("2.0") else {
+            throw JSONRPCError(.invalidRequest, "\"jsonrpc\" must be \"2.0\"", id: id)
+        }
+        if object["result"] != nil || object["error"] != nil { return .response(id: id) }
+        guard case .string(let method) = object["method"] else {
+            throw JSONRPCError(.invalidRequest, "\"method\" must be a string", id: id)
+        }
+        var params = JSONObject()
+        switch object["params"] {
+        case nil, .null?: break
+        case .object(let given)?: params = given
+        default: throw JSONRPCError(.invalidParams, "\"params\" must be an object", id: id)
+        }
+        guard let rawID = object["id"] else { return .notification(method: method, params: params) }
+        guard let id else { throw JSONRPCError(.invalidRequest, "\"id\" must be a string or an integer") }
+        _ = rawID
+        return .request(id: id, method: method, params: params)
+    }
+}
+
+/// A JSON-RPC error response, with the spec's codes.
+public struct JSONRPCError: Error, Sendable {
+    public enum Code: Int64, Sendable {
+        case parseError = -32700
+        case invalidRequest = -32600
+        case methodNotFound = -32601
+        case invalidParams = -32602
+        case internalError = -32603
+        /// Server-defined: the server cannot take the request now (e.g. too many sessions).
+        case serverBusy = -32000
+    }
+
+    public var code: Code
+    public var message: String
+    public var id: JSONRPCID?
+
+    public init(_ code: Code, _ message: String, id: JSONRPCID? = nil) {
+        self.code = code
+        self.message = message
+        self.id = id
+    }
+
+    /// The response object.
+    public var response: JSONValue {
+        ["jsonrpc": "2.0", "id": id?.json ?? .null, "error": ["code": .int(code.rawValue), "message": .string(message)]]
+    }
+}
+
+enum JSONRPC {
+    static func result(_ result: JSONValue, id: JSONRPCID) -> JSONValue {
+        ["jsonrpc": "2.0", "id": id.json, "result": result]
+    }
+}

@@ -1,0 +1,122 @@
+import Logging
+import PGMCPJSON
+import PGRegistry
+
+/// Dispatches JSON-RPC messages of an initialized transport session: `ping`, `tools/list`,
+/// `tools/call`, and the notifications `initialized` and `cancelled`. Transports handle
+/// `initialize` themselves (it creates the session) through `initializeResult`.
+public final class MCPDispatcher: Sendable {
+    public let context: ServerContext
+    public let catalog: ToolCatalog
+
+    public init(context: ServerContext, catalog: ToolCatalog = ToolCatalog()) {
+        self.context = context
+        self.catalog = catalog
+    }
+
+    /// Methods a session can call, for telling "unknown method" from "needs a session".
+    static let sessionMethods: Set<String> = ["ping", "tools/list", "tools/call"]
+
+    /// The response to a request, or `nil` for a notification or a client's response.
+    public func handle(_ message: JSONRPCMessage, in transport: TransportSession) async -> JSONValue? {
+        switch message {
+        case .response:
+            return nil
+        case .notification(let method, let params):
+            if method == "notifications/cancelled", let id = params["requestId"].flatMap(JSONRPCID.init) {
+                transport.cancel(id)
+            }
+            return nil
+        case .request(let id, let method, let params):
+            switch method {
+            case "ping":
+                return JSONRPC.result([:], id: id)
+            case "tools/list":
+                return JSONRPC.result(catalog.listing, id: id)
+            case "tools/call":
+                return await transport.track(id) { [self] in
+                    switch await callTool(params, transport: transport) {
+                    case .success(let result):
+                        return JSONRPC.result(result, id: id)
+                    case .failure(var error):
+                        error.id = id
+                        return error.response
+                    }
+                }
+            case "initialize":
+                return JSONRPCError(.invalidRequest, "the session is already initialized", id: id).response
+            default:
+                return JSONRPCError(.methodNotFound, "method not found: \(method)", id: id).response
+            }
+        }
+    }
+
+    /// The `initialize` result for the requested version (negotiated as the lifecycle spec says).
+    public func initializeResult(_ params: JSONObject) -> (result: JSONValue, version: String) {
+        let version = MCPVersion.negotiate(params["protocolVersion"]?.stringValue)
+        let result: JSONValue = [
+            "protocolVersion": .string(version),
+            "capabilities": ["tools": ["listChanged": false]],
+            "serverInfo": ["name": .string(MCPVersion.serverName), "title": "pgmcp — PostgreSQL", "version": .string(MCPVersion.serverVersion)],
+            "instructions": .string(Self.instructions),
+        ]
+        return (result, version)
+    }
+
+    static let instructions = """
+        pgmcp gives access to several named PostgreSQL databases. Start with list_databases; select_database \
+        switches this session's active database, or pass 'database' to any tool. query runs one read-only \
+        statement; execute writes where a database allows it; list_schemas, list_tables, describe_table and \
+        explain show structure and plans. Use $1, $2 … with 'params' for values. open_session mints an \
+        isolated work session to pass as 'session'.
+        """
+
+    func callTool(_ params: JSONObject, transport: TransportSession) async -> Result<JSONValue, JSONRPCError> {
+        guard case .string(let name)? = params["name"] else {
+            return .failure(JSONRPCError(.invalidParams, "tools/call needs \"name\" (a string)"))
+        }
+        guard let tool = catalog[name] else {
+            return .failure(JSONRPCError(.invalidParams, "unknown tool '\(name)'; tools/list shows the tools"))
+        }
+        var arguments = JSONObject()
+        switch params["arguments"] {
+        case nil, .null?: break
+        case .object(let given)?: arguments = given
+        case let other?: return .failure(JSONRPCError(.invalidParams, "\"arguments\" must be an object, got \(other.typeName)"))
+        }
+        do {
+            let session = try resolveSession(arguments, tool: tool, transport: transport)
+            let call = ToolCall(
+                arguments: try ToolArguments(arguments, allowed: catalog.argumentNames(of: tool)), session: session, server: context)
+            let structured = try await tool.handler(call)
+            return .success(Self.success(structured))
+        } catch {
+            if Task.isCancelled { return .success(Self.failure(ToolError("the call was cancelled"))) }
+            return .success(Self.failure(ToolError.from(error)))
+        }
+    }
+
+    /// The work session a call runs in: the `session` argument's (same credentials only), or the transport's.
+    func resolveSession(_ arguments: JSONObject, tool: ToolDefinition, transport: TransportSession) throws(ToolError) -> WorkSession {
+        guard tool.routesBySessionArgument, let value = arguments["session"], value != .null else { return transport.workSession }
+        guard case .string(let raw) = value else { throw ToolError("argument 'session' must be a string handle from open_session") }
+        guard let session = try? context.registry.session(SessionHandle(rawValue: raw)), session.owner == transport.workSession.owner else {
+            throw ToolError("unknown or expired session handle; open_session mints a new one")
+        }
+        return session
+    }
+
+    /// `structuredContent`, and the same JSON as text for clients that read only text.
+    static func success(_ structured: JSONObject) -> JSONValue {
+        let value = JSONValue.object(structured)
+        return ["content": [["type": "text", "text": .string(value.jsonText)]], "structuredContent": value, "isError": false]
+    }
+
+    static func failure(_ error: ToolError) -> JSONValue {
+        var text = error.message
+        if let details = error.details, let sqlState = details["sqlstate"]?.stringValue, !text.contains(sqlState) {
+            text += " (SQLSTATE \(sqlState))"
+        }
+        return ["content": [["type": "text", "text": .string(text)]], "isError": true]
+    }
+}

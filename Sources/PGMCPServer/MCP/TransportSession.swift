@@ -1,0 +1,34 @@
+import PGMCPJSON
+import PGRegistry
+import Synchronization
+
+/// One MCP transport session (a Streamable HTTP `Mcp-Session-Id`, or the stdio stream): the work
+/// session it maps to, the protocol version it negotiated, and its requests in flight (so that
+/// `notifications/cancelled` can stop them).
+public final class TransportSession: Sendable {
+    /// The `Mcp-Session-Id` (random, like a handle), or `stdio`.
+    public let id: String
+    public let workSession: WorkSession
+    public let protocolVersion: String
+    private let inFlight = Mutex<[JSONRPCID: Task<JSONValue, Never>]>([:])
+
+    init(id: String, workSession: WorkSession, protocolVersion: String) {
+        self.id = id
+        self.workSession = workSession
+        self.protocolVersion = protocolVersion
+    }
+
+    /// Runs `work` as a task that `cancel(_:)` can reach by the request's id.
+    func track(_ id: JSONRPCID, _ work: @escaping @Sendable () async -> JSONValue) async -> JSONValue {
+        let task = Task(operation: work)
+        inFlight.withLock { $0[id] = task }
+        let result = await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
+        inFlight.withLock { $0[id] = nil }
+        return result
+    }
+
+    /// `notifications/cancelled`: stops the request if it still runs.
+    func cancel(_ id: JSONRPCID) {
+        inFlight.withLock { $0[id] }?.cancel()
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import PGClient
+import PGMCPJSON
+import PGRegistry
+
+/// list_databases, select_database, current_database.
+enum DatabaseTools {
+    static let entrySchema: JSONValue = [
+        "type": "object",
+        "properties": [
+            "name": ["type": "string"], "title": ["type": "string"], "description": ["type": ["string", "null"]],
+            "kind": ["type": "string", "enum": ["configured", "dynamic"]], "active": ["type": "boolean"],
+            "readOnly": ["type": "boolean"], "host": ["type": ["string", "null"]], "port": ["type": ["integer", "null"]],
+            "dbname": ["type": ["string", "null"]], "user": ["type": ["string", "null"]],
+            "status": ["type": "string", "enum": ["healthy", "unhealthy", "unknown"]],
+        ],
+        "required": ["name", "kind", "active", "readOnly", "status"],
+    ]
+
+    static let listDatabases = ToolDefinition(
+        name: "list_databases", title: "List databases",
+        description: "Lists the databases this session can use: the configured ones and its own dynamic connections, with which one is active, whether it is read-only, where it is (never a password) and whether it answers.",
+        inputSchema: JSONSchema.object([]),
+        outputSchema: JSONSchema.output([("databases", JSONSchema.array(of: entrySchema))], required: ["databases"]),
+        annotations: .readsDatabase,
+        handler: { call throws(ToolError) in
+            let active = call.session.activeDatabase
+            let entries = call.server.registry.visibleDatabases(for: call.session).map { entry(for: $0, active: active) }
+            return JSONObject([("databases", .array(entries))])
+        })
+
+    static func entry(for target: DatabaseTarget, active: String) -> JSONValue {
+        let connection = target.config.connection
+        let snapshot = target.pool.snapshot()
+        return .object(JSONObject([
+            ("name", .string(target.name)), ("title", .string(target.config.title)),
+            ("description", target.config.description.map(JSONValue.string) ?? .null),
+            ("kind", .string(target.kind.rawValue)), ("active", .bool(target.name == active)),
+            ("readOnly", .bool(target.config.readOnly)),
+            ("host", connection.host.map(JSONValue.string) ?? .null),
+            ("port", connection.port.flatMap { Int64($0) }.map(JSONValue.int) ?? .null),
+            ("dbname", connection.database.map(JSONValue.string) ?? .null),
+            ("user", connection.user.map(JSONValue.string) ?? .null),
+            ("status", .string(snapshot.health.rawValue)),
+        ]))
+    }
+
+    static let currentSchema = JSONSchema.output(
+        [
+            ("database", ["type": "string"]), ("readOnly", ["type": "boolean"]), ("serverVersion", JSONSchema.stringOrNull),
+            ("session", ["type": "object"]),
+        ], required: ["database", "readOnly", "session"])
+
+    static let currentDatabase = ToolDefinition(
+        name: "current_database", title: "Current database",
+        description: "Shows the session's active database (read-only or not, PostgreSQL version) and the session's statistics and connection limit.",
+        inputSchema: JSONSchema.object([]), outputSchema: currentSchema, annotations: .readsDatabase,
+        handler: { call throws(ToolError) in try await current(call) })
+
+    static let selectDatabase = ToolDefinition(
+        name: "select_database", title: "Select database",
+        description: "Makes a database the session's active one: later calls without a 'database' argument use it. Returns what current_database returns.",
+        inputSchema: JSONSchema.object(
+            [("database", JSONSchema.string("Name of the database to make active (see list_databases)."))], required: ["database"]),
+        outputSchema: currentSchema, annotations: .sessionState,
+        handler: { call throws(ToolError) in
+            let name = try call.arguments.requiredString("database")
+            do { try call.server.registry.selectDatabase(name, for: call.session) } catch { throw ToolError.from(error) }
+            return try await current(call)
+        })
+
+    static func current(_ call: ToolCall) async throws(ToolError) -> JSONObject {
+        let name = call.session.activeDatabase
+        let target: DatabaseTarget
+        do { target = try call.server.registry.resolve(name, for: call.session) } catch { throw ToolError.from(error) }
+        var version = target.pool.serverVersion
+        if version == nil {
+            // Never connected yet: one lease tells. A database that is down reports null, not an error.
+            version = try? await call.server.registry.withConnection(session: call.session, database: name) { connection, _ in
+                connection.serverVersion
+            }
+        }
+        let info = call.session.info
+        let session = JSONObject([
+            ("queries", .int(Int64(info.queries))), ("errors", .int(Int64(info.errors))),
+            ("rowsReturned", .int(Int64(info.rowsReturned))), ("connectionsHeld", .int(Int64(info.connectionsHeld))),
+            ("connectionLimit", .int(Int64(info.connectionLimit))), ("createdAt", .string(iso8601(info.createdAt))),
+            ("lastActivityAt", .string(iso8601(info.lastActivityAt))),
+        ])
+        return JSONObject([
+            ("database", .string(name)), ("readOnly", .bool(target.config.readOnly)),
+            ("serverVersion", version.map { .string(formatVersion($0)) } ?? .null), ("session", .object(session)),
+        ])
+    }
+
+    /// 150018 → "15.18"; 90624 → "9.6.24".
+    static func formatVersion(_ number: Int) -> String {
+        number >= 100_000 ? "\(number / 10000).\(number % 10000)" : "\(number / 10000).\(number / 100 % 100).\(number % 100)"
+    }
+}
+
+func iso8601(_ date: Date) -> String { date.ISO8601Format() }

@@ -1,0 +1,142 @@
+import PGClient
+import PGMCPJSON
+import PGRegistry
+
+/// query, execute, explain.
+enum QueryTools {
+    static let columnsSchema = JSONSchema.array(of: [
+        "type": "object", "properties": ["name": ["type": "string"], "type": ["type": "string"]], "required": ["name", "type"],
+    ])
+
+    static let query = ToolDefinition(
+        name: "query", title: "Run a read-only query",
+        description: """
+            Runs exactly one SQL statement inside a READ ONLY transaction (rolled back afterwards) and returns its rows. \
+            Use $1, $2, … with 'params' for values. Writes are refused by PostgreSQL here; use 'execute' on a writable database. \
+            Rows are cut at max_rows (and at the server's size cap), with truncated: true.
+            """,
+        inputSchema: JSONSchema.object(
+            [
+                ("sql", JSONSchema.string("One SQL statement, e.g. SELECT * FROM orders WHERE id = $1")),
+                ("params", JSONSchema.params), ("database", JSONSchema.database),
+                ("max_rows", JSONSchema.integer("Most rows to return (capped by the database's maxRows).", minimum: 1, maximum: 1_000_000)),
+            ], required: ["sql"]),
+        outputSchema: JSONSchema.output(
+            [
+                ("columns", columnsSchema), ("rows", JSONSchema.array(of: ["type": "array"])), ("rowCount", ["type": "integer"]),
+                ("truncated", ["type": "boolean"]), ("elapsedMs", ["type": "number"]), ("database", ["type": "string"]),
+            ], required: ["columns", "rows", "rowCount", "truncated", "elapsedMs", "database"]),
+        annotations: .readsDatabase,
+        handler: { call throws(ToolError) in
+            let sql = try call.arguments.requiredString("sql")
+            let parameters = try call.arguments.parameters()
+            let requested = try call.arguments.integer("max_rows", in: 1...1_000_000)
+            let maxBytes = call.server.settings.maxResultBytes
+            let types = call.server.typeNames
+            let (result, elapsed, columnTypes, name) = try await call.withDatabase { connection, target in
+                let limit = min(requested ?? target.config.maxRows, target.config.maxRows)
+                try await connection.command("BEGIN READ ONLY")
+                try await connection.command("SET LOCAL statement_timeout = \(target.config.statementTimeoutMs)")
+                let clock = ContinuousClock()
+                let started = clock.now
+                let (_, rows) = try await connection.execute(sql, parameters: parameters, into: ResultRows(maxRows: limit, maxBytes: maxBytes))
+                let elapsed = clock.now - started
+                let columnTypes = await types.columnTypes(rows.columns, database: target.name, connection: connection)
+                try await connection.command("ROLLBACK")
+                return (rows, elapsed, columnTypes, target.name)
+            }
+            call.session.recordRowsReturned(result.rows.count)
+            return JSONObject([
+                ("columns", columns(result.columns, types: columnTypes)), ("rows", .array(result.rows)),
+                ("rowCount", .int(Int64(result.rows.count))), ("truncated", .bool(result.truncated)),
+                ("elapsedMs", milliseconds(elapsed)), ("database", .string(name)),
+            ])
+        })
+
+    static let execute = ToolDefinition(
+        name: "execute", title: "Run a write statement",
+        description: """
+            Runs exactly one SQL statement (INSERT, UPDATE, DELETE, DDL, …) and commits it. Refused on read-only \
+            databases. Use $1, $2, … with 'params' for values. Rows of a RETURNING clause are returned.
+            """,
+        inputSchema: JSONSchema.object(
+            [
+                ("sql", JSONSchema.string("One SQL statement, e.g. UPDATE orders SET status = $1 WHERE id = $2")),
+                ("params", JSONSchema.params), ("database", JSONSchema.database),
+            ], required: ["sql"]),
+        outputSchema: JSONSchema.output(
+            [
+                ("command", ["type": "string"]), ("rowsAffected", JSONSchema.integerOrNull), ("columns", columnsSchema),
+                ("rows", JSONSchema.array(of: ["type": "array"])), ("elapsedMs", ["type": "number"]), ("database", ["type": "string"]),
+            ], required: ["command", "rowsAffected", "elapsedMs", "database"]),
+        annotations: ToolAnnotations(readOnly: false, destructive: true, idempotent: false, openWorld: true),
+        handler: { call throws(ToolError) in
+            let sql = try call.arguments.requiredString("sql")
+            let parameters = try call.arguments.parameters()
+            let target = try call.target()
+            guard !target.config.readOnly else {
+                throw ToolError(
+                    "database '\(target.name)' is read-only: execute is refused. Use 'query' to read, or configure the database with \"readOnly\": false to allow writes.")
+            }
+            let maxBytes = call.server.settings.maxResultBytes
+            let types = call.server.typeNames
+            let (command, rows, elapsed, columnTypes) = try await call.withDatabase { connection, target in
+                // Session-level, not SET LOCAL: the statement runs in its own implicit transaction, so
+                // that VACUUM or CREATE INDEX CONCURRENTLY work too. The reset on release undoes it.
+                try await connection.command("SET statement_timeout = \(target.config.statementTimeoutMs)")
+                let clock = ContinuousClock()
+                let started = clock.now
+                let (command, rows) = try await connection.execute(
+                    sql, parameters: parameters, into: ResultRows(maxRows: target.config.maxRows, maxBytes: maxBytes))
+                let elapsed = clock.now - started
+                let columnTypes = await types.columnTypes(rows.columns, database: target.name, connection: connection)
+                return (command, rows, elapsed, columnTypes)
+            }
+            var output = JSONObject([
+                ("command", .string(command.command)), ("rowsAffected", command.rowsAffected.map { .int(Int64($0)) } ?? .null),
+            ])
+            if !rows.columns.isEmpty {
+                output["columns"] = columns(rows.columns, types: columnTypes)
+                output["rows"] = .array(rows.rows)
+                if rows.truncated { output["truncated"] = true }
+                call.session.recordRowsReturned(rows.rows.count)
+            }
+            output["elapsedMs"] = milliseconds(elapsed)
+            output["database"] = .string(target.name)
+            return output
+        })
+
+    static let explain = ToolDefinition(
+        name: "explain", title: "Explain a query plan",
+        description: """
+            Shows PostgreSQL's plan for one statement (EXPLAIN (FORMAT JSON)). With analyze: true the statement really \
+            runs, inside a transaction that is rolled back (read-only on read-only databases), and the plan carries actual \
+            times and row counts.
+            """,
+        inputSchema: JSONSchema.object(
+            [
+                ("sql", JSONSchema.string("The statement to explain (without EXPLAIN).")), ("params", JSONSchema.params),
+                ("analyze", JSONSchema.boolean("Run it and report actual times (rolled back afterwards). Defaults to false.")),
+                ("database", JSONSchema.database),
+            ], required: ["sql"]),
+        outputSchema: JSONSchema.output([("plan", JSONSchema.anyValue)], required: ["plan"]),
+        annotations: ToolAnnotations(readOnly: true, destructive: false, idempotent: true, openWorld: true),
+        handler: { call throws(ToolError) in
+            let sql = try call.arguments.requiredString("sql")
+            let parameters = try call.arguments.parameters()
+            let analyze = try call.arguments.bool("analyze") ?? false
+            let plan = try await call.withDatabase { connection, target in
+                try await connection.command(target.config.readOnly || !analyze ? "BEGIN READ ONLY" : "BEGIN")
+                try await connection.command("SET LOCAL statement_timeout = \(target.config.statementTimeoutMs)")
+                let options = analyze ? "FORMAT JSON, ANALYZE, BUFFERS" : "FORMAT JSON"
+                let result = try await connection.query("EXPLAIN (\(options)) \(sql)", parameters: parameters)
+                try await connection.command("ROLLBACK")
+                return result.rows.first?.first ?? .null
+            }
+            return JSONObject([("plan", plan)])
+        })
+
+    static func columns(_ columns: [PGColumn], types: [String]) -> JSONValue {
+        .array(zip(columns, types).map { column, type in ["name": .string(column.name), "type": .string(type)] })
+    }
+}

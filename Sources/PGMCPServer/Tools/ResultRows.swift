@@ -1,0 +1,70 @@
+import PGClient
+import PGMCPJSON
+
+/// Collects a statement's rows as JSON until `maxRows` rows or `maxBytes` of JSON, whichever comes
+/// first; past either, the statement is cancelled and the rest never read (`truncated`).
+/// Sizes are the exact serialized sizes, so the cap holds for the result a client receives.
+struct ResultRows: PGRowSink {
+    let maxRows: Int
+    let maxBytes: Int
+    private(set) var columns: [PGColumn] = []
+    private(set) var rows: [JSONValue] = []
+    private(set) var truncated = false
+    private(set) var bytes = 2  // "[]"
+
+    init(maxRows: Int, maxBytes: Int) {
+        self.maxRows = maxRows
+        self.maxBytes = maxBytes
+    }
+
+    mutating func start(columns: [PGColumn]) { self.columns = columns }
+
+    mutating func consume(_ row: PGRow) -> PGRowDecision {
+        if rows.count >= maxRows {
+            truncated = true
+            return .stop
+        }
+        let values = JSONValue.array(row.values())
+        let size = values.serializedSize + (rows.isEmpty ? 0 : 1)
+        if bytes + size > maxBytes {
+            truncated = true
+            return .stop
+        }
+        bytes += size
+        rows.append(values)
+        return .continue
+    }
+}
+
+extension JSONValue {
+    /// The length of `serialized()`, computed without building it.
+    var serializedSize: Int {
+        switch self {
+        case .null: return 4
+        case .bool(let flag): return flag ? 4 : 5
+        case .int, .double: return JSONValue.serializedLength(of: self)
+        case .string(let text): return JSONValue.quotedLength(text)
+        case .array(let items): return 2 + items.reduce(0) { $0 + $1.serializedSize } + max(0, items.count - 1)
+        case .object(let object):
+            return 2 + object.members.reduce(0) { $0 + JSONValue.quotedLength($1.key) + 1 + $1.value.serializedSize } + max(0, object.count - 1)
+        }
+    }
+
+    static func serializedLength(of number: JSONValue) -> Int {
+        var writer = JSONWriter(reservingCapacity: 24)
+        writer.write(number)
+        return writer.bytes.count
+    }
+
+    static func quotedLength(_ text: String) -> Int {
+        var length = 2
+        for byte in text.utf8 {
+            switch byte {
+            case 0x22, 0x5C, 0x0A, 0x0D, 0x09, 0x08, 0x0C: length += 2
+            case 0..<0x20: length += 6
+            default: length += 1
+            }
+        }
+        return length
+    }
+}

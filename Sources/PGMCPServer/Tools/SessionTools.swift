@@ -1,0 +1,71 @@
+import PGMCPJSON
+import PGRegistry
+
+/// open_session, close_session, server_status.
+enum SessionTools {
+    static let openSession = ToolDefinition(
+        name: "open_session", title: "Open a work session",
+        description: """
+            Mints a new work session with its own active database, connection limit, dynamic connections and statistics, \
+            and returns its handle. Pass the handle as 'session' to any tool to work in it (one per test, or per task, \
+            isolated from the others). It ends with close_session or after the idle timeout.
+            """,
+        inputSchema: JSONSchema.object([
+            ("database", JSONSchema.string("The database it starts on. Defaults to the server's default database.")),
+            ("label", JSONSchema.string("A name for it, shown in logs.")),
+        ]),
+        outputSchema: JSONSchema.output(
+            [("session", ["type": "string"]), ("database", ["type": "string"]), ("expiresAfterIdleSeconds", ["type": "number"])],
+            required: ["session", "database", "expiresAfterIdleSeconds"]),
+        annotations: ToolAnnotations(readOnly: false, destructive: false, idempotent: false, openWorld: false),
+        handler: { call throws(ToolError) in
+            let database = try call.arguments.string("database")
+            let label = try call.arguments.string("label")
+            let session: WorkSession
+            do {
+                session = try call.server.registry.createSession(database: database, label: label, owner: call.session.owner)
+            } catch { throw ToolError.from(error) }
+            let idle = call.server.settings.sessionIdleTimeout.components
+            return JSONObject([
+                ("session", .string(session.handle.rawValue)), ("database", .string(session.activeDatabase)),
+                ("expiresAfterIdleSeconds", .double(Double(idle.seconds) + Double(idle.attoseconds) / 1e18)),
+            ])
+        })
+
+    static let closeSession = ToolDefinition(
+        name: "close_session", title: "Close a work session",
+        description: "Ends a work session now: cancels its running statements, rolls back and returns its connections, closes its dynamic connections. Its handle stops working.",
+        inputSchema: JSONSchema.object([("session", JSONSchema.session)], required: ["session"]),
+        outputSchema: JSONSchema.output([("closed", ["type": "string"])], required: ["closed"]),
+        annotations: ToolAnnotations(readOnly: false, destructive: false, idempotent: true, openWorld: false),
+        routesBySessionArgument: false,
+        handler: { call throws(ToolError) in
+            let handle = SessionHandle(rawValue: try call.arguments.requiredString("session"))
+            let target: WorkSession
+            do { target = try call.server.registry.session(handle) } catch {
+                throw ToolError("unknown or expired session handle; open_session mints a new one")
+            }
+            guard target.owner == call.session.owner else { throw ToolError("unknown or expired session handle; open_session mints a new one") }
+            await call.server.registry.endSession(handle, reason: "close_session")
+            return JSONObject([("closed", .string(handle.rawValue))])
+        })
+
+    static let serverStatus = ToolDefinition(
+        name: "server_status", title: "Server status",
+        description: "Shows every connection pool this session can see (open, idle, in use, waiting, maximum, health and the last error) and how many sessions are open.",
+        inputSchema: JSONSchema.object([]),
+        outputSchema: JSONSchema.output([("pools", ["type": "array"]), ("sessions", ["type": "integer"])], required: ["pools", "sessions"]),
+        annotations: ToolAnnotations(readOnly: true, destructive: false, idempotent: true, openWorld: false),
+        handler: { call throws(ToolError) in
+            let pools = call.server.registry.visibleDatabases(for: call.session).map { target -> JSONValue in
+                let snapshot = target.pool.snapshot()
+                return .object(JSONObject([
+                    ("name", .string(target.name)), ("open", .int(Int64(snapshot.open))), ("idle", .int(Int64(snapshot.idle))),
+                    ("inUse", .int(Int64(snapshot.inUse))), ("waiting", .int(Int64(snapshot.waiting))),
+                    ("max", .int(Int64(snapshot.maximum))), ("status", .string(snapshot.health.rawValue)),
+                    ("lastError", snapshot.lastError.map(JSONValue.string) ?? .null),
+                ]))
+            }
+            return JSONObject([("pools", .array(pools)), ("sessions", .int(Int64(call.server.registry.sessionCount)))])
+        })
+}

@@ -1,0 +1,61 @@
+import PGMCPJSON
+import PGRegistry
+
+/// One tool: what `tools/list` shows and the handler `tools/call` runs. The catalog is a table of these.
+public struct ToolDefinition: Sendable {
+    public var name: String
+    public var title: String
+    public var description: String
+    /// JSON Schema of the arguments; `session` is added to every tool (see `ToolCatalog`).
+    public var inputSchema: JSONObject
+    public var outputSchema: JSONValue
+    public var annotations: ToolAnnotations
+    /// False for `close_session`, whose `session` argument names the session to end rather than
+    /// the one the call runs in.
+    public var routesBySessionArgument = true
+    public var handler: @Sendable (ToolCall) async throws(ToolError) -> JSONObject
+
+    /// The `tools/list` entry.
+    var listing: JSONValue {
+        .object(JSONObject([
+            ("name", .string(name)), ("title", .string(title)), ("description", .string(description)),
+            ("inputSchema", .object(inputSchema)), ("outputSchema", outputSchema), ("annotations", annotations.json),
+        ]))
+    }
+}
+
+/// MCP tool annotations: hints a client uses to decide whether to ask the user first.
+public struct ToolAnnotations: Sendable {
+    public var readOnly: Bool
+    public var destructive: Bool
+    public var idempotent: Bool
+    /// The tool talks to systems outside the server (a database): true for most.
+    public var openWorld: Bool
+
+    var json: JSONValue {
+        ["readOnlyHint": .bool(readOnly), "destructiveHint": .bool(destructive), "idempotentHint": .bool(idempotent), "openWorldHint": .bool(openWorld)]
+    }
+
+    static let readsDatabase = ToolAnnotations(readOnly: true, destructive: false, idempotent: true, openWorld: true)
+    static let sessionState = ToolAnnotations(readOnly: false, destructive: false, idempotent: true, openWorld: false)
+}
+
+/// Everything a handler needs: its arguments, the work session the call belongs to, the server.
+public struct ToolCall: Sendable {
+    public var arguments: ToolArguments
+    /// The work session: the `session` argument's, or the transport session's.
+    public var session: WorkSession
+    public var server: ServerContext
+}
+
+/// A failed call, reported as `isError: true` with a message a person can act on.
+public struct ToolError: Error, Sendable {
+    public var message: String
+    /// Machine-readable details (e.g. SQLSTATE), also shown in the text.
+    public var details: JSONObject?
+
+    public init(_ message: String, details: JSONObject? = nil) {
+        self.message = message
+        self.details = details
+    }
+}

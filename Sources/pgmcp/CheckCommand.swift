@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import PGClient
+import PGConfig
+
+struct CheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Validate the configuration and connect to every database.",
+        discussion: "Prints one row per database: name, target (password masked), ok or the error, server version, latency. Exits 0 only if every database is reachable.")
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() async throws {
+        let configuration = try options.load()
+        let timeout = configuration.server.connectTimeout
+        let rows = await withTaskGroup(of: (Int, [String]).self) { group in
+            for (index, database) in configuration.databases.enumerated() {
+                group.addTask { (index, await Self.check(database, timeout: timeout)) }
+            }
+            var rows = Array(repeating: [String](), count: configuration.databases.count)
+            for await (index, row) in group { rows[index] = row }
+            return rows
+        }
+        print(Table.render(header: ["DATABASE", "TARGET", "STATUS", "VERSION", "LATENCY"], rows: rows))
+        let failures = rows.filter { $0[2] != "ok" }.count
+        if failures > 0 {
+            print("\(failures) of \(rows.count) databases unreachable")
+            throw ExitCode(1)
+        }
+    }
+
+    static func check(_ database: DatabaseConfig, timeout: Duration) async -> [String] {
+        let clock = ContinuousClock()
+        let started = clock.now
+        do {
+            let connection = try await PGConnection.connect(database.connectionParameters, applicationName: "pgmcp/check", timeout: timeout)
+            _ = try await connection.query("SELECT 1")
+            let elapsed = clock.now - started
+            let version = connection.serverVersion
+            await connection.close()
+            let ms = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
+            return [database.id, database.maskedTarget, "ok", "\(version / 10000).\(version % 10000)", String(format: "%.1f ms", ms)]
+        } catch {
+            let message = (error as? PGError)?.message ?? String(describing: error)
+            let firstLine = message.split(separator: "\n").first.map(String.init) ?? message
+            return [database.id, database.maskedTarget, "error: \(database.connectionParameters.redact(firstLine))", "-", "-"]
+        }
+    }
+}

@@ -1,0 +1,15 @@
+import ArgumentParser
+
+@main
+struct PGMCPCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pgmcp",
+        abstract: "A multi-database, session-aware MCP server for PostgreSQL.",
+        discussion: """
+            Databases come from --config FILE, DB_CONFIGS_FILE, DB_CONFIGS, DB_CONFIG_<ID>_* variables or DATABASE_URL \
+            (the first that is set). See README.md for every setting.
+            """,
+        version: "0.1.0",
+        subcommands: [ServeCommand.self, CheckCommand.self, DatabasesCommand.self]
+    )
+}
