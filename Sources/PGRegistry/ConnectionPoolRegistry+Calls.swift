@@ -8,6 +8,7 @@ extension ConnectionPoolRegistry {
     /// connection clean: rolled back if a transaction is open, `DISCARD ALL` so nothing it set is seen
     /// by the next session, or closed if either fails. The call runs as a task the session can
     /// cancel, so ending the session cancels its statements in PostgreSQL.
+    @discardableResult
     public func withConnection<R: Sendable>(
         session: WorkSession, database: String? = nil,
         _ body: @escaping @Sendable (PGConnection, DatabaseTarget) async throws -> R
