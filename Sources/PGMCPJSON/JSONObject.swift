@@ -39,19 +39,23 @@ public struct JSONObject: Sendable, Hashable, Sequence {
         members.makeIterator()
     }
 
+    /// Equal when both hold the same keys with equal values, in any order (as JSON defines it).
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
         guard lhs.members.count == rhs.members.count else { return false }
-        for (l, r) in zip(lhs.members, rhs.members) where l.key != r.key || l.value != r.value {
-            return false
-        }
+        for member in lhs.members where rhs[member.key] != member.value { return false }
         return true
     }
 
+    /// Order-independent, to agree with `==`.
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(members.count)
+        var combined = 0
         for member in members {
-            hasher.combine(member.key)
-            hasher.combine(member.value)
+            var memberHasher = Hasher()
+            memberHasher.combine(member.key)
+            memberHasher.combine(member.value)
+            combined ^= memberHasher.finalize()
         }
+        hasher.combine(members.count)
+        hasher.combine(combined)
     }
 }

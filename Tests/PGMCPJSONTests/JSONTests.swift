@@ -63,3 +63,16 @@ import Testing
         }
     }
 }
+
+@Suite("JSON object equality") struct JSONObjectEqualityTests {
+    @Test func objectsCompareWithoutRegardToKeyOrder() {
+        let a: JSONValue = ["x": 1, "y": [true]]
+        let b: JSONValue = ["y": [true], "x": 1]
+        #expect(a == b)
+        #expect(a.hashValue == b.hashValue)
+        #expect(a != ["x": 1, "y": [false]])
+        #expect(a != ["x": 1])
+        // Output keeps the order it was built in.
+        #expect(b.jsonText == #"{"y":[true],"x":1}"#)
+    }
+}
