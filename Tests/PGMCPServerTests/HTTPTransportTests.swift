@@ -1,0 +1,245 @@
+import Foundation
+import PGConfig
+import PGMCPJSON
+import Testing
+import TestSupport
+
+/// The Streamable HTTP rules, byte for byte.
+@Suite("Streamable HTTP transport", .serialized) struct HTTPTransportTests {
+    func withServer(_ tweak: (inout ServerSettings) -> Void = { _ in }, _ body: (TestServer) async throws -> Void) async throws {
+        let server = try await TestServer.start(databases: [try TestDatabase.config(id: "main")], tweak)
+        do {
+            try await body(server)
+            await server.stop()
+        } catch {
+            await server.stop()
+            throw error
+        }
+    }
+
+    @Test func initializeNegotiatesTheVersionAndIssuesASessionID() async throws {
+        try await withServer { server in
+            let reply = try await RawHTTP.send("POST", server.url.absoluteString, body: RawHTTP.initialize)
+            #expect(reply.status == 200)
+            #expect(reply.header("Content-Type") == "application/json")
+            #expect((reply.header("Mcp-Session-Id")?.count ?? 0) >= 43)
+            #expect(reply.json?["result"]?["protocolVersion"] == "2025-06-18")
+            #expect(reply.json?["result"]?["serverInfo"]?["name"] == "pgmcp")
+            let future = #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2099-01-01","capabilities":{},"clientInfo":{"name":"x","version":"1"}}}"#
+            let newer = try await RawHTTP.send("POST", server.url.absoluteString, body: future)
+            #expect(newer.json?["result"]?["protocolVersion"] == "2025-11-25")
+        }
+    }
+
+    @Test func sessionRulesMissingUnknownDeletedAndNotifications() async throws {
+        try await withServer { server in
+            let url = server.url.absoluteString
+            let ping = #"{"jsonrpc":"2.0","id":5,"method":"ping"}"#
+            let missing = try await RawHTTP.send("POST", url, body: ping)
+            #expect(missing.status == 400)
+            #expect(missing.json?["error"]?["message"] == "missing Mcp-Session-Id header: send initialize first")
+            let unknown = try await RawHTTP.send("POST", url, body: ping, headers: RawHTTP.mcpHeaders.merging(["Mcp-Session-Id": "nope"]) { $1 })
+            #expect(unknown.status == 404)
+            let session = try await RawHTTP.openSession(url)
+            let headers = RawHTTP.mcpHeaders.merging(["Mcp-Session-Id": session, "MCP-Protocol-Version": "2025-06-18"]) { $1 }
+            let pong = try await RawHTTP.send("POST", url, body: ping, headers: headers)
+            #expect(pong.status == 200)
+            #expect(pong.json?["result"] == [:])
+            #expect(pong.json?["id"] == 5)
+            let notified = try await RawHTTP.send("POST", url, body: #"{"jsonrpc":"2.0","method":"notifications/initialized"}"#, headers: headers)
+            #expect(notified.status == 202)
+            #expect(notified.body.isEmpty)
+            let badVersion = try await RawHTTP.send("POST", url, body: ping, headers: headers.merging(["MCP-Protocol-Version": "1999-01-01"]) { $1 })
+            #expect(badVersion.status == 400)
+            let get = try await RawHTTP.send("GET", url, headers: headers)
+            #expect(get.status == 405)
+            #expect(get.header("Allow") == "POST, DELETE")
+            let deleted = try await RawHTTP.send("DELETE", url, headers: headers)
+            #expect(deleted.status == 200)
+            let after = try await RawHTTP.send("POST", url, body: ping, headers: headers)
+            #expect(after.status == 404)
+            let deletedAgain = try await RawHTTP.send("DELETE", url, headers: headers)
+            #expect(deletedAgain.status == 404)
+        }
+    }
+
+    @Test func malformedRequestsGetJSONRPCErrorsAndChangeNothing() async throws {
+        try await withServer { server in
+            let url = server.url.absoluteString
+            let session = try await RawHTTP.openSession(url)
+            let headers = RawHTTP.mcpHeaders.merging(["Mcp-Session-Id": session]) { $1 }
+            let cases: [(String, Int, Int64)] = [
+                ("{not json", 400, -32700),
+                ("[]", 400, -32600),
+                (#"{"jsonrpc":"1.0","id":1,"method":"ping"}"#, 200, -32600),
+                (#"{"jsonrpc":"2.0","id":1,"method":42}"#, 200, -32600),
+                (#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":[1]}"#, 200, -32602),
+                (#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"nope"}}"#, 200, -32602),
+                (#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"query","arguments":"SELECT 1"}}"#, 200, -32602),
+                (#"{"jsonrpc":"2.0","id":1,"method":"resources/list"}"#, 200, -32601),
+                (#"{"jsonrpc":"2.0","id":{"x":1},"method":"ping"}"#, 200, -32600),
+                ("42", 200, -32600),
+            ]
+            for (body, status, code) in cases {
+                let reply = try await RawHTTP.send("POST", url, body: body, headers: headers)
+                #expect(reply.status == status, "\(body)")
+                #expect(reply.json?["error"]?["code"] == .int(code), "\(body): \(reply.body)")
+            }
+            let batch = try await RawHTTP.send(
+                "POST", url, body: #"[{"jsonrpc":"2.0","id":"a","method":"ping"},{"jsonrpc":"2.0","method":"notifications/initialized"},{"jsonrpc":"2.0","id":"b","method":"nope"}]"#,
+                headers: headers)
+            #expect(batch.json?.arrayValue?.count == 2)
+            #expect(batch.json?.arrayValue?.first?["id"] == "a")
+            #expect(batch.json?.arrayValue?.last?["error"]?["code"] == -32601)
+            let plain = try await RawHTTP.send("POST", url, body: "{}", headers: headers.merging(["Content-Type": "text/plain"]) { $1 })
+            #expect(plain.status == 415)
+            let html = try await RawHTTP.send("POST", url, body: "{}", headers: headers.merging(["Accept": "text/html"]) { $1 })
+            #expect(html.status == 406)
+            // The session is unharmed.
+            let query = try await RawHTTP.call(url, session: session, tool: "query", arguments: ["sql": "SELECT 7"])
+            #expect(query.json?["result"]?["structuredContent"]?["rows"] == [[7]])
+        }
+    }
+
+    @Test func newerClientsProbingServerDiscoverGetMethodNotFound() async throws {
+        try await withServer { server in
+            let discover = #"{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{}}"#
+            let reply = try await RawHTTP.send(
+                "POST", server.url.absoluteString, body: discover, headers: RawHTTP.mcpHeaders.merging(["MCP-Protocol-Version": "2026-07-28"]) { $1 })
+            #expect(reply.status == 200)
+            #expect(reply.json?["error"]?["code"] == -32601)
+            #expect(reply.json?["id"] == 1)
+        }
+    }
+
+    @Test func eventStreamOnlyClientsGetOneSSEEvent() async throws {
+        try await withServer { server in
+            let reply = try await RawHTTP.send(
+                "POST", server.url.absoluteString, body: RawHTTP.initialize,
+                headers: ["Content-Type": "application/json", "Accept": "text/event-stream"])
+            #expect(reply.header("Content-Type") == "text/event-stream")
+            #expect(reply.body.hasPrefix("event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":"))
+            #expect(reply.body.hasSuffix("\n\n"))
+        }
+    }
+
+    @Test func foreignOriginsAndHostsAreForbidden() async throws {
+        try await withServer({ $0.allowedOrigins = ["https://app.example"] }) { server in
+            let url = server.url.absoluteString
+            let foreign = try await RawHTTP.send("POST", url, body: RawHTTP.initialize, headers: RawHTTP.mcpHeaders.merging(["Origin": "https://evil.example"]) { $1 })
+            #expect(foreign.status == 403)
+            let local = try await RawHTTP.send("POST", url, body: RawHTTP.initialize, headers: RawHTTP.mcpHeaders.merging(["Origin": "http://localhost:6274"]) { $1 })
+            #expect(local.status == 200)
+            let allowed = try await RawHTTP.send("POST", url, body: RawHTTP.initialize, headers: RawHTTP.mcpHeaders.merging(["Origin": "https://app.example"]) { $1 })
+            #expect(allowed.status == 200)
+            // DNS rebinding: a loopback server answers only to loopback host names.
+            let rebound = try await RawHTTP.send("POST", url, body: RawHTTP.initialize, headers: RawHTTP.mcpHeaders.merging(["Host": "evil.example:\(server.port)"]) { $1 })
+            #expect(rebound.status == 403)
+            #expect(server.registry.sessionCount == 2)
+        }
+    }
+
+    @Test func aTokenIsRequiredWhenConfigured() async throws {
+        try await withServer({ $0.authToken = Secret("s3cret-token-value") }) { server in
+            let url = server.url.absoluteString
+            let none = try await RawHTTP.send("POST", url, body: RawHTTP.initialize)
+            #expect(none.status == 401)
+            #expect(none.header("WWW-Authenticate") == "Bearer")
+            #expect(!none.body.contains("s3cret-token-value"))
+            let wrong = try await RawHTTP.send("POST", url, body: RawHTTP.initialize, headers: RawHTTP.mcpHeaders.merging(["Authorization": "Bearer nope"]) { $1 })
+            #expect(wrong.status == 401)
+            let right = try await RawHTTP.send(
+                "POST", url, body: RawHTTP.initialize, headers: RawHTTP.mcpHeaders.merging(["Authorization": "Bearer s3cret-token-value"]) { $1 })
+            #expect(right.status == 200)
+            let metrics = try await RawHTTP.send("GET", server.base + "/metrics", headers: [:])
+            #expect(metrics.status == 401)
+            let health = try await RawHTTP.send("GET", server.base + "/healthz", headers: [:])
+            #expect(health.status == 200)
+            #expect(server.registry.sessionCount == 1)
+            let client = try await SDKClient.connect(server.url, token: "s3cret-token-value")
+            #expect(try await client.ok("query", ["sql": "SELECT 1"])["rows"] == [[1]])
+            await client.disconnect()
+        }
+    }
+
+    @Test func maxSessionsIsAClearError() async throws {
+        try await withServer({ $0.maxSessions = 1 }) { server in
+            _ = try await RawHTTP.openSession(server.url.absoluteString)
+            let second = try await RawHTTP.send("POST", server.url.absoluteString, body: RawHTTP.initialize)
+            #expect(second.status == 503)
+            #expect(second.json?["error"]?["message"] == "too many sessions: 1 of PGMCP_MAX_SESSIONS=1 are open; end idle ones or raise the limit")
+        }
+    }
+
+    @Test func bodiesOverTheCapAreRefused() async throws {
+        try await withServer({ $0.maxRequestBytes = 100_000 }) { server in
+            let session = try await RawHTTP.openSession(server.url.absoluteString)
+            let big = try await RawHTTP.call(
+                server.url.absoluteString, session: session, tool: "query", arguments: ["sql": .string("SELECT '\(String(repeating: "z", count: 200_000))'")])
+            #expect(big.status == 413)
+            #expect(big.json?["error"]?["message"] == "request body over 100000 bytes (PGMCP_MAX_REQUEST_BYTES)")
+        }
+    }
+
+    @Test func deleteCancelsARunningStatement() async throws {
+        try await withServer { server in
+            let url = server.url.absoluteString
+            let session = try await RawHTTP.openSession(url)
+            let running = Task { try await RawHTTP.call(url, session: session, tool: "query", arguments: ["sql": "SELECT pg_sleep(30) /* delete-me */"]) }
+            let sleeping = "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%delete-me%' AND query NOT LIKE '%pg_stat_activity%'"
+            #expect(try await eventually { try await TestDatabase.rows(sleeping) == [[1]] })
+            let started = ContinuousClock.now
+            let deleted = try await RawHTTP.send("DELETE", url, headers: RawHTTP.mcpHeaders.merging(["Mcp-Session-Id": session]) { $1 })
+            #expect(deleted.status == 200)
+            #expect(ContinuousClock.now - started < .seconds(2))
+            #expect(try await TestDatabase.rows(sleeping) == [[0]])
+            let reply = try await running.value
+            #expect(reply.json?["result"]?["isError"] == true)
+        }
+    }
+
+    @Test func notificationsCancelledCancelsTheStatement() async throws {
+        try await withServer { server in
+            let url = server.url.absoluteString
+            let session = try await RawHTTP.openSession(url)
+            let running = Task { try await RawHTTP.call(url, session: session, id: 77, tool: "query", arguments: ["sql": "SELECT pg_sleep(30) /* cancel-me */"]) }
+            let sleeping = "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%cancel-me%' AND query NOT LIKE '%pg_stat_activity%'"
+            #expect(try await eventually { try await TestDatabase.rows(sleeping) == [[1]] })
+            let cancel = #"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":77,"reason":"user pressed stop"}}"#
+            let notified = try await RawHTTP.send("POST", url, body: cancel, headers: RawHTTP.mcpHeaders.merging(["Mcp-Session-Id": session]) { $1 })
+            #expect(notified.status == 202)
+            let reply = try await running.value
+            #expect(reply.json?["result"]?["isError"] == true)
+            #expect(try await eventually { try await TestDatabase.rows(sleeping) == [[0]] })
+            // The session goes on.
+            let after = try await RawHTTP.call(url, session: session, id: 78, tool: "query", arguments: ["sql": "SELECT 1"])
+            #expect(after.json?["result"]?["structuredContent"]?["rows"] == [[1]])
+        }
+    }
+
+    @Test func healthAndReadiness() async throws {
+        try await withServer { server in
+            let health = try await RawHTTP.send("GET", server.base + "/healthz", headers: [:])
+            #expect(health.status == 200)
+            let ready = try await RawHTTP.send("GET", server.base + "/readyz", headers: [:])
+            #expect(ready.status == 200)
+            #expect(ready.json == ["status": "ready", "database": "main"])
+        }
+        let down = try await TestServer.start(databases: [try TestDatabase.config(id: "gone", database: "no_such_db_for_readyz")])
+        let reply = try await RawHTTP.send("GET", down.base + "/readyz", headers: [:])
+        #expect(reply.status == 503)
+        #expect(reply.json?["status"] == "unavailable")
+        #expect(reply.json?["reason"]?.stringValue?.contains("database 'gone' unavailable") == true)
+        await down.stop()
+    }
+}
+
+/// Polls `condition` until it holds or `timeout` passes.
+func eventually(within timeout: Duration = .seconds(5), _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(50))
+    }
+    return try await condition()
+}
