@@ -28,7 +28,8 @@ ensure_packages() {
   command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
   pkg-config --exists libpq 2>/dev/null || missing+=(libpq-dev)
   pg_bindir >/dev/null || missing+=(postgresql)
-  command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-venv)
+  command -v python3 >/dev/null 2>&1 || missing+=(python3)
+  python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
   if [ ${#missing[@]} -gt 0 ]; then
     log "==> installing ${missing[*]}"
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq

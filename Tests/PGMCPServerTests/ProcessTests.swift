@@ -1,0 +1,117 @@
+import Foundation
+import PGMCPJSON
+import Testing
+import TestSupport
+
+/// `pgmcp` run as users run it: a separate process, configured by variables.
+@Suite("The pgmcp executable", .serialized) struct ProcessTests {
+    /// DB_CONFIGS for the test cluster, with the password in a variable, and the environment to run with.
+    func environment(extra: [String: String] = [:], databases: String? = nil) throws -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PGMCP_") && !$0.key.hasPrefix("DB_CONFIG") && $0.key != "DATABASE_URL" }
+        environment["TEST_DB_PASSWORD"] = try TestDatabase.password
+        environment["DB_CONFIGS"] = try databases ?? """
+            [{"id": "main", "host": "\(TestDatabase.host)", "port": \(TestDatabase.port), "database": "postgres", "user": "\(TestDatabase.user)", "passwordEnv": "TEST_DB_PASSWORD"}]
+            """
+        for (key, value) in extra { environment[key] = value }
+        return environment
+    }
+
+    @Test func stdioServesOneSessionAndExitsCleanlyAtEndOfInput() async throws {
+        let child = try ChildProcess([pgmcpBinary, "serve", "--transport", "stdio"], environment: try environment())
+        child.send(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"pipe","version":"1"}}}"#)
+        let initialized = try JSONParser.parse(try #require(try await child.readLine()))
+        #expect(initialized["result"]?["protocolVersion"] == "2025-11-25")
+        child.send(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
+        child.send(#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#)
+        let tools = try JSONParser.parse(try #require(try await child.readLine()))
+        #expect(tools["result"]?["tools"]?.arrayValue?.count == 12)
+        child.send(#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"query","arguments":{"sql":"SELECT 40 + $1::int AS answer","params":[2]}}}"#)
+        let answer = try JSONParser.parse(try #require(try await child.readLine()))
+        #expect(answer["result"]?["structuredContent"]?["rows"] == [[42]])
+        child.send("this is not json")
+        let garbage = try JSONParser.parse(try #require(try await child.readLine()))
+        #expect(garbage["error"]?["code"] == -32700)
+        child.send(#"{"jsonrpc":"2.0","id":4,"method":"ping"}"#)
+        #expect(try JSONParser.parse(try #require(try await child.readLine()))["id"] == 4)
+        child.closeInput()
+        #expect(try await child.wait() == 0)
+        #expect(!child.stderr.contains(try TestDatabase.password))
+    }
+
+    @Test func checkExitsZeroOnlyWhenEveryDatabaseAnswers() async throws {
+        let good = try ChildProcess([pgmcpBinary, "check"], environment: try environment())
+        let output = try await readAll(good)
+        #expect(try await good.wait() == 0)
+        #expect(output.contains("main"))
+        #expect(output.contains("ok"))
+        #expect(output.contains(":•••@"))
+        #expect(!output.contains(try TestDatabase.password))
+
+        let mixed = try environment(databases: """
+            [{"id": "main", "host": "\(try TestDatabase.host)", "port": \(try TestDatabase.port), "database": "postgres", "user": "\(try TestDatabase.user)", "passwordEnv": "TEST_DB_PASSWORD"},
+             {"id": "down", "url": "postgresql://nobody:Hidden-Pass-1@127.0.0.1:1/none"}]
+            """)
+        let failing = try ChildProcess([pgmcpBinary, "check"], environment: mixed)
+        let failed = try await readAll(failing)
+        #expect(try await failing.wait() == 1)
+        #expect(failed.contains("Connection refused"))
+        #expect(failed.contains("1 of 2 databases unreachable"))
+        #expect(!failed.contains("Hidden-Pass-1"))
+
+        let invalid = try ChildProcess([pgmcpBinary, "check"], environment: try environment(databases: #"[{"id": "Bad Id", "host": "h"}]"#))
+        #expect(try await invalid.wait() == 2)
+        #expect(invalid.stderr.contains("field 'id': must match"))
+    }
+
+    @Test func databasesListsWithoutConnecting() async throws {
+        let listing = try ChildProcess(
+            [pgmcpBinary, "databases"],
+            environment: try environment(databases: #"[{"id": "far", "url": "postgresql://app:Sup3r-Hidden@10.255.255.1/x"}]"#))
+        let output = try await readAll(listing)
+        #expect(try await listing.wait() == 0)
+        #expect(output.contains("postgresql://app:•••@10.255.255.1/x"))
+        #expect(!output.contains("Sup3r-Hidden"))
+    }
+
+    @Test func servingOverHTTPStopsCleanlyOnSIGTERMAndNeverLogsThePassword() async throws {
+        let port = Int(try runProgram(["python3", "-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"]).output.trimmingCharacters(in: .whitespacesAndNewlines))!
+        let child = try ChildProcess(
+            [pgmcpBinary, "serve", "--port", String(port), "--log-level", "debug"], environment: try environment())
+        let base = "http://127.0.0.1:\(port)"
+        #expect(await eventually(within: .seconds(10)) { (try? await RawHTTP.send("GET", base + "/healthz", headers: [:]).status) == 200 })
+        let client = try await SDKClient.connect(URL(string: base + "/mcp")!)
+        let listed = try await client.ok("list_databases")
+        #expect(!listed.jsonText.contains(try TestDatabase.password))
+        _ = try await client.ok("query", ["sql": "SELECT 1"])
+        _ = try await client.failure("query", ["sql": "SELECT * FROM nope"])
+        let metrics = try await RawHTTP.send("GET", base + "/metrics", headers: [:])
+        #expect(metrics.body.contains("pgmcp_database_calls_total{database=\"main\"}"))
+        #expect(metrics.body.contains("pgmcp_pool_connections_open{database=\"main\"}"))
+        #expect(metrics.body.contains("pgmcp_sessions"))
+        #expect(!metrics.body.contains(try TestDatabase.password))
+        // A statement running at shutdown is cancelled, and the process exits 0.
+        let running = Task { try? await client.call("query", ["sql": "SELECT pg_sleep(30)"]) }
+        try await Task.sleep(for: .milliseconds(300))
+        let started = ContinuousClock.now
+        child.signal(SIGTERM)
+        #expect(try await child.wait(timeout: .seconds(10)) == 0)
+        #expect(ContinuousClock.now - started < .seconds(5))
+        _ = await running.value
+        let log = child.stderr
+        #expect(log.contains("pgmcp listening on http://127.0.0.1:\(port)/mcp"))
+        #expect(log.contains("stopped"))
+        #expect(!log.contains(try TestDatabase.password))
+    }
+
+    @Test func serveRefusesANonLoopbackAddressWithoutAToken() async throws {
+        let child = try ChildProcess([pgmcpBinary, "serve", "--host", "0.0.0.0"], environment: try environment())
+        #expect(try await child.wait() == 2)
+        #expect(child.stderr.contains("binding 0.0.0.0 (not a loopback address) requires PGMCP_AUTH_TOKEN"))
+    }
+
+    func readAll(_ child: ChildProcess) async throws -> String {
+        var lines: [String] = []
+        while let line = try await child.readLine(timeout: .seconds(10)) { lines.append(line) }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,104 @@
+"""Drives a pgmcp server with the official Python MCP SDK (2.x), the client most tools build on.
+
+Usage: python_sdk_client.py URL
+Exits 0 and prints "python sdk: N checks passed" when every check holds; raises otherwise.
+The server must serve two databases, "dev" (read-write) and "ro" (read-only), over the same
+scratch database holding the suite's fixture tables (customers, orders).
+"""
+import sys
+
+import anyio
+from mcp import Client, MCPError
+
+URL = sys.argv[1]
+checks = 0
+
+
+def check(condition, message):
+    global checks
+    if not condition:
+        raise AssertionError(message)
+    checks += 1
+
+
+async def main():
+    # mode="auto" (the default) probes MCP 2026-07-28's server/discover first and falls back.
+    async with Client(URL, read_timeout_seconds=30) as client:
+        check(client.session.protocol_version == "2025-11-25", f"protocol {client.session.protocol_version}")
+        tools = await client.list_tools()
+        names = [tool.name for tool in tools.tools]
+        check("query" in names and "describe_table" in names and len(names) == 12, f"tools {names}")
+        for tool in tools.tools:
+            check(tool.input_schema["properties"]["session"]["x-mcp-header"] == "Session", tool.name)
+
+        # Every structured result below is validated by the SDK against the tool's outputSchema.
+        databases = await client.call_tool("list_databases", {})
+        check(not databases.is_error, "list_databases failed")
+        check([d["name"] for d in databases.structured_content["databases"]] == ["dev", "ro"], "database names")
+        text = databases.content[0].text
+        check('"databases"' in text, "text content holds the same JSON")
+
+        selected = await client.call_tool("select_database", {"database": "ro"})
+        check(selected.structured_content["database"] == "ro", "select_database")
+        check(selected.structured_content["readOnly"] is True, "ro is read-only")
+
+        rows = await client.call_tool("query", {"sql": "SELECT id, email FROM customers WHERE id = $1", "params": [2]})
+        check(rows.structured_content["rows"] == [[2, "c2@example.com"]], f"query rows {rows.structured_content}")
+        check(rows.structured_content["database"] == "ro", "query ran on the active database")
+
+        refused = await client.call_tool("execute", {"sql": "DELETE FROM orders"})
+        check(refused.is_error, "execute on ro must fail")
+        check("read-only" in refused.content[0].text, refused.content[0].text)
+
+        written = await client.call_tool("execute", {"sql": "UPDATE customers SET name = $1 WHERE id = 1", "params": ["Grace"], "database": "dev"})
+        check(written.structured_content["rowsAffected"] == 1, "execute on dev")
+
+        bad = await client.call_tool("query", {"sql": "SELEC 1"})
+        check(bad.is_error and "42601" in bad.content[0].text, f"syntax error {bad.content}")
+
+        described = await client.call_tool("describe_table", {"table": "orders"})
+        check(described.structured_content["primaryKey"] == ["id"], "describe_table")
+
+        plan = await client.call_tool("explain", {"sql": "SELECT * FROM orders"})
+        check(isinstance(plan.structured_content["plan"], list), "explain")
+
+        opened = await client.call_tool("open_session", {"database": "dev", "label": "python"})
+        handle = opened.structured_content["session"]
+        inside = await client.call_tool("current_database", {"session": handle})
+        check(inside.structured_content["database"] == "dev", "open_session database")
+        closed = await client.call_tool("close_session", {"session": handle})
+        check(closed.structured_content["closed"] == handle, "close_session")
+        gone = await client.call_tool("query", {"sql": "SELECT 1", "session": handle})
+        check(gone.is_error, "a closed handle is refused")
+
+        try:
+            await client.call_tool("no_such_tool", {})
+            check(False, "unknown tool must raise")
+        except MCPError as error:
+            check(error.error.code == -32602, f"unknown tool code {error.error.code}")
+
+        # A client-side timeout sends notifications/cancelled: the statement must stop in PostgreSQL.
+        try:
+            await client.call_tool("query", {"sql": "SELECT pg_sleep(30) /* py-cancel */"}, read_timeout_seconds=1)
+            check(False, "the sleep must time out")
+        except MCPError as error:
+            check(error.error.code == -32001, f"timeout code {error.error.code}")
+        for _ in range(50):
+            active = await client.call_tool(
+                "query",
+                {"sql": "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%py-cancel%' AND query NOT LIKE '%pg_stat_activity%'"},
+            )
+            if active.structured_content["rows"] == [[0]]:
+                break
+            await anyio.sleep(0.1)
+        check(active.structured_content["rows"] == [[0]], "the cancelled statement is gone")
+
+    # A second, legacy-mode client gets a session of its own.
+    async with Client(URL, mode="legacy") as other:
+        current = await other.call_tool("current_database", {})
+        check(current.structured_content["database"] == "dev", "a new session starts on the default")
+
+    print(f"python sdk: {checks} checks passed")
+
+
+anyio.run(main)
