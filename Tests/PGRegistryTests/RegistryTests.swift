@@ -70,10 +70,11 @@ import TestSupport
         }
         let session = try registry.createSession()
         let other = try registry.createSession()
-        // Warm the pool with two connections, so no lease below depends on how fast a connect is.
-        async let warmA: Void = registry.withConnection(session: session) { c, _ in try await c.command("SELECT pg_sleep(0.1)") }
-        async let warmB: Void = registry.withConnection(session: other) { c, _ in try await c.command("SELECT pg_sleep(0.1)") }
-        _ = try await (warmA, warmB)
+        // Warm the pool with two connections (generously timed: connects are slow under a loaded
+        // test run), so that only the session limit is timed below.
+        let pool = registry.allPools[0].pool
+        let warm = [try await pool.lease(timeout: .seconds(20)), try await pool.lease(timeout: .seconds(20))]
+        for lease in warm { pool.release(lease, outcome: .reusable) }
         let holder = Task { try await registry.withConnection(session: session) { c, _ in try await c.command("SELECT pg_sleep(1)") } }
         try await Task.sleep(for: .milliseconds(100))
         let error = try await #require(throws: RegistryError.self) {
