@@ -44,6 +44,10 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
+        // A throwaway PostgreSQL cluster from the system's binaries: for `pgmcp demo` and the tests.
+        .target(name: "PGCluster"),
+        // `pgmcp demo`: two sample databases on a throwaway cluster, served over MCP.
+        .target(name: "PGMCPDemo", dependencies: ["PGCluster", "PGClient", "PGConfig", "PGMCPServer", .product(name: "Logging", package: "swift-log")]),
         // The MCP protocol layer: JSON-RPC, Streamable HTTP on Hummingbird, stdio, the tool catalog.
         .target(
             name: "PGMCPServer",
@@ -60,7 +64,7 @@ let package = Package(
         .executableTarget(
             name: "pgmcp",
             dependencies: [
-                "PGMCPServer", "PGConfig", "PGRegistry", "PGClient",
+                "PGMCPServer", "PGConfig", "PGRegistry", "PGClient", "PGMCPDemo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -69,7 +73,7 @@ let package = Package(
         .executableTarget(name: "pgclient-driver-bench", dependencies: ["PGClient", "CLibPQ"]),
 
         // Shared test helpers: where the throwaway PostgreSQL of scripts/test lives.
-        .target(name: "TestSupport", dependencies: ["PGClient", "PGConfig", "PGMCPJSON"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["PGClient", "PGConfig", "PGMCPJSON", "PGCluster"], path: "Tests/TestSupport"),
         .testTarget(name: "PGMCPJSONTests", dependencies: ["PGMCPJSON"]),
         .testTarget(name: "PGClientTests", dependencies: ["PGClient", "TestSupport"]),
         .testTarget(name: "PGConfigTests", dependencies: ["PGConfig", "TestSupport"]),

@@ -10,6 +10,6 @@ struct PGMCPCommand: AsyncParsableCommand {
             (the first that is set). See README.md for every setting.
             """,
         version: "0.1.0",
-        subcommands: [ServeCommand.self, CheckCommand.self, DatabasesCommand.self]
+        subcommands: [ServeCommand.self, DemoCommand.self, CheckCommand.self, DatabasesCommand.self]
     )
 }

@@ -49,7 +49,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try options.load(overrides: overrides)
-        let logger = Logging.bootstrap(configuration.server.logLevel)
+        let logger = ServerRuntime.bootstrapLogging(configuration.server.logLevel)
         for shadowed in configuration.shadowedSources {
             logger.warning("\(shadowed) is set but ignored: \(configuration.source) takes precedence")
         }
@@ -60,17 +60,5 @@ struct ServeCommand: AsyncParsableCommand {
         try await ServerRuntime.serve(configuration: configuration, logger: logger) { port in
             logger.info("pgmcp listening on http://\(settings.host.contains(":") ? "[\(settings.host)]" : settings.host):\(port)/mcp")
         }
-    }
-}
-
-enum Logging {
-    /// Logs to standard error only (stdout belongs to stdio MCP), at `level`.
-    static func bootstrap(_ level: ServerSettings.LogLevel) -> Logger {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = Logger.Level(rawValue: level.rawValue) ?? .info
-            return handler
-        }
-        return Logger(label: "pgmcp")
     }
 }

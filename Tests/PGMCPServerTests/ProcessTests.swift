@@ -74,7 +74,7 @@ import TestSupport
     }
 
     @Test func servingOverHTTPStopsCleanlyOnSIGTERMAndNeverLogsThePassword() async throws {
-        let port = Int(try runProgram(["python3", "-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"]).output.trimmingCharacters(in: .whitespacesAndNewlines))!
+        let port = freeLocalPort()
         let child = try ChildProcess(
             [pgmcpBinary, "serve", "--port", String(port), "--log-level", "debug"], environment: try environment())
         let base = "http://127.0.0.1:\(port)"

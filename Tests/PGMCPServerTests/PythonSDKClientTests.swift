@@ -13,7 +13,7 @@ import TestSupport
         let fixture = try await Fixture.make()
         let server = try await TestServer.start(databases: [fixture.dev, fixture.ro])
         let url = server.url.absoluteString
-        let result = try await offPool { try runProgram([python, script, url]) }
+        let result = try await offPool { try ProgramRunner.run([python, script, url]) }
         await server.stop()
         try await fixture.drop()
         #expect(result.status == 0, "\(result.output)")

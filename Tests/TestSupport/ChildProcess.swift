@@ -16,7 +16,7 @@ public final class ChildProcess: @unchecked Sendable {
     public init(_ arguments: [String], environment: [String: String]) throws {
         var toChild: [Int32] = [0, 0]
         var fromChild: [Int32] = [0, 0]
-        guard pipe(&toChild) == 0, pipe(&fromChild) == 0 else { throw SpawnError(program: arguments[0], code: errno) }
+        guard pipe(&toChild) == 0, pipe(&fromChild) == 0 else { throw ProgramRunner.Failure(command: arguments[0], status: errno, output: "pipe failed") }
         stderrPath = NSTemporaryDirectory() + "pgmcp-child-\(UUID().uuidString).log"
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -32,7 +32,7 @@ public final class ChildProcess: @unchecked Sendable {
         let spawned = posix_spawn(&pid, arguments[0], &actions, nil, argv, envp)
         close(toChild[0])
         close(fromChild[1])
-        guard spawned == 0 else { throw SpawnError(program: arguments[0], code: spawned) }
+        guard spawned == 0 else { throw ProgramRunner.Failure(command: arguments[0], status: spawned, output: String(cString: strerror(spawned))) }
         self.pid = pid
         input = toChild[1]
         output = fromChild[0]

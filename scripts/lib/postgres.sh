@@ -22,14 +22,17 @@ pg_bindir() {
   return 1
 }
 
-# Installs libpq-dev, the PostgreSQL server and pkg-config with apt when any is missing.
+# Installs libpq-dev, the PostgreSQL server and pkg-config with apt when any is missing;
+# with --python also python3 and its venv module (the tests' Python MCP client needs them).
 ensure_packages() {
   local missing=()
   command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
   pkg-config --exists libpq 2>/dev/null || missing+=(libpq-dev)
   pg_bindir >/dev/null || missing+=(postgresql)
-  command -v python3 >/dev/null 2>&1 || missing+=(python3)
-  python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
+  if [ "${1:-}" = --python ]; then
+    command -v python3 >/dev/null 2>&1 || missing+=(python3)
+    python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
+  fi
   if [ ${#missing[@]} -gt 0 ]; then
     log "==> installing ${missing[*]}"
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
@@ -57,7 +60,12 @@ as_pg() {
 }
 
 free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  local port
+  for _ in $(seq 50); do
+    port=$(( 20000 + RANDOM % 30000 ))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+  done
+  return 1
 }
 
 # start_cluster DIR [PORT]: initdb in DIR/data with a random superuser password (TCP: scram),

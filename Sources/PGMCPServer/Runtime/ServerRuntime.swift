@@ -17,6 +17,16 @@ public enum ServerRuntime {
         return registry
     }()
 
+    /// Logs to standard error only (stdout belongs to stdio MCP), at `level`. Once per process.
+    public static func bootstrapLogging(_ level: ServerSettings.LogLevel) -> Logger {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = Logger.Level(rawValue: level.rawValue) ?? .info
+            return handler
+        }
+        return Logger(label: "pgmcp")
+    }
+
     public static func serve(
         configuration: Configuration, logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
@@ -26,22 +36,24 @@ public enum ServerRuntime {
         let housekeeping = RegistryHousekeeping(registry: registry)
         let sessionsFirst = EndSessionsOnShutdown(registry: registry)
 
+        // The transport runs between housekeeping and the session closer; when it ends on its own
+        // (stdio's input closed) the whole group shuts down gracefully.
+        let transport: any Service
         switch configuration.server.transport {
         case .stdio:
-            let stdio = StdioTransport(dispatcher: dispatcher, logger: logger)
-            try await withThrowingDiscardingTaskGroup { group in
-                group.addTask { await housekeeping.runUntilCancelled() }
-                await stdio.run()
-                group.cancelAll()
-            }
-            await registry.shutdown()
+            transport = StdioService(transport: StdioTransport(dispatcher: dispatcher, logger: logger))
         case .http:
-            let app = HTTPServer.makeApplication(dispatcher: dispatcher, metrics: metrics, logger: logger, onListening: onListening)
-            let group = ServiceGroup(
-                configuration: .init(
-                    services: [housekeeping, app, sessionsFirst], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-            try await group.run()
+            transport = HTTPServer.makeApplication(dispatcher: dispatcher, metrics: metrics, logger: logger, onListening: onListening)
         }
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: housekeeping),
+                    .init(service: transport, successTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: sessionsFirst),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
         logger.info("stopped")
     }
 }
@@ -55,7 +67,15 @@ struct RegistryHousekeeping: Service {
         await registry.shutdown()
     }
 
-    func runUntilCancelled() async { await registry.run() }
+}
+
+/// The stdio transport as a service: ends at end of input, or at shutdown.
+struct StdioService: Service {
+    let transport: StdioTransport
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await transport.run() }
+    }
 }
 
 /// Last in the service group, so first to hear of shutdown: ends every session at once, which

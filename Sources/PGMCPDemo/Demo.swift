@@ -1,0 +1,165 @@
+import Foundation
+import Logging
+import PGClient
+import PGCluster
+import PGConfig
+import PGMCPServer
+
+/// `pgmcp demo`: a throwaway PostgreSQL cluster with two sample databases — `demo_dev`
+/// (read-write) and `demo_staging` (read-only, through a read-only role) — served over MCP until
+/// Ctrl-C or SIGTERM, then stopped and deleted (unless `keep`).
+public enum Demo {
+    public struct Options: Sendable {
+        public var port: Int
+        public var keep: Bool
+        public var transport: ServerSettings.Transport
+        public var environment: [String: String]
+
+        public init(port: Int, keep: Bool, transport: ServerSettings.Transport, environment: [String: String]) {
+            self.port = port
+            self.keep = keep
+            self.transport = transport
+            self.environment = environment
+        }
+    }
+
+    public static func run(_ options: Options) async throws {
+        // With stdio, stdout carries MCP: everything for people goes to stderr.
+        let out: @Sendable (String) -> Void
+        if options.transport == .stdio {
+            out = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        } else {
+            // Unbuffered, so a pipe (a test, `| tee`) sees each line at once.
+            out = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
+        }
+        let clock = ContinuousClock()
+        var started = clock.now
+        func step(_ text: String) {
+            out("  ✓ \(text) (\(formatElapsed(clock.now - started)))")
+            started = clock.now
+        }
+
+        out("pgmcp demo: creating a throwaway PostgreSQL cluster…")
+        let superPassword = randomSecret()
+        let cluster = try await offPool { try LocalPostgres(password: superPassword) }
+        step("initdb: PostgreSQL \(cluster.version) in \(cluster.directory)")
+        do {
+            try await offPool { try cluster.start() }
+            step("server started on 127.0.0.1:\(cluster.port)")
+            let roles = DemoRoles(app: randomSecret(), readOnly: randomSecret())
+            try await seed(cluster, roles: roles, step: step)
+            let configuration = try configuration(cluster: cluster, roles: roles, options: options)
+            let logger = ServerRuntime.bootstrapLogging(configuration.server.logLevel)
+            let keep = options.keep
+            let directory = cluster.directory
+            if options.transport == .stdio {
+                out("MCP over stdio: demo_dev (read-write), demo_staging (read-only); cluster in \(directory). End input or Ctrl-C to stop.")
+            }
+            try await ServerRuntime.serve(configuration: configuration, logger: logger) { port in
+                out(banner(port: port, host: configuration.server.host, directory: directory, keep: keep))
+            }
+        } catch {
+            out("pgmcp demo: \(error)")
+            await teardown(cluster, keep: options.keep, out: out)
+            throw error
+        }
+        await teardown(cluster, keep: options.keep, out: out)
+    }
+
+    struct DemoRoles {
+        let app: String
+        let readOnly: String
+    }
+
+    /// Roles (an owner that writes, a reader), the two databases, their schema and rows.
+    static func seed(_ cluster: LocalPostgres, roles: DemoRoles, step: (String) -> Void) async throws {
+        let admin = try await PGConnection.connect(PGConnectionParameters(conninfo: cluster.url()), applicationName: "pgmcp/demo-setup")
+        do {
+            try await admin.command("CREATE ROLE demo_app LOGIN PASSWORD '\(roles.app)'")
+            try await admin.command("CREATE ROLE demo_readonly LOGIN PASSWORD '\(roles.readOnly)'")
+            try await admin.command("GRANT pg_read_all_data TO demo_readonly")
+            for name in ["demo_dev", "demo_staging"] { try await admin.command("CREATE DATABASE \(name) OWNER demo_app") }
+            await admin.close()
+        } catch {
+            await admin.close()
+            throw error
+        }
+        for (name, data) in [("demo_dev", DemoData.development), ("demo_staging", DemoData.staging)] {
+            let owner = try await PGConnection.connect(
+                PGConnectionParameters(conninfo: cluster.url(database: name, user: "demo_app", password: roles.app)),
+                applicationName: "pgmcp/demo-setup")
+            do {
+                for statement in DemoData.schema + data.rows { try await owner.command(statement) }
+                await owner.close()
+            } catch {
+                await owner.close()
+                throw error
+            }
+            step("\(name): customers \(data.customers), products \(data.products), orders \(data.orders), with order_items and the order_totals view")
+        }
+    }
+
+    static func configuration(cluster: LocalPostgres, roles: DemoRoles, options: Options) throws -> Configuration {
+        func entry(_ id: String, title: String, description: String, user: String, password: String, readOnly: Bool) throws -> DatabaseConfig {
+            var connection = try PGConnectionParameters(conninfo: "host=127.0.0.1 port=\(cluster.port) dbname=\(id) user=\(user)")
+            connection["sslmode"] = "disable"
+            return DatabaseConfig(
+                id: id, title: title, description: description, connection: connection, password: Secret(password), readOnly: readOnly,
+                pool: PoolSettings(max: 5), privilegeCheck: .enforce)
+        }
+        var environment = options.environment
+        environment["PGMCP_PORT"] = String(options.port)
+        environment["PGMCP_TRANSPORT"] = options.transport.rawValue
+        if environment["PGMCP_LOG_LEVEL"] == nil { environment["PGMCP_LOG_LEVEL"] = "warning" }
+        let server = try ServerSettings(environment: environment)
+        return Configuration(
+            databases: [
+                try entry(
+                    "demo_dev", title: "Demo development", description: "Sample shop data; writes allowed. Try execute here.",
+                    user: "demo_app", password: roles.app, readOnly: false),
+                try entry(
+                    "demo_staging", title: "Demo staging", description: "Bigger sample shop data; read-only role and read-only entry.",
+                    user: "demo_readonly", password: roles.readOnly, readOnly: true),
+            ],
+            defaultDatabaseID: "demo_dev", source: "pgmcp demo", server: server)
+    }
+
+    static func banner(port: Int, host: String, directory: String, keep: Bool) -> String {
+        let endpoint = "http://\(host):\(port)/mcp"
+        return """
+
+            MCP endpoint: \(endpoint)
+              demo_dev      read-write   customers, products, orders, order_items, order_totals (view)
+              demo_staging  read-only    the same schema, more rows
+            cluster: \(directory)\(keep ? " (kept after exit)" : " (deleted on exit)")
+
+            Connect a client:
+              Claude Code:  claude mcp add --transport http pgmcp-demo \(endpoint)
+              Cursor:       {"mcpServers": {"pgmcp-demo": {"url": "\(endpoint)"}}}
+              VS Code:      {"servers": {"pgmcp-demo": {"type": "http", "url": "\(endpoint)"}}}
+
+            Try: list_databases, then query {"sql": "SELECT * FROM order_totals ORDER BY total DESC LIMIT 5"}.
+            Press Ctrl-C to stop; the cluster is stopped and removed.
+            """
+    }
+
+    static func teardown(_ cluster: LocalPostgres, keep: Bool, out: (String) -> Void) async {
+        if keep {
+            _ = try? await offPool { try cluster.stop() }
+            out("pgmcp demo: cluster stopped and kept in \(cluster.directory)")
+        } else {
+            await (try? offPool { cluster.destroy() }) ?? ()
+            out("pgmcp demo: cluster stopped and removed")
+        }
+    }
+
+    static func randomSecret() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<4).map { _ in String(generator.next() as UInt64, radix: 36) }.joined()
+    }
+
+    static func formatElapsed(_ duration: Duration) -> String {
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        return seconds < 1 ? "\(Int(seconds * 1000)) ms" : String(format: "%.1f s", seconds)
+    }
+}
