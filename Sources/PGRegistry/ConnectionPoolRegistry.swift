@@ -31,6 +31,10 @@ public final class ConnectionPoolRegistry: Sendable {
         self.clock = clock
         var pools: [String: DatabaseTarget] = [:]
         for database in configuration.databases {
+            if database.isolation == .clone {
+                logger.warning(
+                    "database '\(database.id)': \"isolation\": \"clone\" is not implemented yet; its sessions share the database")
+            }
             let pool = Self.makePool(for: database, server: configuration.server, applicationName: applicationName, logger: logger)
             pools[database.id] = DatabaseTarget(config: database, kind: .configured, pool: pool)
         }
