@@ -16,14 +16,7 @@ extension PGConnection {
     public func execute<Sink: PGRowSink>(
         _ sql: String, parameters: [String?] = [], into sink: Sink
     ) async throws -> (PGCommandResult, Sink) {
-        let id = try shared.withLock { state throws(PGError) -> UInt64 in
-            if state.closed { throw PGError(kind: .misuse, message: "the connection is closed") }
-            if state.broken { throw PGError(kind: .connection, message: "the connection is broken") }
-            if state.busy { throw PGError(kind: .misuse, message: "the connection is already running a statement") }
-            state.busy = true
-            state.nextOperationID += 1
-            return state.nextOperationID
-        }
+        let id = try beginOperation()
         let box = SinkBox(sink)
         let command = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<PGCommandResult, any Error>) in
@@ -51,6 +44,18 @@ extension PGConnection {
     @discardableResult
     public func command(_ sql: String, parameters: [String?] = []) async throws -> PGCommandResult {
         try await execute(sql, parameters: parameters, into: DiscardingSink()).0
+    }
+
+    /// Marks the connection busy and numbers the operation; refuses a closed, broken or busy one.
+    func beginOperation() throws(PGError) -> UInt64 {
+        try shared.withLock { state throws(PGError) -> UInt64 in
+            if state.closed { throw PGError(kind: .misuse, message: "the connection is closed") }
+            if state.broken { throw PGError(kind: .connection, message: "the connection is broken") }
+            if state.busy { throw PGError(kind: .misuse, message: "the connection is already running a statement") }
+            state.busy = true
+            state.nextOperationID += 1
+            return state.nextOperationID
+        }
     }
 
     // MARK: - The driver, on `queue` (blocking libpq; see the type's documentation for why)
@@ -83,7 +88,7 @@ extension PGConnection {
     }
 
     /// Handles one `PGresult`; returns false when reading must end (the connection is given up).
-    private func handle(_ result: OpaquePointer, of operation: QueryOperation) -> Bool {
+    func handle(_ result: OpaquePointer, of operation: QueryOperation) -> Bool {
         let status = PQresultStatus(result)
         switch status {
         case PGRES_SINGLE_TUPLE:
@@ -120,16 +125,13 @@ extension PGConnection {
         return true
     }
 
-    private func connectionFailure(_ pg: OpaquePointer) -> PGError {
+    func connectionFailure(_ pg: OpaquePointer) -> PGError {
         let message = String(cString: PQerrorMessage(pg)).trimmingTrailingNewlines()
         return PGError(kind: .connection, message: parameters.redact(message.isEmpty ? "the connection was lost" : message))
     }
 
-    /// Completes the operation once every cancel aimed at it was delivered, so that a late cancel
-    /// can never hit the next statement.
+    /// Completes a single statement.
     private func finish(_ operation: QueryOperation, failure: PGError?) {
-        let status = pg.map { PGTransactionStatus(PQtransactionStatus($0)) } ?? .unknown
-        let broken = pg.map { PQstatus($0) == CONNECTION_BAD } ?? true
         let externallyCancelled = shared.withLock { $0.cancelRequested == operation.id }
         let outcome: Result<PGCommandResult, PGError>
         if var error = failure ?? operation.error {
@@ -138,13 +140,23 @@ extension PGConnection {
         } else {
             outcome = .success(operation.commandResult)
         }
+        let reset = operation.sql == "DISCARD ALL" && failure == nil && operation.error == nil
+        finishOperation(id: operation.id, lastStatementReset: reset) { operation.resolve(outcome) }
+    }
+
+    /// Ends an operation: records the transaction status, and delivers its outcome once every cancel
+    /// aimed at it was delivered, so that a late cancel can never hit the next statement.
+    func finishOperation(id: UInt64, lastStatementReset: Bool, deliverOutcome: @escaping @Sendable () -> Void) {
+        let status = pg.map { PGTransactionStatus(PQtransactionStatus($0)) } ?? .unknown
+        let broken = pg.map { PQstatus($0) == CONNECTION_BAD } ?? true
         let deliver: @Sendable () -> Void = { [self] in
             shared.withLock { state in
                 state.busy = false
                 state.transactionStatus = status
+                state.isReset = lastStatementReset && status == .idle
                 if broken { state.broken = true }
             }
-            operation.resolve(outcome)
+            deliverOutcome()
         }
         let deliverNow = shared.withLock { state -> Bool in
             state.runningOperation = nil

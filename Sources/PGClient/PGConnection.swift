@@ -46,6 +46,8 @@ public final class PGConnection: @unchecked Sendable {
         var broken = false
         var busy = false
         var transactionStatus = PGTransactionStatus.idle
+        /// The last statement was a successful `DISCARD ALL` and no transaction is open.
+        var isReset = true
         var nextOperationID: UInt64 = 0
         /// The operation whose statement is on the server now (cancel targets only it).
         var runningOperation: UInt64?
@@ -75,6 +77,10 @@ public final class PGConnection: @unchecked Sendable {
 
     /// Transaction status after the last statement finished (`PQtransactionStatus`).
     public var transactionStatus: PGTransactionStatus { shared.withLock { $0.transactionStatus } }
+
+    /// True when nothing ran since a successful `DISCARD ALL` (or since connecting): the session
+    /// state is as fresh as a new connection's, so a pool can reuse it without resetting it again.
+    public var isReset: Bool { shared.withLock { $0.isReset } }
 
     /// True once the connection failed (network, server gone, protocol state it cannot leave): close it.
     public var isBroken: Bool { shared.withLock { $0.broken } }

@@ -74,6 +74,8 @@ extension ConnectionPoolRegistry {
         await Task {
             let connection = lease.connection
             if connection.isBroken { return lease.pool.release(lease, outcome: .close(.broken)) }
+            // Already reset by the call itself (e.g. a pipelined query ending in DISCARD ALL).
+            if connection.isReset && connection.transactionStatus == .idle { return lease.pool.release(lease, outcome: .reusable) }
             do {
                 if connection.transactionStatus != .idle { try await connection.command("ROLLBACK") }
                 try await connection.command("DISCARD ALL")

@@ -35,14 +35,21 @@ enum QueryTools {
             let types = call.server.typeNames
             let (result, elapsed, columnTypes, name) = try await call.withDatabase { connection, target in
                 let limit = min(requested ?? target.config.maxRows, target.config.maxRows)
-                try await connection.command("BEGIN READ ONLY")
-                try await connection.command("SET LOCAL statement_timeout = \(target.config.statementTimeoutMs)")
                 let clock = ContinuousClock()
                 let started = clock.now
-                let (_, rows) = try await connection.execute(sql, parameters: parameters, into: ResultRows(maxRows: limit, maxBytes: maxBytes))
+                // One round trip: the read-only transaction, its timeout, the statement, the rollback
+                // and the reset that lets the connection go straight back to its pool.
+                let (outcomes, rows) = try await connection.pipeline(
+                    [
+                        PGStatement("BEGIN READ ONLY"),
+                        PGStatement("SET LOCAL statement_timeout = \(target.config.statementTimeoutMs)"),
+                        PGStatement(sql, parameters: parameters),
+                        PGStatement("ROLLBACK"),
+                        PGStatement("DISCARD ALL"),
+                    ], rowsFrom: 2, into: ResultRows(maxRows: limit, maxBytes: maxBytes))
                 let elapsed = clock.now - started
+                for outcome in outcomes.prefix(3) { _ = try outcome.get() }
                 let columnTypes = await types.columnTypes(rows.columns, database: target.name, connection: connection)
-                try await connection.command("ROLLBACK")
                 return (rows, elapsed, columnTypes, target.name)
             }
             call.session.recordRowsReturned(result.rows.count)
