@@ -6,31 +6,30 @@ extension ConnectionPoolRegistry {
     /// The call takes one of the session's connection slots (waiting up to `PGMCP_ACQUIRE_TIMEOUT`),
     /// leases from the database's pool within what remains of that time, and afterwards returns the
     /// connection clean: rolled back if a transaction is open, `DISCARD ALL` so nothing it set is seen
-    /// by the next session, or closed if either fails. The call runs as a task the session can
-    /// cancel, so ending the session cancels its statements in PostgreSQL.
+    /// by the next session, or closed if either fails. The calling task is registered with the
+    /// session, so ending the session cancels it and its statement in PostgreSQL: call this from a
+    /// task that may be cancelled (the MCP layer runs each tool call in one).
     @discardableResult
     public func withConnection<R: Sendable>(
         session: WorkSession, database: String? = nil,
         _ body: @escaping @Sendable (PGConnection, DatabaseTarget) async throws -> R
     ) async throws -> R {
         let target = try resolve(database, for: session)
-        let now = clock()
-        let (id, task) = try session.state.withLock { state throws(RegistryError) -> (Int, Task<R, any Error>) in
-            guard state.phase == .active else { throw RegistryError(.sessionEnded, "the session has ended") }
-            let id = state.nextCallID
-            state.nextCallID += 1
-            state.lastActivity = now
-            let task = Task { try await self.perform(session: session, target: target, body) }
-            state.calls[id] = CallHandle(task)
-            return (id, task)
+        let id = session.state.withLock { state in
+            defer { state.nextCallID += 1 }
+            state.lastActivity = clock()
+            return state.nextCallID
         }
         do {
-            let result = try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
-            session.finishCall(id, failed: false, now: clock())
+            // Registered with the session, so that ending it cancels this call (and its statement).
+            guard let result = try await session.calls.run(id, { try await perform(session: session, target: target, body) }) else {
+                throw RegistryError(.sessionEnded, "the session has ended")
+            }
+            session.finishCall(failed: false, now: clock())
             metrics.callFinished(database: target.name, failed: false)
             return result
         } catch {
-            session.finishCall(id, failed: true, now: clock())
+            session.finishCall(failed: true, now: clock())
             metrics.callFinished(database: target.name, failed: true)
             if !session.isActive, !(error is RegistryError) {
                 throw RegistryError(.sessionEnded, "the session ended while the call ran; its statement was cancelled")
@@ -71,11 +70,11 @@ extension ConnectionPoolRegistry {
     /// Returns a connection to its pool only clean; otherwise closes it. Runs in its own task so a
     /// cancelled call (its session ending) still resets the connection it used.
     func giveBack(_ lease: PooledConnection) async {
+        let connection = lease.connection
+        if connection.isBroken { return lease.pool.release(lease, outcome: .close(.broken)) }
+        // Already reset by the call itself (a pipelined query ends in DISCARD ALL): nothing to send.
+        if connection.isReset && connection.transactionStatus == .idle { return lease.pool.release(lease, outcome: .reusable) }
         await Task {
-            let connection = lease.connection
-            if connection.isBroken { return lease.pool.release(lease, outcome: .close(.broken)) }
-            // Already reset by the call itself (e.g. a pipelined query ending in DISCARD ALL).
-            if connection.isReset && connection.transactionStatus == .idle { return lease.pool.release(lease, outcome: .reusable) }
             do {
                 if connection.transactionStatus != .idle { try await connection.command("ROLLBACK") }
                 try await connection.command("DISCARD ALL")
@@ -87,21 +86,9 @@ extension ConnectionPoolRegistry {
     }
 }
 
-/// An in-flight call, as its session sees it: something to cancel and to wait for.
-struct CallHandle: Sendable {
-    let cancel: @Sendable () -> Void
-    let wait: @Sendable () async -> Void
-
-    init<R>(_ task: Task<R, any Error>) {
-        cancel = { task.cancel() }
-        wait = { _ = await task.result }
-    }
-}
-
 extension WorkSession {
-    func finishCall(_ id: Int, failed: Bool, now: ContinuousClock.Instant) {
+    func finishCall(failed: Bool, now: ContinuousClock.Instant) {
         state.withLock { state in
-            state.calls[id] = nil
             state.queries += 1
             if failed { state.errors += 1 }
             state.lastActivity = now
@@ -137,13 +124,7 @@ extension WorkSession {
             break
         }
         slots.close(with: RegistryError(.sessionEnded, "the session ended (\(reason))"))
-        while true {
-            let calls = state.withLock { $0.calls }
-            if calls.isEmpty { break }
-            for call in calls.values { call.cancel() }
-            for call in calls.values { await call.wait() }
-            state.withLock { state in for id in calls.keys { state.calls[id] = nil } }
-        }
+        await calls.closeAndDrain()
         let dynamic = state.withLock { state in
             defer { state.dynamic = [:] }
             return Array(state.dynamic.values)

@@ -11,6 +11,8 @@ public final class WorkSession: Sendable {
     public let owner: String?
     public let createdAt: Date
     let slots: SessionSlots
+    /// Its running calls: ending the session cancels them.
+    let calls = CancellableCalls<Int>()
     let state: Mutex<State>
 
     enum Phase: Equatable { case active, ending, ended }
@@ -20,7 +22,6 @@ public final class WorkSession: Sendable {
         var activeDatabase: String
         var lastActivity: ContinuousClock.Instant
         var lastActivityAt: Date
-        var calls: [Int: CallHandle] = [:]
         var nextCallID = 0
         var dynamic: [String: DatabaseTarget] = [:]
         var queries = 0
@@ -65,7 +66,8 @@ public final class WorkSession: Sendable {
     }
 
     var reaperCandidate: SessionReaper.Candidate {
-        state.withLock { SessionReaper.Candidate(handle: handle, lastActivity: $0.lastActivity, callsInFlight: $0.calls.count) }
+        let running = calls.count
+        return state.withLock { SessionReaper.Candidate(handle: handle, lastActivity: $0.lastActivity, callsInFlight: running) }
     }
 
     /// The session's own dynamic databases.

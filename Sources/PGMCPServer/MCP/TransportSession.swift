@@ -18,7 +18,9 @@ public final class TransportSession: Sendable {
         self.protocolVersion = protocolVersion
     }
 
-    /// Runs `work` as a task that `cancel(_:)` can reach by the request's id.
+    /// Runs `work` in a task of its own that `cancel(_:)` can reach by the request's id. Its own,
+    /// because cancelling the transport's task (Hummingbird's request handler) would abandon the
+    /// HTTP response; the registry registers this task with the work session for the same reason.
     func track(_ id: JSONRPCID, _ work: @escaping @Sendable () async -> JSONValue) async -> JSONValue {
         let task = Task(operation: work)
         inFlight.withLock { $0[id] = task }
