@@ -14,7 +14,10 @@ extension ConnectionPoolRegistry {
         session: WorkSession, database: String? = nil,
         _ body: @escaping @Sendable (PGConnection, DatabaseTarget) async throws -> R
     ) async throws -> R {
-        let target = try resolve(database, for: session)
+        var target = try resolve(database, for: session)
+        if target.kind == .configured && target.config.isolation == .clone {
+            target = try await cloneTarget(of: target, for: session)
+        }
         let id = session.state.withLock { state in
             defer { state.nextCallID += 1 }
             state.lastActivity = clock()
@@ -125,11 +128,17 @@ extension WorkSession {
         }
         slots.close(with: RegistryError(.sessionEnded, "the session ended (\(reason))"))
         await calls.closeAndDrain()
-        let dynamic = state.withLock { state in
-            defer { state.dynamic = [:] }
-            return Array(state.dynamic.values)
+        let (dynamic, clones) = state.withLock { state in
+            defer {
+                state.dynamic = [:]
+                state.clones = [:]
+            }
+            return (Array(state.dynamic.values), Array(state.clones.values))
         }
         for target in dynamic { await target.pool.shutdown() }
+        for creation in clones {
+            if let clone = try? await creation.value { await registry.dropClone(clone) }
+        }
         let waiters = state.withLock { state in
             state.phase = .ended
             defer { state.endWaiters = [] }

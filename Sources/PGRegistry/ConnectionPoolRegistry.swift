@@ -35,11 +35,9 @@ public final class ConnectionPoolRegistry: Sendable {
         self.applicationName = applicationName
         self.clock = clock
         var pools: [String: DatabaseTarget] = [:]
-        for database in configuration.databases {
-            if database.isolation == .clone {
-                logger.warning(
-                    "database '\(database.id)': \"isolation\": \"clone\" is not implemented yet; its sessions share the database")
-            }
+        for var database in configuration.databases {
+            // A clone entry is read-write: each session writes to its own copy.
+            if database.isolation == .clone { database.readOnly = false }
             let pool = Self.makePool(for: database, server: configuration.server, applicationName: applicationName, logger: logger)
             pools[database.id] = DatabaseTarget(config: database, kind: .configured, pool: pool)
         }
@@ -118,6 +116,14 @@ public final class ConnectionPoolRegistry: Sendable {
     /// Uses no session; waits at most `timeout`.
     public func probe(_ database: String, timeout: Duration) async throws {
         guard let target = pools[database] else { throw unknownDatabase(database, visible: configuredNames) }
+        if target.config.isolation == .clone {
+            // No pooled connection may stay on a template, or copying it fails: connect, check, close.
+            let connection = try await PGConnection.connect(
+                target.config.connectionParameters, applicationName: "\(applicationName)/\(database)/probe", timeout: timeout)
+            defer { Task { await connection.close() } }
+            try await connection.command("SELECT 1")
+            return
+        }
         let lease: PooledConnection
         do { lease = try await target.pool.lease(timeout: timeout) } catch let error as PoolError { throw RegistryError(error) }
         do {

@@ -24,6 +24,8 @@ public final class WorkSession: Sendable {
         var lastActivityAt: Date
         var nextCallID = 0
         var dynamic: [String: DatabaseTarget] = [:]
+        /// Copies of `"isolation": "clone"` entries, by entry name (made on first use).
+        var clones: [String: Task<DatabaseTarget, any Error>] = [:]
         var queries = 0
         var errors = 0
         var rowsReturned = 0
@@ -95,5 +97,14 @@ public struct DatabaseTarget: Sendable {
     public var config: DatabaseConfig
     public var kind: Kind
     public var pool: ConnectionPool
+    /// For a session's copy of a clone entry: the entry it was copied from.
+    public var cloneOf: DatabaseConfig?
     public var name: String { config.id }
+
+    public init(config: DatabaseConfig, kind: Kind, pool: ConnectionPool, cloneOf: DatabaseConfig? = nil) {
+        self.config = config
+        self.kind = kind
+        self.pool = pool
+        self.cloneOf = cloneOf
+    }
 }

@@ -1,0 +1,87 @@
+import PGClient
+import PGConfig
+
+/// `"isolation": "clone"`: every work session that uses such an entry gets its own copy of the
+/// entry's database (`CREATE DATABASE … TEMPLATE …`, made on first use), read-write, dropped when
+/// the session ends. A fresh database per test. The role needs CREATEDB, and the template must
+/// have no other connections while it is copied, so the entry's own pool is never used.
+extension ConnectionPoolRegistry {
+    /// The session's copy of `base`, created on first use (once, however many calls race for it).
+    func cloneTarget(of base: DatabaseTarget, for session: WorkSession) async throws -> DatabaseTarget {
+        let creation = try session.state.withLock { state throws(RegistryError) -> Task<DatabaseTarget, any Error> in
+            guard state.phase == .active else { throw RegistryError(.sessionEnded, "the session has ended") }
+            if let existing = state.clones[base.name] { return existing }
+            let task = Task { try await self.createClone(of: base) }
+            state.clones[base.name] = task
+            return task
+        }
+        do {
+            return try await creation.value
+        } catch {
+            // A failed copy is not remembered: the next call tries again.
+            session.state.withLock { _ = $0.clones.removeValue(forKey: base.name) }
+            throw error
+        }
+    }
+
+    private func createClone(of base: DatabaseTarget) async throws -> DatabaseTarget {
+        let template = base.config.connection.database ?? base.config.connection.user ?? base.name
+        let suffix = String(SessionHandle.random().rawValue.lowercased().filter { $0.isLetter || $0.isNumber }.prefix(10))
+        let name = "pgmcp_clone_\(base.name.replacingOccurrences(of: "-", with: "_"))_\(suffix)"
+        try await withMaintenanceConnection(base.config) { connection in
+            try await connection.command("CREATE DATABASE \(quoteIdentifier(name)) TEMPLATE \(quoteIdentifier(template))")
+        }
+        var config = base.config
+        config.connection["dbname"] = name
+        config.readOnly = false
+        config.isolation = .shared
+        let pool = Self.makePool(for: config, server: configuration.server, applicationName: applicationName, logger: logger)
+        logger.info("created a session copy", metadata: ["database": "\(base.name)", "copy": "\(name)"])
+        return DatabaseTarget(config: config, kind: .configured, pool: pool, cloneOf: base.config)
+    }
+
+    /// Closes the copy's pool and drops it.
+    func dropClone(_ clone: DatabaseTarget) async {
+        await clone.pool.shutdown()
+        guard let template = clone.cloneOf, let name = clone.config.connection.database else { return }
+        do {
+            try await withMaintenanceConnection(template) { connection in
+                try await connection.command("DROP DATABASE IF EXISTS \(quoteIdentifier(name)) WITH (FORCE)")
+            }
+        } catch {
+            logger.warning("could not drop a session copy", metadata: ["copy": "\(name)", "reason": "\(error)"])
+        }
+    }
+
+    /// A connection to the server of `config`, on a database other than the template
+    /// (`postgres`, else `template1`), for CREATE and DROP DATABASE.
+    private func withMaintenanceConnection(_ config: DatabaseConfig, _ body: (PGConnection) async throws -> Void) async throws {
+        var lastError: (any Error)?
+        for database in ["postgres", "template1"] {
+            var parameters = config.connectionParameters
+            parameters["dbname"] = database
+            let connection: PGConnection
+            do {
+                connection = try await PGConnection.connect(
+                    parameters, applicationName: "\(applicationName)/\(config.id)/clone", timeout: configuration.server.connectTimeout)
+            } catch {
+                lastError = error
+                continue
+            }
+            do {
+                try await body(connection)
+                await connection.close()
+                return
+            } catch {
+                await connection.close()
+                throw error
+            }
+        }
+        throw lastError ?? RegistryError(.databaseUnavailable, "no maintenance database to copy '\(config.id)' from")
+    }
+}
+
+/// `"name"` with embedded quotes doubled: any database name is safe in SQL.
+func quoteIdentifier(_ name: String) -> String {
+    "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+}
