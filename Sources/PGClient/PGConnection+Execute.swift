@@ -40,6 +40,18 @@ extension PGConnection {
         return PGQueryResult(command: command, columns: command.columns, rows: collector.rows, truncated: collector.truncated)
     }
 
+    /// What resets a connection's session state (settings, temporary tables, prepared statements,
+    /// advisory locks, LISTEN) to that of a new connection. A connection whose last statement was this
+    /// reports `isReset`, so a pool can skip resetting it again.
+    public static let resetStatement = "DISCARD ALL"
+
+    /// Makes the connection as fresh as a new one in one round trip: rolls back any transaction
+    /// (harmless when there is none) and discards all session state.
+    public func reset() async throws {
+        let (outcomes, _) = try await pipeline([PGStatement("ROLLBACK"), PGStatement(Self.resetStatement)], rowsFrom: 0, into: DiscardingSink())
+        for outcome in outcomes { _ = try outcome.get() }
+    }
+
     /// Runs one statement whose rows, if any, do not matter (`DISCARD ALL`, `ROLLBACK`, DDL).
     @discardableResult
     public func command(_ sql: String, parameters: [String?] = []) async throws -> PGCommandResult {
@@ -62,15 +74,7 @@ extension PGConnection {
 
     private func run(_ operation: QueryOperation) {
         guard let pg else { return operation.resolve(.failure(PGError(kind: .misuse, message: "the connection is closed"))) }
-        let cancelledEarly = shared.withLock { state -> Bool in
-            if state.cancelRequested == operation.id { return true }
-            state.runningOperation = operation.id
-            return false
-        }
-        if cancelledEarly {
-            let error = PGError(kind: .cancelled, message: "the statement was cancelled before it was sent", sqlState: PGError.queryCanceledState)
-            return finish(operation, failure: error)
-        }
+        guard markRunning(operation.id) else { return finish(operation, failure: .cancelledBeforeSent) }
         let sent = withCStringArray(operation.parameters) { values in
             PQsendQueryParams(pg, operation.sql, Int32(values.count), nil, values, nil, nil, 0)
         }
@@ -130,17 +134,27 @@ extension PGConnection {
         return PGError(kind: .connection, message: parameters.redact(message.isEmpty ? "the connection was lost" : message))
     }
 
+    /// Records operation `id` as the one on the server (the one a cancel targets). False when it was
+    /// cancelled before it could be sent.
+    func markRunning(_ id: UInt64) -> Bool {
+        shared.withLock { state -> Bool in
+            if state.cancelRequested == id { return false }
+            state.runningOperation = id
+            return true
+        }
+    }
+
+    /// A statement's outcome; query_canceled after a `cancel()` or task cancellation reads `.cancelled`.
+    func outcome(of operation: QueryOperation, failure: PGError? = nil) -> Result<PGCommandResult, PGError> {
+        guard var error = failure ?? operation.error else { return .success(operation.commandResult) }
+        if error.sqlState == PGError.queryCanceledState, shared.withLock({ $0.cancelRequested == operation.id }) { error.kind = .cancelled }
+        return .failure(error)
+    }
+
     /// Completes a single statement.
     private func finish(_ operation: QueryOperation, failure: PGError?) {
-        let externallyCancelled = shared.withLock { $0.cancelRequested == operation.id }
-        let outcome: Result<PGCommandResult, PGError>
-        if var error = failure ?? operation.error {
-            if externallyCancelled && error.sqlState == PGError.queryCanceledState { error.kind = .cancelled }
-            outcome = .failure(error)
-        } else {
-            outcome = .success(operation.commandResult)
-        }
-        let reset = operation.sql == "DISCARD ALL" && failure == nil && operation.error == nil
+        let outcome = outcome(of: operation, failure: failure)
+        let reset = operation.isReset && failure == nil && operation.error == nil
         finishOperation(id: operation.id, lastStatementReset: reset) { operation.resolve(outcome) }
     }
 
@@ -178,6 +192,9 @@ final class QueryOperation: @unchecked Sendable {
     let onColumns: ([PGColumn]) -> Void
     let onRow: (PGRow) -> PGRowDecision
     private let completion: (Result<PGCommandResult, PGError>) -> Void
+
+    /// Whether this statement is `PGConnection.resetStatement`.
+    var isReset: Bool { sql == PGConnection.resetStatement }
 
     var columns: [PGColumn]?
     var commandTag = ""

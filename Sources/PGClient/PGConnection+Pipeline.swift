@@ -52,14 +52,8 @@ extension PGConnection {
         _ operations: [QueryOperation], id: UInt64, complete: @escaping @Sendable (Result<[Result<PGCommandResult, PGError>], PGError>) -> Void
     ) {
         guard let pg else { return complete(.failure(PGError(kind: .misuse, message: "the connection is closed"))) }
-        let cancelledEarly = shared.withLock { state -> Bool in
-            if state.cancelRequested == id { return true }
-            state.runningOperation = id
-            return false
-        }
-        if cancelledEarly {
-            let error = PGError(kind: .cancelled, message: "the statements were cancelled before they were sent", sqlState: PGError.queryCanceledState)
-            return finishOperation(id: id, lastStatementReset: false) { complete(.failure(error)) }
+        guard markRunning(id) else {
+            return finishOperation(id: id, lastStatementReset: false) { complete(.failure(.cancelledBeforeSent)) }
         }
         var failure: PGError?
         if PQenterPipelineMode(pg) != 1 {
@@ -94,13 +88,8 @@ extension PGConnection {
         }
         if failure == nil, PQexitPipelineMode(pg) != 1 { failure = connectionFailure(pg) }
         if failure != nil { shared.withLock { $0.broken = true } }
-        let externallyCancelled = shared.withLock { $0.cancelRequested == id }
-        let outcomes = operations.map { operation -> Result<PGCommandResult, PGError> in
-            guard var error = operation.error else { return .success(operation.commandResult) }
-            if externallyCancelled && error.sqlState == PGError.queryCanceledState { error.kind = .cancelled }
-            return .failure(error)
-        }
-        let resetLast = failure == nil && operations.last?.sql == "DISCARD ALL" && operations.last?.error == nil
+        let outcomes = operations.map { outcome(of: $0) }
+        let resetLast = failure == nil && operations.last?.isReset == true && operations.last?.error == nil
         let result: Result<[Result<PGCommandResult, PGError>], PGError> = failure.map { .failure($0) } ?? .success(outcomes)
         finishOperation(id: id, lastStatementReset: resetLast) { complete(result) }
     }

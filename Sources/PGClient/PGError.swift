@@ -54,4 +54,8 @@ public struct PGError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// `query_canceled`: raised by PQcancel or statement_timeout.
     public static let queryCanceledState = "57014"
+
+    /// A statement stopped by `cancel()` or task cancellation before it reached the server.
+    static let cancelledBeforeSent = PGError(
+        kind: .cancelled, message: "the statement was cancelled before it was sent", sqlState: queryCanceledState)
 }

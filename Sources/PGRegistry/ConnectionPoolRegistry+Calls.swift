@@ -70,17 +70,16 @@ extension ConnectionPoolRegistry {
         }
     }
 
-    /// Returns a connection to its pool only clean; otherwise closes it. Runs in its own task so a
-    /// cancelled call (its session ending) still resets the connection it used.
+    /// Returns a connection to its pool only clean; otherwise closes it. A connection the call already
+    /// reset (a pipelined query ends with the reset) goes straight back; any other is reset in a task
+    /// of its own, so that a cancelled call (its session ending) still resets the connection it used.
     func giveBack(_ lease: PooledConnection) async {
         let connection = lease.connection
         if connection.isBroken { return lease.pool.release(lease, outcome: .close(.broken)) }
-        // Already reset by the call itself (a pipelined query ends in DISCARD ALL): nothing to send.
-        if connection.isReset && connection.transactionStatus == .idle { return lease.pool.release(lease, outcome: .reusable) }
+        if connection.isReset { return lease.pool.release(lease, outcome: .reusable) }
         await Task {
             do {
-                if connection.transactionStatus != .idle { try await connection.command("ROLLBACK") }
-                try await connection.command("DISCARD ALL")
+                try await connection.reset()
                 lease.pool.release(lease, outcome: .reusable)
             } catch {
                 lease.pool.release(lease, outcome: .close(connection.isBroken ? .broken : .dirty))

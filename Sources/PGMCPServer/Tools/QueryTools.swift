@@ -45,7 +45,7 @@ enum QueryTools {
                         PGStatement("SET LOCAL statement_timeout = \(target.config.statementTimeoutMs)"),
                         PGStatement(sql, parameters: parameters),
                         PGStatement("ROLLBACK"),
-                        PGStatement("DISCARD ALL"),
+                        PGStatement(PGConnection.resetStatement),
                     ], rowsFrom: 2, into: ResultRows(maxRows: limit, maxBytes: maxBytes))
                 let elapsed = clock.now - started
                 for outcome in outcomes.prefix(3) { _ = try outcome.get() }
