@@ -64,7 +64,7 @@ final class Connector: @unchecked Sendable {
             guard let pg else { return fail(PGError(kind: .connection, message: "out of memory starting a connection")) }
             if PQstatus(pg) == CONNECTION_BAD { return fail(connectionError()) }
             let timer = DispatchWorkItem { [self] in
-                fail(PGError(kind: .timeout, message: "timed out after \(format(timeout)) connecting to \(target)"))
+                fail(PGError(kind: .timeout, message: "timed out after \(timeout.readable) connecting to \(target)"))
             }
             self.timer = timer
             queue.asyncAfter(deadline: .now() + timeout.timeInterval, execute: timer)
@@ -140,12 +140,6 @@ final class Connector: @unchecked Sendable {
         let host = parameters.host ?? "localhost"
         return parameters.port.map { "\(host):\($0)" } ?? host
     }
-}
-
-func format(_ duration: Duration) -> String {
-    let seconds = duration.timeInterval
-    if seconds == seconds.rounded() { return "\(Int(seconds)) s" }
-    return "\(Int((seconds * 1000).rounded())) ms"
 }
 
 extension Duration {

@@ -35,7 +35,7 @@ public enum Demo {
         let clock = ContinuousClock()
         var started = clock.now
         func step(_ text: String) {
-            out("  ✓ \(text) (\(formatElapsed(clock.now - started)))")
+            out("  ✓ \(text) (\((clock.now - started).readable))")
             started = clock.now
         }
 
@@ -156,10 +156,5 @@ public enum Demo {
     static func randomSecret() -> String {
         var generator = SystemRandomNumberGenerator()
         return (0..<4).map { _ in String(generator.next() as UInt64, radix: 36) }.joined()
-    }
-
-    static func formatElapsed(_ duration: Duration) -> String {
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-        return seconds < 1 ? "\(Int(seconds * 1000)) ms" : String(format: "%.1f s", seconds)
     }
 }

@@ -51,7 +51,7 @@ extension ConnectionPoolRegistry {
         try await session.slots.acquire(timeout: timeout) { waited in
             RegistryError(
                 .sessionLimit,
-                "this session already holds \(limit) of \(limit) connections (PGMCP_SESSION_MAX_CONNECTIONS); waited \(formatSeconds(waited)) for one to free up")
+                "this session already holds \(limit) of \(limit) connections (PGMCP_SESSION_MAX_CONNECTIONS); waited \(waited.readable) for one to free up")
         }
         defer { session.slots.release() }
         let lease: PooledConnection

@@ -19,13 +19,13 @@ public struct PoolError: Error, Sendable, CustomStringConvertible {
         case .exhausted(let inUse, let maximum, let opening, let waiting, let waited):
             kind = .exhausted
             if opening > 0 && inUse < maximum {
-                message = "no connection to '\(database)' within \(formatSeconds(waited)): \(opening) still being opened (the server is slow to accept connections), \(inUse)/\(maximum) in use, \(waiting) waiting"
+                message = "no connection to '\(database)' within \(waited.readable): \(opening) still being opened (the server is slow to accept connections), \(inUse)/\(maximum) in use, \(waiting) waiting"
             } else {
-                message = "pool for '\(database)' exhausted: \(inUse)/\(maximum) in use, \(waiting) waiting, waited \(formatSeconds(waited))"
+                message = "pool for '\(database)' exhausted: \(inUse)/\(maximum) in use, \(waiting) waiting, waited \(waited.readable)"
             }
         case .unavailable(let reason, let retryIn):
             kind = .unavailable
-            message = "database '\(database)' unavailable: \(reason); next attempt in \(formatSeconds(retryIn))"
+            message = "database '\(database)' unavailable: \(reason); next attempt in \(retryIn.readable)"
         case .shutdown:
             kind = .shutdown
             message = "the pool for '\(database)' is shut down"
@@ -34,14 +34,6 @@ public struct PoolError: Error, Sendable, CustomStringConvertible {
             message = "waiting for a connection to '\(database)' was cancelled"
         }
     }
-}
-
-/// `10 s`, `2.5 s`, `250 ms`: short and readable.
-func formatSeconds(_ duration: Duration) -> String {
-    let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    if seconds < 1 { return "\(Int((seconds * 1000).rounded())) ms" }
-    let tenths = (seconds * 10).rounded() / 10
-    return tenths == tenths.rounded() ? "\(Int(tenths)) s" : "\(tenths) s"
 }
 
 /// The first line of a libpq error, for the one-line reasons pools report.

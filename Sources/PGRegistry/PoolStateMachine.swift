@@ -190,11 +190,21 @@ public struct PoolStateMachine: Sendable {
     /// True once shut down and every connection is closed.
     public var isShutDown: Bool { isShuttingDown && connections.isEmpty }
 
+    /// Counts by state in one pass, without allocating: it runs on every lease and release.
     public func snapshot() -> Snapshot {
-        Snapshot(
-            open: openCount, idle: idleStack.count, inUse: inUseCount, connecting: connectingCount,
-            closing: connections.values.filter { $0.state == .closing }.count, waiting: waiters.count,
-            maximum: configuration.maximum,
+        var idle = 0, inUse = 0, connecting = 0, closing = 0
+        for connection in connections.values {
+            switch connection.state {
+            case .idle: idle += 1
+            case .leased: inUse += 1
+            case .connecting: connecting += 1
+            case .closing: closing += 1
+            case .checking: break
+            }
+        }
+        return Snapshot(
+            open: connections.count - connecting - closing, idle: idle, inUse: inUse, connecting: connecting,
+            closing: closing, waiting: waiters.count, maximum: configuration.maximum,
             health: failure != nil ? .unhealthy : (everConnected ? .healthy : .unknown),
             lastError: failure?.reason)
     }
@@ -202,15 +212,17 @@ public struct PoolStateMachine: Sendable {
     // MARK: - Helpers
 
     /// Connected connections: idle, leased or being checked.
-    private var openCount: Int {
-        connections.values.filter { $0.state != .connecting && $0.state != .closing }.count
-    }
+    private var openCount: Int { count { $0 != .connecting && $0 != .closing } }
 
-    private var inUseCount: Int {
-        connections.values.filter { if case .leased = $0.state { true } else { false } }.count
-    }
+    private var inUseCount: Int { count { if case .leased = $0 { true } else { false } } }
 
-    private var connectingCount: Int { connections.values.filter { $0.state == .connecting }.count }
+    private var connectingCount: Int { count { $0 == .connecting } }
+
+    private func count(where matches: (State) -> Bool) -> Int {
+        var total = 0
+        for connection in connections.values where matches(connection.state) { total += 1 }
+        return total
+    }
 
     private func backoff(afterFailures count: Int) -> Duration {
         var delay = configuration.backoffInitial

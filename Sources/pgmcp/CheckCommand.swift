@@ -40,7 +40,7 @@ struct CheckCommand: AsyncParsableCommand {
             let version = connection.serverVersion
             await connection.close()
             let ms = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
-            return [database.id, database.maskedTarget, "ok", "\(version / 10000).\(version % 10000)", String(format: "%.1f ms", ms)]
+            return [database.id, database.maskedTarget, "ok", PGServerVersion.text(version), String(format: "%.1f ms", ms)]
         } catch {
             let message = (error as? PGError)?.message ?? String(describing: error)
             let firstLine = message.split(separator: "\n").first.map(String.init) ?? message

@@ -107,16 +107,15 @@ struct MCPHTTPEndpoint: Sendable {
         } catch {
             return errorResponse(.badRequest, error)
         }
-        let (result, version) = dispatcher.initializeResult(request.params)
-        let work: WorkSession
+        let transport: TransportSession
+        let result: JSONValue
         do {
-            work = try registry.createSession(label: request.params["clientInfo"]?["name"]?.stringValue)
+            (transport, result) = try dispatcher.initialize(request.params, transportID: SessionHandle.random().rawValue)
         } catch {
             return errorResponse(.serviceUnavailable, JSONRPCError(.serverBusy, error.message, id: request.id))
         }
-        let transport = TransportSession(id: SessionHandle.random().rawValue, workSession: work, protocolVersion: version)
         sessions.add(transport)
-        logger.info("session initialized", metadata: ["protocol": "\(version)", "client": "\(request.params["clientInfo"]?["name"]?.stringValue ?? "?")"])
+        logger.info("session initialized", metadata: ["protocol": "\(transport.protocolVersion)", "client": "\(transport.workSession.label ?? "?")"])
         var headers = HTTPFields()
         headers[RequestValidation.sessionID] = transport.id
         return respond(JSONRPC.result(result, id: request.id), format: format, headers: headers)

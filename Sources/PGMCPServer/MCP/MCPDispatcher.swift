@@ -51,6 +51,14 @@ public final class MCPDispatcher: Sendable {
         }
     }
 
+    /// `initialize`: creates the transport session's work session (named after the client) and returns
+    /// the transport session with the result to send. Transports call this after validating the request.
+    func initialize(_ params: JSONObject, transportID: String) throws(RegistryError) -> (TransportSession, JSONValue) {
+        let (result, version) = initializeResult(params)
+        let work = try context.registry.createSession(label: params["clientInfo"]?["name"]?.stringValue)
+        return (TransportSession(id: transportID, workSession: work, protocolVersion: version), result)
+    }
+
     /// The `initialize` result for the requested version (negotiated as the lifecycle spec says).
     public func initializeResult(_ params: JSONObject) -> (result: JSONValue, version: String) {
         let version = MCPVersion.negotiate(params["protocolVersion"]?.stringValue)
@@ -87,7 +95,7 @@ public final class MCPDispatcher: Sendable {
         do {
             let session = try resolveSession(arguments, tool: tool, transport: transport)
             let call = ToolCall(
-                arguments: try ToolArguments(arguments, allowed: catalog.argumentNames(of: tool)), session: session, server: context)
+                arguments: try ToolArguments(arguments, allowed: tool.argumentNames), session: session, server: context)
             let structured = try await tool.handler(call)
             return .success(Self.success(structured))
         } catch {

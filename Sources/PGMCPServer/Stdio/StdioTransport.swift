@@ -39,10 +39,9 @@ public final class StdioTransport: Sendable {
                         write(JSONRPCError(.invalidRequest, "the session is already initialized", id: id).response)
                         continue
                     }
-                    let (result, version) = dispatcher.initializeResult(params)
                     do {
-                        let work = try dispatcher.context.registry.createSession(label: "stdio")
-                        transport = TransportSession(id: "stdio", workSession: work, protocolVersion: version)
+                        let (session, result) = try dispatcher.initialize(params, transportID: "stdio")
+                        transport = session
                         write(JSONRPC.result(result, id: id))
                     } catch {
                         write(JSONRPCError(.serverBusy, String(describing: error), id: id).response)

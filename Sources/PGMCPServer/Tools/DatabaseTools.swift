@@ -89,13 +89,8 @@ enum DatabaseTools {
         ])
         return JSONObject([
             ("database", .string(name)), ("readOnly", .bool(target.config.readOnly)),
-            ("serverVersion", version.map { .string(formatVersion($0)) } ?? .null), ("session", .object(session)),
+            ("serverVersion", version.map { .string(PGServerVersion.text($0)) } ?? .null), ("session", .object(session)),
         ])
-    }
-
-    /// 150018 → "15.18"; 90624 → "9.6.24".
-    static func formatVersion(_ number: Int) -> String {
-        number >= 100_000 ? "\(number / 10000).\(number % 10000)" : "\(number / 10000).\(number / 100 % 100).\(number % 100)"
     }
 }
 

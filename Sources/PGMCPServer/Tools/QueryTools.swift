@@ -133,12 +133,11 @@ enum QueryTools {
             let parameters = try call.arguments.parameters()
             let analyze = try call.arguments.bool("analyze") ?? false
             let plan = try await call.withDatabase { connection, target in
-                try await connection.command(target.config.readOnly || !analyze ? "BEGIN READ ONLY" : "BEGIN")
-                try await connection.command("SET LOCAL statement_timeout = \(target.config.statementTimeoutMs)")
-                let options = analyze ? "FORMAT JSON, ANALYZE, BUFFERS" : "FORMAT JSON"
-                let result = try await connection.query("EXPLAIN (\(options)) \(sql)", parameters: parameters)
-                try await connection.command("ROLLBACK")
-                return result.rows.first?.first ?? .null
+                // With analyze the statement really runs: read-write only where the database allows it.
+                try await inTransaction(connection, target, readOnly: target.config.readOnly || !analyze) {
+                    let options = analyze ? "FORMAT JSON, ANALYZE, BUFFERS" : "FORMAT JSON"
+                    return try await connection.query("EXPLAIN (\(options)) \(sql)", parameters: parameters).rows.first?.first ?? .null
+                }
             }
             return JSONObject([("plan", plan)])
         })

@@ -26,6 +26,9 @@ final class TypeNameCache: Sendable {
 
     /// Names for `columns` on `database`, looking up unknown OIDs through `connection`.
     func columnTypes(_ columns: [PGColumn], database: String, connection: PGConnection) async -> [String] {
+        // The common case, built-in types only, needs neither the lock nor the catalog.
+        let builtIn = columns.compactMap(\.typeName)
+        if builtIn.count == columns.count { return builtIn }
         let unknown = columns.filter { $0.typeName == nil }.map(\.typeOID)
         var known = names.withLock { $0[database] ?? [:] }
         let missing = Set(unknown.filter { known[$0] == nil })

@@ -15,6 +15,7 @@ public struct ToolCatalog: Sendable {
                 properties["session"] = JSONSchema.session
                 tool.inputSchema["properties"] = .object(properties)
             }
+            tool.argumentNames = tool.inputSchema["properties"]?.objectValue?.keys ?? []
             return tool
         }
         byName = Dictionary(uniqueKeysWithValues: self.tools.map { ($0.name, $0) })
@@ -31,8 +32,4 @@ public struct ToolCatalog: Sendable {
         SessionTools.openSession, SessionTools.closeSession, SessionTools.serverStatus,
     ]
 
-    /// Argument names a tool accepts (its schema's properties).
-    func argumentNames(of tool: ToolDefinition) -> [String] {
-        tool.inputSchema["properties"]?.objectValue?.keys ?? []
-    }
 }

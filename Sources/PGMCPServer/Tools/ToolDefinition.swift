@@ -13,6 +13,8 @@ public struct ToolDefinition: Sendable {
     /// False for `close_session`, whose `session` argument names the session to end rather than
     /// the one the call runs in.
     public var routesBySessionArgument = true
+    /// The arguments it accepts (its schema's properties), filled in by the catalog once.
+    var argumentNames: [String] = []
     public var handler: @Sendable (ToolCall) async throws(ToolError) -> JSONObject
 
     /// The `tools/list` entry.
