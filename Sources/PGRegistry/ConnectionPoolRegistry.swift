@@ -97,10 +97,12 @@ public final class ConnectionPoolRegistry: Sendable {
     public func endSession(_ handle: SessionHandle, reason: String = "closed") async {
         guard let session = sessions.withLock({ $0[handle] }) else { return }
         await session.end(registry: self, reason: reason)
-        let count = sessions.withLock { sessions in
-            sessions[handle] = nil
+        // Concurrent callers all get here; only the one that removes the session reports its end.
+        let count = sessions.withLock { sessions -> Int? in
+            guard sessions.removeValue(forKey: handle) != nil else { return nil }
             return sessions.count
         }
+        guard let count else { return }
         metrics.sessionEnded(count: count, reason: reason)
         endedSinceTrim.withLock { $0 += 1 }
         for observer in endObservers.withLock({ $0 }) { observer(handle) }
