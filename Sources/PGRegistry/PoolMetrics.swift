@@ -32,18 +32,11 @@ struct PoolMetrics: Sendable {
         maximum.record(snapshot.maximum)
     }
 
-    func recordAcquire(_ wait: Duration) { acquire.recordNanoseconds(wait.nanoseconds) }
+    func recordAcquire(_ wait: Duration) { acquire.record(duration: wait) }
 
     func recordClose(_ reason: PoolStateMachine.CloseReason) {
         Counter(label: "pgmcp_pool_connection_closes_total", dimensions: [("database", database), ("reason", reason.rawValue)]).increment()
     }
 
     func recordConnectFailure() { connectFailures.increment() }
-}
-
-extension Duration {
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-    }
 }

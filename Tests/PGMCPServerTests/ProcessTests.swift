@@ -88,6 +88,9 @@ import TestSupport
         #expect(metrics.body.contains("pgmcp_database_calls_total{database=\"main\"}"))
         #expect(metrics.body.contains("pgmcp_pool_connections_open{database=\"main\"}"))
         #expect(metrics.body.contains("pgmcp_sessions"))
+        #expect(metrics.body.contains("pgmcp_tool_calls_total{tool=\"query\"} 2"))
+        #expect(metrics.body.contains("pgmcp_tool_errors_total{tool=\"query\"} 1"))
+        #expect(metrics.body.contains("pgmcp_tool_call_seconds"))
         #expect(!metrics.body.contains(try TestDatabase.password))
         // A statement running at shutdown is cancelled, and the process exits 0.
         let running = Task { try? await client.call("query", ["sql": "SELECT pg_sleep(30)"]) }

@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import PGMCPJSON
 import PGRegistry
 
@@ -92,15 +93,26 @@ public final class MCPDispatcher: Sendable {
         case .object(let given)?: arguments = given
         case let other?: return .failure(JSONRPCError(.invalidParams, "\"arguments\" must be an object, got \(other.typeName)"))
         }
+        let started = ContinuousClock.now
+        let result = await run(tool, arguments: arguments, transport: transport)
+        let failed = result["isError"] == true
+        Timer(label: "pgmcp_tool_call_seconds", dimensions: [("tool", name)], preferredDisplayUnit: .seconds)
+            .record(duration: ContinuousClock.now - started)
+        Counter(label: "pgmcp_tool_calls_total", dimensions: [("tool", name)]).increment()
+        if failed { Counter(label: "pgmcp_tool_errors_total", dimensions: [("tool", name)]).increment() }
+        return .success(result)
+    }
+
+    /// Runs a known tool; any failure becomes an `isError` result.
+    private func run(_ tool: ToolDefinition, arguments: JSONObject, transport: TransportSession) async -> JSONValue {
         do {
             let session = try resolveSession(arguments, tool: tool, transport: transport)
             let call = ToolCall(
                 arguments: try ToolArguments(arguments, allowed: tool.argumentNames), session: session, server: context)
-            let structured = try await tool.handler(call)
-            return .success(Self.success(structured))
+            return Self.success(try await tool.handler(call))
         } catch {
-            if Task.isCancelled { return .success(Self.failure(ToolError("the call was cancelled"))) }
-            return .success(Self.failure(ToolError.from(error)))
+            if Task.isCancelled { return Self.failure(ToolError("the call was cancelled")) }
+            return Self.failure(ToolError.from(error))
         }
     }
 
