@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         // Test peer only: its Client speaks to our server over real HTTP.
@@ -28,10 +29,12 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
+        // Linux headers Glibc's module lacks (epoll, prctl), for PGClient's socket reactor.
+        .systemLibrary(name: "CLinux"),
         // The JSON value type every layer speaks: rows, config files, MCP messages.
         .target(name: "PGMCPJSON"),
         // Async libpq wrapper that never blocks Swift's cooperative pool.
-        .target(name: "PGClient", dependencies: ["CLibPQ", "PGMCPJSON"]),
+        .target(name: "PGClient", dependencies: ["CLibPQ", "CLinux", "PGMCPJSON"]),
         // Database and server settings from every source the contract names.
         .target(name: "PGConfig", dependencies: ["PGClient", "PGMCPJSON"]),
 
@@ -54,6 +57,8 @@ let package = Package(
             dependencies: [
                 "PGRegistry", "PGConfig", "PGClient", "PGMCPJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),

@@ -18,20 +18,14 @@ extension PGConnection {
     ) async throws -> (PGCommandResult, Sink) {
         let id = try beginOperation()
         let box = SinkBox(sink)
-        let command = try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<PGCommandResult, any Error>) in
-                let operation = QueryOperation(
-                    id: id, sql: sql, parameters: parameters,
-                    onColumns: { box.sink.start(columns: $0) },
-                    onRow: { box.sink.consume($0) },
-                    complete: { continuation.resume(with: $0.mapError { $0 }) }
-                )
-                queue.async { [self] in run(operation) }
-            }
+        let operation = QueryOperation(
+            id: id, sql: sql, parameters: parameters, onColumns: { box.sink.start(columns: $0) }, onRow: { box.sink.consume($0) })
+        let outcome = await withTaskCancellationHandler {
+            await run(operation)
         } onCancel: {
             requestCancel(of: id, external: true)
         }
-        return (command, box.sink)
+        return (try outcome.get(), box.sink)
     }
 
     /// Runs one statement and collects its rows (all, or the first `maxRows`).
@@ -70,25 +64,61 @@ extension PGConnection {
         }
     }
 
-    // MARK: - The driver, on `queue` (blocking libpq; see the type's documentation for why)
+    // MARK: - The driver: non-blocking libpq in the calling task, waiting on `PGReactor`
 
-    private func run(_ operation: QueryOperation) {
-        guard let pg else { return operation.resolve(.failure(PGError(kind: .misuse, message: "the connection is closed"))) }
-        guard markRunning(operation.id) else { return finish(operation, failure: .cancelledBeforeSent) }
+    private func run(_ operation: QueryOperation) async -> Result<PGCommandResult, PGError> {
+        guard let pg else { return .failure(PGError(kind: .misuse, message: "the connection is closed")) }
+        guard markRunning(operation.id) else { return await finish(operation, failure: .cancelledBeforeSent) }
         let sent = withCStringArray(operation.parameters) { values in
             PQsendQueryParams(pg, operation.sql, Int32(values.count), nil, values, nil, nil, 0)
         }
-        guard sent == 1 else { return finish(operation, failure: connectionFailure(pg)) }
+        guard sent == 1 else { return await finish(operation, failure: connectionFailure(pg)) }
+        // Before anything reads input: single-row mode must be set before the first row is parsed.
         PQsetSingleRowMode(pg)
-        while let result = PQgetResult(pg) {
-            let keepGoing = handle(result, of: operation)
-            PQclear(result)
-            guard keepGoing else { break }
+        do throws(PGError) {
+            try await flushOutput(pg)
+            while let result = try await nextResult(pg) {
+                let keepGoing = handle(result, of: operation)
+                PQclear(result)
+                guard keepGoing else { break }
+            }
+        } catch {
+            operation.error = error
         }
         if PQstatus(pg) == CONNECTION_BAD, operation.error == nil || operation.error?.kind == .statement {
             operation.error = connectionFailure(pg)
         }
-        finish(operation, failure: nil)
+        return await finish(operation, failure: nil)
+    }
+
+    /// Sends what libpq has buffered, waiting for the socket while it is full (reading meanwhile, as
+    /// libpq asks, so that a server blocked on writing to us cannot deadlock the exchange).
+    func flushOutput(_ pg: OpaquePointer) async throws(PGError) {
+        while true {
+            switch PQflush(pg) {
+            case 0: return
+            case 1:
+                let ready = await PGReactor.shared.wait(socket, readable: true, writable: true)
+                if ready.readable, PQconsumeInput(pg) == 0 { throw lostConnection(pg) }
+            default: throw lostConnection(pg)
+            }
+        }
+    }
+
+    /// The next result, waiting for the socket (never a thread) until libpq can return it without
+    /// blocking; `nil` when the current statement has no more.
+    func nextResult(_ pg: OpaquePointer) async throws(PGError) -> OpaquePointer? {
+        while PQisBusy(pg) == 1 {
+            _ = await PGReactor.shared.wait(socket)
+            if PQconsumeInput(pg) == 0 { throw lostConnection(pg) }
+        }
+        return PQgetResult(pg)
+    }
+
+    /// The link failed under a read or write: the connection is given up.
+    private func lostConnection(_ pg: OpaquePointer) -> PGError {
+        shared.withLock { $0.broken = true }
+        return connectionFailure(pg)
     }
 
     /// Handles one `PGresult`; returns false when reading must end (the connection is given up).
@@ -109,6 +139,8 @@ extension PGConnection {
             if status == PGRES_TUPLES_OK { _ = operation.describe(result) }
             operation.commandTag = String(cString: PQcmdStatus(result))
             operation.rowsAffected = Int(String(cString: PQcmdTuples(result)))
+        case PGRES_PIPELINE_ABORTED:
+            operation.error = PGError(kind: .statement, message: "not run: an earlier statement of the pipeline failed")
         case PGRES_EMPTY_QUERY:
             operation.error = PGError(kind: .statement, message: "the statement is empty")
         case PGRES_FATAL_ERROR:
@@ -151,47 +183,53 @@ extension PGConnection {
         return .failure(error)
     }
 
-    /// Completes a single statement.
-    private func finish(_ operation: QueryOperation, failure: PGError?) {
+    /// Ends a single statement and returns its outcome.
+    private func finish(_ operation: QueryOperation, failure: PGError?) async -> Result<PGCommandResult, PGError> {
         let outcome = outcome(of: operation, failure: failure)
         let reset = operation.isReset && failure == nil && operation.error == nil
-        finishOperation(id: operation.id, lastStatementReset: reset) { operation.resolve(outcome) }
+        await finishOperation(id: operation.id, lastStatementReset: reset)
+        return outcome
     }
 
-    /// Ends an operation: records the transaction status, and delivers its outcome once every cancel
-    /// aimed at it was delivered, so that a late cancel can never hit the next statement.
-    func finishOperation(id: UInt64, lastStatementReset: Bool, deliverOutcome: @escaping @Sendable () -> Void) {
+    /// Ends an operation: records the transaction status and frees the connection, once every
+    /// cancel aimed at the operation was delivered, so that a late cancel can never hit the next
+    /// statement.
+    func finishOperation(id: UInt64, lastStatementReset: Bool) async {
         let status = pg.map { PGTransactionStatus(PQtransactionStatus($0)) } ?? .unknown
         let broken = pg.map { PQstatus($0) == CONNECTION_BAD } ?? true
-        let deliver: @Sendable () -> Void = { [self] in
-            shared.withLock { state in
-                state.busy = false
-                state.transactionStatus = status
-                state.isReset = lastStatementReset && status == .idle
-                if broken { state.broken = true }
-            }
-            deliverOutcome()
-        }
-        let deliverNow = shared.withLock { state -> Bool in
+        let cancelsPending = shared.withLock { state -> Bool in
             state.runningOperation = nil
-            if state.cancelsInFlight > 0 {
-                state.heldCompletion = deliver
-                return false
-            }
-            return true
+            return state.cancelsInFlight > 0
         }
-        if deliverNow { deliver() }
+        if cancelsPending {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let delivered = shared.withLock { state -> Bool in
+                    guard state.cancelsInFlight > 0 else { return true }
+                    state.heldCompletion = { continuation.resume() }
+                    return false
+                }
+                if delivered { continuation.resume() }
+            }
+        }
+        let idleWaiters = shared.withLock { state in
+            state.busy = false
+            state.transactionStatus = status
+            state.isReset = lastStatementReset && status == .idle
+            if broken { state.broken = true }
+            defer { state.idleWaiters = [] }
+            return state.idleWaiters
+        }
+        for waiter in idleWaiters { waiter.resume() }
     }
 }
 
-/// One statement in flight. Touched only on the connection's queue.
+/// One statement in flight. Touched only by the task that runs it.
 final class QueryOperation: @unchecked Sendable {
     let id: UInt64
     let sql: String
     let parameters: [String?]
     let onColumns: ([PGColumn]) -> Void
     let onRow: (PGRow) -> PGRowDecision
-    private let completion: (Result<PGCommandResult, PGError>) -> Void
 
     /// Whether this statement is `PGConnection.resetStatement`.
     var isReset: Bool { sql == PGConnection.resetStatement }
@@ -202,18 +240,16 @@ final class QueryOperation: @unchecked Sendable {
     var error: PGError?
     var discarding = false
     var stoppedEarly = false
-    private var completed = false
 
     init(
         id: UInt64, sql: String, parameters: [String?], onColumns: @escaping ([PGColumn]) -> Void,
-        onRow: @escaping (PGRow) -> PGRowDecision, complete: @escaping (Result<PGCommandResult, PGError>) -> Void
+        onRow: @escaping (PGRow) -> PGRowDecision
     ) {
         self.id = id
         self.sql = sql
         self.parameters = parameters
         self.onColumns = onColumns
         self.onRow = onRow
-        self.completion = complete
     }
 
     /// The result's columns, read from the first result and announced to the sink once.
@@ -231,16 +267,9 @@ final class QueryOperation: @unchecked Sendable {
     var commandResult: PGCommandResult {
         PGCommandResult(commandTag: commandTag, rowsAffected: rowsAffected, columns: columns ?? [], stoppedEarly: stoppedEarly)
     }
-
-    /// Hands the outcome to the waiting caller, once.
-    func resolve(_ outcome: Result<PGCommandResult, PGError>) {
-        guard !completed else { return }
-        completed = true
-        completion(outcome)
-    }
 }
 
-/// Holds a sink while the connection's queue feeds it; the caller reads it only after completion.
+/// Holds a sink while the driver feeds it; the caller reads it only after completion.
 final class SinkBox<Sink: PGRowSink>: @unchecked Sendable {
     var sink: Sink
     init(_ sink: Sink) { self.sink = sink }

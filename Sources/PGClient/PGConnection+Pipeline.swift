@@ -1,5 +1,4 @@
 import CLibPQ
-import Dispatch
 
 /// One statement of a pipeline.
 public struct PGStatement: Sendable {
@@ -24,73 +23,103 @@ extension PGConnection {
     public func pipeline<Sink: PGRowSink>(
         _ statements: [PGStatement], rowsFrom index: Int, into sink: Sink
     ) async throws -> ([Result<PGCommandResult, PGError>], Sink) {
+        try await pipeline(statements, rowsFrom: index, into: sink, syncEach: true, resets: statements.last?.sql == Self.resetStatement)
+    }
+
+    /// Runs `statement` in a `READ ONLY` transaction that is rolled back, in one round trip with a
+    /// single sync, and leaves the connection as fresh as `reset()` would, without a second round trip.
+    ///
+    /// Why this is as good as `DISCARD ALL` here: the rollback undoes everything transactional
+    /// (settings, `SET ROLE`, `LISTEN`, cursors), and a read-only transaction cannot create
+    /// temporary tables or advance sequences. What outlives a rollback is session-level advisory
+    /// locks and prepared statements, and the transaction releases and deallocates those itself
+    /// before it ends. (`DISCARD ALL` cannot share a sync with other statements, and a second sync
+    /// costs PostgreSQL a second flush and us a second wake-up.) If the statement fails, what follows
+    /// it is skipped, the connection is not marked reset, and a pool resets it as usual.
+    ///
+    /// - Throws: `PGError`: the statement's own error (`.statement`), or the pipeline's.
+    public func readOnlyTransaction<Sink: PGRowSink>(_ statement: PGStatement, into sink: Sink) async throws -> (PGCommandResult, Sink) {
+        let statements = [
+            PGStatement("BEGIN READ ONLY"), statement, PGStatement("SELECT pg_advisory_unlock_all()"), PGStatement("DEALLOCATE ALL"),
+            PGStatement("ROLLBACK"),
+        ]
+        let (outcomes, sink) = try await pipeline(statements, rowsFrom: 1, into: sink, syncEach: false, resets: true)
+        _ = try outcomes[0].get()
+        return (try outcomes[1].get(), sink)
+    }
+
+    /// - Parameters:
+    ///   - syncEach: a sync after every statement (each stands alone), else one after the last (a
+    ///     failure skips the rest, which read `.skipped`).
+    ///   - resets: when the last statement succeeds, the connection is left reset.
+    private func pipeline<Sink: PGRowSink>(
+        _ statements: [PGStatement], rowsFrom index: Int, into sink: Sink, syncEach: Bool, resets: Bool
+    ) async throws -> ([Result<PGCommandResult, PGError>], Sink) {
         let id = try beginOperation()
         let box = SinkBox(sink)
-        let outcomes = try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation {
-                (continuation: CheckedContinuation<[Result<PGCommandResult, PGError>], any Error>) in
-                let operations = statements.enumerated().map { position, statement in
-                    QueryOperation(
-                        id: id, sql: statement.sql, parameters: statement.parameters,
-                        onColumns: position == index ? { box.sink.start(columns: $0) } : { _ in },
-                        onRow: position == index ? { box.sink.consume($0) } : { _ in .continue },
-                        complete: { _ in })
-                }
-                queue.async { [self] in
-                    runPipeline(operations, id: id) { continuation.resume(with: $0.mapError { $0 }) }
-                }
-            }
+        let operations = statements.enumerated().map { position, statement in
+            QueryOperation(
+                id: id, sql: statement.sql, parameters: statement.parameters,
+                onColumns: position == index ? { box.sink.start(columns: $0) } : { _ in },
+                onRow: position == index ? { box.sink.consume($0) } : { _ in .continue })
+        }
+        let outcomes = await withTaskCancellationHandler {
+            await runPipeline(operations, id: id, syncEach: syncEach, resets: resets)
         } onCancel: {
             requestCancel(of: id, external: true)
         }
-        return (outcomes, box.sink)
+        return (try outcomes.get(), box.sink)
     }
 
-    /// On `queue`: enter pipeline mode, send every statement with a sync, read each one's results
-    /// and its sync, leave pipeline mode.
+    /// Enters pipeline mode, sends every statement and the syncs, reads each one's results and
+    /// the syncs, and leaves pipeline mode.
     private func runPipeline(
-        _ operations: [QueryOperation], id: UInt64, complete: @escaping @Sendable (Result<[Result<PGCommandResult, PGError>], PGError>) -> Void
-    ) {
-        guard let pg else { return complete(.failure(PGError(kind: .misuse, message: "the connection is closed"))) }
+        _ operations: [QueryOperation], id: UInt64, syncEach: Bool, resets: Bool
+    ) async -> Result<[Result<PGCommandResult, PGError>], PGError> {
+        guard let pg else { return .failure(PGError(kind: .misuse, message: "the connection is closed")) }
         guard markRunning(id) else {
-            return finishOperation(id: id, lastStatementReset: false) { complete(.failure(.cancelledBeforeSent)) }
+            await finishOperation(id: id, lastStatementReset: false)
+            return .failure(.cancelledBeforeSent)
         }
         var failure: PGError?
-        if PQenterPipelineMode(pg) != 1 {
-            failure = connectionFailure(pg)
-        } else {
-            for operation in operations where failure == nil {
+        do throws(PGError) {
+            guard PQenterPipelineMode(pg) == 1 else { throw connectionFailure(pg) }
+            for (position, operation) in operations.enumerated() {
                 let sent = withCStringArray(operation.parameters) { values in
                     PQsendQueryParams(pg, operation.sql, Int32(values.count), nil, values, nil, nil, 0)
                 }
-                if sent != 1 || PQpipelineSync(pg) != 1 { failure = connectionFailure(pg) }
+                guard sent == 1 else { throw connectionFailure(pg) }
+                // libpq 15 flushes at every sync: one sync means one write to the socket.
+                if syncEach || position == operations.count - 1, PQpipelineSync(pg) != 1 { throw connectionFailure(pg) }
             }
-        }
-        if failure == nil {
-            for operation in operations {
+            for (position, operation) in operations.enumerated() {
+                // Before anything reads this statement's input: single-row mode must come first.
                 PQsetSingleRowMode(pg)
+                if position == 0 { try await flushOutput(pg) }
                 var keepGoing = true
-                while keepGoing, let result = PQgetResult(pg) {
+                while keepGoing, let result = try await nextResult(pg) {
                     keepGoing = handle(result, of: operation)
                     PQclear(result)
                 }
-                guard keepGoing, let sync = PQgetResult(pg) else {
-                    failure = operation.error?.kind == .connection || !keepGoing ? operation.error : connectionFailure(pg)
-                    break
+                guard keepGoing else { throw operation.error ?? connectionFailure(pg) }
+                guard syncEach || position == operations.count - 1 else { continue }
+                guard let sync = try await nextResult(pg) else {
+                    throw operation.error?.kind == .connection ? operation.error! : connectionFailure(pg)
                 }
                 let synced = PQresultStatus(sync) == PGRES_PIPELINE_SYNC
                 PQclear(sync)
-                if !synced {
-                    failure = PGError(kind: .connection, message: "the pipeline lost its place; the connection is given up")
-                    break
-                }
+                guard synced else { throw PGError(kind: .connection, message: "the pipeline lost its place; the connection is given up") }
             }
+            guard PQexitPipelineMode(pg) == 1 else { throw connectionFailure(pg) }
+        } catch {
+            failure = error
         }
-        if failure == nil, PQexitPipelineMode(pg) != 1 { failure = connectionFailure(pg) }
         if failure != nil { shared.withLock { $0.broken = true } }
         let outcomes = operations.map { outcome(of: $0) }
-        let resetLast = failure == nil && operations.last?.isReset == true && operations.last?.error == nil
-        let result: Result<[Result<PGCommandResult, PGError>], PGError> = failure.map { .failure($0) } ?? .success(outcomes)
-        finishOperation(id: id, lastStatementReset: resetLast) { complete(result) }
+        // With one sync, the last statement succeeds only if all did; with a sync each, a reset at the
+        // end holds whatever failed before it.
+        let reset = resets && failure == nil && operations.last?.error == nil
+        await finishOperation(id: id, lastStatementReset: reset)
+        return failure.map { .failure($0) } ?? .success(outcomes)
     }
 }

@@ -7,20 +7,20 @@ import Glibc
 
 /// One PostgreSQL connection.
 ///
-/// How it avoids blocking Swift's cooperative pool: every libpq call for a connection runs on the
-/// connection's own serial dispatch queue, which also makes a `PGconn` (not thread-safe) safe to use
-/// from many tasks. Connecting is non-blocking (`PQconnectStartParams`/`PQconnectPoll` with socket
-/// readiness from `DispatchSource`s), so connect timeouts are precise and a cancelled task abandons
-/// its connect at once. Statements run in libpq's blocking mode on that queue's thread.
+/// How it avoids blocking Swift's cooperative pool: libpq runs in non-blocking mode. A statement is
+/// sent and its results parsed by the task that runs it; only the wait for PostgreSQL's answer is
+/// handed to `PGReactor`, one epoll thread for every connection, which resumes the task when the
+/// socket is ready. Connecting is non-blocking too (`PQconnectStartParams`/`PQconnectPoll`), on the
+/// connection's own serial queue because DNS resolution inside it may block, so connect timeouts
+/// are precise and a cancelled task abandons its connect at once.
 ///
-/// Why blocking for statements, measured with `pgclient-driver-bench` on this machine (2 cores,
-/// PostgreSQL 15 on loopback, release build, three runs each): a fully non-blocking driver
-/// (`PQconsumeInput`/`PQisBusy` woken by a `DispatchSource`) spent 142–151 µs of CPU per `SELECT 1`
-/// round trip with a source per wait and 115–121 µs with a reused one, against 65–99 µs for blocking
-/// libpq doing the same work (extended protocol, single-row mode). 32 concurrent `pg_sleep(2)` took
-/// 2.01 s on 35–37 threads either way: a thread per running statement is what the dispatch queues
-/// cost in both designs. Same latency, same threads, a third less CPU: blocking wins. TCP keepalives
-/// (set unless the parameters choose their own) bound how long a dead network can hold a thread.
+/// Why this design, measured (see `BENCHMARKS.md` and `pgclient-driver-bench`): the first version
+/// ran blocking libpq on a serial dispatch queue per connection, which measured cheaper than a
+/// non-blocking driver woken by `DispatchSource`s for one connection in isolation. Under the
+/// server's load it cost two thread hand-offs per call — to the statement's thread and back — and
+/// a thread per running statement; the reactor needs neither: its thread sleeps in one
+/// `epoll_wait` and wakes for many sockets at once. TCP keepalives (set unless the parameters choose
+/// their own) bound how long a dead network can keep a statement waiting.
 ///
 /// A connection runs one statement at a time; a second concurrent call fails with `.misuse`.
 public final class PGConnection: @unchecked Sendable {
@@ -33,13 +33,14 @@ public final class PGConnection: @unchecked Sendable {
 
     let queue: DispatchQueue
     let tracker: SourceTracker
-    /// The libpq connection. Touched only on `queue`.
+    /// The libpq connection. Touched only by the one operation that holds the connection busy, and
+    /// by `close()` once none does.
     var pg: OpaquePointer?
 
     let shared: Mutex<SharedState>
     private let cancelHandle: OpaquePointer?
-    /// The socket, fixed once connected; only polled from outside the queue.
-    private let socket: Int32
+    /// The socket, fixed once connected.
+    let socket: Int32
 
     struct SharedState {
         var closed = false
@@ -56,6 +57,8 @@ public final class PGConnection: @unchecked Sendable {
         /// A finished operation's completion, held until every PQcancel aimed at it has returned,
         /// so a late cancel can never hit the next statement.
         var heldCompletion: (@Sendable () -> Void)?
+        /// `close()` waiting for the running operation to end.
+        var idleWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     init(pg: OpaquePointer, queue: DispatchQueue, tracker: SourceTracker, parameters: PGConnectionParameters) {
@@ -68,10 +71,14 @@ public final class PGConnection: @unchecked Sendable {
         cancelHandle = PQgetCancel(pg)
         socket = PQsocket(pg)
         shared = Mutex(SharedState())
+        PQsetnonblocking(pg, 1)
     }
 
     deinit {
-        if let pg { PQfinish(pg) }
+        if let pg {
+            PGReactor.shared.forget(socket)
+            PQfinish(pg)
+        }
         if let cancelHandle { PQfreeCancel(cancelHandle) }
     }
 
@@ -118,10 +125,19 @@ public final class PGConnection: @unchecked Sendable {
         }
         if alreadyClosed { return }
         // A statement still running on the server would outlive our socket (PostgreSQL notices a
-        // gone client only when it next writes), so cancel it first.
+        // gone client only when it next writes), so cancel it first and let its task finish.
         await cancel()
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            // Runs after any statement still on the queue, which the cancel above has cut short.
+            let idle = shared.withLock { state -> Bool in
+                if !state.busy { return true }
+                state.idleWaiters.append(continuation)
+                return false
+            }
+            if idle { continuation.resume() }
+        }
+        PGReactor.shared.forget(socket)
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            // PQfinish writes a goodbye to the socket: off the cooperative pool.
             queue.async { [self] in
                 tracker.whenQuiet { [self] in
                     if let pg { PQfinish(pg) }

@@ -1,7 +1,7 @@
 import CLibPQ
 import PGMCPJSON
 
-/// Receives the rows of a statement one at a time, on the connection's own queue, while they
+/// Receives the rows of a statement one at a time, in the task that runs it, while they
 /// arrive. Returning `.stop` ends reading: the statement is cancelled and the rest is discarded
 /// unread, so a caller that wants 10 rows of a million never holds more than it keeps.
 public protocol PGRowSink: Sendable {

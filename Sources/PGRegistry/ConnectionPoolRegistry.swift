@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import Dispatch
 import Glibc
 #endif
 import Logging
@@ -53,7 +54,7 @@ public final class ConnectionPoolRegistry: Sendable {
         pool.maxLifetime = database.pool.maxLifetimeSeconds == 0 ? nil : .seconds(database.pool.maxLifetimeSeconds)
         pool.healthCheckInterval = server.healthCheckInterval
         return ConnectionPool(
-            name: database.id, parameters: database.connectionParameters, configuration: pool,
+            name: database.id, parameters: database.sessionParameters, configuration: pool,
             applicationName: "\(applicationName)/\(database.id)", connectTimeout: server.connectTimeout, logger: logger,
             prepare: PrivilegeCheck.hook(for: database, logger: logger))
     }
@@ -232,7 +233,8 @@ public final class ConnectionPoolRegistry: Sendable {
             defer { count = 0 }
             return count
         }
-        if ended > 0 { Self.mallocTrim?(0) }
+        // It walks the heap: on a utility thread, not on the caller's executor.
+        if ended > 0, let trim = Self.mallocTrim { DispatchQueue.global(qos: .utility).async { _ = trim(0) } }
     }
 
     /// glibc's `malloc_trim` (declared in malloc.h, which Swift's Glibc module does not export);

@@ -53,7 +53,8 @@ public enum ServerRuntime {
                     .init(service: sessionsFirst),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        // Every task of the server (child tasks inherit the preference) runs on the event loops.
+        try await withTaskExecutorPreference(EventLoopTaskExecutor.shared) { try await group.run() }
         logger.info("stopped")
     }
 }

@@ -37,18 +37,12 @@ enum QueryTools {
                 let limit = min(requested ?? target.config.maxRows, target.config.maxRows)
                 let clock = ContinuousClock()
                 let started = clock.now
-                // One round trip: the read-only transaction, its timeout, the statement, the rollback
-                // and the reset that lets the connection go straight back to its pool.
-                let (outcomes, rows) = try await connection.pipeline(
-                    [
-                        PGStatement("BEGIN READ ONLY"),
-                        PGStatement("SET LOCAL statement_timeout = \(target.config.statementTimeoutMs)"),
-                        PGStatement(sql, parameters: parameters),
-                        PGStatement("ROLLBACK"),
-                        PGStatement(PGConnection.resetStatement),
-                    ], rowsFrom: 2, into: ResultRows(maxRows: limit, maxBytes: maxBytes))
+                // One round trip: the statement in a read-only transaction that is rolled back, and
+                // the connection left clean for its pool. The statement timeout is the session's own
+                // (set when the pool connected: `DatabaseConfig.sessionParameters`).
+                let (_, rows) = try await connection.readOnlyTransaction(
+                    PGStatement(sql, parameters: parameters), into: ResultRows(maxRows: limit, maxBytes: maxBytes))
                 let elapsed = clock.now - started
-                for outcome in outcomes.prefix(3) { _ = try outcome.get() }
                 let columnTypes = await types.columnTypes(rows.columns, database: target.name, connection: connection)
                 return (rows, elapsed, columnTypes, target.name)
             }
@@ -88,9 +82,8 @@ enum QueryTools {
             let maxBytes = call.server.settings.maxResultBytes
             let types = call.server.typeNames
             let (command, rows, elapsed, columnTypes) = try await call.withDatabase { connection, target in
-                // Session-level, not SET LOCAL: the statement runs in its own implicit transaction, so
-                // that VACUUM or CREATE INDEX CONCURRENTLY work too. The reset on release undoes it.
-                try await connection.command("SET statement_timeout = \(target.config.statementTimeoutMs)")
+                // Its own implicit transaction, so that VACUUM or CREATE INDEX CONCURRENTLY work too;
+                // the statement timeout is the session's (`DatabaseConfig.sessionParameters`).
                 let clock = ContinuousClock()
                 let started = clock.now
                 let (command, rows) = try await connection.execute(
@@ -134,7 +127,7 @@ enum QueryTools {
             let analyze = try call.arguments.bool("analyze") ?? false
             let plan = try await call.withDatabase { connection, target in
                 // With analyze the statement really runs: read-write only where the database allows it.
-                try await inTransaction(connection, target, readOnly: target.config.readOnly || !analyze) {
+                try await inTransaction(connection, readOnly: target.config.readOnly || !analyze) {
                     let options = analyze ? "FORMAT JSON, ANALYZE, BUFFERS" : "FORMAT JSON"
                     return try await connection.query("EXPLAIN (\(options)) \(sql)", parameters: parameters).rows.first?.first ?? .null
                 }

@@ -1,0 +1,101 @@
+import CLinux
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Socket readiness for every connection, from one epoll thread.
+///
+/// A statement is driven by the task that runs it: libpq in non-blocking mode sends and parses on
+/// the calling task's thread, and only the wait for PostgreSQL's answer is handed here. The thread
+/// sleeps in `epoll_wait` and resumes whichever tasks' sockets became ready, many per wake-up under
+/// load. That replaced a blocking thread per running statement, which cost two thread hand-offs
+/// per call (to the statement's thread and back) that this design does not have: see
+/// `BENCHMARKS.md` for what it measured.
+///
+/// Each wait is one-shot (`EPOLLONESHOT`): a socket is armed by the one task that owns its
+/// connection, fires once, and stays quiet until armed again.
+final class PGReactor: Sendable {
+    static let shared = PGReactor()
+
+    struct Readiness: Sendable {
+        var readable: Bool
+        var writable: Bool
+    }
+
+    private struct State {
+        var waiting: [Int32: CheckedContinuation<Readiness, Never>] = [:]
+        /// Sockets in the epoll set (a later wait modifies instead of adding).
+        var registered: Set<Int32> = []
+    }
+
+    private let epoll: Int32
+    private let state = Mutex(State())
+
+    private init() {
+        epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
+        precondition(epoll >= 0, "epoll_create1 failed: errno \(errno)")
+        let context = Unmanaged.passRetained(self).toOpaque()
+        var thread = pthread_t()
+        let created = pthread_create(&thread, nil, { context in
+            let reactor = Unmanaged<PGReactor>.fromOpaque(context!).takeRetainedValue()
+            reactor.run()
+            return nil
+        }, context)
+        precondition(created == 0, "cannot start the PostgreSQL socket thread: \(created)")
+        pthread_detach(thread)
+    }
+
+    /// Suspends the calling task until `socket` is readable (or writable, when asked), or has an
+    /// error or hang-up, which read as readable so that libpq reports them.
+    func wait(_ socket: Int32, readable: Bool = true, writable: Bool = false) async -> Readiness {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Readiness, Never>) in
+            let isNew = state.withLock { state in
+                state.waiting[socket] = continuation
+                return state.registered.insert(socket).inserted
+            }
+            var event = epoll_event()
+            event.events = UInt32(EPOLLONESHOT.rawValue) | UInt32(EPOLLRDHUP.rawValue)
+            if readable { event.events |= UInt32(EPOLLIN.rawValue) }
+            if writable { event.events |= UInt32(EPOLLOUT.rawValue) }
+            event.data.fd = socket
+            var result = epoll_ctl(epoll, isNew ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, socket, &event)
+            if result != 0, errno == EEXIST { result = epoll_ctl(epoll, EPOLL_CTL_MOD, socket, &event) }
+            if result != 0, errno == ENOENT { result = epoll_ctl(epoll, EPOLL_CTL_ADD, socket, &event) }
+            if result != 0 {
+                // Not a socket epoll can watch (closed under us): let libpq find out and report it.
+                let waiter = state.withLock { $0.waiting.removeValue(forKey: socket) }
+                waiter?.resume(returning: Readiness(readable: true, writable: true))
+            }
+        }
+    }
+
+    /// Stops watching `socket`; call before the descriptor is closed, so a reused number starts fresh.
+    func forget(_ socket: Int32) {
+        guard state.withLock({ $0.registered.remove(socket) != nil }) else { return }
+        _ = epoll_ctl(epoll, EPOLL_CTL_DEL, socket, nil)
+    }
+
+    private func run() {
+        _ = pgmcp_set_thread_name("pgmcp-pg-io")
+        let capacity = 64
+        let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
+        while true {
+            let count = epoll_wait(epoll, events, Int32(capacity), -1)
+            if count < 0 {
+                if errno == EINTR { continue }
+                fatalError("epoll_wait failed: errno \(errno)")
+            }
+            for index in 0..<Int(count) {
+                let event = events[index]
+                let socket = event.data.fd
+                let flags = event.events
+                let problem = flags & (UInt32(EPOLLERR.rawValue) | UInt32(EPOLLHUP.rawValue) | UInt32(EPOLLRDHUP.rawValue)) != 0
+                let readiness = Readiness(
+                    readable: problem || flags & UInt32(EPOLLIN.rawValue) != 0, writable: flags & UInt32(EPOLLOUT.rawValue) != 0)
+                let waiter = state.withLock { $0.waiting.removeValue(forKey: socket) }
+                waiter?.resume(returning: readiness)
+            }
+        }
+    }
+}
