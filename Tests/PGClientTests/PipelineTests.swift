@@ -1,3 +1,4 @@
+import Foundation
 import PGClient
 import PGMCPJSON
 import Testing
@@ -67,5 +68,86 @@ import TestSupport
             #expect(error.kind == .cancelled)
             #expect((try? outcomes[1].get())?.commandTag == "SELECT 1")
         }
+    }
+
+    @Test func aReadOnlyTransactionReturnsRowsAndLeavesTheConnectionReset() async throws {
+        try await TestDatabase.withConnection { connection in
+            let (command, rows) = try await connection.readOnlyTransaction(
+                PGStatement("SELECT $1::int + 1 AS n", parameters: ["41"]), into: PGRowCollector())
+            #expect(rows.rows == [[42]])
+            #expect(command.commandTag == "SELECT 1")
+            #expect(connection.transactionStatus == .idle)
+            #expect(connection.isReset)
+        }
+    }
+
+    @Test func whatOutlivesARollbackIsUndoneByTheReadOnlyTransactionItself() async throws {
+        try await TestDatabase.withConnection { connection in
+            // Session-level advisory locks and prepared statements survive a rollback; settings do not.
+            _ = try await connection.readOnlyTransaction(PGStatement("SELECT pg_advisory_lock(4242)"), into: PGRowCollector())
+            _ = try await connection.readOnlyTransaction(PGStatement("PREPARE leftover AS SELECT 1"), into: PGRowCollector())
+            _ = try await connection.readOnlyTransaction(PGStatement("SELECT set_config('search_path', 'nowhere', false)"), into: PGRowCollector())
+            #expect(connection.isReset)
+            let locks = try await connection.query("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")
+            #expect(locks.rows == [[0]])
+            #expect(try await connection.query("SELECT count(*) FROM pg_prepared_statements").rows == [[0]])
+            #expect(try await connection.query("SHOW search_path").rows == [["\"$user\", public"]])
+        }
+    }
+
+    @Test func aFailingStatementInAReadOnlyTransactionSkipsTheRestAndIsNotAReset() async throws {
+        try await TestDatabase.withConnection { connection in
+            let error = try await #require(throws: PGError.self) {
+                try await connection.readOnlyTransaction(PGStatement("CREATE TABLE refused (x int)"), into: PGRowCollector())
+            }
+            #expect(error.sqlState == "25006")
+            #expect(error.kind == .statement)
+            #expect(connection.transactionStatus == .inFailedTransaction)
+            #expect(!connection.isReset)
+            try await connection.reset()
+            #expect(connection.isReset)
+            #expect(try await connection.query("SELECT 'usable'").rows == [["usable"]])
+        }
+    }
+
+    @Test func waitingStatementsHoldNoThreads() async throws {
+        // Each connection waits for PostgreSQL on the shared epoll thread, not on a thread of its own.
+        let connections = try await (0..<24).asyncMap { _ in try await TestDatabase.connect() }
+        let before = threadCount()
+        let peak = try await withThrowingTaskGroup(of: Int.self) { group in
+            for connection in connections {
+                group.addTask {
+                    try await connection.command("SELECT pg_sleep(0.5)")
+                    return 0
+                }
+            }
+            group.addTask {
+                var peak = 0
+                for _ in 0..<8 {
+                    try await Task.sleep(for: .milliseconds(50))
+                    peak = max(peak, threadCount())
+                }
+                return peak
+            }
+            return try await group.reduce(0, max)
+        }
+        for connection in connections { await connection.close() }
+        #expect(peak - before < 8, "threads grew from \(before) to \(peak) for 24 waiting statements")
+    }
+}
+
+/// This process's thread count, from /proc.
+func threadCount() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Threads:") })
+    else { return 0 }
+    return Int(line.dropFirst("Threads:".count).trimmingCharacters(in: .whitespaces)) ?? 0
+}
+
+extension Sequence {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var results: [T] = []
+        for element in self { results.append(try await transform(element)) }
+        return results
     }
 }

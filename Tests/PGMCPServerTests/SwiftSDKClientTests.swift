@@ -283,4 +283,30 @@ import TestSupport
         await server.stop()
         try await fixture.drop()
     }
+
+    @Test func everyStatementStopsAtItsDatabasesTimeoutWhateverTheCallBeforeItSet() async throws {
+        let fixture = try await Fixture.make()
+        var dev = fixture.dev
+        dev.statementTimeoutMs = 300
+        var ro = fixture.ro
+        ro.statementTimeoutMs = 400
+        let server = try await TestServer.start(databases: [dev, ro]) { $0.sessionMaxConnections = 1 }
+        let client = try await SDKClient.connect(server.url)
+        let started = ContinuousClock.now
+        let queried = try await client.failure("query", ["sql": "SELECT pg_sleep(10)"])
+        #expect(queried.contains("57014") && queried.contains("statement timeout"), "\(queried)")
+        let executed = try await client.failure("execute", ["sql": "SELECT pg_sleep(10)"])
+        #expect(executed.contains("57014"), "\(executed)")
+        let explained = try await client.failure("explain", ["sql": "SELECT pg_sleep(10)", "analyze": true])
+        #expect(explained.contains("57014"), "\(explained)")
+        #expect(ContinuousClock.now - started < .seconds(5))
+        // Each database keeps its own limit, and what a call sets does not outlive it.
+        _ = try await client.ok("execute", ["sql": "SET statement_timeout = 0"])
+        _ = try await client.ok("query", ["sql": "SELECT set_config('statement_timeout', '0', false)"])
+        #expect(try await client.ok("query", ["sql": "SHOW statement_timeout"])["rows"] == [["300ms"]])
+        #expect(try await client.ok("query", ["sql": "SHOW statement_timeout", "database": "ro"])["rows"] == [["400ms"]])
+        await client.disconnect()
+        await server.stop()
+        try await fixture.drop()
+    }
 }

@@ -39,7 +39,8 @@ final class TestServer: Sendable {
             continuation.yield(port)
             continuation.finish()
         }
-        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
+        // On the event loops, as `pgmcp serve` runs it.
+        let task = Task { try await ServerRuntime.onEventLoops { try await app.runService(gracefulShutdownSignals: []) } }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw CancellationError() }
         return TestServer(registry: registry, port: port, task: task)

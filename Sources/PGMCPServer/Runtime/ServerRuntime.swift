@@ -27,6 +27,13 @@ public enum ServerRuntime {
         return Logger(label: "pgmcp")
     }
 
+    /// Runs `body`, and every task it starts in structured concurrency (child tasks inherit the
+    /// preference; Hummingbird's connection handlers are child tasks), on the NIO event loops:
+    /// see `EventLoopTaskExecutor`.
+    public static func onEventLoops<T>(_ body: () async throws -> T) async throws -> T {
+        try await withTaskExecutorPreference(EventLoopTaskExecutor.shared, operation: body)
+    }
+
     public static func serve(
         configuration: Configuration, logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
@@ -53,8 +60,7 @@ public enum ServerRuntime {
                     .init(service: sessionsFirst),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        // Every task of the server (child tasks inherit the preference) runs on the event loops.
-        try await withTaskExecutorPreference(EventLoopTaskExecutor.shared) { try await group.run() }
+        try await onEventLoops { try await group.run() }
         logger.info("stopped")
     }
 }
