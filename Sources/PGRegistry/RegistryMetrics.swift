@@ -1,4 +1,5 @@
 import Metrics
+import Synchronization
 
 /// Session and call counters (swift-metrics).
 struct RegistryMetrics: Sendable {
@@ -15,8 +16,29 @@ struct RegistryMetrics: Sendable {
         sessions.record(count)
     }
 
+    /// Per-database call counters, made once: asking the metrics backend for them on every call
+    /// cost a lookup under its lock each time.
+    private let callCounters = CallCounters()
+
     func callFinished(database: String, failed: Bool) {
-        Counter(label: "pgmcp_database_calls_total", dimensions: [("database", database)]).increment()
-        if failed { Counter(label: "pgmcp_database_call_errors_total", dimensions: [("database", database)]).increment() }
+        let (calls, errors) = callCounters.counters(for: database)
+        calls.increment()
+        if failed { errors.increment() }
+    }
+}
+
+final class CallCounters: Sendable {
+    private let made = Mutex<[String: (calls: Counter, errors: Counter)]>([:])
+
+    func counters(for database: String) -> (calls: Counter, errors: Counter) {
+        made.withLock { made in
+            if let counters = made[database] { return counters }
+            let counters = (
+                calls: Counter(label: "pgmcp_database_calls_total", dimensions: [("database", database)]),
+                errors: Counter(label: "pgmcp_database_call_errors_total", dimensions: [("database", database)])
+            )
+            made[database] = counters
+            return counters
+        }
     }
 }

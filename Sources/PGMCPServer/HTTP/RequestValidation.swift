@@ -36,14 +36,31 @@ struct RequestValidation: Sendable {
 
     /// Content-Type and Accept of a POST; decides JSON or SSE for the answer.
     func checkPost(_ request: Request) throws(Rejection) -> ResponseFormat {
-        let contentType = request.headers[.contentType]?.lowercased() ?? ""
-        guard contentType.hasPrefix("application/json") else {
+        // Byte-level and case-insensitive: these run on every request (Foundation's string search
+        // showed in the profile).
+        let contentType = request.headers[.contentType] ?? ""
+        guard contentType.utf8.starts(with: "application/json".utf8, by: Self.sameLetter) else {
             throw Rejection(status: .unsupportedMediaType, message: "Content-Type must be application/json")
         }
-        let accept = request.headers[.accept]?.lowercased() ?? "*/*"
-        if accept.contains("application/json") || accept.contains("*/*") || accept.contains("application/*") { return .json }
-        if accept.contains("text/event-stream") { return .eventStream }
+        let accept = request.headers[.accept] ?? "*/*"
+        if Self.mentions(accept, "application/json") || Self.mentions(accept, "*/*") || Self.mentions(accept, "application/*") { return .json }
+        if Self.mentions(accept, "text/event-stream") { return .eventStream }
         throw Rejection(status: .notAcceptable, message: "Accept must include application/json or text/event-stream")
+    }
+
+    /// Whether `header` contains `token` (ASCII, any case).
+    static func mentions(_ header: String, _ token: StaticString) -> Bool {
+        let needle = UnsafeBufferPointer(start: token.utf8Start, count: token.utf8CodeUnitCount)
+        let haystack = Array(header.utf8)
+        guard haystack.count >= needle.count else { return false }
+        for start in 0...(haystack.count - needle.count) where haystack[start..<start + needle.count].elementsEqual(needle, by: sameLetter) {
+            return true
+        }
+        return false
+    }
+
+    static func sameLetter(_ a: UInt8, _ b: UInt8) -> Bool {
+        a == b || (a | 0x20 == b | 0x20 && (a | 0x20) >= UInt8(ascii: "a") && (a | 0x20) <= UInt8(ascii: "z"))
     }
 
     func isAllowed(origin: String) -> Bool {

@@ -95,11 +95,7 @@ public final class MCPDispatcher: Sendable {
         }
         let started = ContinuousClock.now
         let result = await run(tool, arguments: arguments, transport: transport)
-        let failed = result["isError"] == true
-        Timer(label: "pgmcp_tool_call_seconds", dimensions: [("tool", name)], preferredDisplayUnit: .seconds)
-            .record(duration: ContinuousClock.now - started)
-        Counter(label: "pgmcp_tool_calls_total", dimensions: [("tool", name)]).increment()
-        if failed { Counter(label: "pgmcp_tool_errors_total", dimensions: [("tool", name)]).increment() }
+        tool.metrics.record(duration: ContinuousClock.now - started, failed: result["isError"] == true)
         return .success(result)
     }
 

@@ -20,9 +20,7 @@ public enum ServerRuntime {
     /// Logs to standard error only (stdout belongs to stdio MCP), at `level`. Once per process.
     public static func bootstrapLogging(_ level: ServerSettings.LogLevel) -> Logger {
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = Logger.Level(rawValue: level.rawValue) ?? .info
-            return handler
+            StandardErrorLogHandler(label: label, level: Logger.Level(rawValue: level.rawValue) ?? .info)
         }
         return Logger(label: "pgmcp")
     }

@@ -16,6 +16,7 @@ public struct ToolCatalog: Sendable {
                 tool.inputSchema["properties"] = .object(properties)
             }
             tool.argumentNames = tool.inputSchema["properties"]?.objectValue?.keys ?? []
+            tool.metrics = ToolMetrics(tool: tool.name)
             return tool
         }
         byName = Dictionary(uniqueKeysWithValues: self.tools.map { ($0.name, $0) })

@@ -1,3 +1,4 @@
+import Metrics
 import PGMCPJSON
 import PGRegistry
 
@@ -15,6 +16,8 @@ public struct ToolDefinition: Sendable {
     public var routesBySessionArgument = true
     /// The arguments it accepts (its schema's properties), filled in by the catalog once.
     var argumentNames: [String] = []
+    /// Its call metrics, made by the catalog once (after the metrics backend is bootstrapped).
+    var metrics = ToolMetrics(tool: nil)
     public var handler: @Sendable (ToolCall) async throws(ToolError) -> JSONObject
 
     /// The `tools/list` entry.
@@ -23,6 +26,28 @@ public struct ToolDefinition: Sendable {
             ("name", .string(name)), ("title", .string(title)), ("description", .string(description)),
             ("inputSchema", .object(inputSchema)), ("outputSchema", outputSchema), ("annotations", annotations.json),
         ]))
+    }
+}
+
+/// `pgmcp_tool_calls_total`, `pgmcp_tool_errors_total` and `pgmcp_tool_call_seconds` of one tool.
+struct ToolMetrics: Sendable {
+    private let handles: (calls: Counter, errors: Counter, seconds: Timer)?
+
+    init(tool: String?) {
+        handles = tool.map { name in
+            let dimensions = [("tool", name)]
+            return (
+                Counter(label: "pgmcp_tool_calls_total", dimensions: dimensions), Counter(label: "pgmcp_tool_errors_total", dimensions: dimensions),
+                Timer(label: "pgmcp_tool_call_seconds", dimensions: dimensions, preferredDisplayUnit: .seconds)
+            )
+        }
+    }
+
+    func record(duration: Duration, failed: Bool) {
+        guard let handles else { return }
+        handles.seconds.record(duration: duration)
+        handles.calls.increment()
+        if failed { handles.errors.increment() }
     }
 }
 
