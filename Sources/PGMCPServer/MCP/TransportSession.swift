@@ -23,7 +23,7 @@ public final class TransportSession: Sendable {
     /// HTTP response; the registry registers this task with the work session for the same reason.
     func track(_ id: JSONRPCID, _ work: @escaping @Sendable () async -> JSONValue) async -> JSONValue {
         // An unstructured task does not inherit the executor preference: name it.
-        let task = Task(executorPreference: EventLoopTaskExecutor.shared, operation: work)
+        let task = Task(executorPreference: EventLoopTaskExecutor.current, operation: work)
         inFlight.withLock { $0[id] = task }
         let result = await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
         inFlight.withLock { $0[id] = nil }

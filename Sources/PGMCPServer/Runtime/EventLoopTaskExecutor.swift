@@ -15,6 +15,10 @@ final class EventLoopTaskExecutor: TaskExecutor {
     /// On Hummingbird's default event loops.
     static let shared = EventLoopTaskExecutor()
 
+    /// The executor the server runs on, for the unstructured tasks it starts (which do not
+    /// inherit an executor preference, but do inherit task-locals).
+    @TaskLocal static var current = EventLoopTaskExecutor.shared
+
     private let group: MultiThreadedEventLoopGroup
 
     init(group: MultiThreadedEventLoopGroup = .singleton) {

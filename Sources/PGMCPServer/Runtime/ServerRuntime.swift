@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import Metrics
+import NIOPosix
 import PGConfig
 import PGRegistry
 import Prometheus
@@ -29,7 +30,13 @@ public enum ServerRuntime {
     /// preference; Hummingbird's connection handlers are child tasks), on the NIO event loops:
     /// see `EventLoopTaskExecutor`.
     public static func onEventLoops<T>(_ body: () async throws -> T) async throws -> T {
-        try await withTaskExecutorPreference(EventLoopTaskExecutor.shared, operation: body)
+        try await on(EventLoopTaskExecutor.shared, body)
+    }
+
+    static func on<T>(_ executor: EventLoopTaskExecutor, _ body: () async throws -> T) async throws -> T {
+        try await EventLoopTaskExecutor.$current.withValue(executor) {
+            try await withTaskExecutorPreference(executor, operation: body)
+        }
     }
 
     public static func serve(
@@ -58,7 +65,14 @@ public enum ServerRuntime {
                     .init(service: sessionsFirst),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await onEventLoops { try await group.run() }
+        if configuration.server.transport == .stdio {
+            // One session: one loop is enough, and the work never hops between two (measured faster).
+            let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            defer { loop.shutdownGracefully { _ in } }
+            try await on(EventLoopTaskExecutor(group: loop)) { try await group.run() }
+        } else {
+            try await on(EventLoopTaskExecutor.shared) { try await group.run() }
+        }
         logger.info("stopped")
     }
 }
