@@ -19,7 +19,7 @@ public enum HTTPServer {
             dispatcher: dispatcher, sessions: TransportSessions(registry: dispatcher.context.registry), validation: validation,
             logger: logger)
         let router = Router()
-        router.post("/mcp") { request, _ in await endpoint.post(request) }
+        router.post("/mcp") { request, _ in await EventLoopTaskExecutor.stayOnThisLoop { await endpoint.post(request) } }
         router.get("/mcp") { request, _ in endpoint.get(request) }
         router.delete("/mcp") { request, _ in await endpoint.delete(request) }
         router.get("/healthz") { _, _ in

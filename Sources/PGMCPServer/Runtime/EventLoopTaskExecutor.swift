@@ -1,13 +1,15 @@
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// Runs the server's tasks on NIO's event loops instead of Swift's global pool.
 ///
 /// Hummingbird hands every request from the event loop that read it to a task, and the response
 /// back; on the global pool each of those hand-offs wakes another thread, and waking threads was
 /// most of what a call cost (see `BENCHMARKS.md`). With this executor preferred, a task resumed by
-/// an event loop runs on that same loop, after the I/O it is handling, with no wake-up at all;
-/// a task resumed from elsewhere (PostgreSQL's answer, from `PGReactor`) goes to the next loop.
+/// an event loop runs on that same loop, after the I/O it is handling, with no wake-up at all.
+/// A request is then pinned to its connection's loop (`pinned(to:)`), so that when PostgreSQL's
+/// answer resumes it (from `PGReactor`'s thread) it returns to the loop that writes its response.
 ///
 /// Everything that runs here must not block, which is the rule for the cooperative pool too:
 /// libpq waits in `PGReactor`, blocking libpq work (connect, cancel, close) on dispatch queues.
@@ -20,14 +22,40 @@ final class EventLoopTaskExecutor: TaskExecutor {
     @TaskLocal static var current = EventLoopTaskExecutor.shared
 
     private let group: MultiThreadedEventLoopGroup
+    /// Set for an executor that always runs on one loop.
+    private let loop: (any EventLoop)?
+    private let pinnedExecutors = Mutex<[ObjectIdentifier: EventLoopTaskExecutor]>([:])
 
     init(group: MultiThreadedEventLoopGroup = .singleton) {
         self.group = group
+        self.loop = nil
+    }
+
+    private init(group: MultiThreadedEventLoopGroup, loop: any EventLoop) {
+        self.group = group
+        self.loop = loop
+    }
+
+    /// An executor that runs everything on `loop` (one per loop, made once).
+    func pinned(to loop: any EventLoop) -> EventLoopTaskExecutor {
+        pinnedExecutors.withLock { made in
+            if let executor = made[ObjectIdentifier(loop)] { return executor }
+            let executor = EventLoopTaskExecutor(group: group, loop: loop)
+            made[ObjectIdentifier(loop)] = executor
+            return executor
+        }
+    }
+
+    /// Runs `body` pinned to the loop the caller runs on (if it runs on one of ours).
+    static func stayOnThisLoop<T>(_ body: () async -> T) async -> T {
+        guard current.loop == nil, let loop = MultiThreadedEventLoopGroup.currentEventLoop else { return await body() }
+        let executor = current.pinned(to: loop)
+        return await $current.withValue(executor) { await withTaskExecutorPreference(executor, operation: body) }
     }
 
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
-        let loop = MultiThreadedEventLoopGroup.currentEventLoop ?? group.next()
-        loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+        let target = loop ?? MultiThreadedEventLoopGroup.currentEventLoop ?? group.next()
+        target.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }
