@@ -38,6 +38,36 @@ import TestSupport
         #expect(!child.stderr.contains(try TestDatabase.password))
     }
 
+    @Test func stdioReadsInputRedirectedFromAFileAndALastLineWithoutNewline() async throws {
+        // A regular file cannot be watched for readiness: the transport falls back to blocking reads.
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("pgmcp-stdin-\(UUID().uuidString).jsonl")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let requests = #"""
+            {"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"file","version":"1"}}}
+            {"jsonrpc":"2.0","id":2,"method":"ping"}
+            {"jsonrpc":"2.0","id":3,"method":"tools/list"}
+            """#
+        try requests.write(to: file, atomically: true, encoding: .utf8)  // no newline after the last line
+        let child = try ChildProcess(
+            ["/bin/sh", "-c", "exec \"$0\" serve --transport stdio < \"$1\"", pgmcpBinary, file.path], environment: try environment())
+        var ids: [JSONValue] = []
+        while let line = try await child.readLine() { ids.append(try JSONParser.parse(line)["id"] ?? .null) }
+        #expect(ids == [1, 2, 3])
+        #expect(try await child.wait() == 0)
+    }
+
+    @Test func stdioJoinsALineThatArrivesInPieces() async throws {
+        let child = try ChildProcess([pgmcpBinary, "serve", "--transport", "stdio"], environment: try environment())
+        child.send(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"pipe","version":"1"}}}"#)
+        _ = try await child.readLine()
+        child.sendPartial(#"{"jsonrpc":"2.0","#)
+        try await Task.sleep(for: .milliseconds(100))
+        child.sendPartial(#""id":7,"method":"ping"}"# + "\r\n")
+        #expect(try JSONParser.parse(try #require(try await child.readLine()))["id"] == 7)
+        child.closeInput()
+        #expect(try await child.wait() == 0)
+    }
+
     @Test func checkExitsZeroOnlyWhenEveryDatabaseAnswers() async throws {
         let good = try ChildProcess([pgmcpBinary, "check"], environment: try environment())
         let output = try await readAll(good)

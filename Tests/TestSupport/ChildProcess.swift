@@ -44,6 +44,12 @@ public final class ChildProcess: @unchecked Sendable {
         bytes.withUnsafeBytes { raw in _ = write(input, raw.baseAddress, raw.count) }
     }
 
+    /// Writes `text` to the child's stdin as it is (no newline added).
+    public func sendPartial(_ text: String) {
+        let bytes = Array(text.utf8)
+        bytes.withUnsafeBytes { raw in _ = write(input, raw.baseAddress, raw.count) }
+    }
+
     /// Closes the child's stdin (end of input).
     public func closeInput() { close(input) }
 

@@ -51,11 +51,17 @@ public enum ServerRuntime {
         // The transport runs between housekeeping and the session closer; when it ends on its own
         // (stdio's input closed) the whole group shuts down gracefully.
         let transport: any Service
-        switch configuration.server.transport {
-        case .stdio:
-            transport = StdioService(transport: StdioTransport(dispatcher: dispatcher, logger: logger))
-        case .http:
+        let executor: EventLoopTaskExecutor
+        // stdio serves one session: one loop of its own (which also reads and writes the pipes) is
+        // enough, and the work never hops between two (measured faster).
+        let stdioLoop = configuration.server.transport == .stdio ? MultiThreadedEventLoopGroup(numberOfThreads: 1) : nil
+        defer { stdioLoop?.shutdownGracefully { _ in } }
+        if let stdioLoop {
+            transport = StdioService(transport: StdioTransport(dispatcher: dispatcher, logger: logger, eventLoops: stdioLoop))
+            executor = EventLoopTaskExecutor(group: stdioLoop)
+        } else {
             transport = HTTPServer.makeApplication(dispatcher: dispatcher, metrics: metrics, logger: logger, onListening: onListening)
+            executor = .shared
         }
         let group = ServiceGroup(
             configuration: .init(
@@ -65,14 +71,7 @@ public enum ServerRuntime {
                     .init(service: sessionsFirst),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        if configuration.server.transport == .stdio {
-            // One session: one loop is enough, and the work never hops between two (measured faster).
-            let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-            defer { loop.shutdownGracefully { _ in } }
-            try await on(EventLoopTaskExecutor(group: loop)) { try await group.run() }
-        } else {
-            try await on(EventLoopTaskExecutor.shared) { try await group.run() }
-        }
+        try await on(executor) { try await group.run() }
         logger.info("stopped")
     }
 }

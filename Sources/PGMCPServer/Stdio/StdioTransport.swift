@@ -1,28 +1,45 @@
 import Dispatch
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import PGMCPJSON
 import PGRegistry
+import Synchronization
 
 /// MCP over stdio: newline-delimited JSON-RPC on standard input and output, one session. Logs go to
-/// standard error only. Reading and writing are blocking I/O, so they run on dispatch threads, never
-/// on Swift's cooperative pool. End of input ends the session.
+/// standard error only. End of input ends the session.
+///
+/// Given an event loop, standard input and output are read and written by it (non-blocking pipes,
+/// `NIOPipeBootstrap`), where the session's tasks run too, so a request is read, run and answered
+/// without waking another thread. Where that is not possible (input redirected from a regular
+/// file, which has no readiness to wait for) blocking reads and writes run on threads of their own.
 public final class StdioTransport: Sendable {
     let dispatcher: MCPDispatcher
     let logger: Logger
+    private let eventLoops: (any EventLoopGroup)?
+    private let pipe = Mutex<StdioPipe?>(nil)
     private let output = DispatchQueue(label: "pgmcp.stdio.out")
 
-    public init(dispatcher: MCPDispatcher, logger: Logger) {
+    public init(dispatcher: MCPDispatcher, logger: Logger, eventLoops: (any EventLoopGroup)? = nil) {
         self.dispatcher = dispatcher
         self.logger = logger
+        self.eventLoops = eventLoops
     }
 
     /// Serves until standard input closes, then ends the session. Requests run concurrently, so a
     /// long query does not hold up `ping` or `notifications/cancelled`.
     public func run() async {
+        let lines: AsyncStream<String>
+        if let eventLoops, let opened = try? await StdioPipe.open(on: eventLoops) {
+            pipe.withLock { $0 = opened }
+            lines = opened.lines
+        } else {
+            lines = Self.lines()
+        }
         var transport: TransportSession?
         await withTaskGroup(of: Void.self) { group in
-            for await line in Self.lines() {
+            for await line in lines {
                 guard !line.allSatisfy(\.isWhitespace) else { continue }
                 let parsed: JSONValue
                 do { parsed = try JSONParser.parse(line) } catch {
@@ -62,10 +79,12 @@ public final class StdioTransport: Sendable {
             group.cancelAll()
         }
         if let transport { await dispatcher.context.registry.endSession(transport.workSession.handle, reason: "stdio closed") }
+        await pipe.withLock { $0 }?.close()
     }
 
     private func write(_ message: JSONValue) {
         let bytes = message.serialized() + [UInt8(ascii: "\n")]
+        if let pipe = pipe.withLock({ $0 }) { return pipe.write(bytes) }
         output.async {
             bytes.withUnsafeBytes { raw in
                 var offset = 0
