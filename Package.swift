@@ -88,7 +88,9 @@ let package = Package(
                 "PGMCPServer", "TestSupport", "PGMCPJSON",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Hummingbird", package: "hummingbird"),
-            ]
+            ],
+            // The Python SDK's test client, run by path (not a resource).
+            exclude: ["Python"]
         ),
         .testTarget(
             name: "PGRegistryTests",
