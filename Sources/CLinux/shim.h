@@ -1,8 +1,9 @@
 #ifndef PGMCP_CLINUX_SHIM_H
 #define PGMCP_CLINUX_SHIM_H
-/* Linux headers that Glibc's Swift module does not carry: PGClient's socket reactor uses epoll
-   and names its thread with prctl. */
+/* Linux headers that Glibc's Swift module does not carry: PGClient's socket reactor uses epoll and
+   eventfd, and names its thread with prctl. */
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 
 /* prctl is variadic, which Swift cannot call. */

@@ -15,26 +15,43 @@ import Glibc
 ///
 /// Each wait is one-shot (`EPOLLONESHOT`): a socket is armed by the one task that owns its
 /// connection, fires once, and stays quiet until armed again.
-final class PGReactor: Sendable {
-    static let shared = PGReactor()
+///
+/// It is also a `TaskExecutor`: a program whose work all waits on descriptors here (pgmcp over
+/// stdio, one session) can run its tasks on this thread, so that PostgreSQL's answer resumes the
+/// waiting task in place instead of waking a second thread to run it. Any other descriptor can be
+/// waited on too (a pipe, a terminal); a regular file, which epoll cannot watch, reads as ready.
+public final class PGReactor: TaskExecutor, Sendable {
+    public static let shared = PGReactor()
 
-    struct Readiness: Sendable {
-        var readable: Bool
-        var writable: Bool
+    public struct Readiness: Sendable {
+        public var readable: Bool
+        public var writable: Bool
     }
 
     private struct State {
         var waiting: [Int32: CheckedContinuation<Readiness, Never>] = [:]
         /// Sockets in the epoll set (a later wait modifies instead of adding).
         var registered: Set<Int32> = []
+        /// Tasks to run on this thread, in order.
+        var jobs: [UnownedJob] = []
+        /// The thread is (about to be) asleep in `epoll_wait`: a new job must wake it.
+        var sleeping = false
     }
 
     private let epoll: Int32
+    /// Written to wake the thread for new jobs.
+    private let wakeup: Int32
     private let state = Mutex(State())
 
     private init() {
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         precondition(epoll >= 0, "epoll_create1 failed: errno \(errno)")
+        wakeup = eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK))
+        precondition(wakeup >= 0, "eventfd failed: errno \(errno)")
+        var event = epoll_event()
+        event.events = UInt32(EPOLLIN.rawValue)
+        event.data.fd = wakeup
+        precondition(epoll_ctl(epoll, EPOLL_CTL_ADD, wakeup, &event) == 0, "epoll_ctl failed: errno \(errno)")
         let context = Unmanaged.passRetained(self).toOpaque()
         var thread = pthread_t()
         let created = pthread_create(&thread, nil, { context in
@@ -48,7 +65,7 @@ final class PGReactor: Sendable {
 
     /// Suspends the calling task until `socket` is readable (or writable, when asked), or has an
     /// error or hang-up, which read as readable so that libpq reports them.
-    func wait(_ socket: Int32, readable: Bool = true, writable: Bool = false) async -> Readiness {
+    public func wait(_ socket: Int32, readable: Bool = true, writable: Bool = false) async -> Readiness {
         await withCheckedContinuation { (continuation: CheckedContinuation<Readiness, Never>) in
             let isNew = state.withLock { state in
                 state.waiting[socket] = continuation
@@ -71,17 +88,37 @@ final class PGReactor: Sendable {
     }
 
     /// Stops watching `socket`; call before the descriptor is closed, so a reused number starts fresh.
-    func forget(_ socket: Int32) {
+    public func forget(_ socket: Int32) {
         guard state.withLock({ $0.registered.remove(socket) != nil }) else { return }
         _ = epoll_ctl(epoll, EPOLL_CTL_DEL, socket, nil)
+    }
+
+    public func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        let wake = state.withLock { state -> Bool in
+            state.jobs.append(job)
+            defer { state.sleeping = false }
+            return state.sleeping
+        }
+        if wake { _ = eventfd_write(wakeup, 1) }
     }
 
     private func run() {
         _ = pgmcp_set_thread_name("pgmcp-pg-io")
         let capacity = 64
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
+        var jobs: [UnownedJob] = []
         while true {
-            let count = epoll_wait(epoll, events, Int32(capacity), -1)
+            // Sleep only when no job is queued; `enqueue` wakes us otherwise.
+            let timeout: Int32 = state.withLock { state in
+                if state.jobs.isEmpty {
+                    state.sleeping = true
+                    return -1
+                }
+                return 0
+            }
+            let count = epoll_wait(epoll, events, Int32(capacity), timeout)
+            state.withLock { $0.sleeping = false }
             if count < 0 {
                 if errno == EINTR { continue }
                 fatalError("epoll_wait failed: errno \(errno)")
@@ -89,6 +126,11 @@ final class PGReactor: Sendable {
             for index in 0..<Int(count) {
                 let event = events[index]
                 let socket = event.data.fd
+                if socket == wakeup {
+                    var value: eventfd_t = 0
+                    _ = eventfd_read(wakeup, &value)
+                    continue
+                }
                 let flags = event.events
                 let problem = flags & (UInt32(EPOLLERR.rawValue) | UInt32(EPOLLHUP.rawValue) | UInt32(EPOLLRDHUP.rawValue)) != 0
                 let readiness = Readiness(
@@ -96,6 +138,10 @@ final class PGReactor: Sendable {
                 let waiter = state.withLock { $0.waiting.removeValue(forKey: socket) }
                 waiter?.resume(returning: readiness)
             }
+            // Run what is queued now (what the resumed tasks enqueue runs in the next round).
+            state.withLock { state in swap(&jobs, &state.jobs) }
+            for job in jobs { job.runSynchronously(on: asUnownedTaskExecutor()) }
+            jobs.removeAll(keepingCapacity: true)
         }
     }
 }

@@ -110,6 +110,17 @@ import TestSupport
         }
     }
 
+    @Test func tasksCanRunOnTheReactorThreadAndBeResumedThere() async throws {
+        try await TestDatabase.withConnection { connection in
+            let (rows, thread) = try await withTaskExecutorPreference(PGReactor.shared) {
+                let rows = try await connection.query("SELECT 1 + 1").rows
+                return (rows, currentThreadName())
+            }
+            #expect(rows == [[2]])
+            #expect(thread == "pgmcp-pg-io")
+        }
+    }
+
     @Test func waitingStatementsHoldNoThreads() async throws {
         // Each connection waits for PostgreSQL on the shared epoll thread, not on a thread of its own.
         let connections = try await (0..<24).asyncMap { _ in try await TestDatabase.connect() }
@@ -134,6 +145,11 @@ import TestSupport
         for connection in connections { await connection.close() }
         #expect(peak - before < 8, "threads grew from \(before) to \(peak) for 24 waiting statements")
     }
+}
+
+/// The calling thread's name, from /proc.
+func currentThreadName() -> String {
+    (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
 }
 
 /// This process's thread count, from /proc.

@@ -68,6 +68,26 @@ import TestSupport
         #expect(try await child.wait() == 0)
     }
 
+    @Test func stdioWritesAnAnswerLargerThanThePipeWholeAndInOrderWithOthers() async throws {
+        let child = try ChildProcess(
+            [pgmcpBinary, "serve", "--transport", "stdio"], environment: try environment(extra: ["PGMCP_MAX_RESULT_BYTES": "8388608"]))
+        child.send(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"pipe","version":"1"}}}"#)
+        _ = try await child.readLine()
+        child.send(#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"query","arguments":{"sql":"SELECT repeat('x', 3000000) AS big"}}}"#)
+        child.send(#"{"jsonrpc":"2.0","id":3,"method":"ping"}"#)
+        // Not reading for a while fills the pipe (64 KiB): the server must wait for room, not drop or interleave.
+        try await Task.sleep(for: .milliseconds(500))
+        var answers: [JSONValue: JSONValue] = [:]
+        for _ in 0..<2 {
+            let message = try JSONParser.parse(try #require(try await child.readLine()))
+            answers[message["id"] ?? .null] = message
+        }
+        #expect(answers[3]?["result"] == [:])
+        #expect(answers[2]?["result"]?["structuredContent"]?["rows"]?.arrayValue?.first?.arrayValue?.first?.stringValue?.count == 3_000_000)
+        child.closeInput()
+        #expect(try await child.wait() == 0)
+    }
+
     @Test func checkExitsZeroOnlyWhenEveryDatabaseAnswers() async throws {
         let good = try ChildProcess([pgmcpBinary, "check"], environment: try environment())
         let output = try await readAll(good)

@@ -11,6 +11,8 @@ public final class ChildProcess: @unchecked Sendable {
     private let input: Int32
     private let output: Int32
     private var buffered: [UInt8] = []
+    /// How far `buffered` is known to hold no newline (so a long line is scanned once).
+    private var scanned = 0
     private let lock = NSLock()
 
     public init(_ arguments: [String], environment: [String: String]) throws {
@@ -63,11 +65,13 @@ public final class ChildProcess: @unchecked Sendable {
         defer { lock.unlock() }
         let deadline = ContinuousClock.now + timeout
         while true {
-            if let newline = buffered.firstIndex(of: UInt8(ascii: "\n")) {
+            if let newline = buffered[scanned...].firstIndex(of: UInt8(ascii: "\n")) {
                 let line = String(decoding: buffered[..<newline], as: UTF8.self)
                 buffered.removeSubrange(...newline)
+                scanned = 0
                 return line
             }
+            scanned = buffered.count
             let remaining = deadline - ContinuousClock.now
             guard remaining > .zero else { return nil }
             var descriptor = pollfd(fd: output, events: Int16(POLLIN), revents: 0)

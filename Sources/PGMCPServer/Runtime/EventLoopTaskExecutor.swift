@@ -19,7 +19,7 @@ final class EventLoopTaskExecutor: TaskExecutor {
 
     /// The executor the server runs on, for the unstructured tasks it starts (which do not
     /// inherit an executor preference, but do inherit task-locals).
-    @TaskLocal static var current = EventLoopTaskExecutor.shared
+    @TaskLocal static var current: any TaskExecutor = EventLoopTaskExecutor.shared
 
     private let group: MultiThreadedEventLoopGroup
     /// Set for an executor that always runs on one loop.
@@ -48,8 +48,9 @@ final class EventLoopTaskExecutor: TaskExecutor {
 
     /// Runs `body` pinned to the loop the caller runs on (if it runs on one of ours).
     static func stayOnThisLoop<T>(_ body: () async -> T) async -> T {
-        guard current.loop == nil, let loop = MultiThreadedEventLoopGroup.currentEventLoop else { return await body() }
-        let executor = current.pinned(to: loop)
+        guard let shared = current as? EventLoopTaskExecutor, shared.loop == nil, let loop = MultiThreadedEventLoopGroup.currentEventLoop
+        else { return await body() }
+        let executor = shared.pinned(to: loop)
         return await $current.withValue(executor) { await withTaskExecutorPreference(executor, operation: body) }
     }
 

@@ -1,7 +1,7 @@
 import Hummingbird
 import Logging
 import Metrics
-import NIOPosix
+import PGClient
 import PGConfig
 import PGRegistry
 import Prometheus
@@ -33,7 +33,7 @@ public enum ServerRuntime {
         try await on(EventLoopTaskExecutor.shared, body)
     }
 
-    static func on<T>(_ executor: EventLoopTaskExecutor, _ body: () async throws -> T) async throws -> T {
+    static func on<T>(_ executor: any TaskExecutor, _ body: () async throws -> T) async throws -> T {
         try await EventLoopTaskExecutor.$current.withValue(executor) {
             try await withTaskExecutorPreference(executor, operation: body)
         }
@@ -51,17 +51,16 @@ public enum ServerRuntime {
         // The transport runs between housekeeping and the session closer; when it ends on its own
         // (stdio's input closed) the whole group shuts down gracefully.
         let transport: any Service
-        let executor: EventLoopTaskExecutor
-        // stdio serves one session: one loop of its own (which also reads and writes the pipes) is
-        // enough, and the work never hops between two (measured faster).
-        let stdioLoop = configuration.server.transport == .stdio ? MultiThreadedEventLoopGroup(numberOfThreads: 1) : nil
-        defer { stdioLoop?.shutdownGracefully { _ in } }
-        if let stdioLoop {
-            transport = StdioService(transport: StdioTransport(dispatcher: dispatcher, logger: logger, eventLoops: stdioLoop))
-            executor = EventLoopTaskExecutor(group: stdioLoop)
-        } else {
+        let executor: any TaskExecutor
+        switch configuration.server.transport {
+        case .stdio:
+            // One session, whose waits (input, PostgreSQL) are all on PGReactor's thread: its tasks
+            // run there too, so an answer resumes its call without waking another thread.
+            transport = StdioService(transport: StdioTransport(dispatcher: dispatcher, logger: logger))
+            executor = PGReactor.shared
+        case .http:
             transport = HTTPServer.makeApplication(dispatcher: dispatcher, metrics: metrics, logger: logger, onListening: onListening)
-            executor = .shared
+            executor = EventLoopTaskExecutor.shared
         }
         let group = ServiceGroup(
             configuration: .init(

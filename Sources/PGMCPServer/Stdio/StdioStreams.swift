@@ -1,0 +1,138 @@
+import Glibc
+import PGClient
+import Synchronization
+
+/// Standard input and output made non-blocking and waited on by `PGReactor`, whose thread runs
+/// the stdio session's tasks (see `ServerRuntime`): a line is read, run and answered, and
+/// PostgreSQL's answer resumes the call, all on that one thread, which sleeps in one `epoll_wait`.
+/// A regular file (input redirected from one) reads as always ready, which it is.
+final class StdioStreams: Sendable {
+    private struct Output {
+        var bytes: [UInt8] = []
+        /// How much of `bytes` is written.
+        var written = 0
+        var writing = false
+        var failed = false
+        var drained: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let reactor = PGReactor.shared
+    private let savedFlags: (input: Int32, output: Int32)
+    private let output = Mutex(Output())
+
+    init() {
+        savedFlags = (fcntl(0, F_GETFL), fcntl(1, F_GETFL))
+        if savedFlags.input >= 0 { _ = fcntl(0, F_SETFL, savedFlags.input | O_NONBLOCK) }
+        if savedFlags.output >= 0 { _ = fcntl(1, F_SETFL, savedFlags.output | O_NONBLOCK) }
+    }
+
+    /// Standard input's lines (without `\n` or a trailing `\r`), until end of input; the last one
+    /// may lack its `\n`.
+    func lines() -> AsyncStream<String> {
+        let (lines, continuation) = AsyncStream.makeStream(of: String.self)
+        Task(executorPreference: reactor) { [reactor] in
+            var line: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+            func emit() {
+                if line.last == UInt8(ascii: "\r") { line.removeLast() }
+                continuation.yield(String(decoding: line, as: UTF8.self))
+                line.removeAll(keepingCapacity: true)
+            }
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+                if count > 0 {
+                    var start = 0
+                    for index in 0..<count where buffer[index] == UInt8(ascii: "\n") {
+                        line.append(contentsOf: buffer[start..<index])
+                        emit()
+                        start = index + 1
+                    }
+                    line.append(contentsOf: buffer[start..<count])
+                } else if count < 0, errno == EAGAIN || errno == EWOULDBLOCK {
+                    _ = await reactor.wait(0)
+                } else if count < 0, errno == EINTR {
+                    continue
+                } else {
+                    if !line.isEmpty { emit() }
+                    continuation.finish()
+                    return
+                }
+            }
+        }
+        return lines
+    }
+
+    /// Queues `bytes` for standard output, in order; what cannot be written at once is written when
+    /// the pipe has room again.
+    func write(_ bytes: [UInt8]) {
+        let start = output.withLock { output -> Bool in
+            guard !output.failed else { return false }
+            output.bytes.append(contentsOf: bytes)
+            defer { output.writing = true }
+            return !output.writing
+        }
+        if start { drain() }
+    }
+
+    /// Writes until done or until the pipe is full; then waits for room in a task of its own.
+    private func drain() {
+        while true {
+            let outcome = output.withLock { output -> Int in
+                guard output.written < output.bytes.count else {
+                    output.bytes.removeAll()
+                    output.written = 0
+                    output.writing = false
+                    return 0
+                }
+                let written = output.bytes.withUnsafeBytes { raw in
+                    Glibc.write(1, raw.baseAddress! + output.written, raw.count - output.written)
+                }
+                if written > 0 { output.written += written }
+                return written > 0 ? 1 : (errno == EAGAIN || errno == EWOULDBLOCK ? -1 : (errno == EINTR ? 1 : -2))
+            }
+            switch outcome {
+            case 1: continue
+            case -1:
+                Task(executorPreference: reactor) { [self] in
+                    _ = await reactor.wait(1, readable: false, writable: true)
+                    drain()
+                }
+                return
+            case -2:
+                // The reader is gone: nothing more can be delivered.
+                output.withLock { output in
+                    output.failed = true
+                    output.bytes = []
+                    output.written = 0
+                    output.writing = false
+                }
+                return resumeDrained()
+            default:
+                return resumeDrained()
+            }
+        }
+    }
+
+    private func resumeDrained() {
+        let waiters = output.withLock { output in
+            defer { output.drained = [] }
+            return output.drained
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Waits until everything queued is written, then restores the descriptors' blocking mode
+    /// (they may be shared with the parent process).
+    func finish() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let idle = output.withLock { output -> Bool in
+                if !output.writing { return true }
+                output.drained.append(continuation)
+                return false
+            }
+            if idle { continuation.resume() }
+        }
+        if savedFlags.input >= 0 { _ = fcntl(0, F_SETFL, savedFlags.input) }
+        if savedFlags.output >= 0 { _ = fcntl(1, F_SETFL, savedFlags.output) }
+    }
+}
