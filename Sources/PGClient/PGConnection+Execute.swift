@@ -202,13 +202,10 @@ extension PGConnection {
             return state.cancelsInFlight > 0
         }
         if cancelsPending {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let delivered = shared.withLock { state -> Bool in
-                    guard state.cancelsInFlight > 0 else { return true }
-                    state.heldCompletion = { continuation.resume() }
-                    return false
-                }
-                if delivered { continuation.resume() }
+            await shared.wait { state, continuation in
+                guard state.cancelsInFlight > 0 else { return true }
+                state.heldCompletion = { continuation.resume() }
+                return false
             }
         }
         let idleWaiters = shared.withLock { state in

@@ -127,13 +127,10 @@ public final class PGConnection: @unchecked Sendable {
         // A statement still running on the server would outlive our socket (PostgreSQL notices a
         // gone client only when it next writes), so cancel it first and let its task finish.
         await cancel()
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let idle = shared.withLock { state -> Bool in
-                if !state.busy { return true }
-                state.idleWaiters.append(continuation)
-                return false
-            }
-            if idle { continuation.resume() }
+        await shared.wait { state, continuation in
+            if !state.busy { return true }
+            state.idleWaiters.append(continuation)
+            return false
         }
         PGReactor.shared.forget(socket)
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

@@ -1,3 +1,4 @@
+import PGClient
 import Synchronization
 
 /// Running calls, each cancellable from outside by key — without a task of its own.
@@ -51,15 +52,12 @@ public final class CancellableCalls<Key: Hashable & Sendable>: Sendable {
 
     /// Refuses new calls, cancels every running one, and returns when they have all returned.
     public func closeAndDrain() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let done = state.withLock { state -> Bool in
-                state.closed = true
-                for call in state.running.values { call.task.cancel() }
-                if state.running.isEmpty { return true }
-                state.drained.append(continuation)
-                return false
-            }
-            if done { continuation.resume() }
+        await state.wait { state, continuation in
+            state.closed = true
+            for call in state.running.values { call.task.cancel() }
+            if state.running.isEmpty { return true }
+            state.drained.append(continuation)
+            return false
         }
     }
 }

@@ -113,13 +113,10 @@ extension WorkSession {
         switch role {
         case .done: return
         case .waiter:
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let finished = state.withLock { state -> Bool in
-                    if state.phase == .ended { return true }
-                    state.endWaiters.append(continuation)
-                    return false
-                }
-                if finished { continuation.resume() }
+            await state.wait { state, continuation in
+                if state.phase == .ended { return true }
+                state.endWaiters.append(continuation)
+                return false
             }
             return
         case .first:

@@ -124,13 +124,10 @@ final class StdioStreams: Sendable {
     /// Waits until everything queued is written, then restores the descriptors' blocking mode
     /// (they may be shared with the parent process).
     func finish() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let idle = output.withLock { output -> Bool in
-                if !output.writing { return true }
-                output.drained.append(continuation)
-                return false
-            }
-            if idle { continuation.resume() }
+        await output.wait { output, continuation in
+            if !output.writing { return true }
+            output.drained.append(continuation)
+            return false
         }
         if savedFlags.input >= 0 { _ = fcntl(0, F_SETFL, savedFlags.input) }
         if savedFlags.output >= 0 { _ = fcntl(1, F_SETFL, savedFlags.output) }
