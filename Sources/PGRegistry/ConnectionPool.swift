@@ -24,8 +24,11 @@ public final class ConnectionPool: Sendable {
         var machine: PoolStateMachine
         var connections: [ConnectionID: PGConnection] = [:]
         var waiters: [PoolStateMachine.RequestID: CheckedContinuation<PooledConnection, any Error>] = [:]
-        /// Deadline timers of waiting requests, cancelled when the request is served.
-        var timers: [PoolStateMachine.RequestID: Task<Void, Never>] = [:]
+        /// When each waiting request gives up.
+        var deadlines: [PoolStateMachine.RequestID: ContinuousClock.Instant] = [:]
+        /// One timer for the pool, armed for the earliest deadline (a task per waiting request
+        /// cost a spawn and a cancel for every call that had to wait).
+        var timer: (deadline: ContinuousClock.Instant, task: Task<Void, Never>)?
         var nextRequestID = 0
         var shutdownWaiters: [CheckedContinuation<Void, Never>] = []
         var serverVersion: Int?
@@ -71,25 +74,16 @@ public final class ConnectionPool: Sendable {
         }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<PooledConnection, any Error>) in
-                let (effects, waiting) = state.withLock { state in
+                let effects = state.withLock { state in
                     state.waiters[request] = continuation
                     let effects = apply(state.machine.leaseRequested(request, now: .now), &state)
-                    return (effects, state.waiters[request] != nil)
+                    if state.waiters[request] != nil {
+                        state.deadlines[request] = deadline
+                        armTimer(for: deadline, &state)
+                    }
+                    return effects
                 }
                 run(effects)
-                if waiting {
-                    // Only a request that has to wait pays for a timer.
-                    let timer = Task { [self] in
-                        guard (try? await Task.sleep(until: deadline, clock: .continuous)) != nil else { return }
-                        run(state.withLock { apply($0.machine.leaseTimedOut(request, now: .now), &$0) })
-                    }
-                    let served = state.withLock { state in
-                        if state.waiters[request] == nil { return true }
-                        state.timers[request] = timer
-                        return false
-                    }
-                    if served { timer.cancel() }
-                }
             }
         } onCancel: {
             run(state.withLock { apply($0.machine.leaseCancelled(request), &$0) })
@@ -140,17 +134,45 @@ public final class ConnectionPool: Sendable {
         case finishShutdown([CheckedContinuation<Void, Never>])
     }
 
+    /// Arms the pool's timer for `deadline` unless it is already set to fire no later.
+    private func armTimer(for deadline: ContinuousClock.Instant, _ state: inout State) {
+        if let timer = state.timer {
+            if timer.deadline <= deadline { return }
+            timer.task.cancel()
+        }
+        let task = Task { [weak self] in
+            guard (try? await Task.sleep(until: deadline, clock: .continuous)) != nil else { return }
+            self?.expireWaiters()
+        }
+        state.timer = (deadline, task)
+    }
+
+    /// Fails every waiting request whose deadline has passed, and re-arms for the next one.
+    private func expireWaiters() {
+        run(state.withLock { state in
+            state.timer = nil
+            let now = ContinuousClock.now
+            var effects: [Effect] = []
+            for (request, deadline) in state.deadlines where deadline <= now {
+                state.deadlines[request] = nil
+                effects += apply(state.machine.leaseTimedOut(request, now: now), &state)
+            }
+            if let next = state.deadlines.values.min() { armTimer(for: next, &state) }
+            return effects
+        })
+    }
+
     /// Turns actions into effects, taking the continuations and connections they need (under the lock).
     private func apply(_ actions: [PoolStateMachine.Action], _ state: inout State) -> [Effect] {
         var effects: [Effect] = []
         for action in actions {
             switch action {
             case .lease(let id, let request):
-                state.timers.removeValue(forKey: request)?.cancel()
+                state.deadlines.removeValue(forKey: request)
                 guard let continuation = state.waiters.removeValue(forKey: request), let connection = state.connections[id] else { continue }
                 effects.append(.resume(continuation, PooledConnection(id: id, connection: connection, pool: self)))
             case .fail(let request, let failure):
-                state.timers.removeValue(forKey: request)?.cancel()
+                state.deadlines.removeValue(forKey: request)
                 guard let continuation = state.waiters.removeValue(forKey: request) else { continue }
                 effects.append(.fail(continuation, PoolError(database: name, failure: failure)))
             case .connect(let id):
@@ -160,6 +182,10 @@ public final class ConnectionPool: Sendable {
             case .check(let id):
                 if let connection = state.connections[id] { effects.append(.check(id, connection)) }
             }
+        }
+        if state.machine.isShutDown, let timer = state.timer {
+            timer.task.cancel()
+            state.timer = nil
         }
         if state.machine.isShutDown && !state.shutdownWaiters.isEmpty {
             effects.append(.finishShutdown(state.shutdownWaiters))

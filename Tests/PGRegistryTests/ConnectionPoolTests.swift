@@ -49,6 +49,36 @@ import TestSupport
         await pool.shutdown()
     }
 
+    @Test func everyWaiterGivesUpAtItsOwnDeadlineAndAServedOneNever() async throws {
+        // One timer serves the pool: a later, shorter wait must re-arm it earlier.
+        let pool = try testPool(maximum: 1)
+        let held = try await pool.lease(timeout: .seconds(5))
+        let clock = ContinuousClock()
+        let started = clock.now
+        async let long: Duration = {
+            _ = try? await pool.lease(timeout: .milliseconds(1500))
+            return clock.now - started
+        }()
+        try await Task.sleep(for: .milliseconds(50))
+        async let short: Duration = {
+            _ = try? await pool.lease(timeout: .milliseconds(200))
+            return clock.now - started
+        }()
+        let shortWaited = await short
+        let longWaited = await long
+        #expect(shortWaited >= .milliseconds(200) && shortWaited < .milliseconds(1000), "\(shortWaited)")
+        #expect(longWaited >= .milliseconds(1500), "\(longWaited)")
+        // A waiter served before its deadline keeps its connection after the deadline passes.
+        async let served = pool.lease(timeout: .milliseconds(300))
+        try await Task.sleep(for: .milliseconds(50))
+        pool.release(held, outcome: .reusable)
+        let lease = try await served
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(try await lease.connection.query("SELECT 1").rows == [[1]])
+        pool.release(lease, outcome: .reusable)
+        await pool.shutdown()
+    }
+
     @Test func idleTimeoutClosesConnections() async throws {
         let pool = try testPool(maximum: 2, idleTimeout: .milliseconds(200))
         let a = try await pool.lease(timeout: .seconds(5))
