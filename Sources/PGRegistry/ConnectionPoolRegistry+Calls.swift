@@ -128,6 +128,7 @@ extension WorkSession {
             defer {
                 state.dynamic = [:]
                 state.clones = [:]
+                state.madeClones = [:]
             }
             return (Array(state.dynamic.values), Array(state.clones.values))
         }

@@ -16,7 +16,11 @@ extension ConnectionPoolRegistry {
             return task
         }
         do {
-            return try await creation.value
+            let target = try await creation.value
+            session.state.withLock { state in
+                if state.phase == .active { state.madeClones[base.name] = target }
+            }
+            return target
         } catch {
             // A failed copy is not remembered: the next call tries again.
             session.state.withLock { _ = $0.clones.removeValue(forKey: base.name) }

@@ -207,9 +207,9 @@ public final class ConnectionPoolRegistry: Sendable {
         RegistryError(.unknownDatabase, "unknown database '\(name)'; this session can use: \(visible.map { "'\($0)'" }.joined(separator: ", "))")
     }
 
-    /// Every pool: the configured ones, then each session's dynamic ones.
+    /// Every pool: the configured ones, then each session's own (dynamic databases, copies).
     public var allPools: [DatabaseTarget] {
-        configuration.databases.compactMap { pools[$0.id] } + sessions.withLock { $0.values.flatMap(\.dynamicDatabases) }
+        configuration.databases.compactMap { pools[$0.id] } + sessions.withLock { $0.values.flatMap(\.ownPools) }
     }
 
     // MARK: - Running

@@ -26,6 +26,8 @@ public final class WorkSession: Sendable {
         var dynamic: [String: DatabaseTarget] = [:]
         /// Copies of `"isolation": "clone"` entries, by entry name (made on first use).
         var clones: [String: Task<DatabaseTarget, any Error>] = [:]
+        /// The copies made so far, for housekeeping (idle timeouts, health checks) of their pools.
+        var madeClones: [String: DatabaseTarget] = [:]
         var queries = 0
         var errors = 0
         var rowsReturned = 0
@@ -74,6 +76,9 @@ public final class WorkSession: Sendable {
 
     /// The session's own dynamic databases.
     var dynamicDatabases: [DatabaseTarget] { state.withLock { Array($0.dynamic.values) } }
+
+    /// Its own pools: dynamic databases and the copies of clone entries.
+    var ownPools: [DatabaseTarget] { state.withLock { Array($0.dynamic.values) + Array($0.madeClones.values) } }
 }
 
 /// What `current_database` reports about a session.

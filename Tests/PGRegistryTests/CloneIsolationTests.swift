@@ -59,4 +59,23 @@ import TestSupport
         #expect(try await TestDatabase.rows("SELECT count(*) FROM pg_database WHERE datname LIKE 'pgmcp_clone_racy_%'") == [[0]])
         try await TestDatabase.dropDatabase(template)
     }
+
+    @Test func aCopysPoolGetsHousekeepingLikeAnyOther() async throws {
+        let template = try await TestDatabase.createScratchDatabase(prefix: "tpl")
+        var entry = try TestDatabase.config(id: "kept", database: template, pool: PoolSettings(min: 0, max: 2, idleTimeoutSeconds: 1))
+        entry.isolation = .clone
+        let (registry, _) = try testRegistry(databases: [entry])
+        let session = try registry.createSession()
+        let copy = try await registry.withConnection(session: session) { c, _ in try await c.query("SELECT current_database()").rows[0][0] }
+        let name = try #require(copy.stringValue)
+        let backends = "SELECT count(*) FROM pg_stat_activity WHERE datname = '\(name)'"
+        #expect(try await TestDatabase.rows(backends) == [[1]])
+        // The idle connection of the copy's pool closes at its idle timeout, as a configured pool's would.
+        let housekeeping = Task { await registry.run(interval: .milliseconds(200)) }
+        #expect(try await eventually(within: .seconds(5)) { try await TestDatabase.rows(backends) == [[0]] })
+        housekeeping.cancel()
+        await registry.endSession(session.handle)
+        await registry.shutdown()
+        try await TestDatabase.dropDatabase(template)
+    }
 }
