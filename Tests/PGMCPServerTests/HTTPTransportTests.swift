@@ -31,6 +31,22 @@ import TestSupport
         }
     }
 
+    @Test func aToolResultsTextIsExactlyItsStructuredContentWhateverTheCharacters() async throws {
+        // The text copy is written from the structured content's own bytes: it must parse back to it.
+        try await withServer { server in
+            let url = server.url.absoluteString
+            let session = try await RawHTTP.openSession(url)
+            let sql = #"SELECT E'quote " backslash \\ newline \n tab \t bell \x07 é ☃ 𝄞' AS s, '{"a": [1, "two"]}'::jsonb AS j, NULL AS n"#
+            let reply = try await RawHTTP.call(url, session: session, tool: "query", arguments: ["sql": .string(sql)])
+            let result = try #require(reply.json?["result"])
+            let structured = try #require(result["structuredContent"])
+            let text = try #require(result["content"]?.arrayValue?.first?["text"]?.stringValue)
+            #expect(try JSONParser.parse(text) == structured)
+            #expect(structured["rows"]?.arrayValue?.first?.arrayValue?.first == "quote \" backslash \\ newline \n tab \t bell \u{07} é ☃ 𝄞")
+            #expect(result["isError"] == false)
+        }
+    }
+
     @Test func sessionRulesMissingUnknownDeletedAndNotifications() async throws {
         try await withServer { server in
             let url = server.url.absoluteString

@@ -80,21 +80,21 @@ struct MCPHTTPEndpoint: Sendable {
         }
         _ = try? registry.session(transport.workSession.handle)  // counts as activity for the idle timeout
 
-        var responses: [JSONValue] = []
+        var responses: [OutgoingMessage] = []
         for message in messages {
             do {
                 let parsedMessage = try JSONRPCMessage.parse(message)
                 if case .request(let id, "initialize", _) = parsedMessage, isBatch {
-                    responses.append(JSONRPCError(.invalidRequest, "initialize cannot be part of a batch", id: id).response)
+                    responses.append(.value(JSONRPCError(.invalidRequest, "initialize cannot be part of a batch", id: id).response))
                     continue
                 }
                 if let response = await dispatcher.handle(parsedMessage, in: transport) { responses.append(response) }
             } catch {
-                responses.append(error.response)
+                responses.append(.value(error.response))
             }
         }
         if responses.isEmpty { return Response(status: .accepted) }
-        return respond(isBatch ? .array(responses) : responses[0], format: format)
+        return respond(isBatch ? .batch(responses) : responses[0], format: format)
     }
 
     private func initialize(_ message: JSONValue, format: ResponseFormat) -> Response {
@@ -146,20 +146,24 @@ struct MCPHTTPEndpoint: Sendable {
     // MARK: - Responses
 
     func respond(_ payload: JSONValue, format: ResponseFormat, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        respond(.value(payload), format: format, status: status, headers: headers)
+    }
+
+    func respond(_ message: OutgoingMessage, format: ResponseFormat, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
         var headers = headers
-        var bytes: [UInt8]
+        var writer = JSONWriter()
         switch format {
         case .json:
             headers[.contentType] = "application/json"
-            bytes = payload.serialized()
+            message.write(into: &writer)
         case .eventStream:
             headers[.contentType] = "text/event-stream"
             headers[.cacheControl] = "no-cache"
-            bytes = Array("event: message\ndata: ".utf8) + payload.serialized() + Array("\n\n".utf8)
+            writer.writeRaw("event: message\ndata: ")
+            message.write(into: &writer)
+            writer.writeRaw("\n\n")
         }
-        let buffer = ByteBuffer(bytes: bytes)
-        bytes = []
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: buffer))
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: writer.bytes)))
     }
 
     func errorResponse(_ status: HTTPResponse.Status, _ error: JSONRPCError) -> Response {

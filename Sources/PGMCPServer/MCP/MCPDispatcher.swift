@@ -19,7 +19,7 @@ public final class MCPDispatcher: Sendable {
     static let sessionMethods: Set<String> = ["ping", "tools/list", "tools/call"]
 
     /// The response to a request, or `nil` for a notification or a client's response.
-    public func handle(_ message: JSONRPCMessage, in transport: TransportSession) async -> JSONValue? {
+    func handle(_ message: JSONRPCMessage, in transport: TransportSession) async -> OutgoingMessage? {
         switch message {
         case .response:
             return nil
@@ -31,23 +31,25 @@ public final class MCPDispatcher: Sendable {
         case .request(let id, let method, let params):
             switch method {
             case "ping":
-                return JSONRPC.result([:], id: id)
+                return .value(JSONRPC.result([:], id: id))
             case "tools/list":
-                return JSONRPC.result(catalog.listing, id: id)
+                return .value(JSONRPC.result(catalog.listing, id: id))
             case "tools/call":
                 return await transport.track(id) { [self] in
                     switch await callTool(params, transport: transport) {
-                    case .success(let result):
-                        return JSONRPC.result(result, id: id)
+                    case .success(.structured(let structured)):
+                        return .toolSuccess(id: id, structured: structured)
+                    case .success(.failed(let result)):
+                        return .value(JSONRPC.result(result, id: id))
                     case .failure(var error):
                         error.id = id
-                        return error.response
+                        return .value(error.response)
                     }
                 }
             case "initialize":
-                return JSONRPCError(.invalidRequest, "the session is already initialized", id: id).response
+                return .value(JSONRPCError(.invalidRequest, "the session is already initialized", id: id).response)
             default:
-                return JSONRPCError(.methodNotFound, "method not found: \(method)", id: id).response
+                return .value(JSONRPCError(.methodNotFound, "method not found: \(method)", id: id).response)
             }
         }
     }
@@ -80,7 +82,13 @@ public final class MCPDispatcher: Sendable {
         isolated work session to pass as 'session'.
         """
 
-    func callTool(_ params: JSONObject, transport: TransportSession) async -> Result<JSONValue, JSONRPCError> {
+    /// What a known tool's call produced: its structured content, or an `isError` result.
+    enum ToolOutcome {
+        case structured(JSONObject)
+        case failed(JSONValue)
+    }
+
+    func callTool(_ params: JSONObject, transport: TransportSession) async -> Result<ToolOutcome, JSONRPCError> {
         guard case .string(let name)? = params["name"] else {
             return .failure(JSONRPCError(.invalidParams, "tools/call needs \"name\" (a string)"))
         }
@@ -94,21 +102,22 @@ public final class MCPDispatcher: Sendable {
         case let other?: return .failure(JSONRPCError(.invalidParams, "\"arguments\" must be an object, got \(other.typeName)"))
         }
         let started = ContinuousClock.now
-        let result = await run(tool, arguments: arguments, transport: transport)
-        tool.metrics.record(duration: ContinuousClock.now - started, failed: result["isError"] == true)
-        return .success(result)
+        let outcome = await run(tool, arguments: arguments, transport: transport)
+        let failed = if case .failed = outcome { true } else { false }
+        tool.metrics.record(duration: ContinuousClock.now - started, failed: failed)
+        return .success(outcome)
     }
 
     /// Runs a known tool; any failure becomes an `isError` result.
-    private func run(_ tool: ToolDefinition, arguments: JSONObject, transport: TransportSession) async -> JSONValue {
+    private func run(_ tool: ToolDefinition, arguments: JSONObject, transport: TransportSession) async -> ToolOutcome {
         do {
             let session = try resolveSession(arguments, tool: tool, transport: transport)
             let call = ToolCall(
                 arguments: try ToolArguments(arguments, allowed: tool.argumentNames), session: session, server: context)
-            return Self.success(try await tool.handler(call))
+            return .structured(try await tool.handler(call))
         } catch {
-            if Task.isCancelled { return Self.failure(ToolError("the call was cancelled")) }
-            return Self.failure(ToolError.from(error))
+            if Task.isCancelled { return .failed(Self.failure(ToolError("the call was cancelled"))) }
+            return .failed(Self.failure(ToolError.from(error)))
         }
     }
 
@@ -120,12 +129,6 @@ public final class MCPDispatcher: Sendable {
             throw ToolError("unknown or expired session handle; open_session mints a new one")
         }
         return session
-    }
-
-    /// `structuredContent`, and the same JSON as text for clients that read only text.
-    static func success(_ structured: JSONObject) -> JSONValue {
-        let value = JSONValue.object(structured)
-        return ["content": [["type": "text", "text": .string(value.jsonText)]], "structuredContent": value, "isError": false]
     }
 
     static func failure(_ error: ToolError) -> JSONValue {

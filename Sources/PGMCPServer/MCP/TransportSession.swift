@@ -10,7 +10,7 @@ public final class TransportSession: Sendable {
     public let id: String
     public let workSession: WorkSession
     public let protocolVersion: String
-    private let inFlight = Mutex<[JSONRPCID: Task<JSONValue, Never>]>([:])
+    private let inFlight = Mutex<[JSONRPCID: Task<OutgoingMessage, Never>]>([:])
 
     init(id: String, workSession: WorkSession, protocolVersion: String) {
         self.id = id
@@ -21,7 +21,7 @@ public final class TransportSession: Sendable {
     /// Runs `work` in a task of its own that `cancel(_:)` can reach by the request's id. Its own,
     /// because cancelling the transport's task (Hummingbird's request handler) would abandon the
     /// HTTP response; the registry registers this task with the work session for the same reason.
-    func track(_ id: JSONRPCID, _ work: @escaping @Sendable () async -> JSONValue) async -> JSONValue {
+    func track(_ id: JSONRPCID, _ work: @escaping @Sendable () async -> OutgoingMessage) async -> OutgoingMessage {
         // An unstructured task does not inherit the executor preference: name it.
         let task = Task(executorPreference: EventLoopTaskExecutor.current, operation: work)
         inFlight.withLock { $0[id] = task }

@@ -65,6 +65,13 @@ public final class StdioTransport: Sendable {
     }
 
     private func write(_ message: JSONValue) {
-        streams.write(message.serialized() + [UInt8(ascii: "\n")])
+        write(.value(message))
+    }
+
+    private func write(_ message: OutgoingMessage) {
+        var writer = JSONWriter()
+        message.write(into: &writer)
+        writer.writeRaw("\n")
+        streams.write(writer.bytes)
     }
 }

@@ -1,0 +1,42 @@
+import PGMCPJSON
+
+/// A message to send. A tool's success is kept as its structured content and serialized once: its
+/// text copy (which the MCP spec asks for, for clients that read only text) is that serialization,
+/// escaped, instead of a second serialization of the same object and an escaping pass over a third.
+enum OutgoingMessage: Sendable {
+    case value(JSONValue)
+    /// `{"jsonrpc","id","result":{"content":[{"type":"text","text":…}],"structuredContent":…,"isError":false}}`
+    case toolSuccess(id: JSONRPCID, structured: JSONObject)
+    /// A JSON-RPC batch's answers.
+    case batch([OutgoingMessage])
+
+    func write(into writer: inout JSONWriter) {
+        switch self {
+        case .value(let value):
+            writer.write(value)
+        case .toolSuccess(let id, let structured):
+            var inner = JSONWriter()
+            inner.write(.object(structured))
+            writer.writeRaw(#"{"jsonrpc":"2.0","id":"#)
+            writer.write(id.json)
+            writer.writeRaw(#","result":{"content":[{"type":"text","text":"#)
+            inner.bytes.withUnsafeBufferPointer { writer.writeString(utf8: $0) }
+            writer.writeRaw(#"}],"structuredContent":"#)
+            writer.writeRaw(inner.bytes)
+            writer.writeRaw(#","isError":false}}"#)
+        case .batch(let messages):
+            writer.writeRaw("[")
+            for (index, message) in messages.enumerated() {
+                if index > 0 { writer.writeRaw(",") }
+                message.write(into: &writer)
+            }
+            writer.writeRaw("]")
+        }
+    }
+
+    func serialized() -> [UInt8] {
+        var writer = JSONWriter()
+        write(into: &writer)
+        return writer.bytes
+    }
+}
