@@ -83,7 +83,8 @@ extension PGConnection {
                 guard keepGoing else { break }
             }
         } catch {
-            operation.error = error
+            // A FATAL error the server sent before closing says more than the closed socket.
+            operation.error = operation.error ?? error
         }
         if PQstatus(pg) == CONNECTION_BAD, operation.error == nil || operation.error?.kind == .statement {
             operation.error = connectionFailure(pg)
@@ -98,7 +99,7 @@ extension PGConnection {
             switch PQflush(pg) {
             case 0: return
             case 1:
-                let ready = await PGReactor.shared.wait(socket, readable: true, writable: true)
+                let ready = await PGReactor.shared.wait(socket, readable: true, writable: true, owner: ObjectIdentifier(self))
                 if ready.readable, PQconsumeInput(pg) == 0 { throw lostConnection(pg) }
             default: throw lostConnection(pg)
             }
@@ -109,7 +110,7 @@ extension PGConnection {
     /// blocking; `nil` when the current statement has no more.
     func nextResult(_ pg: OpaquePointer) async throws(PGError) -> OpaquePointer? {
         while PQisBusy(pg) == 1 {
-            _ = await PGReactor.shared.wait(socket)
+            if !hasDecryptedInput(pg) { _ = await PGReactor.shared.wait(socket, owner: ObjectIdentifier(self)) }
             if PQconsumeInput(pg) == 0 { throw lostConnection(pg) }
         }
         return PQgetResult(pg)

@@ -112,7 +112,8 @@ extension PGConnection {
             }
             guard PQexitPipelineMode(pg) == 1 else { throw connectionFailure(pg) }
         } catch {
-            failure = error
+            // A FATAL error the server sent before closing (57P01, 25P03…) says more than the closed socket.
+            failure = operations.lazy.compactMap(\.error).first { $0.kind == .connection } ?? error
         }
         if failure != nil { shared.withLock { $0.broken = true } }
         let outcomes = operations.map { outcome(of: $0) }

@@ -76,7 +76,7 @@ public final class PGConnection: @unchecked Sendable {
 
     deinit {
         if let pg {
-            PGReactor.shared.forget(socket)
+            PGReactor.shared.forget(socket, owner: ObjectIdentifier(self))
             PQfinish(pg)
         }
         if let cancelHandle { PQfreeCancel(cancelHandle) }
@@ -132,7 +132,7 @@ public final class PGConnection: @unchecked Sendable {
             state.idleWaiters.append(continuation)
             return false
         }
-        PGReactor.shared.forget(socket)
+        PGReactor.shared.forget(socket, owner: ObjectIdentifier(self))
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             // PQfinish writes a goodbye to the socket: off the cooperative pool.
             queue.async { [self] in

@@ -30,8 +30,10 @@ public final class PGReactor: TaskExecutor, Sendable {
 
     private struct State {
         var waiting: [Int32: CheckedContinuation<Readiness, Never>] = [:]
-        /// Sockets in the epoll set (a later wait modifies instead of adding).
-        var registered: Set<Int32> = []
+        /// Descriptors in the epoll set (a later wait modifies instead of adding), with who added
+        /// them: a number libpq closed and the kernel reused belongs to its new owner, and the old
+        /// owner's `forget` must not remove it.
+        var registered: [Int32: ObjectIdentifier] = [:]
         /// Tasks to run on this thread, in order.
         var jobs: [UnownedJob] = []
         /// The thread is (about to be) asleep in `epoll_wait`: a new job must wake it.
@@ -64,13 +66,19 @@ public final class PGReactor: TaskExecutor, Sendable {
     }
 
     /// Suspends the calling task until `socket` is readable (or writable, when asked), or has an
-    /// error or hang-up, which read as readable so that libpq reports them.
-    public func wait(_ socket: Int32, readable: Bool = true, writable: Bool = false) async -> Readiness {
+    /// error or hang-up, which read as readable so that libpq reports them. `owner` is whoever owns
+    /// the descriptor (a connection), so that only it can `forget` it.
+    public func wait(
+        _ socket: Int32, readable: Bool = true, writable: Bool = false, owner: ObjectIdentifier = ObjectIdentifier(PGReactor.self)
+    ) async -> Readiness {
         await withCheckedContinuation { (continuation: CheckedContinuation<Readiness, Never>) in
-            let isNew = state.withLock { state in
-                state.waiting[socket] = continuation
-                return state.registered.insert(socket).inserted
+            let (isNew, displaced) = state.withLock { state in
+                // One waiter per descriptor; a second one (never expected) must not strand the first.
+                let displaced = state.waiting.updateValue(continuation, forKey: socket)
+                let isNew = state.registered.updateValue(owner, forKey: socket) == nil
+                return (isNew, displaced)
             }
+            displaced?.resume(returning: Readiness(readable: true, writable: true))
             var event = epoll_event()
             event.events = UInt32(EPOLLONESHOT.rawValue) | UInt32(EPOLLRDHUP.rawValue)
             if readable { event.events |= UInt32(EPOLLIN.rawValue) }
@@ -87,10 +95,15 @@ public final class PGReactor: TaskExecutor, Sendable {
         }
     }
 
-    /// Stops watching `socket`; call before the descriptor is closed, so a reused number starts fresh.
-    public func forget(_ socket: Int32) {
-        guard state.withLock({ $0.registered.remove(socket) != nil }) else { return }
-        _ = epoll_ctl(epoll, EPOLL_CTL_DEL, socket, nil)
+    /// Stops watching `socket` for `owner`; call before the descriptor is closed. Does nothing when
+    /// the number now belongs to someone else.
+    public func forget(_ socket: Int32, owner: ObjectIdentifier = ObjectIdentifier(PGReactor.self)) {
+        let removed = state.withLock { state -> Bool in
+            guard state.registered[socket] == owner else { return false }
+            state.registered[socket] = nil
+            return true
+        }
+        if removed { _ = epoll_ctl(epoll, EPOLL_CTL_DEL, socket, nil) }
     }
 
     public func enqueue(_ job: consuming ExecutorJob) {

@@ -99,6 +99,17 @@ public final class LocalPostgres: Sendable {
         ])
     }
 
+    /// Turns TLS on with a throwaway self-signed certificate (takes effect at the next start).
+    /// Needs the `openssl` command. Blocking.
+    public func enableTLS() throws {
+        try asClusterUser([
+            "openssl", "req", "-new", "-x509", "-days", "2", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout",
+            dataDirectory + "/server.key", "-out", dataDirectory + "/server.crt",
+        ])
+        try asClusterUser(["chmod", "600", dataDirectory + "/server.key"])
+        try asClusterUser(["sh", "-c", "echo 'ssl = on' >> \"$0\"", dataDirectory + "/postgresql.conf"])
+    }
+
     /// Stops the server (fast: sessions are terminated). Blocking.
     public func stop() throws {
         guard FileManager.default.fileExists(atPath: dataDirectory + "/postmaster.pid") else { return }

@@ -5,9 +5,10 @@
 public final class PrivateCluster: Sendable {
     let cluster: LocalPostgres
 
-    /// initdb + start; a second or two.
-    public static func start() async throws -> PrivateCluster {
+    /// initdb + start; a second or two. With `tls`, the server also accepts TLS (self-signed).
+    public static func start(tls: Bool = false) async throws -> PrivateCluster {
         let cluster = try await offPool { try LocalPostgres(password: nil) }
+        if tls { try await offPool { try cluster.enableTLS() } }
         try await offPool { try cluster.start() }
         return PrivateCluster(cluster: cluster)
     }
