@@ -88,6 +88,29 @@ import TestSupport
         #expect(try await child.wait() == 0)
     }
 
+    @Test func stdioExitsOnSIGTERMThoughInputStaysOpenAndMoreArrives() async throws {
+        let child = try ChildProcess([pgmcpBinary, "serve", "--transport", "stdio"], environment: try environment())
+        child.send(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"pipe","version":"1"}}}"#)
+        _ = try await child.readLine()
+        child.signal(SIGTERM)
+        try await Task.sleep(for: .milliseconds(300))
+        // Input after shutdown began must not be read with a blocking read on the thread that runs everything.
+        child.send(#"{"jsonrpc":"2.0","id":2,"method":"ping"}"#)
+        #expect(try await child.wait(timeout: .seconds(10)) == 0)
+    }
+
+    @Test func stdioExitsAtEndOfInputEvenIfTheClientStoppedReading() async throws {
+        let child = try ChildProcess(
+            [pgmcpBinary, "serve", "--transport", "stdio"], environment: try environment(extra: ["PGMCP_MAX_RESULT_BYTES": "8388608"]))
+        child.send(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"pipe","version":"1"}}}"#)
+        _ = try await child.readLine()
+        child.send(#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"query","arguments":{"sql":"SELECT repeat('x', 3000000)"}}}"#)
+        try await Task.sleep(for: .milliseconds(500))
+        // Never read: the answer cannot be written; ending input must still end the process.
+        child.closeInput()
+        #expect(try await child.wait(timeout: .seconds(15)) == 0)
+    }
+
     @Test func checkExitsZeroOnlyWhenEveryDatabaseAnswers() async throws {
         let good = try ChildProcess([pgmcpBinary, "check"], environment: try environment())
         let output = try await readAll(good)

@@ -16,6 +16,8 @@ public final class ChildProcess: @unchecked Sendable {
     private let lock = NSLock()
 
     public init(_ arguments: [String], environment: [String: String]) throws {
+        // Writing to a child that already exited must fail the write, not kill the test process.
+        _ = Glibc.signal(SIGPIPE, SIG_IGN)
         var toChild: [Int32] = [0, 0]
         var fromChild: [Int32] = [0, 0]
         guard pipe(&toChild) == 0, pipe(&fromChild) == 0 else { throw ProgramRunner.Failure(command: arguments[0], status: errno, output: "pipe failed") }

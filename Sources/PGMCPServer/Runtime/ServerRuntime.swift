@@ -72,6 +72,7 @@ public enum ServerRuntime {
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await on(executor) { try await group.run() }
         logger.info("stopped")
+        await StandardErrorLogHandler.output.flush()
     }
 }
 

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Dispatch
 import Logging
 
 /// Log lines on standard error, in swift-log's `StreamLogHandler` format.
@@ -33,18 +34,14 @@ struct StandardErrorLogHandler: LogHandler {
         if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
         if let explicit { merged.merge(explicit) { _, new in new } }
         let rendered = merged.isEmpty ? "" : " " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        let text = "\(Self.timestamp()) \(level) \(label):\(rendered) [\(source)] \(message)\n"
-        // One write per line, so concurrent lines never interleave.
-        var bytes = Array(text.utf8)
-        bytes.withUnsafeMutableBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let written = write(2, raw.baseAddress! + offset, raw.count - offset)
-                if written <= 0 { return }
-                offset += written
-            }
-        }
+        Self.output.write(Array("\(Self.timestamp()) \(level) \(label):\(rendered) [\(source)] \(message)\n".utf8))
     }
+
+    /// Where lines go: one serial queue, so that a slow reader of standard error never blocks the
+    /// thread that logs (over stdio, the one thread every task runs on), lines never interleave,
+    /// and a descriptor that shares standard output's non-blocking mode (`2>&1`) is waited on
+    /// rather than cut short.
+    static let output = StandardErrorOutput()
 
     private static func timestamp() -> String {
         var now = time(nil)
@@ -53,5 +50,36 @@ struct StandardErrorLogHandler: LogHandler {
         var buffer = [CChar](repeating: 0, count: 32)
         let length = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S%z", &parts)
         return String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// Writes whole lines to standard error in order, off the caller's thread.
+final class StandardErrorOutput: Sendable {
+    private let queue = DispatchQueue(label: "pgmcp.stderr")
+
+    func write(_ line: [UInt8]) {
+        queue.async {
+            line.withUnsafeBytes { raw in
+                var offset = 0
+                while offset < raw.count {
+                    let written = Glibc.write(2, raw.baseAddress! + offset, raw.count - offset)
+                    if written > 0 {
+                        offset += written
+                    } else if written < 0, errno == EAGAIN || errno == EWOULDBLOCK {
+                        var descriptor = pollfd(fd: 2, events: Int16(POLLOUT), revents: 0)
+                        _ = poll(&descriptor, 1, 1000)
+                    } else if written < 0, errno == EINTR {
+                        continue
+                    } else {
+                        return
+                    }
+                }
+            }
+        }
+    }
+
+    /// Returns once every line logged so far is written (before the process exits).
+    func flush() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in queue.async { continuation.resume() } }
     }
 }

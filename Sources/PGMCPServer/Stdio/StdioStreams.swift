@@ -19,6 +19,9 @@ final class StdioStreams: Sendable {
     private let reactor = PGReactor.shared
     private let savedFlags: (input: Int32, output: Int32)
     private let output = Mutex(Output())
+    /// False once `finish()` gave standard input back its blocking mode: the reader, woken later,
+    /// must not read then (a blocking read would stall the thread every task runs on).
+    private let inputOpen = Mutex(true)
 
     init() {
         savedFlags = (fcntl(0, F_GETFL), fcntl(1, F_GETFL))
@@ -30,7 +33,7 @@ final class StdioStreams: Sendable {
     /// may lack its `\n`.
     func lines() -> AsyncStream<String> {
         let (lines, continuation) = AsyncStream.makeStream(of: String.self)
-        Task(executorPreference: reactor) { [reactor] in
+        Task(executorPreference: reactor) { [self] in
             var line: [UInt8] = []
             var buffer = [UInt8](repeating: 0, count: 64 * 1024)
             func emit() {
@@ -39,7 +42,11 @@ final class StdioStreams: Sendable {
                 line.removeAll(keepingCapacity: true)
             }
             while true {
-                let count = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+                let (count, error) = inputOpen.withLock { open -> (Int, Int32) in
+                    guard open else { return (0, 0) }
+                    let count = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+                    return (count, errno)
+                }
                 if count > 0 {
                     var start = 0
                     for index in 0..<count where buffer[index] == UInt8(ascii: "\n") {
@@ -48,9 +55,9 @@ final class StdioStreams: Sendable {
                         start = index + 1
                     }
                     line.append(contentsOf: buffer[start..<count])
-                } else if count < 0, errno == EAGAIN || errno == EWOULDBLOCK {
+                } else if count < 0, error == EAGAIN || error == EWOULDBLOCK {
                     _ = await reactor.wait(0)
-                } else if count < 0, errno == EINTR {
+                } else if count < 0, error == EINTR {
                     continue
                 } else {
                     if !line.isEmpty { emit() }
@@ -100,13 +107,7 @@ final class StdioStreams: Sendable {
                 return
             case -2:
                 // The reader is gone: nothing more can be delivered.
-                output.withLock { output in
-                    output.failed = true
-                    output.bytes = []
-                    output.written = 0
-                    output.writing = false
-                }
-                return resumeDrained()
+                return abandonOutput()
             default:
                 return resumeDrained()
             }
@@ -121,15 +122,35 @@ final class StdioStreams: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    /// Waits until everything queued is written, then restores the descriptors' blocking mode
-    /// (they may be shared with the parent process).
-    func finish() async {
+    /// Waits until everything queued is written (at most `limit`: a client that stopped reading
+    /// must not keep the process alive), then restores the descriptors' blocking mode (they may be
+    /// shared with the parent process).
+    func finish(limit: Duration = .seconds(5)) async {
+        let giveUp = Task(executorPreference: reactor) { [self] in
+            guard (try? await Task.sleep(for: limit)) != nil else { return }
+            abandonOutput()
+        }
         await output.wait { output, continuation in
             if !output.writing { return true }
             output.drained.append(continuation)
             return false
         }
-        if savedFlags.input >= 0 { _ = fcntl(0, F_SETFL, savedFlags.input) }
+        giveUp.cancel()
+        inputOpen.withLock { open in
+            open = false
+            if savedFlags.input >= 0 { _ = fcntl(0, F_SETFL, savedFlags.input) }
+        }
         if savedFlags.output >= 0 { _ = fcntl(1, F_SETFL, savedFlags.output) }
+    }
+
+    /// Drops what could not be written; waiters for the output to drain return.
+    private func abandonOutput() {
+        output.withLock { output in
+            output.failed = true
+            output.bytes = []
+            output.written = 0
+            output.writing = false
+        }
+        resumeDrained()
     }
 }
