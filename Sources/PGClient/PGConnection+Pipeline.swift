@@ -37,15 +37,21 @@ extension PGConnection {
     /// costs PostgreSQL a second flush and us a second wake-up.) If the statement fails, what follows
     /// it is skipped, the connection is not marked reset, and a pool resets it as usual.
     ///
+    /// `statementTimeoutMs` is set for the transaction (`SET LOCAL`) in the same round trip: a
+    /// connection option would be cheaper, but connection poolers such as PgBouncer refuse or drop
+    /// startup options, and the limit must hold through them.
+    ///
     /// - Throws: `PGError`: the statement's own error (`.statement`), or the pipeline's.
-    public func readOnlyTransaction<Sink: PGRowSink>(_ statement: PGStatement, into sink: Sink) async throws -> (PGCommandResult, Sink) {
-        let statements = [
-            PGStatement("BEGIN READ ONLY"), statement, PGStatement("SELECT pg_advisory_unlock_all()"), PGStatement("DEALLOCATE ALL"),
-            PGStatement("ROLLBACK"),
-        ]
-        let (outcomes, sink) = try await pipeline(statements, rowsFrom: 1, into: sink, syncEach: false, resets: true)
-        _ = try outcomes[0].get()
-        return (try outcomes[1].get(), sink)
+    public func readOnlyTransaction<Sink: PGRowSink>(
+        _ statement: PGStatement, statementTimeoutMs: Int? = nil, into sink: Sink
+    ) async throws -> (PGCommandResult, Sink) {
+        var statements = [PGStatement("BEGIN READ ONLY")]
+        if let statementTimeoutMs { statements.append(PGStatement("SET LOCAL statement_timeout = \(statementTimeoutMs)")) }
+        let position = statements.count
+        statements += [statement, PGStatement("SELECT pg_advisory_unlock_all()"), PGStatement("DEALLOCATE ALL"), PGStatement("ROLLBACK")]
+        let (outcomes, sink) = try await pipeline(statements, rowsFrom: position, into: sink, syncEach: false, resets: true)
+        for outcome in outcomes.prefix(position) { _ = try outcome.get() }
+        return (try outcomes[position].get(), sink)
     }
 
     /// - Parameters:

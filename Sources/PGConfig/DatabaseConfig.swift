@@ -60,16 +60,6 @@ public struct DatabaseConfig: Sendable {
         return parameters
     }
 
-    /// What a pool's connections use: `connectionParameters` with the statement timeout set at
-    /// connection start (`-c statement_timeout=…` in `options`). Set there, it is the session's
-    /// default, which `DISCARD ALL` and `RESET` return to, so no call has to set it again.
-    public var sessionParameters: PGConnectionParameters {
-        var parameters = connectionParameters
-        let timeout = "-c statement_timeout=\(statementTimeoutMs)"
-        parameters["options"] = parameters["options"].map { "\($0) \(timeout)" } ?? timeout
-        return parameters
-    }
-
     /// `postgresql://user:•••@host:port/db`: safe to print anywhere.
     public var maskedTarget: String { connectionParameters.maskedTarget }
 

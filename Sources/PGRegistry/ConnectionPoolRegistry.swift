@@ -54,7 +54,7 @@ public final class ConnectionPoolRegistry: Sendable {
         pool.maxLifetime = database.pool.maxLifetimeSeconds == 0 ? nil : .seconds(database.pool.maxLifetimeSeconds)
         pool.healthCheckInterval = server.healthCheckInterval
         return ConnectionPool(
-            name: database.id, parameters: database.sessionParameters, configuration: pool,
+            name: database.id, parameters: database.connectionParameters, configuration: pool,
             applicationName: "\(applicationName)/\(database.id)", connectTimeout: server.connectTimeout, logger: logger,
             prepare: PrivilegeCheck.hook(for: database, logger: logger))
     }

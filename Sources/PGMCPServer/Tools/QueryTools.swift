@@ -37,11 +37,11 @@ enum QueryTools {
                 let limit = min(requested ?? target.config.maxRows, target.config.maxRows)
                 let clock = ContinuousClock()
                 let started = clock.now
-                // One round trip: the statement in a read-only transaction that is rolled back, and
-                // the connection left clean for its pool. The statement timeout is the session's own
-                // (set when the pool connected: `DatabaseConfig.sessionParameters`).
+                // One round trip: the statement in a read-only transaction under the database's
+                // statement timeout, rolled back, and the connection left clean for its pool.
                 let (_, rows) = try await connection.readOnlyTransaction(
-                    PGStatement(sql, parameters: parameters), into: ResultRows(maxRows: limit, maxBytes: maxBytes))
+                    PGStatement(sql, parameters: parameters), statementTimeoutMs: target.config.statementTimeoutMs,
+                    into: ResultRows(maxRows: limit, maxBytes: maxBytes))
                 let elapsed = clock.now - started
                 let columnTypes = await types.columnTypes(rows.columns, database: target.name, connection: connection)
                 return (rows, elapsed, columnTypes, target.name)
@@ -82,8 +82,9 @@ enum QueryTools {
             let maxBytes = call.server.settings.maxResultBytes
             let types = call.server.typeNames
             let (command, rows, elapsed, columnTypes) = try await call.withDatabase { connection, target in
-                // Its own implicit transaction, so that VACUUM or CREATE INDEX CONCURRENTLY work too;
-                // the statement timeout is the session's (`DatabaseConfig.sessionParameters`).
+                // Session-level, not SET LOCAL: the statement runs in its own implicit transaction, so
+                // that VACUUM or CREATE INDEX CONCURRENTLY work too. The reset on release undoes it.
+                try await connection.command("SET statement_timeout = \(target.config.statementTimeoutMs)")
                 let clock = ContinuousClock()
                 let started = clock.now
                 let (command, rows) = try await connection.execute(
@@ -127,7 +128,7 @@ enum QueryTools {
             let analyze = try call.arguments.bool("analyze") ?? false
             let plan = try await call.withDatabase { connection, target in
                 // With analyze the statement really runs: read-write only where the database allows it.
-                try await inTransaction(connection, readOnly: target.config.readOnly || !analyze) {
+                try await inTransaction(connection, target, readOnly: target.config.readOnly || !analyze) {
                     let options = analyze ? "FORMAT JSON, ANALYZE, BUFFERS" : "FORMAT JSON"
                     return try await connection.query("EXPLAIN (\(options)) \(sql)", parameters: parameters).rows.first?.first ?? .null
                 }

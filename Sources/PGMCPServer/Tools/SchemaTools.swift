@@ -20,7 +20,7 @@ enum SchemaTools {
         annotations: .readsDatabase,
         handler: { call throws(ToolError) in
             let rows = try await call.withDatabase { connection, target in
-                try await inTransaction(connection) {
+                try await inTransaction(connection, target) {
                     try await connection.query("""
                         SELECT n.nspname::text, pg_catalog.pg_get_userbyid(n.nspowner)::text,
                                count(c.oid) FILTER (WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f'))
@@ -57,7 +57,7 @@ enum SchemaTools {
         handler: { call throws(ToolError) in
             let schema = try call.arguments.string("schema")
             let rows = try await call.withDatabase { connection, target in
-                try await inTransaction(connection) {
+                try await inTransaction(connection, target) {
                     try await connection.query("""
                         SELECT n.nspname::text, c.relname::text, c.relkind::text,
                                CASE WHEN c.reltuples < 0 THEN NULL ELSE c.reltuples::int8 END,
@@ -104,7 +104,7 @@ enum SchemaTools {
             }
             let (name, schemaName) = (table, schema)
             let description = try await call.withDatabase { connection, target in
-                try await inTransaction(connection) { try await describe(connection, table: name, schema: schemaName) }
+                try await inTransaction(connection, target) { try await describe(connection, table: name, schema: schemaName) }
             }
             guard let description else {
                 let place = schemaName.map { "schema '\($0)'" } ?? "the search path"
