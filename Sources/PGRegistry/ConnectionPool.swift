@@ -84,6 +84,8 @@ public final class ConnectionPool: Sendable {
                     return effects
                 }
                 run(effects)
+                // Cancelled before it was registered, the handler below found nothing to cancel.
+                if Task.isCancelled { run(state.withLock { apply($0.machine.leaseCancelled(request), &$0) }) }
             }
         } onCancel: {
             run(state.withLock { apply($0.machine.leaseCancelled(request), &$0) })

@@ -79,6 +79,21 @@ import TestSupport
         await pool.shutdown()
     }
 
+    @Test func aCancelledTaskDoesNotWaitForAConnection() async throws {
+        let pool = try testPool(maximum: 1)
+        let held = try await pool.lease(timeout: .seconds(5))
+        let clock = ContinuousClock()
+        let started = clock.now
+        let waiter = Task {
+            withUnsafeCurrentTask { $0?.cancel() }  // cancelled before it asks
+            _ = try await pool.lease(timeout: .seconds(10))
+        }
+        await #expect(throws: PoolError.self) { try await waiter.value }
+        #expect(clock.now - started < .seconds(5))
+        pool.release(held, outcome: .reusable)
+        await pool.shutdown()
+    }
+
     @Test func idleTimeoutClosesConnections() async throws {
         let pool = try testPool(maximum: 2, idleTimeout: .milliseconds(200))
         let a = try await pool.lease(timeout: .seconds(5))
