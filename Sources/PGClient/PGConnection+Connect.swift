@@ -16,8 +16,8 @@ extension PGConnection {
         if let applicationName { parameters["application_name"] = applicationName }
         // Rows are decoded as UTF-8 whatever the server's encoding.
         parameters["client_encoding"] = "UTF8"
-        // A statement waits in blocking libpq; keepalives make a vanished server an error within
-        // about a minute instead of the OS default of two hours.
+        // A statement waits on its socket until the server answers; keepalives make a vanished
+        // server an error within about a minute instead of the OS default of two hours.
         for (keyword, value) in [("keepalives", "1"), ("keepalives_idle", "30"), ("keepalives_interval", "10"), ("keepalives_count", "3")]
         where parameters[keyword] == nil {
             parameters[keyword] = value
