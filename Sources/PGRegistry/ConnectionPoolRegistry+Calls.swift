@@ -29,11 +29,11 @@ extension ConnectionPoolRegistry {
                 throw RegistryError(.sessionEnded, "the session has ended")
             }
             session.finishCall(failed: false, now: clock())
-            metrics.callFinished(database: target.name, failed: false)
+            target.pool.metrics.recordCall(failed: false)
             return result
         } catch {
             session.finishCall(failed: true, now: clock())
-            metrics.callFinished(database: target.name, failed: true)
+            target.pool.metrics.recordCall(failed: true)
             if !session.isActive, !(error is RegistryError) {
                 throw RegistryError(.sessionEnded, "the session ended while the call ran; its statement was cancelled")
             }

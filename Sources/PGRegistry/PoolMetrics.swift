@@ -10,6 +10,9 @@ struct PoolMetrics: Sendable {
     let maximum: Gauge
     let acquire: Timer
     let connectFailures: Counter
+    /// Calls that used this database, and those that failed (made once, like the others).
+    let calls: Counter
+    let callErrors: Counter
     let database: String
 
     init(database: String) {
@@ -22,6 +25,8 @@ struct PoolMetrics: Sendable {
         maximum = Gauge(label: "pgmcp_pool_connections_max", dimensions: dimensions)
         acquire = Timer(label: "pgmcp_pool_acquire_seconds", dimensions: dimensions, preferredDisplayUnit: .seconds)
         connectFailures = Counter(label: "pgmcp_pool_connect_failures_total", dimensions: dimensions)
+        calls = Counter(label: "pgmcp_database_calls_total", dimensions: dimensions)
+        callErrors = Counter(label: "pgmcp_database_call_errors_total", dimensions: dimensions)
     }
 
     func update(_ snapshot: PoolStateMachine.Snapshot) {
@@ -39,4 +44,9 @@ struct PoolMetrics: Sendable {
     }
 
     func recordConnectFailure() { connectFailures.increment() }
+
+    func recordCall(failed: Bool) {
+        calls.increment()
+        if failed { callErrors.increment() }
+    }
 }
