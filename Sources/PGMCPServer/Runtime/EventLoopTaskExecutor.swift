@@ -1,6 +1,5 @@
 import NIOCore
 import NIOPosix
-import Synchronization
 
 /// Runs the server's tasks on NIO's event loops instead of Swift's global pool.
 ///
@@ -24,33 +23,28 @@ final class EventLoopTaskExecutor: TaskExecutor {
     private let group: MultiThreadedEventLoopGroup
     /// Set for an executor that always runs on one loop.
     private let loop: (any EventLoop)?
-    private let pinnedExecutors = Mutex<[ObjectIdentifier: EventLoopTaskExecutor]>([:])
+    /// One executor per loop of the group, made with it (looked up on every request, so no lock).
+    private let pinnedExecutors: [ObjectIdentifier: EventLoopTaskExecutor]
 
     init(group: MultiThreadedEventLoopGroup = .singleton) {
         self.group = group
         self.loop = nil
+        var pinned: [ObjectIdentifier: EventLoopTaskExecutor] = [:]
+        for loop in group.makeIterator() { pinned[ObjectIdentifier(loop)] = EventLoopTaskExecutor(group: group, loop: loop) }
+        pinnedExecutors = pinned
     }
 
     private init(group: MultiThreadedEventLoopGroup, loop: any EventLoop) {
         self.group = group
         self.loop = loop
-    }
-
-    /// An executor that runs everything on `loop` (one per loop, made once).
-    func pinned(to loop: any EventLoop) -> EventLoopTaskExecutor {
-        pinnedExecutors.withLock { made in
-            if let executor = made[ObjectIdentifier(loop)] { return executor }
-            let executor = EventLoopTaskExecutor(group: group, loop: loop)
-            made[ObjectIdentifier(loop)] = executor
-            return executor
-        }
+        pinnedExecutors = [:]
     }
 
     /// Runs `body` pinned to the loop the caller runs on (if it runs on one of ours).
     static func stayOnThisLoop<T>(_ body: () async -> T) async -> T {
-        guard let shared = current as? EventLoopTaskExecutor, shared.loop == nil, let loop = MultiThreadedEventLoopGroup.currentEventLoop
+        guard let loop = MultiThreadedEventLoopGroup.currentEventLoop,
+            let executor = (current as? EventLoopTaskExecutor)?.pinnedExecutors[ObjectIdentifier(loop)]
         else { return await body() }
-        let executor = shared.pinned(to: loop)
         return await $current.withValue(executor) { await withTaskExecutorPreference(executor, operation: body) }
     }
 
