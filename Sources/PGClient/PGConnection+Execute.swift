@@ -1,5 +1,4 @@
 import CLibPQ
-import Dispatch
 import PGMCPJSON
 
 extension PGConnection {
@@ -205,7 +204,7 @@ extension PGConnection {
         if cancelsPending {
             await shared.wait { state, continuation in
                 guard state.cancelsInFlight > 0 else { return true }
-                state.heldCompletion = { continuation.resume() }
+                state.cancelsDelivered = continuation
                 return false
             }
         }

@@ -54,9 +54,9 @@ public final class PGConnection: @unchecked Sendable {
         var runningOperation: UInt64?
         var cancelRequested: UInt64?
         var cancelsInFlight = 0
-        /// A finished operation's completion, held until every PQcancel aimed at it has returned,
-        /// so a late cancel can never hit the next statement.
-        var heldCompletion: (@Sendable () -> Void)?
+        /// A finished operation waiting until every PQcancel aimed at it has returned, so a late
+        /// cancel can never hit the next statement.
+        var cancelsDelivered: CheckedContinuation<Void, Never>?
         /// `close()` waiting for the running operation to end.
         var idleWaiters: [CheckedContinuation<Void, Never>] = []
     }
@@ -163,14 +163,14 @@ public final class PGConnection: @unchecked Sendable {
         DispatchQueue.global(qos: .utility).async { [self] in
             var buffer = [CChar](repeating: 0, count: 256)
             _ = PQcancel(handle.value, &buffer, Int32(buffer.count))
-            let held = shared.withLock { state -> (@Sendable () -> Void)? in
+            let finished = shared.withLock { state -> CheckedContinuation<Void, Never>? in
                 state.cancelsInFlight -= 1
                 guard state.cancelsInFlight == 0 else { return nil }
-                defer { state.heldCompletion = nil }
-                return state.heldCompletion
+                defer { state.cancelsDelivered = nil }
+                return state.cancelsDelivered
             }
             delivered?()
-            held?()
+            finished?.resume()
         }
     }
 }
