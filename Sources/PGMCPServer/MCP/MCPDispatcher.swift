@@ -1,11 +1,10 @@
 import Logging
-import Metrics
 import PGMCPJSON
 import PGRegistry
 
 /// Dispatches JSON-RPC messages of an initialized transport session: `ping`, `tools/list`,
 /// `tools/call`, and the notifications `initialized` and `cancelled`. Transports handle
-/// `initialize` themselves (it creates the session) through `initializeResult`.
+/// `initialize` themselves (it creates the session) through `initialize(_:transportID:)`.
 public final class MCPDispatcher: Sendable {
     public let context: ServerContext
     public let catalog: ToolCatalog
@@ -63,7 +62,7 @@ public final class MCPDispatcher: Sendable {
     }
 
     /// The `initialize` result for the requested version (negotiated as the lifecycle spec says).
-    public func initializeResult(_ params: JSONObject) -> (result: JSONValue, version: String) {
+    private func initializeResult(_ params: JSONObject) -> (result: JSONValue, version: String) {
         let version = MCPVersion.negotiate(params["protocolVersion"]?.stringValue)
         let result: JSONValue = [
             "protocolVersion": .string(version),

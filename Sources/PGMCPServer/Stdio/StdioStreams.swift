@@ -81,35 +81,41 @@ final class StdioStreams: Sendable {
         if start { drain() }
     }
 
+    private enum DrainStep { case wrote, pipeFull, readerGone, done }
+
     /// Writes until done or until the pipe is full; then waits for room in a task of its own.
     private func drain() {
         while true {
-            let outcome = output.withLock { output -> Int in
+            let step = output.withLock { output -> DrainStep in
                 guard output.written < output.bytes.count else {
                     output.bytes.removeAll()
                     output.written = 0
                     output.writing = false
-                    return 0
+                    return .done
                 }
                 let written = output.bytes.withUnsafeBytes { raw in
                     Glibc.write(1, raw.baseAddress! + output.written, raw.count - output.written)
                 }
-                if written > 0 { output.written += written }
-                return written > 0 ? 1 : (errno == EAGAIN || errno == EWOULDBLOCK ? -1 : (errno == EINTR ? 1 : -2))
+                if written > 0 {
+                    output.written += written
+                    return .wrote
+                }
+                switch errno {
+                case EINTR: return .wrote
+                case EAGAIN, EWOULDBLOCK: return .pipeFull
+                default: return .readerGone
+                }
             }
-            switch outcome {
-            case 1: continue
-            case -1:
+            switch step {
+            case .wrote: continue
+            case .pipeFull:
                 Task(executorPreference: reactor) { [self] in
                     _ = await reactor.wait(1, readable: false, writable: true)
                     drain()
                 }
                 return
-            case -2:
-                // The reader is gone: nothing more can be delivered.
-                return abandonOutput()
-            default:
-                return resumeDrained()
+            case .readerGone: return abandonOutput()  // nothing more can be delivered
+            case .done: return resumeDrained()
             }
         }
     }
