@@ -128,13 +128,15 @@ extension WorkSession {
             defer {
                 state.dynamic = [:]
                 state.clones = [:]
-                state.madeClones = [:]
             }
             return (Array(state.dynamic.values), Array(state.clones.values))
         }
         for target in dynamic { await target.pool.shutdown() }
-        for creation in clones {
-            if let clone = try? await creation.value { await registry.dropClone(clone) }
+        for clone in clones {
+            switch clone {
+            case .made(let target): await registry.dropClone(target)
+            case .making(let task): if let target = try? await task.value { await registry.dropClone(target) }
+            }
         }
         let waiters = state.withLock { state in
             state.phase = .ended

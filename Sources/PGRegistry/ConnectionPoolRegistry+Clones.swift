@@ -8,17 +8,23 @@ import PGConfig
 extension ConnectionPoolRegistry {
     /// The session's copy of `base`, created on first use (once, however many calls race for it).
     func cloneTarget(of base: DatabaseTarget, for session: WorkSession) async throws -> DatabaseTarget {
-        let creation = try session.state.withLock { state throws(RegistryError) -> Task<DatabaseTarget, any Error> in
+        let clone = try session.state.withLock { state throws(RegistryError) -> WorkSession.Clone in
             guard state.phase == .active else { throw RegistryError(.sessionEnded, "the session has ended") }
             if let existing = state.clones[base.name] { return existing }
-            let task = Task { try await self.createClone(of: base) }
-            state.clones[base.name] = task
-            return task
+            let making = WorkSession.Clone.making(Task { try await self.createClone(of: base) })
+            state.clones[base.name] = making
+            return making
+        }
+        let creation: Task<DatabaseTarget, any Error>
+        switch clone {
+        case .made(let target): return target
+        case .making(let task): creation = task
         }
         do {
             let target = try await creation.value
+            // Made: later calls skip the task, and housekeeping sees its pool.
             session.state.withLock { state in
-                if state.phase == .active { state.madeClones[base.name] = target }
+                if state.phase == .active { state.clones[base.name] = .made(target) }
             }
             return target
         } catch {

@@ -25,9 +25,7 @@ public final class WorkSession: Sendable {
         var nextCallID = 0
         var dynamic: [String: DatabaseTarget] = [:]
         /// Copies of `"isolation": "clone"` entries, by entry name (made on first use).
-        var clones: [String: Task<DatabaseTarget, any Error>] = [:]
-        /// The copies made so far, for housekeeping (idle timeouts, health checks) of their pools.
-        var madeClones: [String: DatabaseTarget] = [:]
+        var clones: [String: Clone] = [:]
         var queries = 0
         var errors = 0
         var rowsReturned = 0
@@ -78,7 +76,17 @@ public final class WorkSession: Sendable {
     var dynamicDatabases: [DatabaseTarget] { state.withLock { Array($0.dynamic.values) } }
 
     /// Its own pools: dynamic databases and the copies of clone entries.
-    var ownPools: [DatabaseTarget] { state.withLock { Array($0.dynamic.values) + Array($0.madeClones.values) } }
+    var ownPools: [DatabaseTarget] {
+        state.withLock { state in
+            Array(state.dynamic.values) + state.clones.values.compactMap { if case .made(let target) = $0 { target } else { nil } }
+        }
+    }
+
+    /// A session's copy of a clone entry: being made (calls racing for it share the task), or made.
+    enum Clone {
+        case making(Task<DatabaseTarget, any Error>)
+        case made(DatabaseTarget)
+    }
 }
 
 /// What `current_database` reports about a session.
