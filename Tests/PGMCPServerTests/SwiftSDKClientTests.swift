@@ -8,9 +8,14 @@ import TestSupport
 
 /// Every tool through swift-sdk's real Client over real HTTP.
 @Suite("Tools through the swift-sdk client", .serialized) struct SwiftSDKClientTests {
-    func withServer(_ body: (TestServer, Fixture) async throws -> Void) async throws {
-        let fixture = try await Fixture.make()
-        let server = try await TestServer.start(databases: [fixture.dev, fixture.ro])
+    /// `entries` and `settings` may change the two database entries and the server's settings first.
+    func withServer(
+        entries: (inout Fixture) -> Void = { _ in }, settings: (inout ServerSettings) -> Void = { _ in },
+        _ body: (TestServer, Fixture) async throws -> Void
+    ) async throws {
+        var fixture = try await Fixture.make()
+        entries(&fixture)
+        let server = try await TestServer.start(databases: [fixture.dev, fixture.ro], settings)
         do {
             try await body(server, fixture)
             await server.stop()
@@ -271,42 +276,37 @@ import TestSupport
     }
 
     @Test func resultsAreCutToTheByteCap() async throws {
-        let fixture = try await Fixture.make()
-        let server = try await TestServer.start(databases: [fixture.dev]) { $0.maxResultBytes = 4096 }
-        let client = try await SDKClient.connect(server.url)
-        let result = try await client.ok("query", ["sql": "SELECT * FROM orders ORDER BY id"])
-        #expect(result["truncated"] == true)
-        let rows = result["rows"] ?? .null
-        #expect(rows.serialized().count <= 4096)
-        #expect((result["rowCount"]?.intValue ?? 0) > 10)
-        await client.disconnect()
-        await server.stop()
-        try await fixture.drop()
+        try await withServer(settings: { $0.maxResultBytes = 4096 }) { server, _ in
+            let client = try await SDKClient.connect(server.url)
+            let result = try await client.ok("query", ["sql": "SELECT * FROM orders ORDER BY id"])
+            #expect(result["truncated"] == true)
+            let rows = result["rows"] ?? .null
+            #expect(rows.serialized().count <= 4096)
+            #expect((result["rowCount"]?.intValue ?? 0) > 10)
+            await client.disconnect()
+        }
     }
 
     @Test func everyStatementStopsAtItsDatabasesTimeoutWhateverTheCallBeforeItSet() async throws {
-        let fixture = try await Fixture.make()
-        var dev = fixture.dev
-        dev.statementTimeoutMs = 300
-        var ro = fixture.ro
-        ro.statementTimeoutMs = 400
-        let server = try await TestServer.start(databases: [dev, ro]) { $0.sessionMaxConnections = 1 }
-        let client = try await SDKClient.connect(server.url)
-        let started = ContinuousClock.now
-        let queried = try await client.failure("query", ["sql": "SELECT pg_sleep(10)"])
-        #expect(queried.contains("57014") && queried.contains("statement timeout"), "\(queried)")
-        let executed = try await client.failure("execute", ["sql": "SELECT pg_sleep(10)"])
-        #expect(executed.contains("57014"), "\(executed)")
-        let explained = try await client.failure("explain", ["sql": "SELECT pg_sleep(10)", "analyze": true])
-        #expect(explained.contains("57014"), "\(explained)")
-        #expect(ContinuousClock.now - started < .seconds(5))
-        // Each database keeps its own limit, and what a call sets does not outlive it.
-        _ = try await client.ok("execute", ["sql": "SET statement_timeout = 0"])
-        _ = try await client.ok("query", ["sql": "SELECT set_config('statement_timeout', '0', false)"])
-        #expect(try await client.ok("query", ["sql": "SHOW statement_timeout"])["rows"] == [["300ms"]])
-        #expect(try await client.ok("query", ["sql": "SHOW statement_timeout", "database": "ro"])["rows"] == [["400ms"]])
-        await client.disconnect()
-        await server.stop()
-        try await fixture.drop()
+        try await withServer(entries: { fixture in
+            fixture.dev.statementTimeoutMs = 300
+            fixture.ro.statementTimeoutMs = 400
+        }, settings: { $0.sessionMaxConnections = 1 }) { server, _ in
+            let client = try await SDKClient.connect(server.url)
+            let started = ContinuousClock.now
+            let queried = try await client.failure("query", ["sql": "SELECT pg_sleep(10)"])
+            #expect(queried.contains("57014") && queried.contains("statement timeout"), "\(queried)")
+            let executed = try await client.failure("execute", ["sql": "SELECT pg_sleep(10)"])
+            #expect(executed.contains("57014"), "\(executed)")
+            let explained = try await client.failure("explain", ["sql": "SELECT pg_sleep(10)", "analyze": true])
+            #expect(explained.contains("57014"), "\(explained)")
+            #expect(ContinuousClock.now - started < .seconds(5))
+            // Each database keeps its own limit, and what a call sets does not outlive it.
+            _ = try await client.ok("execute", ["sql": "SET statement_timeout = 0"])
+            _ = try await client.ok("query", ["sql": "SELECT set_config('statement_timeout', '0', false)"])
+            #expect(try await client.ok("query", ["sql": "SHOW statement_timeout"])["rows"] == [["300ms"]])
+            #expect(try await client.ok("query", ["sql": "SHOW statement_timeout", "database": "ro"])["rows"] == [["400ms"]])
+            await client.disconnect()
+        }
     }
 }

@@ -57,8 +57,8 @@ final class TestServer: Sendable {
 /// and `ro` (read-only), for one suite.
 struct Fixture: Sendable {
     let databaseName: String
-    let dev: DatabaseConfig
-    let ro: DatabaseConfig
+    var dev: DatabaseConfig
+    var ro: DatabaseConfig
 
     static func make() async throws -> Fixture {
         let name = try await TestDatabase.createScratchDatabase(prefix: "srv")
