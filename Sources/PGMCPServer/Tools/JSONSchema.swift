@@ -26,10 +26,17 @@ enum JSONSchema {
         "x-mcp-header": "Session",
     ]
 
+    /// `params`: what `ToolArguments.parameterText` accepts. Every array schema names its `items`:
+    /// OpenAI function calling, VS Code and pydantic-ai's strict mode refuse a tool whose array
+    /// schema lacks them. Arrays nest two deep (`int[][]`); the server takes deeper ones too.
     static let params: JSONValue = [
         "type": "array",
         "description": "Values for $1, $2, … in the statement. null is SQL NULL; an array of scalars becomes a PostgreSQL array; an object is passed as JSON text.",
+        "items": ["anyOf": .array(parameterScalars + [array(of: ["anyOf": .array(parameterScalars + [array(of: ["anyOf": .array(parameterScalars)])])])])],
     ]
+
+    /// One parameter value that is not an array: text, number, boolean, SQL NULL, or JSON (an object).
+    static let parameterScalars: [JSONValue] = [["type": "string"], ["type": "number"], ["type": "boolean"], ["type": "null"], ["type": "object"]]
 
     /// Output schema of an object whose listed properties are present.
     static func output(_ properties: [(String, JSONValue)], required: [String]) -> JSONValue {
@@ -37,6 +44,10 @@ enum JSONSchema {
     }
 
     static let anyValue: JSONValue = [:]
+    /// A column's value in `rows`: any JSON (json/jsonb and arrays nest freely), so no `type`.
+    static let cell: JSONValue = ["description": "A column's value: null, boolean, number, string, or JSON for json/jsonb and array columns."]
+    /// `rows` of query and execute: arrays of cells, in the order of `columns`.
+    static let rows: JSONValue = array(of: array(of: cell))
     static let stringOrNull: JSONValue = ["type": ["string", "null"]]
     static let integerOrNull: JSONValue = ["type": ["integer", "null"]]
     static func array(of items: JSONValue) -> JSONValue { ["type": "array", "items": items] }

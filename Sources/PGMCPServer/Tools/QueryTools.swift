@@ -23,7 +23,7 @@ enum QueryTools {
             ], required: ["sql"]),
         outputSchema: JSONSchema.output(
             [
-                ("columns", columnsSchema), ("rows", JSONSchema.array(of: ["type": "array"])), ("rowCount", ["type": "integer"]),
+                ("columns", columnsSchema), ("rows", JSONSchema.rows), ("rowCount", ["type": "integer"]),
                 ("truncated", ["type": "boolean"]), ("elapsedMs", ["type": "number"]), ("database", ["type": "string"]),
             ], required: ["columns", "rows", "rowCount", "truncated", "elapsedMs", "database"]),
         annotations: .readsDatabase,
@@ -68,7 +68,7 @@ enum QueryTools {
         outputSchema: JSONSchema.output(
             [
                 ("command", ["type": "string"]), ("rowsAffected", JSONSchema.integerOrNull), ("columns", columnsSchema),
-                ("rows", JSONSchema.array(of: ["type": "array"])), ("elapsedMs", ["type": "number"]), ("database", ["type": "string"]),
+                ("rows", JSONSchema.rows), ("elapsedMs", ["type": "number"]), ("database", ["type": "string"]),
             ], required: ["command", "rowsAffected", "elapsedMs", "database"]),
         annotations: ToolAnnotations(readOnly: false, destructive: true, idempotent: false, openWorld: true),
         handler: { call throws(ToolError) in

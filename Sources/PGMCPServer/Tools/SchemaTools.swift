@@ -91,8 +91,9 @@ enum SchemaTools {
         outputSchema: JSONSchema.output(
             [
                 ("schema", ["type": "string"]), ("name", ["type": "string"]), ("kind", ["type": "string"]),
-                ("comment", JSONSchema.stringOrNull), ("columns", ["type": "array"]), ("primaryKey", ["type": "array"]),
-                ("foreignKeys", ["type": "array"]), ("indexes", ["type": "array"]), ("constraints", ["type": "array"]),
+                ("comment", JSONSchema.stringOrNull), ("columns", JSONSchema.array(of: describedColumn)),
+                ("primaryKey", JSONSchema.array(of: ["type": "string"])), ("foreignKeys", JSONSchema.array(of: foreignKey)),
+                ("indexes", JSONSchema.array(of: index)), ("constraints", JSONSchema.array(of: constraint)),
             ], required: ["schema", "name", "kind", "columns", "primaryKey", "foreignKeys", "indexes", "constraints"]),
         annotations: .readsDatabase,
         handler: { call throws(ToolError) in
@@ -112,6 +113,28 @@ enum SchemaTools {
             }
             return description
         })
+
+    static let describedColumn: JSONValue = [
+        "type": "object",
+        "properties": [
+            "name": ["type": "string"], "type": ["type": "string"], "nullable": ["type": "boolean"],
+            "default": JSONSchema.stringOrNull, "comment": JSONSchema.stringOrNull,
+        ],
+    ]
+    static let foreignKey: JSONValue = [
+        "type": "object",
+        "properties": [
+            "name": ["type": "string"], "columns": JSONSchema.array(of: ["type": "string"]), "referencedTable": ["type": "string"],
+            "referencedColumns": JSONSchema.array(of: ["type": "string"]), "definition": ["type": "string"],
+        ],
+    ]
+    static let index: JSONValue = [
+        "type": "object",
+        "properties": ["name": ["type": "string"], "definition": ["type": "string"], "unique": ["type": "boolean"], "primary": ["type": "boolean"]],
+    ]
+    static let constraint: JSONValue = [
+        "type": "object", "properties": ["name": ["type": "string"], "type": ["type": "string"], "definition": ["type": "string"]],
+    ]
 
     static func describe(_ connection: PGConnection, table: String, schema: String?) async throws -> JSONObject? {
         let found = try await connection.query("""

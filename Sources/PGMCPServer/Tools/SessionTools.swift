@@ -50,11 +50,21 @@ enum SessionTools {
             return JSONObject([("closed", .string(handle.rawValue))])
         })
 
+    static let poolSchema: JSONValue = [
+        "type": "object",
+        "properties": [
+            "name": ["type": "string"], "open": ["type": "integer"], "idle": ["type": "integer"], "inUse": ["type": "integer"],
+            "waiting": ["type": "integer"], "max": ["type": "integer"],
+            "status": ["type": "string", "enum": ["healthy", "unhealthy", "unknown"]], "lastError": JSONSchema.stringOrNull,
+        ],
+        "required": ["name", "open", "idle", "inUse", "waiting", "max", "status"],
+    ]
+
     static let serverStatus = ToolDefinition(
         name: "server_status", title: "Server status",
         description: "Shows every connection pool this session can see (open, idle, in use, waiting, maximum, health and the last error) and how many sessions are open.",
         inputSchema: JSONSchema.object([]),
-        outputSchema: JSONSchema.output([("pools", ["type": "array"]), ("sessions", ["type": "integer"])], required: ["pools", "sessions"]),
+        outputSchema: JSONSchema.output([("pools", JSONSchema.array(of: poolSchema)), ("sessions", ["type": "integer"])], required: ["pools", "sessions"]),
         annotations: ToolAnnotations(readOnly: true, destructive: false, idempotent: true, openWorld: false),
         handler: { call throws(ToolError) in
             let pools = call.server.registry.visibleDatabases(for: call.session).map { target -> JSONValue in

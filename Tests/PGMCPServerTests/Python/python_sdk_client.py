@@ -8,6 +8,7 @@ scratch database holding the suite's fixture tables (customers, orders).
 import sys
 
 import anyio
+from jsonschema import Draft202012Validator
 from mcp import Client, MCPError
 
 URL = sys.argv[1]
@@ -30,6 +31,14 @@ async def main():
         check("query" in names and "describe_table" in names and len(names) == 12, f"tools {names}")
         for tool in tools.tools:
             check(tool.input_schema["properties"]["session"]["x-mcp-header"] == "Session", tool.name)
+            # Both schemas are valid JSON Schema (raises otherwise), as strict clients require.
+            Draft202012Validator.check_schema(tool.input_schema)
+            Draft202012Validator.check_schema(tool.output_schema)
+        # Every kind of value the server takes for $1, $2, … is allowed by the params schema.
+        query_schema = next(tool.input_schema for tool in tools.tools if tool.name == "query")
+        every_kind = ["text", 1, 2.5, True, None, {"k": [1]}, [1, None, "x"], [[1, 2], [3, 4]]]
+        Draft202012Validator(query_schema).validate({"sql": "SELECT 1", "params": every_kind})
+        check(True, "params schema admits every kind of value")
 
         # Every structured result below is validated by the SDK against the tool's outputSchema.
         databases = await client.call_tool("list_databases", {})
