@@ -55,6 +55,9 @@ final class Connector: @unchecked Sendable {
         queue.async { [self] in
             self.continuation = continuation
             if aborted { return fail(cancelledError()) }
+            do throws(PGError) {
+                try NULCheck.check(keywords: parameters.pairs.map(\.keyword), values: parameters.pairs.map(\.value))
+            } catch { return fail(error) }
             let keywords = parameters.pairs.map { Optional($0.keyword) } + [nil]
             let values = parameters.pairs.map { Optional($0.value) } + [nil]
             // DNS resolution inside may block: that is why this runs on a dispatch queue.
@@ -109,7 +112,7 @@ final class Connector: @unchecked Sendable {
         // Notices (e.g. "table does not exist, skipping") would go to stderr, which stdio mode
         // reserves for logs; drop them here.
         PQsetNoticeReceiver(pg, { _, _ in }, nil)
-        let connection = PGConnection(pg: pg, queue: queue, tracker: tracker, parameters: parameters)
+        let connection = PGConnection(pg: pg, queue: queue, tracker: tracker, parameters: parameters, cancelTimeout: timeout)
         continuation.resume(returning: connection)
     }
 

@@ -15,6 +15,7 @@ extension PGConnection {
     public func execute<Sink: PGRowSink>(
         _ sql: String, parameters: [String?] = [], into sink: Sink
     ) async throws -> (PGCommandResult, Sink) {
+        try NULCheck.check(sql: sql, parameters: parameters)
         let id = try beginOperation()
         let box = SinkBox(sink)
         let operation = QueryOperation(
@@ -39,10 +40,23 @@ extension PGConnection {
     public static let resetStatement = "DISCARD ALL"
 
     /// Makes the connection as fresh as a new one in one round trip: rolls back any transaction
-    /// (harmless when there is none) and discards all session state.
+    /// (harmless when there is none), re-seeds `random()` and discards all other session state.
     public func reset() async throws {
-        let (outcomes, _) = try await pipeline([PGStatement("ROLLBACK"), PGStatement(Self.resetStatement)], rowsFrom: 0, into: DiscardingSink())
+        let (outcomes, _) = try await pipeline(
+            [PGStatement("ROLLBACK"), Self.reseed(), PGStatement(Self.resetStatement)], rowsFrom: 0, into: DiscardingSink())
         for outcome in outcomes { _ = try outcome.get() }
+    }
+
+    /// `setseed()` outlives both `ROLLBACK` and `DISCARD ALL`: after a session seeded `random()`, the
+    /// next session on the connection would get a sequence the first one can predict. A seed drawn
+    /// here, from the system's random source, makes it unpredictable again.
+    static func reseed() -> PGStatement {
+        PGStatement("SELECT setseed($1::float8)", parameters: [String(Double.random(in: -1...1))])
+    }
+
+    /// `reseed()` together with releasing session-level advisory locks, in one statement.
+    static func releaseLocksAndReseed() -> PGStatement {
+        PGStatement("SELECT pg_advisory_unlock_all(), setseed($1::float8)", parameters: [String(Double.random(in: -1...1))])
     }
 
     /// Runs one statement whose rows, if any, do not matter (`DISCARD ALL`, `ROLLBACK`, DDL).
@@ -203,7 +217,8 @@ extension PGConnection {
         }
         if cancelsPending {
             await shared.wait { state, continuation in
-                guard state.cancelsInFlight > 0 else { return true }
+                // An abandoned connection runs nothing more, so a late cancel can hit nothing.
+                guard state.cancelsInFlight > 0, !state.abandoned else { return true }
                 state.cancelsDelivered = continuation
                 return false
             }
@@ -294,7 +309,9 @@ extension PGError {
             position: field(UInt8(ascii: "P")).flatMap { Int($0) },
             severity: field(UInt8(ascii: "V")) ?? field(UInt8(ascii: "S"))
         )
-        // Class 08 (connection exception) and 57P (operator intervention) mean the link is gone.
-        if let sqlState, sqlState.hasPrefix("08") || sqlState.hasPrefix("57P") { kind = .connection }
+        // Class 08 (connection exception) and 57P (operator intervention) mean the link is gone, but
+        // not 08P01 alone: PostgreSQL reports a wrong parameter count as a protocol violation on a
+        // connection that stays usable. A link that really broke is caught by `PQstatus` afterwards.
+        if let sqlState, (sqlState.hasPrefix("08") && sqlState != "08P01") || sqlState.hasPrefix("57P") { kind = .connection }
     }
 }

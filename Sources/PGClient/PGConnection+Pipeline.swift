@@ -32,8 +32,8 @@ extension PGConnection {
     /// Why this is as good as `DISCARD ALL` here: the rollback undoes everything transactional
     /// (settings, `SET ROLE`, `LISTEN`, cursors), and a read-only transaction cannot create
     /// temporary tables or advance sequences. What outlives a rollback is session-level advisory
-    /// locks and prepared statements, and the transaction releases and deallocates those itself
-    /// before it ends. (`DISCARD ALL` cannot share a sync with other statements, and a second sync
+    /// locks, prepared statements and the seed of `random()` (`setseed`), and the transaction
+    /// releases, deallocates and re-seeds those itself before it ends. (`DISCARD ALL` cannot share a sync with other statements, and a second sync
     /// costs PostgreSQL a second flush and us a second wake-up.) If the statement fails, what follows
     /// it is skipped, the connection is not marked reset, and a pool resets it as usual.
     ///
@@ -48,7 +48,7 @@ extension PGConnection {
         var statements = [PGStatement("BEGIN READ ONLY")]
         if let statementTimeoutMs { statements.append(PGStatement("SET LOCAL statement_timeout = \(statementTimeoutMs)")) }
         let position = statements.count
-        statements += [statement, PGStatement("SELECT pg_advisory_unlock_all()"), PGStatement("DEALLOCATE ALL"), PGStatement("ROLLBACK")]
+        statements += [statement, Self.releaseLocksAndReseed(), PGStatement("DEALLOCATE ALL"), PGStatement("ROLLBACK")]
         let (outcomes, sink) = try await pipeline(statements, rowsFrom: position, into: sink, syncEach: false, resets: true)
         for outcome in outcomes.prefix(position) { _ = try outcome.get() }
         return (try outcomes[position].get(), sink)
@@ -61,6 +61,7 @@ extension PGConnection {
     private func pipeline<Sink: PGRowSink>(
         _ statements: [PGStatement], rowsFrom index: Int, into sink: Sink, syncEach: Bool, resets: Bool
     ) async throws -> ([Result<PGCommandResult, PGError>], Sink) {
+        for statement in statements { try NULCheck.check(sql: statement.sql, parameters: statement.parameters) }
         let id = try beginOperation()
         let box = SinkBox(sink)
         let operations = statements.enumerated().map { position, statement in

@@ -41,10 +41,15 @@ public final class PGConnection: @unchecked Sendable {
     private let cancelHandle: OpaquePointer?
     /// The socket, fixed once connected.
     let socket: Int32
+    /// How long a cancel request may take to reach the postmaster before the connection is given up
+    /// instead (`abandon()`): the connect timeout it was opened with.
+    let cancelTimeout: Duration
 
     struct SharedState {
         var closed = false
         var broken = false
+        /// `abandon()` shut the socket down: nothing will run on this connection again.
+        var abandoned = false
         var busy = false
         var transactionStatus = PGTransactionStatus.idle
         /// The last statement was a successful `DISCARD ALL` and no transaction is open.
@@ -61,8 +66,9 @@ public final class PGConnection: @unchecked Sendable {
         var idleWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
-    init(pg: OpaquePointer, queue: DispatchQueue, tracker: SourceTracker, parameters: PGConnectionParameters) {
+    init(pg: OpaquePointer, queue: DispatchQueue, tracker: SourceTracker, parameters: PGConnectionParameters, cancelTimeout: Duration) {
         self.pg = pg
+        self.cancelTimeout = cancelTimeout
         self.queue = queue
         self.tracker = tracker
         self.parameters = parameters
@@ -118,6 +124,8 @@ public final class PGConnection: @unchecked Sendable {
     }
 
     /// Cancels what runs, then closes the connection. Safe to call more than once and concurrently.
+    /// Bounded: a statement that does not end within `cancelTimeout` of its cancel (a frozen backend)
+    /// has its connection abandoned.
     public func close() async {
         let alreadyClosed = shared.withLock { state -> Bool in
             defer { state.closed = true }
@@ -127,11 +135,14 @@ public final class PGConnection: @unchecked Sendable {
         // A statement still running on the server would outlive our socket (PostgreSQL notices a
         // gone client only when it next writes), so cancel it first and let its task finish.
         await cancel()
+        let giveUp = DispatchWorkItem { [self] in abandon() }
+        DispatchQueue.global(qos: .utility).asyncAfter(deadline: .now() + cancelTimeout.timeInterval, execute: giveUp)
         await shared.wait { state, continuation in
             if !state.busy { return true }
             state.idleWaiters.append(continuation)
             return false
         }
+        giveUp.cancel()
         PGReactor.shared.forget(socket, owner: ObjectIdentifier(self))
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             // PQfinish writes a goodbye to the socket: off the cooperative pool.
@@ -145,8 +156,35 @@ public final class PGConnection: @unchecked Sendable {
         }
     }
 
+    /// Gives the connection up at once, whatever runs on it: marks it broken and shuts its socket
+    /// down, so that a statement waiting for PostgreSQL's answer fails now (its wait wakes on the
+    /// closed socket) instead of waiting on a server that may never answer (frozen, unreachable).
+    /// The pool then closes it. For deadlines of our own; safe from any thread, more than once.
+    public func abandon() {
+        let first = shared.withLock { state -> Bool in
+            defer {
+                state.abandoned = true
+                state.broken = true
+            }
+            return !state.abandoned
+        }
+        guard first, socket >= 0 else { return }
+        _ = Glibc.shutdown(socket, Int32(SHUT_RDWR))
+        // An operation waiting for its cancels to be delivered need not: nothing runs after it.
+        let waiter = shared.withLock { state in
+            defer { state.cancelsDelivered = nil }
+            return state.cancelsDelivered
+        }
+        waiter?.resume()
+    }
+
+    public var isAbandoned: Bool { shared.withLock { $0.abandoned } }
+
     /// Sends a cancel request for operation `id` on a utility thread (PQcancel blocks while it
-    /// talks to the postmaster), then runs `delivered`.
+    /// talks to the postmaster), then runs `delivered`. Bounded: a request not delivered within
+    /// `cancelTimeout` (the postmaster unreachable or frozen) abandons the connection instead, so
+    /// nothing waits on it; libpq 15's PQcancel has no timeout of its own, so its thread stays
+    /// blocked until the postmaster answers or the network gives up.
     func requestCancel(of id: UInt64, external: Bool, delivered: (@Sendable () -> Void)? = nil) {
         let send = shared.withLock { state -> Bool in
             guard state.cancelRequested != id else { return false }
@@ -160,6 +198,12 @@ public final class PGConnection: @unchecked Sendable {
             return
         }
         let handle = UnsafeSendable(cancelHandle)
+        let outcome = Mutex(false)  // true once delivered or given up: `delivered` runs once
+        DispatchQueue.global(qos: .utility).asyncAfter(deadline: .now() + cancelTimeout.timeInterval) { [self] in
+            guard outcome.withLock({ done in defer { done = true }; return !done }) else { return }
+            abandon()
+            delivered?()
+        }
         DispatchQueue.global(qos: .utility).async { [self] in
             var buffer = [CChar](repeating: 0, count: 256)
             _ = PQcancel(handle.value, &buffer, Int32(buffer.count))
@@ -169,7 +213,7 @@ public final class PGConnection: @unchecked Sendable {
                 defer { state.cancelsDelivered = nil }
                 return state.cancelsDelivered
             }
-            delivered?()
+            if outcome.withLock({ done in defer { done = true }; return !done }) { delivered?() }
             finished?.resume()
         }
     }

@@ -30,6 +30,17 @@ extension JSONValue {
         }
     }
 
+    /// A whole number that fits `Int`, whether written `5`, `5.0` or `5e0`; `nil` for fractions,
+    /// numbers outside `Int`'s range (`1e300`, `1e400` read as infinity) and non-numbers. Client
+    /// numbers go through this, never through `Int(_:)`, which traps on such values.
+    public var exactInt: Int? {
+        switch self {
+        case .int(let i): Int(exactly: i)
+        case .double(let d): Int(exactly: d)
+        default: nil
+        }
+    }
+
     /// The JSON type's name, for error messages ("expected a string, got a number").
     public var typeName: String {
         switch self {

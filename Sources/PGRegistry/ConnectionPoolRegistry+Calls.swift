@@ -8,13 +8,15 @@ extension ConnectionPoolRegistry {
     /// connection clean: rolled back if a transaction is open, `DISCARD ALL` so nothing it set is seen
     /// by the next session, or closed if either fails. The calling task is registered with the
     /// session, so ending the session cancels it and its statement in PostgreSQL: call this from a
-    /// task that may be cancelled (the MCP layer runs each tool call in one).
+    /// task that may be cancelled (the MCP layer runs each tool call in one). With `access: .write`
+    /// the database is checked to be writable and chosen (`target(_:for:access:)`) in the same
+    /// resolution the lease uses.
     @discardableResult
     public func withConnection<R: Sendable>(
-        session: WorkSession, database: String? = nil,
+        session: WorkSession, database: String? = nil, access: Access = .read,
         _ body: @escaping @Sendable (PGConnection, DatabaseTarget) async throws -> R
     ) async throws -> R {
-        var target = try resolve(database, for: session)
+        var target = try self.target(database, for: session, access: access)
         if target.kind == .configured && target.config.isolation == .clone {
             target = try await cloneTarget(of: target, for: session)
         }
@@ -61,13 +63,28 @@ extension ConnectionPoolRegistry {
             throw RegistryError(error)
         }
         do {
-            let result = try await body(lease.connection, target)
+            let result = try await watchdog.run(
+                lease.connection, limit: callLimit(target), expired: { deadlineExceeded(target) }, { try await body(lease.connection, target) })
             await giveBack(lease)
             return result
         } catch {
             await giveBack(lease)
             throw error
         }
+    }
+
+    /// How long a call may hold its connection before we stop waiting for PostgreSQL: the
+    /// database's statement timeout plus the grace period (`PGMCP_CONNECT_TIMEOUT`); no limit of
+    /// ours when the database sets none (cancelling the call still bounds it).
+    func callLimit(_ target: DatabaseTarget) -> Duration? {
+        target.config.statementTimeoutMs > 0 ? .milliseconds(target.config.statementTimeoutMs) + watchdog.grace : nil
+    }
+
+    func deadlineExceeded(_ target: DatabaseTarget) -> RegistryError {
+        let limit = callLimit(target).map { "within \($0.readable) (statementTimeoutMs \(target.config.statementTimeoutMs) ms + PGMCP_CONNECT_TIMEOUT)" }
+        return RegistryError(
+            .deadlineExceeded,
+            "database '\(target.name)' did not answer \(limit ?? "within PGMCP_CONNECT_TIMEOUT of the call being cancelled"); its connection was abandoned (closed, not reused). PostgreSQL may be frozen, overloaded or unreachable: check it, then retry")
     }
 
     /// Returns a connection to its pool only clean; otherwise closes it. A connection the call already
@@ -79,7 +96,8 @@ extension ConnectionPoolRegistry {
         if connection.isReset { return lease.pool.release(lease, outcome: .reusable) }
         await Task {
             do {
-                try await connection.reset()
+                // Bounded: a reset a healthy server answers at once must not wait on a frozen one.
+                try await watchdog.run(connection, limit: watchdog.grace, expired: { CancellationError() }) { try await connection.reset() }
                 lease.pool.release(lease, outcome: .reusable)
             } catch {
                 lease.pool.release(lease, outcome: .close(connection.isBroken ? .broken : .dirty))

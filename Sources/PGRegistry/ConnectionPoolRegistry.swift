@@ -20,6 +20,8 @@ public final class ConnectionPoolRegistry: Sendable {
     let applicationName: String
     let clock: @Sendable () -> ContinuousClock.Instant
     let metrics = RegistryMetrics()
+    /// Our own deadlines on leased connections (statement timeout + `PGMCP_CONNECT_TIMEOUT`).
+    let watchdog: CallWatchdog
     private let endObservers = Mutex<[@Sendable (SessionHandle) -> Void]>([])
     /// Sessions ended since memory was last handed back to the system.
     private let endedSinceTrim = Mutex(0)
@@ -35,6 +37,7 @@ public final class ConnectionPoolRegistry: Sendable {
         self.logger = logger
         self.applicationName = applicationName
         self.clock = clock
+        watchdog = CallWatchdog(grace: configuration.server.connectTimeout)
         var pools: [String: DatabaseTarget] = [:]
         for var database in configuration.databases {
             // A clone entry is read-write: each session writes to its own copy.
@@ -66,7 +69,7 @@ public final class ConnectionPoolRegistry: Sendable {
         let name = database ?? configuration.defaultDatabaseID
         guard pools[name] != nil else { throw unknownDatabase(name, visible: configuredNames) }
         let session = WorkSession(
-            handle: .random(), label: label, owner: owner, database: name,
+            handle: .random(), label: label, owner: owner, database: name, databaseChosen: database != nil,
             connectionLimit: configuration.server.sessionMaxConnections, now: clock())
         let count = try sessions.withLock { sessions throws(RegistryError) -> Int in
             guard sessions.count < configuration.server.maxSessions else {
@@ -130,7 +133,9 @@ public final class ConnectionPoolRegistry: Sendable {
         let lease: PooledConnection
         do { lease = try await target.pool.lease(timeout: timeout) } catch let error as PoolError { throw RegistryError(error) }
         do {
-            try await lease.connection.command("SELECT 1")
+            try await watchdog.run(lease.connection, limit: timeout, expired: { RegistryError(.deadlineExceeded, "database '\(database)' did not answer SELECT 1 within \(timeout.readable)") }) {
+                try await lease.connection.command("SELECT 1")
+            }
             target.pool.release(lease, outcome: .reusable)
         } catch {
             target.pool.release(lease, outcome: .close(lease.connection.isBroken ? .broken : .dirty))
@@ -163,11 +168,42 @@ public final class ConnectionPoolRegistry: Sendable {
         throw unknownDatabase(name, visible: visibleDatabases(for: session).map(\.name))
     }
 
+    /// What a call will do on its database: reads run anywhere; writes only where allowed.
+    public enum Access: Sendable { case read, write }
+
+    /// The database a call runs on, resolved once: the check, the lease and the result all use
+    /// this one resolution, so a concurrent `select_database` cannot slip a write past the check.
+    ///
+    /// A write needs a writable database that the caller named (`name`) or chose in this session
+    /// (`select_database`, `open_session`'s database, a dynamic connection). The default database
+    /// does not count as chosen when there is more than one: clients that open a new MCP session per
+    /// call lose every selection, and their writes must not land on the default by accident.
+    public func target(_ name: String?, for session: WorkSession, access: Access) throws(RegistryError) -> DatabaseTarget {
+        let (active, chosen) = session.state.withLock { ($0.activeDatabase, $0.databaseChosen) }
+        let target = try resolve(name ?? active, for: session)
+        guard access == .write else { return target }
+        if name == nil, !chosen, pools.count + session.dynamicDatabases.count > 1 {
+            let writable = visibleDatabases(for: session).filter { !$0.config.readOnly }.map { "'\($0.name)'" }
+            throw RegistryError(
+                .databaseNotChosen,
+                "no database was named or selected in this session, so the write was not sent to the default '\(target.name)'. Pass 'database' (writable here: \(writable.isEmpty ? "none" : writable.joined(separator: ", "))), or call select_database first; a selection lasts for this MCP session only")
+        }
+        if target.config.readOnly {
+            throw RegistryError(
+                .readOnly,
+                "database '\(target.name)' is read-only: writes are refused. Use 'query' to read, or configure the database with \"readOnly\": false to allow writes")
+        }
+        return target
+    }
+
     /// Makes `name` the session's active database.
     @discardableResult
     public func selectDatabase(_ name: String, for session: WorkSession) throws(RegistryError) -> DatabaseTarget {
         let target = try resolve(name, for: session)
-        session.state.withLock { $0.activeDatabase = name }
+        session.state.withLock { state in
+            state.activeDatabase = name
+            state.databaseChosen = true
+        }
         return target
     }
 
@@ -184,6 +220,7 @@ public final class ConnectionPoolRegistry: Sendable {
             }
             state.dynamic[config.id] = target
             state.activeDatabase = config.id
+            state.databaseChosen = true
         }
         return target
     }

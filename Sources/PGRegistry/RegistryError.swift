@@ -3,6 +3,10 @@ public struct RegistryError: Error, Sendable, Equatable, CustomStringConvertible
     public enum Kind: Sendable, Equatable {
         case unknownSession, sessionEnded, unknownDatabase, tooManySessions, sessionLimit
         case poolExhausted, databaseUnavailable, shuttingDown, cancelled, invalidArgument
+        /// A write aimed at a read-only database, or at a database the caller never named or selected.
+        case readOnly, databaseNotChosen
+        /// PostgreSQL did not answer within the call's deadline; its connection was abandoned.
+        case deadlineExceeded
     }
 
     public var kind: Kind

@@ -20,6 +20,10 @@ public final class WorkSession: Sendable {
     struct State {
         var phase = Phase.active
         var activeDatabase: String
+        /// The caller named its database in this session (select_database, open_session's
+        /// `database`, a dynamic connection): only then may a write go to the active database
+        /// without naming it (see `ConnectionPoolRegistry.target(_:for:access:)`).
+        var databaseChosen = false
         var lastActivity: ContinuousClock.Instant
         var lastActivityAt: Date
         var nextCallID = 0
@@ -32,13 +36,16 @@ public final class WorkSession: Sendable {
         var endWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
-    init(handle: SessionHandle, label: String?, owner: String?, database: String, connectionLimit: Int, now: ContinuousClock.Instant) {
+    init(
+        handle: SessionHandle, label: String?, owner: String?, database: String, databaseChosen: Bool = false,
+        connectionLimit: Int, now: ContinuousClock.Instant
+    ) {
         self.handle = handle
         self.label = label
         self.owner = owner
         createdAt = Date()
         slots = SessionSlots(limit: connectionLimit)
-        state = Mutex(State(activeDatabase: database, lastActivity: now, lastActivityAt: createdAt))
+        state = Mutex(State(activeDatabase: database, databaseChosen: databaseChosen, lastActivity: now, lastActivityAt: createdAt))
     }
 
     public var activeDatabase: String { state.withLock { $0.activeDatabase } }

@@ -11,8 +11,8 @@ enum QueryTools {
     static let query = ToolDefinition(
         name: "query", title: "Run a read-only query",
         description: """
-            Runs exactly one SQL statement inside a READ ONLY transaction (rolled back afterwards) and returns its rows. \
-            Use $1, $2, … with 'params' for values. Writes are refused by PostgreSQL here; use 'execute' on a writable database. \
+            Runs exactly one SQL statement that reads (SELECT, WITH, VALUES, TABLE, SHOW, EXPLAIN) inside a READ ONLY \
+            transaction (rolled back afterwards) and returns its rows. Use $1, $2, … with 'params' for values. Writes are refused by PostgreSQL here; use 'execute' on a writable database. \
             Rows are cut at max_rows (and at the server's size cap), with truncated: true.
             """,
         inputSchema: JSONSchema.object(
@@ -31,6 +31,9 @@ enum QueryTools {
             let sql = try call.arguments.requiredString("sql")
             let parameters = try call.arguments.parameters()
             let requested = try call.arguments.integer("max_rows", in: 1...1_000_000)
+            // Reads only: a read-only transaction alone would still let LOCK, CLUSTER or a DO block
+            // take locks that stall every reader of a table.
+            do { try PGReadStatement.check(sql) } catch { throw ToolError.from(error) }
             let maxBytes = call.server.settings.maxResultBytes
             let types = call.server.typeNames
             let (result, elapsed, columnTypes, name) = try await call.withDatabase { connection, target in
@@ -74,14 +77,10 @@ enum QueryTools {
         handler: { call throws(ToolError) in
             let sql = try call.arguments.requiredString("sql")
             let parameters = try call.arguments.parameters()
-            let target = try call.target()
-            guard !target.config.readOnly else {
-                throw ToolError(
-                    "database '\(target.name)' is read-only: execute is refused. Use 'query' to read, or configure the database with \"readOnly\": false to allow writes.")
-            }
             let maxBytes = call.server.settings.maxResultBytes
             let types = call.server.typeNames
-            let (command, rows, elapsed, columnTypes) = try await call.withDatabase { connection, target in
+            // The writable-and-chosen check happens in the same resolution as the lease.
+            let (command, rows, elapsed, columnTypes, name) = try await call.withDatabase(access: .write) { connection, target in
                 // Session-level, not SET LOCAL: the statement runs in its own implicit transaction, so
                 // that VACUUM or CREATE INDEX CONCURRENTLY work too. The reset on release undoes it.
                 try await connection.command("SET statement_timeout = \(target.config.statementTimeoutMs)")
@@ -91,7 +90,7 @@ enum QueryTools {
                     sql, parameters: parameters, into: ResultRows(maxRows: target.config.maxRows, maxBytes: maxBytes))
                 let elapsed = clock.now - started
                 let columnTypes = await types.columnTypes(rows.columns, database: target.name, connection: connection)
-                return (command, rows, elapsed, columnTypes)
+                return (command, rows, elapsed, columnTypes, target.name)
             }
             var output = JSONObject([
                 ("command", .string(command.command)), ("rowsAffected", command.rowsAffected.map { .int(Int64($0)) } ?? .null),
@@ -103,7 +102,7 @@ enum QueryTools {
                 call.session.recordRowsReturned(rows.rows.count)
             }
             output["elapsedMs"] = milliseconds(elapsed)
-            output["database"] = .string(target.name)
+            output["database"] = .string(name)
             return output
         })
 

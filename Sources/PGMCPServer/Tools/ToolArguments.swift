@@ -38,8 +38,7 @@ public struct ToolArguments: Sendable {
     func integer(_ name: String, in range: ClosedRange<Int>) throws(ToolError) -> Int? {
         switch values[name] {
         case nil, .null?: return nil
-        case .int(let number)? where range.contains(Int(clamping: number)): return Int(number)
-        case .double(let number)? where number == number.rounded() && range.contains(Int(number)): return Int(number)
+        case let value? where value.exactInt.map(range.contains) == true: return value.exactInt
         case let other?:
             throw ToolError("argument '\(name)' must be a whole number from \(range.lowerBound) to \(range.upperBound), got \(other.jsonText)")
         }

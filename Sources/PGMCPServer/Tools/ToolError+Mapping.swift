@@ -30,21 +30,20 @@ extension ToolError {
 
 extension ToolCall {
     /// Runs `body` with a connection to the `database` argument's database (or the active one).
+    /// Its errors are explained with the database's settings at hand (`ToolError.explaining`).
     func withDatabase<R: Sendable>(
-        _ body: @escaping @Sendable (PGConnection, DatabaseTarget) async throws -> R
+        access: ConnectionPoolRegistry.Access = .read, _ body: @escaping @Sendable (PGConnection, DatabaseTarget) async throws -> R
     ) async throws(ToolError) -> R {
         let name = try arguments.string("database")
         do {
-            return try await server.registry.withConnection(session: session, database: name, body)
+            return try await server.registry.withConnection(session: session, database: name, access: access) { connection, target in
+                do { return try await body(connection, target) } catch let error as PGError {
+                    throw ToolError.explaining(error, on: target)
+                }
+            }
         } catch {
             throw ToolError.from(error)
         }
-    }
-
-    /// The target of the `database` argument, without connecting.
-    func target() throws(ToolError) -> DatabaseTarget {
-        let name = try arguments.string("database")
-        do { return try server.registry.resolve(name, for: session) } catch { throw ToolError.from(error) }
     }
 }
 

@@ -1,0 +1,74 @@
+/// Which statements a read-only call may run.
+///
+/// `BEGIN READ ONLY` stops writes, but PostgreSQL still lets a read-only transaction take locks no
+/// reader needs: `LOCK TABLE … IN ACCESS EXCLUSIVE MODE`, `CLUSTER`, `REINDEX` and `ANALYZE` (which
+/// also updates statistics in place), or any of them inside a `DO` block. One such lock, held for a
+/// statement's length or queued behind a long reader, stalls every reader of the table. So a
+/// read-only call runs only statements that read: those starting with one of `allowed`, checked
+/// here before anything is sent. Comments, white space and opening parentheses before the first
+/// word are skipped, as PostgreSQL's lexer skips them.
+public enum PGReadStatement {
+    /// The first words a read-only call accepts.
+    public static let allowed: Set<String> = ["SELECT", "WITH", "VALUES", "TABLE", "SHOW", "EXPLAIN"]
+
+    /// Refuses `sql` unless it starts with one of `allowed`.
+    public static func check(_ sql: String) throws(PGError) {
+        let keyword = leadingKeyword(of: sql)
+        guard let keyword, allowed.contains(keyword) else {
+            let found = keyword.map { "a \($0) statement" } ?? "a statement that does not start with a keyword"
+            throw PGError(
+                kind: .statement,
+                message: "a read-only call runs only statements that read (\(allowed.sorted().joined(separator: ", "))); this is \(found), which was not sent. Statements such as LOCK, DO, CALL, ANALYZE, CLUSTER or REINDEX take locks a reader does not need; run them with 'execute' on a writable database",
+                sqlState: readOnlyState)
+        }
+    }
+
+    /// The statement's first word, upper-cased, after white space, `--` and (nested) `/* */`
+    /// comments and opening parentheses; `nil` when it does not start with a word.
+    public static func leadingKeyword(of sql: String) -> String? {
+        let bytes = Array(sql.utf8)
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            switch byte {
+            case 0x20, 0x09, 0x0A, 0x0D, 0x0C, 0x0B, UInt8(ascii: "("):
+                index += 1
+            case UInt8(ascii: "-") where index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: "-"):
+                while index < bytes.count, bytes[index] != 0x0A, bytes[index] != 0x0D { index += 1 }
+            case UInt8(ascii: "/") where index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: "*"):
+                // PostgreSQL's block comments nest.
+                var depth = 0
+                repeat {
+                    if index + 1 < bytes.count, bytes[index] == UInt8(ascii: "/"), bytes[index + 1] == UInt8(ascii: "*") {
+                        depth += 1
+                        index += 2
+                    } else if index + 1 < bytes.count, bytes[index] == UInt8(ascii: "*"), bytes[index + 1] == UInt8(ascii: "/") {
+                        depth -= 1
+                        index += 2
+                    } else {
+                        index += 1
+                    }
+                } while depth > 0 && index < bytes.count
+            default:
+                var end = index
+                while end < bytes.count, isWordByte(bytes[end]) { end += 1 }
+                guard end > index else { return nil }
+                return String(decoding: bytes[index..<end], as: UTF8.self).uppercased()
+            }
+        }
+        return nil
+    }
+
+    /// Letters, digits, `_` and `$`, and any byte of a non-ASCII character, as in PostgreSQL identifiers.
+    private static func isWordByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "_"), UInt8(ascii: "$"), 0x80...0xFF:
+            true
+        default: false
+        }
+    }
+
+    /// `read_only_sql_transaction`, as PostgreSQL reports a write in a read-only transaction.
+    static let readOnlyState = "25006"
+}
