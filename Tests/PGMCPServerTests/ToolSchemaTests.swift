@@ -3,7 +3,7 @@ import PGMCPJSON
 import Testing
 import TestSupport
 
-/// The tool catalog's JSON Schemas, as `tools/list` serves them over HTTP.
+/// The tool catalog as `tools/list` serves it over HTTP: JSON Schemas and annotations.
 @Suite("Tool schemas", .serialized) struct ToolSchemaTests {
     func listTools() async throws -> [JSONValue] {
         let server = try await TestServer.start(databases: [try TestDatabase.config(id: "main")])
@@ -49,6 +49,15 @@ import TestSupport
                 let schema = try #require(tool[key], "\(name) has no \(key)")
                 #expect(arraysWithoutItems(schema, at: "\(name).\(key)") == [])
             }
+        }
+    }
+
+    @Test func everyToolCarriesItsTitleInAnnotationsToo() async throws {
+        // Clients of protocol 2025-03-26 read only annotations.title; later ones the tool's title.
+        for tool in try await listTools() {
+            let title = try #require(tool["title"]?.stringValue, "\(tool["name"] ?? .null)")
+            #expect(!title.isEmpty)
+            #expect(tool["annotations"]?["title"] == .string(title), "\(tool["name"] ?? .null)")
         }
     }
 

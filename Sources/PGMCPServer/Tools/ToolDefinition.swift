@@ -24,7 +24,7 @@ public struct ToolDefinition: Sendable {
     var listing: JSONValue {
         .object(JSONObject([
             ("name", .string(name)), ("title", .string(title)), ("description", .string(description)),
-            ("inputSchema", .object(inputSchema)), ("outputSchema", outputSchema), ("annotations", annotations.json),
+            ("inputSchema", .object(inputSchema)), ("outputSchema", outputSchema), ("annotations", annotations.json(title: title)),
         ]))
     }
 }
@@ -59,8 +59,13 @@ public struct ToolAnnotations: Sendable {
     /// The tool talks to systems outside the server (a database): true for most.
     public var openWorld: Bool
 
-    var json: JSONValue {
-        ["readOnlyHint": .bool(readOnly), "destructiveHint": .bool(destructive), "idempotentHint": .bool(idempotent), "openWorldHint": .bool(openWorld)]
+    /// The `annotations` object. It carries the tool's title too: clients of protocol 2025-03-26 read
+    /// `annotations.title` only (the tool-level `title` came in 2025-06-18).
+    func json(title: String) -> JSONValue {
+        [
+            "title": .string(title), "readOnlyHint": .bool(readOnly), "destructiveHint": .bool(destructive),
+            "idempotentHint": .bool(idempotent), "openWorldHint": .bool(openWorld),
+        ]
     }
 
     static let readsDatabase = ToolAnnotations(readOnly: true, destructive: false, idempotent: true, openWorld: true)
