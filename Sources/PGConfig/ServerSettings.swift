@@ -97,10 +97,9 @@ public struct ServerSettings: Sendable {
         "PGMCP_MAX_RESULT_BYTES", "PGMCP_MAX_REQUEST_BYTES", "PGMCP_LOG_LEVEL",
     ]
 
-    /// True for 127.0.0.0/8, ::1 and `localhost`.
-    public var bindsLoopback: Bool {
-        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
-    }
+    /// True for 127.0.0.0/8, ::1 and `localhost`, as `LoopbackHost` parses them (not by prefix:
+    /// `127.0.0.1.example.com` is a name that resolves anywhere).
+    public var bindsLoopback: Bool { LoopbackHost.contains(host) }
 
     /// Binding beyond loopback without a token would hand every database to the network.
     public func bindingProblem() -> String? {

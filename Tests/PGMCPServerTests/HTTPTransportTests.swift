@@ -155,6 +155,60 @@ import TestSupport
         }
     }
 
+    /// DNS rebinding: hosts and origins are parsed and compared as addresses, not by prefix, so a
+    /// name such as `127.0.0.1.rebind.attacker.example` gets 403 and no session.
+    @Test func lookalikeLoopbackOriginsAndHostsAreForbiddenAndOpenNoSession() async throws {
+        try await withServer({ $0.allowedOrigins = ["https://app.example/", "not an origin"] }) { server in
+            let port = server.port
+            func initialize(host: String, origin: String? = nil, extra: [(String, String)] = []) async throws -> RawHTTP.Reply {
+                var headers = [("Host", host), ("Content-Type", "application/json"), ("Accept", "application/json")]
+                if let origin { headers.append(("Origin", origin)) }
+                return try await RawHTTP.post(port: port, body: RawHTTP.initialize, headers: headers + extra)
+            }
+            let hostileOrigins = [
+                "http://127.0.0.1.rebind.attacker.example", "http://127.0.0.1.rebind.attacker.example:\(port)",
+                "http://127.0.0.1@evil.example", "http://localhost:\(port)@evil.example", "http://localhost.evil.example",
+                "http://127.0.0.1:\(port)/", "http://127.0.0.1/path", "http://127.0.0.1:99999", "http://127.0.0.1:0", "http://127.1",
+                "http://0x7f.0.0.1", "http://2130706433", "http://127.0.0.1.", "http://localhost.", "http://%6cocalhost",
+                "http://[::1].evil.example", "http://[::2]", "null", "http://", "ftp://localhost", "https://app.example.evil",
+                "https://app.example:8443", "http://app.example", "http://localhost, https://evil.example", "not an origin",
+            ]
+            for origin in hostileOrigins {
+                let reply = try await initialize(host: "127.0.0.1:\(port)", origin: origin)
+                #expect(reply.status == 403, "Origin: \(origin)")
+                #expect(reply.header("Mcp-Session-Id") == nil, "Origin: \(origin)")
+            }
+            let hostileHosts = [
+                "127.0.0.1.rebind.attacker.example:\(port)", "127.0.0.1.rebind.attacker.example", "localhost.attacker.example:\(port)",
+                "127.1:\(port)", "2130706433:\(port)", "0x7f.0.0.1:\(port)", "127.0.0.1.:\(port)", "localhost.:\(port)",
+                "[::1].evil.example:\(port)", "127.0.0.1:\(port)@evil.example", "127.0.0.1:99999", "127.0.0.1:",
+                "%6cocalhost:\(port)", "[::2]:\(port)", "10.0.0.1:\(port)",
+            ]
+            for host in hostileHosts {
+                let reply = try await initialize(host: host)
+                #expect(reply.status == 403, "Host: \(host)")
+                #expect(reply.header("Mcp-Session-Id") == nil, "Host: \(host)")
+            }
+            // A second Host after a loopback one: HTTPTypes keeps only the first as the authority.
+            let twoHosts = try await initialize(host: "127.0.0.1:\(port)", extra: [("Host", "evil.example")])
+            #expect(twoHosts.status == 403)
+            #expect(server.registry.sessionCount == 0)
+
+            let goodOrigins = [
+                "http://localhost:6274", "HTTP://LOCALHOST:6274", "http://127.0.0.1", "http://127.2.3.4:80", "http://[::1]:6274",
+                "http://[0:0:0:0:0:0:0:1]", "https://app.example", "HTTPS://App.Example:443",
+            ]
+            for origin in goodOrigins {
+                #expect(try await initialize(host: "127.0.0.1:\(port)", origin: origin).status == 200, "Origin: \(origin)")
+            }
+            let goodHosts = ["127.0.0.1:\(port)", "localhost:\(port)", "LocalHost:\(port)", "[::1]:\(port)", "[0:0:0:0:0:0:0:1]:\(port)", "127.0.0.1"]
+            for host in goodHosts {
+                #expect(try await initialize(host: host).status == 200, "Host: \(host)")
+            }
+            #expect(server.registry.sessionCount == goodOrigins.count + goodHosts.count)
+        }
+    }
+
     @Test func aTokenIsRequiredWhenConfigured() async throws {
         try await withServer({ $0.authToken = Secret("s3cret-token-value") }) { server in
             let url = server.url.absoluteString

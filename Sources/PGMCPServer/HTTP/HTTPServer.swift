@@ -15,6 +15,9 @@ public enum HTTPServer {
     ) -> some ApplicationProtocol {
         let settings = dispatcher.context.settings
         let validation = RequestValidation(settings: settings)
+        for entry in validation.unusableOrigins {
+            logger.warning("PGMCP_ALLOWED_ORIGINS: '\(entry)' is not an origin (scheme://host[:port]); it allows nothing")
+        }
         let endpoint = MCPHTTPEndpoint(
             dispatcher: dispatcher, sessions: TransportSessions(registry: dispatcher.context.registry), validation: validation,
             logger: logger)

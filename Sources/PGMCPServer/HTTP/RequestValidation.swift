@@ -1,4 +1,3 @@
-import Foundation
 import HTTPTypes
 import Hummingbird
 import PGConfig
@@ -7,6 +6,25 @@ import PGConfig
 /// (DNS-rebinding protection), and for POST the media types. Failures carry the spec's status.
 struct RequestValidation: Sendable {
     let settings: ServerSettings
+    /// `PGMCP_ALLOWED_ORIGINS`, parsed once; `*` allows every origin.
+    let allowedOrigins: Set<WebOrigin>
+    let allowsAnyOrigin: Bool
+    /// Entries of `PGMCP_ALLOWED_ORIGINS` that are no origin (a path, `null`, a typo): they match nothing.
+    let unusableOrigins: [String]
+
+    init(settings: ServerSettings) {
+        self.settings = settings
+        var allowed = Set<WebOrigin>()
+        var unusable: [String] = []
+        for entry in settings.allowedOrigins where entry != "*" {
+            // A configured origin may end in one `/` (as copied from an address bar); a sent one never does.
+            let text = entry.hasSuffix("/") ? entry.dropLast() : Substring(entry)
+            if let origin = WebOrigin(text) { allowed.insert(origin) } else { unusable.append(entry) }
+        }
+        allowedOrigins = allowed
+        allowsAnyOrigin = settings.allowedOrigins.contains("*")
+        unusableOrigins = unusable
+    }
 
     struct Rejection: Error {
         var status: HTTPResponse.Status
@@ -15,6 +33,7 @@ struct RequestValidation: Sendable {
 
     static let sessionID = HTTPField.Name("Mcp-Session-Id")!
     static let protocolVersion = HTTPField.Name("MCP-Protocol-Version")!
+    static let host = HTTPField.Name("Host")!
 
     /// Auth, Origin, Host: for every method of `/mcp` and for `/metrics`.
     func checkAccess(_ request: Request) throws(Rejection) {
@@ -25,12 +44,20 @@ struct RequestValidation: Sendable {
                 throw Rejection(status: .unauthorized, message: "missing or wrong bearer token (Authorization: Bearer <PGMCP_AUTH_TOKEN>)")
             }
         }
+        // Several Origin fields arrive joined by ", ", which parses as no origin.
         if let origin = request.headers[.origin], !isAllowed(origin: origin) {
             throw Rejection(status: .forbidden, message: "origin \(origin) is not allowed (PGMCP_ALLOWED_ORIGINS widens the list)")
         }
-        // HTTPTypes moves Host into the authority; a loopback server answers only to loopback names.
-        if settings.bindsLoopback, let authority = request.head.authority, !isLoopback(host: hostPart(of: authority)) {
-            throw Rejection(status: .forbidden, message: "host \(authority) is not allowed for a server bound to \(settings.host)")
+        // HTTPTypes moves the first Host into the authority and leaves any other among the fields.
+        // A loopback server answers only to loopback hosts: a rebound DNS name reaches it with its
+        // own name in Host. A server bound beyond loopback has a token, which a rebinding page lacks.
+        if settings.bindsLoopback {
+            if request.headers[Self.host] != nil {
+                throw Rejection(status: .forbidden, message: "more than one Host header")
+            }
+            if let authority = request.head.authority, !isLoopback(authority: authority) {
+                throw Rejection(status: .forbidden, message: "host \(authority) is not allowed for a server bound to \(settings.host)")
+            }
         }
     }
 
@@ -63,22 +90,17 @@ struct RequestValidation: Sendable {
         a == b || (a | 0x20 == b | 0x20 && (a | 0x20) >= UInt8(ascii: "a") && (a | 0x20) <= UInt8(ascii: "z"))
     }
 
+    /// Loopback origins, the configured ones, or any with `*`. Compared parsed, so case and default
+    /// ports do not matter and `http://127.0.0.1.rebind.example` is not loopback.
     func isAllowed(origin: String) -> Bool {
-        if settings.allowedOrigins.contains(origin) || settings.allowedOrigins.contains("*") { return true }
-        guard let schemeEnd = origin.range(of: "://") else { return false }
-        return isLoopback(host: hostPart(of: String(origin[schemeEnd.upperBound...])))
+        if allowsAnyOrigin { return true }
+        guard let parsed = WebOrigin(Substring(origin)) else { return false }
+        return parsed.isLoopback || allowedOrigins.contains(parsed)
     }
 
-    func isLoopback(host: String) -> Bool {
-        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
-    }
-
-    /// `host:port` or `[v6]:port` → the host.
-    func hostPart(of authority: String) -> String {
-        if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
-            return String(authority[...close])
-        }
-        return String(authority.split(separator: ":", maxSplits: 1).first ?? "").lowercased()
+    /// A `Host` value naming this machine's loopback interface (see `LoopbackHost` for the forms).
+    func isLoopback(authority: String) -> Bool {
+        HostAndPort(Substring(authority))?.isLoopback ?? false
     }
 
     func constantTimeEquals(_ a: String, _ b: String) -> Bool {
