@@ -102,6 +102,9 @@ extension PGConnection {
         if PQstatus(pg) == CONNECTION_BAD, operation.error == nil || operation.error?.kind == .statement {
             operation.error = connectionFailure(pg)
         }
+        // Stopped early, then abandoned because the cancel could not reach the postmaster: the rows
+        // read are the answer; only the connection is lost.
+        if operation.stoppedEarly, isAbandoned, operation.error?.kind == .connection { operation.error = nil }
         return await finish(operation, failure: nil)
     }
 

@@ -123,6 +123,15 @@ extension PGConnection {
             failure = operations.lazy.compactMap(\.error).first { $0.kind == .connection } ?? error
         }
         if failure != nil { shared.withLock { $0.broken = true } }
+        // Stopped early, then abandoned because the cancel could not reach the postmaster: the rows
+        // read are the answer; what came after the cut never ran.
+        if let failure, isAbandoned, let cut = operations.firstIndex(where: \.stoppedEarly) {
+            let outcomes = operations.enumerated().map { position, operation in
+                position <= cut ? outcome(of: operation) : .failure(failure)
+            }
+            await finishOperation(id: id, lastStatementReset: false)
+            return .success(outcomes)
+        }
         let outcomes = operations.map { outcome(of: $0) }
         // With one sync, the last statement succeeds only if all did; with a sync each, a reset at the
         // end holds whatever failed before it.

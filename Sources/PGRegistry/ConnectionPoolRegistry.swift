@@ -64,13 +64,16 @@ public final class ConnectionPoolRegistry: Sendable {
 
     // MARK: - Sessions
 
-    /// Creates a work session on `database` (default: the configured default).
-    public func createSession(database: String? = nil, label: String? = nil, owner: String? = nil) throws(RegistryError) -> WorkSession {
+    /// Creates a work session on `database` (default: the configured default). One that does not
+    /// `expireWhenIdle` lives until it is ended (the stdio session ends with its stream).
+    public func createSession(
+        database: String? = nil, label: String? = nil, owner: String? = nil, expiresWhenIdle: Bool = true
+    ) throws(RegistryError) -> WorkSession {
         let name = database ?? configuration.defaultDatabaseID
         guard pools[name] != nil else { throw unknownDatabase(name, visible: configuredNames) }
         let session = WorkSession(
             handle: .random(), label: label, owner: owner, database: name, databaseChosen: database != nil,
-            connectionLimit: configuration.server.sessionMaxConnections, now: clock())
+            expiresWhenIdle: expiresWhenIdle, connectionLimit: configuration.server.sessionMaxConnections, now: clock())
         let count = try sessions.withLock { sessions throws(RegistryError) -> Int in
             guard sessions.count < configuration.server.maxSessions else {
                 throw RegistryError(

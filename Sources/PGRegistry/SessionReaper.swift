@@ -1,21 +1,26 @@
 /// Which sessions have been idle too long: pure, so it is tested with a manual clock.
-/// A session with a call in flight is never idle, however long the call runs.
+///
+/// Idle means no request and no call starting or ending for the idle timeout. A call still running
+/// then does not keep the session alive: a client that died mid-call (or a call with no statement
+/// timeout) would otherwise hold the session and its connection forever. Ending the session cancels
+/// the call. Sessions that do not expire when idle (the stdio session, which lives as long as its
+/// stream) are never candidates.
 public enum SessionReaper {
     public struct Candidate: Sendable {
         public var handle: SessionHandle
         public var lastActivity: ContinuousClock.Instant
-        public var callsInFlight: Int
+        public var expiresWhenIdle: Bool
 
-        public init(handle: SessionHandle, lastActivity: ContinuousClock.Instant, callsInFlight: Int) {
+        public init(handle: SessionHandle, lastActivity: ContinuousClock.Instant, expiresWhenIdle: Bool = true) {
             self.handle = handle
             self.lastActivity = lastActivity
-            self.callsInFlight = callsInFlight
+            self.expiresWhenIdle = expiresWhenIdle
         }
     }
 
     public static func expired(
         _ sessions: [Candidate], now: ContinuousClock.Instant, idleTimeout: Duration
     ) -> [SessionHandle] {
-        sessions.filter { $0.callsInFlight == 0 && now - $0.lastActivity >= idleTimeout }.map(\.handle)
+        sessions.filter { $0.expiresWhenIdle && now - $0.lastActivity >= idleTimeout }.map(\.handle)
     }
 }

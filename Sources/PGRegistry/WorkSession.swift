@@ -10,6 +10,8 @@ public final class WorkSession: Sendable {
     /// Whoever created it (a credential fingerprint); `nil` for anyone.
     public let owner: String?
     public let createdAt: Date
+    /// False for a session that lives as long as its transport (stdio), whatever the idle timeout.
+    public let expiresWhenIdle: Bool
     let slots: SessionSlots
     /// Its running calls: ending the session cancels them.
     let calls = CancellableCalls<Int>()
@@ -38,9 +40,10 @@ public final class WorkSession: Sendable {
 
     init(
         handle: SessionHandle, label: String?, owner: String?, database: String, databaseChosen: Bool = false,
-        connectionLimit: Int, now: ContinuousClock.Instant
+        expiresWhenIdle: Bool = true, connectionLimit: Int, now: ContinuousClock.Instant
     ) {
         self.handle = handle
+        self.expiresWhenIdle = expiresWhenIdle
         self.label = label
         self.owner = owner
         createdAt = Date()
@@ -75,8 +78,7 @@ public final class WorkSession: Sendable {
     }
 
     var reaperCandidate: SessionReaper.Candidate {
-        let running = calls.count
-        return state.withLock { SessionReaper.Candidate(handle: handle, lastActivity: $0.lastActivity, callsInFlight: running) }
+        state.withLock { SessionReaper.Candidate(handle: handle, lastActivity: $0.lastActivity, expiresWhenIdle: expiresWhenIdle) }
     }
 
     /// The session's own dynamic databases.

@@ -83,3 +83,32 @@ import TestSupport
         }
     }
 }
+
+@Suite("Cancel requests that cannot be delivered", .serialized) struct UndeliverableCancelTests {
+    @Test func aCutWhoseCancelCannotReachThePostmasterAnswersWithItsRowsAndGivesTheConnectionUp() async throws {
+        // The postmaster frozen: a cancel request connects (the kernel accepts it) and waits forever
+        // for an answer. The cut must not wait with it: after the connect timeout the connection is
+        // abandoned and the rows already read are the answer.
+        let connection = try await PGConnection.connect(try TestDatabase.parameters(), timeout: .seconds(1))
+        let started = ContinuousClock.now
+        let result = try await whileFrozen(try TestDatabase.postmasterPID) {
+            // Rows over 8 kB each: PostgreSQL sends each at once instead of filling its output buffer.
+            try await connection.query("SELECT g, repeat('x', 9000), pg_sleep(0.01) FROM generate_series(1, 100000) g", maxRows: 3)
+        }
+        #expect(ContinuousClock.now - started < .seconds(4))
+        #expect(result.rows.count == 3)
+        #expect(result.truncated)
+        #expect(connection.isBroken)
+        await connection.close()
+    }
+
+    @Test func closingAConnectionWhoseBackendIsFrozenIsBounded() async throws {
+        let connection = try await PGConnection.connect(try TestDatabase.parameters(), timeout: .seconds(1))
+        let sleeping = Task { try await connection.query("SELECT pg_sleep(30)") }
+        try await Task.sleep(for: .milliseconds(200))
+        let started = ContinuousClock.now
+        await whileFrozen(connection.backendPID) { await connection.close() }
+        #expect(ContinuousClock.now - started < .seconds(3))
+        await #expect(throws: PGError.self) { _ = try await sleeping.value }
+    }
+}

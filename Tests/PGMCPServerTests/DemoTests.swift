@@ -37,7 +37,11 @@ import TestSupport
             #expect(totals["rows"] == [[true]])
             let refused = try await client.failure("execute", ["sql": "DELETE FROM order_items", "database": "demo_staging"])
             #expect(refused.contains("read-only"))
-            let written = try await client.ok("execute", ["sql": "UPDATE products SET in_stock = in_stock + 1 WHERE sku = 'KB-01'"])
+            // A write goes only where the caller said: the default is not enough with two databases.
+            let unchosen = try await client.failure("execute", ["sql": "UPDATE products SET in_stock = in_stock + 1 WHERE sku = 'KB-01'"])
+            #expect(unchosen.contains("no database was named or selected in this session"), "\(unchosen)")
+            #expect(unchosen.contains("'demo_dev'"))
+            let written = try await client.ok("execute", ["sql": "UPDATE products SET in_stock = in_stock + 1 WHERE sku = 'KB-01'", "database": "demo_dev"])
             #expect(written["rowsAffected"] == 1)
             // Staging's role cannot write even if the entry allowed it.
             let privilege = try await client.ok(

@@ -103,13 +103,16 @@ import TestSupport
             let cte = try await client.failure("query", ["sql": "WITH d AS (DELETE FROM orders RETURNING *) SELECT count(*) FROM d"])
             #expect(cte.contains("25006"))
             #expect(cte.contains("read-only transaction"))
-            let chained = try await client.failure("query", ["sql": "COMMIT; DROP TABLE orders"])
+            let chained = try await client.failure("query", ["sql": "SELECT 1; DROP TABLE orders"])
             #expect(chained.contains("42601"))
             #expect(chained.contains("cannot insert multiple commands"))
+            #expect(chained.hasPrefix("'sql' holds more than one statement; each call runs exactly one."), "\(chained)")
+            let commit = try await client.failure("query", ["sql": "COMMIT; DROP TABLE orders"])
+            #expect(commit.contains("this is a COMMIT statement, which was not sent"), "\(commit)")
             let update = try await client.failure("query", ["sql": "UPDATE customers SET name = 'x'"])
             #expect(update.contains("25006"))
             let refused = try await client.failure("execute", ["sql": "DELETE FROM orders", "database": "ro"])
-            #expect(refused.hasPrefix("database 'ro' is read-only: execute is refused."))
+            #expect(refused.hasPrefix("database 'ro' is read-only: writes are refused."), "\(refused)")
             let count = try await client.ok("query", ["sql": "SELECT count(*) FROM orders"])
             #expect(count["rows"] == [[200]])
             await client.disconnect()
@@ -119,6 +122,7 @@ import TestSupport
     @Test func executeWritesAndReturnsRows() async throws {
         try await withServer { server, _ in
             let client = try await SDKClient.connect(server.url)
+            _ = try await client.ok("select_database", ["database": "dev"])
             let inserted = try await client.ok("execute", [
                 "sql": "INSERT INTO customers (name, email) VALUES ($1, $2) RETURNING id, name", "params": ["Ada", "ada@example.com"],
             ])
@@ -296,6 +300,8 @@ import TestSupport
             let started = ContinuousClock.now
             let queried = try await client.failure("query", ["sql": "SELECT pg_sleep(10)"])
             #expect(queried.contains("57014") && queried.contains("statement timeout"), "\(queried)")
+            #expect(queried.hasPrefix("the statement ran longer than database 'dev' allows (statementTimeoutMs = 300 ms)"), "\(queried)")
+            _ = try await client.ok("select_database", ["database": "dev"])
             let executed = try await client.failure("execute", ["sql": "SELECT pg_sleep(10)"])
             #expect(executed.contains("57014"), "\(executed)")
             let explained = try await client.failure("explain", ["sql": "SELECT pg_sleep(10)", "analyze": true])

@@ -239,19 +239,40 @@ import TestSupport
             try await registry.withConnection(session: session) { c, _ in try await c.command("SELECT 1") }
         }
         #expect(error.kind == .databaseUnavailable)
-        #expect(error.message.contains("role 'postgres' of read-only database 'strict' is a superuser; use a least-privilege role (privilegeCheck is \"enforce\")"))
+        #expect(error.message.contains("refused by privilegeCheck \"enforce\": role 'postgres' of read-only database 'strict' is a superuser"))
+        #expect(error.message.contains("Connect as a role without SUPERUSER and BYPASSRLS, or set this database's privilegeCheck to \"warn\""))
         await registry.shutdown()
     }
 
     @Test func reaperRulesWithAManualClock() {
         let t0 = ContinuousClock.now
         let sessions = [
-            SessionReaper.Candidate(handle: SessionHandle(rawValue: "old"), lastActivity: t0, callsInFlight: 0),
-            SessionReaper.Candidate(handle: SessionHandle(rawValue: "busy"), lastActivity: t0, callsInFlight: 1),
-            SessionReaper.Candidate(handle: SessionHandle(rawValue: "fresh"), lastActivity: t0 + .seconds(50), callsInFlight: 0),
+            SessionReaper.Candidate(handle: SessionHandle(rawValue: "old"), lastActivity: t0),
+            SessionReaper.Candidate(handle: SessionHandle(rawValue: "stdio"), lastActivity: t0, expiresWhenIdle: false),
+            SessionReaper.Candidate(handle: SessionHandle(rawValue: "fresh"), lastActivity: t0 + .seconds(50)),
         ]
         #expect(SessionReaper.expired(sessions, now: t0 + .seconds(59), idleTimeout: .seconds(60)).isEmpty)
         #expect(SessionReaper.expired(sessions, now: t0 + .seconds(60), idleTimeout: .seconds(60)).map(\.rawValue) == ["old"])
         #expect(SessionReaper.expired(sessions, now: t0 + .seconds(110), idleTimeout: .seconds(60)).map(\.rawValue) == ["old", "fresh"])
+        #expect(SessionReaper.expired(sessions, now: t0 + .seconds(100_000), idleTimeout: .seconds(60)).map(\.rawValue) == ["old", "fresh"])
+    }
+
+    @Test func aCallInFlightDoesNotKeepItsSessionFromTheIdleTimeout() async throws {
+        // A client that died mid-call, on a database without a statement timeout: the call must not
+        // hold the session (and its connection) forever. The reaper ends it and cancels the statement.
+        let clock = ManualClock()
+        var database = try TestDatabase.config(id: "main")
+        database.statementTimeoutMs = 0
+        let (registry, prefix) = try testRegistry(databases: [database], clock: clock) { $0.sessionIdleTimeout = .seconds(60) }
+        let session = try registry.createSession()
+        let call = Task { try await registry.withConnection(session: session) { c, _ in try await c.command("SELECT pg_sleep(60) /* forever */") } }
+        let running = "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%forever */' AND application_name LIKE $1 || '%'"
+        #expect(try await eventually { try await TestDatabase.rows(running, [prefix]) == [[1]] })
+        clock.advance(by: .seconds(61))
+        await registry.reapIdleSessions()
+        #expect(!session.isActive)
+        #expect(try await TestDatabase.rows(running, [prefix]) == [[0]])
+        await #expect(throws: (any Error).self) { try await call.value }
+        await registry.shutdown()
     }
 }

@@ -39,7 +39,7 @@ public final class StdioTransport: Sendable {
                         continue
                     }
                     do {
-                        let (session, result) = try dispatcher.initialize(params, transportID: "stdio")
+                        let (session, result) = try dispatcher.initialize(params, transportID: "stdio", expiresWhenIdle: false)
                         transport = session
                         write(JSONRPC.result(result, id: id))
                     } catch {
@@ -53,6 +53,8 @@ public final class StdioTransport: Sendable {
                     }
                     continue
                 }
+                // Every request is activity (for statistics; the stdio session itself never idles out).
+                _ = try? dispatcher.context.registry.session(session.workSession.handle)
                 group.addTask { [self] in
                     if let response = await dispatcher.handle(message, in: session) { write(response) }
                 }

@@ -1,0 +1,71 @@
+import Foundation
+import PGClient
+import PGConfig
+import PGRegistry
+import Synchronization
+import Testing
+import TestSupport
+
+/// Deadlines of our own: a PostgreSQL that stops answering (SIGSTOP on its backend) must not hold a
+/// call, a session's end or shutdown forever.
+@Suite("Call deadlines", .serialized) struct CallWatchdogTests {
+    /// A registry whose one database has `statementTimeoutMs` and whose grace (PGMCP_CONNECT_TIMEOUT) is 1 s.
+    func frozenSetup(statementTimeoutMs: Int) throws -> (ConnectionPoolRegistry, String) {
+        var database = try TestDatabase.config(id: "main")
+        database.statementTimeoutMs = statementTimeoutMs
+        return try testRegistry(databases: [database]) { $0.connectTimeout = .seconds(1) }
+    }
+
+    /// Runs `work` and waits at most `limit` for it: true if it finished in time. A hang fails the
+    /// test instead of hanging it (the work finishes once the backend is thawed).
+    func finishes(within limit: Duration, _ work: @escaping @Sendable () async -> Void) async -> Bool {
+        let finished = Flag()
+        Task {
+            await work()
+            finished.set()
+        }
+        return await eventually(within: limit) { finished.isSet }
+    }
+
+    final class Flag: Sendable {
+        private let value = Mutex(false)
+        func set() { value.withLock { $0 = true } }
+        var isSet: Bool { value.withLock { $0 } }
+    }
+
+    @Test func aFrozenBackendFailsTheCallAtItsStatementTimeoutPlusTheGrace() async throws {
+        let (registry, _) = try frozenSetup(statementTimeoutMs: 500)
+        let session = try registry.createSession()
+        let pid = try await registry.withConnection(session: session) { connection, _ in connection.backendPID }
+        let started = ContinuousClock.now
+        let error = try await whileFrozen(pid) {
+            try await #require(throws: RegistryError.self) {
+                try await registry.withConnection(session: session) { connection, _ in try await connection.command("SELECT 1") }
+            }
+        }
+        let elapsed = ContinuousClock.now - started
+        #expect(elapsed >= .milliseconds(1400) && elapsed < .seconds(4), "\(elapsed)")
+        #expect(error.kind == .deadlineExceeded)
+        #expect(error.message.contains("database 'main' did not answer within 1.5 s"), "\(error.message)")
+        // The abandoned connection is not reused: the next call gets a fresh one and works.
+        #expect(try await registry.withConnection(session: session) { connection, _ in connection.backendPID } != pid)
+        await registry.shutdown()
+    }
+
+    @Test func endingASessionAndShutdownAreBoundedWhenItsBackendIsFrozen() async throws {
+        // No statement timeout: only the cancellation (the session's end) bounds the call.
+        let (registry, prefix) = try frozenSetup(statementTimeoutMs: 0)
+        let session = try registry.createSession()
+        let call = Task { try await registry.withConnection(session: session) { c, _ in try await c.command("SELECT pg_sleep(30) /* frozen */") } }
+        let running = "SELECT pid FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%frozen */' AND application_name LIKE $1 || '%'"
+        #expect(try await eventually { try await TestDatabase.rows(running, [prefix]).count == 1 })
+        let pid = Int32(try #require(try await TestDatabase.rows(running, [prefix]).first?.first?.intValue))
+        try await whileFrozen(pid) {
+            let ended = await finishes(within: .seconds(4)) { await registry.endSession(session.handle) }
+            #expect(ended, "ending the session waited on a frozen backend")
+            await #expect(throws: (any Error).self) { try await call.value }
+            let stopped = await finishes(within: .seconds(4)) { await registry.shutdown() }
+            #expect(stopped, "shutdown waited on a frozen backend")
+        }
+    }
+}
