@@ -31,6 +31,8 @@ public final class ConnectionPool: Sendable {
         var timer: (deadline: ContinuousClock.Instant, task: Task<Void, Never>)?
         var nextRequestID = 0
         var shutdownWaiters: [CheckedContinuation<Void, Never>] = []
+        /// Callers of `probedSnapshot` waiting for a connect to finish, by a number of their own.
+        var probeWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
         var serverVersion: Int?
     }
 
@@ -122,6 +124,63 @@ public final class ConnectionPool: Sendable {
 
     public func snapshot() -> PoolStateMachine.Snapshot {
         state.withLock { $0.machine.snapshot() }
+    }
+
+    /// The snapshot, with health found out first-hand when it is unknown or stale and nothing is
+    /// open (see `PoolStateMachine.isHealthProbeDue`): one connection is opened (then parked idle)
+    /// and its outcome awaited, as is one already opening while health is unknown. Waits at most
+    /// `PGMCP_CONNECT_TIMEOUT` (and a second for the role check); holds no connection.
+    public func probedSnapshot() async -> PoolStateMachine.Snapshot {
+        let waiter = state.withLock { state in
+            defer { state.nextRequestID += 1 }
+            return state.nextRequestID
+        }
+        let limit = Task { [weak self] in
+            guard (try? await Task.sleep(for: (self?.connectTimeout ?? .zero) + .seconds(1))) != nil else { return }
+            self?.wakeProbeWaiter(waiter)
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let (effects, waits) = state.withLock { state in
+                    let actions = state.machine.healthProbeRequested(now: .now)
+                    let effects = apply(actions, &state)
+                    let snapshot = state.machine.snapshot()
+                    let waits = snapshot.connecting > 0 && (!actions.isEmpty || snapshot.health == .unknown)
+                    if waits { state.probeWaiters[waiter] = continuation }
+                    return (effects, waits)
+                }
+                run(effects)
+                if !waits { continuation.resume() }
+                // Cancelled before it was registered, the handler below found nothing to wake.
+                if Task.isCancelled { wakeProbeWaiter(waiter) }
+            }
+        } onCancel: {
+            wakeProbeWaiter(waiter)
+        }
+        limit.cancel()
+        return snapshot()
+    }
+
+    /// Records a probe made outside the pool (a clone entry's template, which must hold no pooled
+    /// connection): `problem` is `nil` when the database answered.
+    public func recordProbe(problem: String?) {
+        run(state.withLock { state in
+            state.machine.probeFinished(problem: problem, now: .now)
+            return apply([], &state)
+        })
+    }
+
+    /// Whether `probedSnapshot` would connect now; for pools that probe outside themselves.
+    public var isHealthProbeDue: Bool { state.withLock { $0.machine.isHealthProbeDue(now: .now) } }
+
+    private func wakeProbeWaiter(_ waiter: Int) {
+        state.withLock { $0.probeWaiters.removeValue(forKey: waiter) }?.resume()
+    }
+
+    /// A connect finished (either way): whoever waits for the pool's health has its answer.
+    private func wakeProbeWaiters(_ state: inout State) -> [CheckedContinuation<Void, Never>] {
+        defer { state.probeWaiters = [:] }
+        return Array(state.probeWaiters.values)
     }
 
     // MARK: - Running actions
@@ -216,8 +275,17 @@ public final class ConnectionPool: Sendable {
                 }
             case .check(let id, let connection):
                 Task {
-                    let healthy = (try? await connection.command("SELECT 1")) != nil && connection.transactionStatus == .idle
-                    run(state.withLock { apply(healthy ? $0.machine.checkSucceeded(id, now: .now) : $0.machine.checkFailed(id), &$0) })
+                    var problem: String?
+                    do {
+                        try await connection.command("SELECT 1")
+                        if connection.transactionStatus != .idle { problem = "the connection was left inside a transaction" }
+                    } catch {
+                        problem = parameters.redact(firstLine((error as? PGError)?.message ?? String(describing: error)))
+                    }
+                    run(state.withLock { state in
+                        guard let problem else { return apply(state.machine.checkSucceeded(id, now: .now), &state) }
+                        return apply(state.machine.checkFailed(id, reason: problem, now: .now), &state)
+                    })
                 }
             case .finishShutdown(let waiters):
                 for waiter in waiters { waiter.resume() }
@@ -237,16 +305,24 @@ public final class ConnectionPool: Sendable {
             logger.debug("opened connection", metadata: ["database": "\(name)", "pid": "\(connection.backendPID)"])
             // Lifetimes spread over the last fifth of the maximum, so connections opened together recycle apart.
             let lifetime = state.withLock { $0.machine.configuration.maxLifetime }.map { $0 * Double.random(in: 0.8...1.0) }
-            run(state.withLock { state in
+            let waiters = state.withLock { state in
                 state.connections[id] = connection
                 state.serverVersion = connection.serverVersion
-                return apply(state.machine.connectionEstablished(id, now: .now, lifetime: lifetime), &state)
-            })
+                let effects = apply(state.machine.connectionEstablished(id, now: .now, lifetime: lifetime), &state)
+                return (effects, wakeProbeWaiters(&state))
+            }
+            run(waiters.0)
+            for waiter in waiters.1 { waiter.resume() }
         } catch {
-            let reason = firstLine((error as? PGError)?.message ?? String(describing: error))
+            // libpq's messages hold no password, but a connection string's parse error may quote one.
+            let reason = parameters.redact(firstLine((error as? PGError)?.message ?? String(describing: error)))
             metrics.recordConnectFailure()
             logger.warning("cannot connect", metadata: ["database": "\(name)", "reason": "\(reason)"])
-            run(state.withLock { apply($0.machine.connectionFailed(id, reason: reason, now: .now), &$0) })
+            let waiters = state.withLock { state in
+                (apply(state.machine.connectionFailed(id, reason: reason, now: .now), &state), wakeProbeWaiters(&state))
+            }
+            run(waiters.0)
+            for waiter in waiters.1 { waiter.resume() }
         }
     }
 }

@@ -66,8 +66,8 @@ extension PoolStateMachine {
         case close(CloseReason)
     }
 
-    /// `healthy` once a connection was made (and no connect failed since), `unhealthy` while
-    /// connects fail, `unknown` before the first attempt.
+    /// `unhealthy` when the last connect or health check failed, `healthy` when it (or a call the
+    /// database served since) succeeded, `unknown` before the first attempt.
     public enum Health: String, Sendable {
         case healthy, unhealthy, unknown
     }
@@ -81,6 +81,7 @@ extension PoolStateMachine {
         public var waiting: Int
         public var maximum: Int
         public var health: Health
+        /// Why it is unhealthy: the last failed connect's or health check's error.
         public var lastError: String?
     }
 }

@@ -12,6 +12,10 @@
 /// - A failed connect backs off exponentially; while no connection is open, requests then fail at
 ///   once with the last error and the time to the next attempt (a circuit breaker). The first request
 ///   after that time tries again.
+/// - Health is what the last connect, health check or served call said: `unhealthy` (with its error)
+///   after a failed connect or check, `healthy` after a good one, `unknown` before any. Asked for it
+///   (`healthProbeRequested`), a pool with nothing open whose health is unknown or older than the
+///   health check interval opens one connection, so that the answer is first-hand.
 public struct PoolStateMachine: Sendable {
     enum State: Sendable, Equatable {
         case connecting
@@ -38,13 +42,20 @@ public struct PoolStateMachine: Sendable {
         var nextAttemptAt: Instant
     }
 
+    /// What the database last told us, and when: the pool's health.
+    struct Evidence: Sendable {
+        /// `nil` when it answered.
+        var problem: String?
+        var at: Instant
+    }
+
     public let configuration: Configuration
     private(set) var connections: [ConnectionID: Connection] = [:]
     /// Idle connection ids, most recently used last.
     private var idleStack: [ConnectionID] = []
     private var waiters: [Waiter] = []
     private var failure: Failure?
-    private var everConnected = false
+    private var evidence: Evidence?
     private var nextConnectionID: ConnectionID = 0
     public private(set) var isShuttingDown = false
 
@@ -99,7 +110,7 @@ public struct PoolStateMachine: Sendable {
     public mutating func connectionEstablished(_ id: ConnectionID, now: Instant, lifetime: Duration? = nil) -> [Action] {
         guard connections[id]?.state == .connecting else { return [.close(id, .broken)] }
         failure = nil
-        everConnected = true
+        evidence = Evidence(problem: nil, at: now)
         let life = lifetime ?? configuration.maxLifetime
         connections[id] = Connection(state: .connecting, expiresAt: life.map { now + $0 }, lastChecked: now)
         if isShuttingDown {
@@ -115,6 +126,7 @@ public struct PoolStateMachine: Sendable {
         let consecutive = (failure?.consecutive ?? 0) + 1
         let delay = backoff(afterFailures: consecutive)
         failure = Failure(reason: reason, consecutive: consecutive, nextAttemptAt: now + delay)
+        evidence = Evidence(problem: reason, at: now)
         var actions: [Action] = []
         if openCount == 0 && connectingCount == 0 {
             // Nothing will free up: tell every waiter now rather than at its deadline.
@@ -132,6 +144,7 @@ public struct PoolStateMachine: Sendable {
         if let expiresAt = connection.expiresAt, now >= expiresAt { return beginClose(id, .lifetime) }
         // It just served a request: as good as a health check.
         connections[id]?.lastChecked = now
+        evidence = Evidence(problem: nil, at: now)
         return makeAvailable(id, now: now)
     }
 
@@ -145,13 +158,46 @@ public struct PoolStateMachine: Sendable {
     public mutating func checkSucceeded(_ id: ConnectionID, now: Instant) -> [Action] {
         guard connections[id]?.state == .checking else { return [] }
         connections[id]?.lastChecked = now
+        evidence = Evidence(problem: nil, at: now)
         if isShuttingDown { return beginClose(id, .shutdown) }
         return makeAvailable(id, now: now)
     }
 
-    public mutating func checkFailed(_ id: ConnectionID) -> [Action] {
+    /// The check of connection `id` failed with `reason`: it closes, and the pool reads unhealthy
+    /// until a connect or check succeeds.
+    public mutating func checkFailed(_ id: ConnectionID, reason: String, now: Instant) -> [Action] {
         guard connections[id]?.state == .checking else { return [] }
+        evidence = Evidence(problem: "health check failed: \(reason)", at: now)
         return beginClose(id, .healthCheckFailed)
+    }
+
+    /// Whether the pool's health should be found out first-hand now: nothing is open or opening
+    /// (idle connections are checked by `tick`), connects are not backing off (the last failure
+    /// stands until then), and nothing was learnt since (a failed connect: since its backoff; else
+    /// within the health check interval).
+    public func isHealthProbeDue(now: Instant) -> Bool {
+        guard !isShuttingDown, connections.isEmpty else { return false }
+        if let failure {
+            return now >= failure.nextAttemptAt
+        }
+        guard let evidence else { return true }
+        return now - evidence.at >= configuration.healthCheckInterval
+    }
+
+    /// Someone asks whether the database answers (list_databases, server_status): when a probe is
+    /// due, one connection opens; made, it parks idle like any other, so the probe is not wasted.
+    public mutating func healthProbeRequested(now: Instant) -> [Action] {
+        guard isHealthProbeDue(now: now) else { return [] }
+        let id = nextConnectionID
+        nextConnectionID += 1
+        connections[id] = Connection(state: .connecting, expiresAt: nil, lastChecked: now)
+        return [.connect(id)]
+    }
+
+    /// A probe outside the pool (of a pool that must hold no connection, such as a clone entry's
+    /// template) answered: `problem` is `nil` when the database did.
+    public mutating func probeFinished(problem: String?, now: Instant) {
+        evidence = Evidence(problem: problem, at: now)
     }
 
     /// Periodic housekeeping: idle timeouts, lifetimes, health checks, the minimum, retries.
@@ -205,8 +251,8 @@ public struct PoolStateMachine: Sendable {
         return Snapshot(
             open: connections.count - connecting - closing, idle: idle, inUse: inUse, connecting: connecting,
             closing: closing, waiting: waiters.count, maximum: configuration.maximum,
-            health: failure != nil ? .unhealthy : (everConnected ? .healthy : .unknown),
-            lastError: failure?.reason)
+            health: evidence.map { $0.problem == nil ? .healthy : .unhealthy } ?? .unknown,
+            lastError: evidence?.problem)
     }
 
     // MARK: - Helpers

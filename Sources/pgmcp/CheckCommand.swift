@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PGClient
 import PGConfig
+import PGRegistry
 
 struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,7 +26,7 @@ struct CheckCommand: AsyncParsableCommand {
         print(Table.render(header: ["DATABASE", "TARGET", "STATUS", "VERSION", "LATENCY"], rows: rows))
         let failures = rows.filter { $0[2] != "ok" }.count
         if failures > 0 {
-            print("\(failures) of \(rows.count) databases unreachable")
+            print("\(failures) of \(rows.count) databases unreachable or refused")
             throw ExitCode(1)
         }
     }
@@ -38,9 +39,11 @@ struct CheckCommand: AsyncParsableCommand {
             _ = try await connection.query("SELECT 1")
             let elapsed = clock.now - started
             let version = connection.serverVersion
+            // The server would refuse every connection of this entry: so does check.
+            let refusal = try await PrivilegeCheck.refusal(for: database, on: connection)
             await connection.close()
             let ms = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
-            return [database.id, database.maskedTarget, "ok", PGServerVersion.text(version), String(format: "%.1f ms", ms)]
+            return [database.id, database.maskedTarget, refusal.map { "error: \($0)" } ?? "ok", PGServerVersion.text(version), String(format: "%.1f ms", ms)]
         } catch {
             let message = (error as? PGError)?.message ?? String(describing: error)
             let firstLine = message.split(separator: "\n").first.map(String.init) ?? message

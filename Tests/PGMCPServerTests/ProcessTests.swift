@@ -136,6 +136,19 @@ import TestSupport
         #expect(invalid.stderr.contains("field 'id': must match"))
     }
 
+    @Test func checkFailsOnAReadOnlyEntryWhoseRoleIsASuperuserUnderPrivilegeCheckEnforce() async throws {
+        // The test cluster's role is a superuser: the server would refuse every connection of this entry.
+        let strict = try environment(databases: """
+            [{"id": "strict", "host": "\(try TestDatabase.host)", "port": \(try TestDatabase.port), "database": "postgres", "user": "\(try TestDatabase.user)", "passwordEnv": "TEST_DB_PASSWORD", "privilegeCheck": "enforce"}]
+            """)
+        let child = try ChildProcess([pgmcpBinary, "check"], environment: strict)
+        let output = try await readAll(child)
+        #expect(try await child.wait() == 1)
+        #expect(output.contains("refused by privilegeCheck \"enforce\": role '\(try TestDatabase.user)' of read-only database 'strict' is a superuser"))
+        #expect(output.contains("or set this database's privilegeCheck to \"warn\""))
+        #expect(output.contains("1 of 1 databases unreachable or refused"))
+    }
+
     @Test func databasesListsWithoutConnecting() async throws {
         let listing = try ChildProcess(
             [pgmcpBinary, "databases"],

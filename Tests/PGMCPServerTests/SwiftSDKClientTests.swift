@@ -62,6 +62,8 @@ import TestSupport
             #expect(selected["database"] == "ro")
             #expect(selected["readOnly"] == true)
             #expect(selected["serverVersion"]?.stringValue?.hasPrefix("15.") == true)
+            // list_databases already connected (to learn health): a query is what the statistics count.
+            _ = try await client.ok("query", ["sql": "SELECT 1"])
             let current = try await client.ok("current_database")
             #expect(current["database"] == "ro")
             #expect(current["session"]?["connectionLimit"] == 2)

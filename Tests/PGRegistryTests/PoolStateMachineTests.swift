@@ -185,7 +185,7 @@ import Testing
         #expect(pool.tick(now: at(40)) == [])
         _ = pool.connectionReleased(0, outcome: .reusable, now: at(40))
         #expect(pool.tick(now: at(62)) == [.check(1)])
-        #expect(pool.checkFailed(1) == [.close(1, .healthCheckFailed)])
+        #expect(pool.checkFailed(1, reason: "server closed the connection unexpectedly", now: at(62.01)) == [.close(1, .healthCheckFailed)])
     }
 
     @Test func aConnectionDeadOnLeaseIsReplaced() {
@@ -218,6 +218,82 @@ import Testing
         _ = pool.connectionClosed(0, now: at(3))
         _ = pool.connectionClosed(1, now: at(3))
         #expect(pool.isShutDown)
+    }
+
+    @Test func anUntriedPoolAskedForItsHealthOpensOneConnectionThatStaysIdle() {
+        var pool = machine()
+        #expect(pool.snapshot().health == .unknown)
+        #expect(pool.isHealthProbeDue(now: at(0)))
+        #expect(pool.healthProbeRequested(now: at(0)) == [.connect(0)])
+        // A second asker while it opens: no second connection.
+        #expect(pool.healthProbeRequested(now: at(0.01)) == [])
+        #expect(pool.connectionEstablished(0, now: at(0.1)) == [])
+        #expect(pool.snapshot().health == .healthy)
+        #expect(pool.snapshot().idle == 1)
+        // The parked connection serves the next request.
+        #expect(pool.leaseRequested(1, now: at(0.2)) == [.lease(0, to: 1)])
+        // With a connection open, its use and health checks keep health current: no probe.
+        #expect(pool.healthProbeRequested(now: at(100)) == [])
+    }
+
+    @Test func aDownDatabaseReadsUnhealthyAfterOneProbeAndIsRetriedOnlyAfterTheBackoff() {
+        var pool = machine()
+        #expect(pool.healthProbeRequested(now: at(0)) == [.connect(0)])
+        #expect(pool.connectionFailed(0, reason: "database \"gone\" does not exist", now: at(0.1)) == [])
+        #expect(pool.snapshot().health == .unhealthy)
+        #expect(pool.snapshot().lastError == "database \"gone\" does not exist")
+        #expect(pool.healthProbeRequested(now: at(0.2)) == [])
+        // After the backoff a probe is the half-open attempt; it succeeds and health returns.
+        #expect(pool.healthProbeRequested(now: at(0.4)) == [.connect(1)])
+        _ = pool.connectionEstablished(1, now: at(0.5))
+        #expect(pool.snapshot().health == .healthy)
+        #expect(pool.snapshot().lastError == nil)
+    }
+
+    @Test func aFailedHealthCheckMakesThePoolUnhealthyUntilAConnectSucceeds() {
+        var pool = machine()
+        _ = pool.leaseRequested(1, now: at(0))
+        _ = pool.connectionEstablished(0, now: at(0))
+        _ = pool.connectionReleased(0, outcome: .reusable, now: at(1))
+        #expect(pool.tick(now: at(31)) == [.check(0)])
+        #expect(pool.checkFailed(0, reason: "server closed the connection unexpectedly", now: at(31.1)) == [.close(0, .healthCheckFailed)])
+        #expect(pool.snapshot().health == .unhealthy)
+        #expect(pool.snapshot().lastError == "health check failed: server closed the connection unexpectedly")
+        _ = pool.connectionClosed(0, now: at(31.2))
+        #expect(pool.leaseRequested(2, now: at(32)) == [.connect(1)])
+        _ = pool.connectionEstablished(1, now: at(32.1))
+        #expect(pool.snapshot().health == .healthy)
+    }
+
+    @Test func healthLearntWithinTheIntervalIsNotProbedAgainOnceNothingIsOpen() {
+        var pool = machine(health: .seconds(30))
+        _ = pool.leaseRequested(1, now: at(0))
+        _ = pool.connectionEstablished(0, now: at(0))
+        _ = pool.connectionReleased(0, outcome: .close(.dirty), now: at(1))
+        _ = pool.connectionClosed(0, now: at(1))
+        #expect(!pool.isHealthProbeDue(now: at(20)))
+        #expect(pool.healthProbeRequested(now: at(20)) == [])
+        // Stale: a database that went down since would otherwise read healthy for ever.
+        #expect(pool.healthProbeRequested(now: at(31.5)) == [.connect(1)])
+    }
+
+    @Test func aProbeOutsideThePoolSetsItsHealth() {
+        // A clone entry's pool holds no connection: the registry probes, the pool records.
+        var pool = machine(health: .seconds(30))
+        pool.probeFinished(problem: "connection refused", now: at(0))
+        #expect(pool.snapshot().health == .unhealthy)
+        #expect(pool.snapshot().lastError == "connection refused")
+        #expect(!pool.isHealthProbeDue(now: at(10)))
+        #expect(pool.isHealthProbeDue(now: at(30)))
+        pool.probeFinished(problem: nil, now: at(30))
+        #expect(pool.snapshot().health == .healthy)
+        #expect(!pool.isHealthProbeDue(now: at(31)))
+    }
+
+    @Test func aShutDownPoolIsNotProbed() {
+        var pool = machine()
+        _ = pool.shutdown()
+        #expect(pool.healthProbeRequested(now: at(0)) == [])
     }
 
     @Test func aConnectionOpenedDuringShutdownIsClosed() {

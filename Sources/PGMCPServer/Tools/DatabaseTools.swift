@@ -25,13 +25,16 @@ enum DatabaseTools {
         annotations: .readsDatabase,
         handler: { call throws(ToolError) in
             let active = call.session.activeDatabase
-            let entries = call.server.registry.visibleDatabases(for: call.session).map { entry(for: $0, active: active) }
+            let targets = call.server.registry.visibleDatabases(for: call.session)
+            // Health first-hand: a database down or missing reads unhealthy the first time, not unknown.
+            let snapshots = await call.server.registry.probedSnapshots(of: targets)
+            let entries = zip(targets, snapshots).map { entry(for: $0, active: active, snapshot: $1) }
             return JSONObject([("databases", .array(entries))])
         })
 
-    static func entry(for target: DatabaseTarget, active: String) -> JSONValue {
+    static func entry(for target: DatabaseTarget, active: String, snapshot: PoolStateMachine.Snapshot? = nil) -> JSONValue {
         let connection = target.config.connection
-        let snapshot = target.pool.snapshot()
+        let snapshot = snapshot ?? target.pool.snapshot()
         return .object(JSONObject([
             ("name", .string(target.name)), ("title", .string(target.config.title)),
             ("description", target.config.description.map(JSONValue.string) ?? .null),

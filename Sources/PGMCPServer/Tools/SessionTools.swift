@@ -67,9 +67,10 @@ enum SessionTools {
         outputSchema: JSONSchema.output([("pools", JSONSchema.array(of: poolSchema)), ("sessions", ["type": "integer"])], required: ["pools", "sessions"]),
         annotations: ToolAnnotations(readOnly: true, destructive: false, idempotent: true, openWorld: false),
         handler: { call throws(ToolError) in
-            let pools = call.server.registry.visibleDatabases(for: call.session).map { target -> JSONValue in
-                let snapshot = target.pool.snapshot()
-                return .object(JSONObject([
+            let targets = call.server.registry.visibleDatabases(for: call.session)
+            let snapshots = await call.server.registry.probedSnapshots(of: targets)
+            let pools = zip(targets, snapshots).map { target, snapshot -> JSONValue in
+                .object(JSONObject([
                     ("name", .string(target.name)), ("open", .int(Int64(snapshot.open))), ("idle", .int(Int64(snapshot.idle))),
                     ("inUse", .int(Int64(snapshot.inUse))), ("waiting", .int(Int64(snapshot.waiting))),
                     ("max", .int(Int64(snapshot.maximum))), ("status", .string(snapshot.health.rawValue)),
