@@ -1,5 +1,6 @@
 import ArgumentParser
 import PGConfig
+import PGMCPServer
 
 struct DatabasesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,10 +21,11 @@ struct DatabasesCommand: AsyncParsableCommand {
     }
 }
 
-/// Left-aligned columns separated by two spaces.
+/// Left-aligned columns separated by two spaces. Cells are escaped (`LogText`): a server's error
+/// message or a configured title cannot break a row or send escape sequences to the terminal.
 enum Table {
     static func render(header: [String], rows: [[String]]) -> String {
-        let all = [header] + rows
+        let all = ([header] + rows).map { $0.map(LogText.escaped) }
         let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
         return all.map { row in
             row.enumerated().map { index, cell in

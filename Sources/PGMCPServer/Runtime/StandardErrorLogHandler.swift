@@ -9,6 +9,10 @@ import Logging
 /// Ours because `StreamLogHandler` renders its metadata whenever metadata is set, and Hummingbird
 /// sets a request id on every request's logger: that rendering showed in the call path's profile
 /// although nothing was logged. This one renders metadata only for a line it writes.
+///
+/// Every logger of the process writes through it (`pgmcp serve`'s, Hummingbird's, the service
+/// group's), and it escapes what it writes (`LogText`): a record is always exactly one line,
+/// whatever text a client, a server or a setting put in its message or metadata.
 struct StandardErrorLogHandler: LogHandler {
     let label: String
     var logLevel: Logger.Level
@@ -33,8 +37,16 @@ struct StandardErrorLogHandler: LogHandler {
         var merged = metadata
         if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
         if let explicit { merged.merge(explicit) { _, new in new } }
-        let rendered = merged.isEmpty ? "" : " " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        Self.output.write(Array("\(Self.timestamp()) \(level) \(label):\(rendered) [\(source)] \(message)\n".utf8))
+        Self.output.write(Array(Self.line(timestamp: Self.timestamp(), level: level, label: label, metadata: merged, source: source, message: message).utf8))
+    }
+
+    /// `2025-01-02T03:04:05+0000 info pgmcp: client="a b" [PGMCPServer] session initialized` and a
+    /// newline: the record's one line, every part of it escaped.
+    static func line(
+        timestamp: String, level: Logger.Level, label: String, metadata: Logger.Metadata, source: String, message: Logger.Message
+    ) -> String {
+        let rendered = metadata.isEmpty ? "" : " " + metadata.sorted { $0.key < $1.key }.map { "\(LogText.field($0.key))=\(LogText.field($0.value.description))" }.joined(separator: " ")
+        return "\(timestamp) \(level) \(LogText.escaped(label)):\(rendered) [\(LogText.escaped(source))] \(LogText.escaped(message.description))\n"
     }
 
     /// Where lines go: one serial queue, so that a slow reader of standard error never blocks the

@@ -1,0 +1,36 @@
+import Foundation
+import PGMCPJSON
+import Testing
+import TestSupport
+
+extension ProcessTests {
+    /// `clientInfo.name` is a client's text; the real server's log keeps every record on one line.
+    @Test func aClientsTextCannotForgeOrColourALogLine() async throws {
+        let port = freeLocalPort()
+        let child = try ChildProcess([pgmcpBinary, "serve", "--port", String(port), "--log-level", "debug"], environment: try environment())
+        let base = "http://127.0.0.1:\(port)"
+        #expect(await eventually(within: .seconds(10)) { (try? await RawHTTP.send("GET", base + "/healthz", headers: [:]).status) == 200 })
+        for name in ["evil\nlevel=critical forged", "\u{1B}[31mred\u{1B}[0m", "cr\rover\u{2028}written"] {
+            let body: JSONValue = [
+                "jsonrpc": "2.0", "id": 1, "method": "initialize",
+                "params": ["protocolVersion": "2025-11-25", "capabilities": [:], "clientInfo": ["name": .string(name), "version": "1"]],
+            ]
+            #expect(try await RawHTTP.send("POST", base + "/mcp", body: body.jsonText).status == 200)
+        }
+        child.signal(SIGTERM)
+        #expect(try await child.wait(timeout: .seconds(10)) == 0)
+
+        let log = child.stderr
+        let lines = log.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        #expect(lines.count > 3)
+        for line in lines {
+            // Every line is a record of its own: it starts with the timestamp and level of one.
+            #expect(line.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} (trace|debug|info|notice|warning|error|critical) .*/) != nil, "\(line)")
+            #expect(!line.contains("\r") && !line.contains("\u{1B}") && !line.contains("\u{2028}"), "\(line)")
+        }
+        #expect(log.contains(#"client="evil\nlevel=critical forged""#))
+        #expect(log.contains(#"client=\u{1B}[31mred\u{1B}[0m"#))
+        #expect(log.contains(#"client=cr\rover\u{2028}written"#))
+        #expect(!lines.contains { $0.hasPrefix("level=critical") })
+    }
+}
