@@ -101,12 +101,12 @@ import TestSupport
                 #expect(reply.status == status, "\(body)")
                 #expect(reply.json?["error"]?["code"] == .int(code), "\(body): \(reply.body)")
             }
+            // This session speaks 2025-06-18, which has no batches (HTTPBatchTests has those of 2025-03-26).
             let batch = try await RawHTTP.send(
                 "POST", url, body: #"[{"jsonrpc":"2.0","id":"a","method":"ping"},{"jsonrpc":"2.0","method":"notifications/initialized"},{"jsonrpc":"2.0","id":"b","method":"nope"}]"#,
                 headers: headers)
-            #expect(batch.json?.arrayValue?.count == 2)
-            #expect(batch.json?.arrayValue?.first?["id"] == "a")
-            #expect(batch.json?.arrayValue?.last?["error"]?["code"] == -32601)
+            #expect(batch.status == 400)
+            #expect(batch.json?["error"]?["code"] == -32600)
             let plain = try await RawHTTP.send("POST", url, body: "{}", headers: headers.merging(["Content-Type": "text/plain"]) { $1 })
             #expect(plain.status == 415)
             let html = try await RawHTTP.send("POST", url, body: "{}", headers: headers.merging(["Accept": "text/html"]) { $1 })
@@ -117,14 +117,67 @@ import TestSupport
         }
     }
 
-    @Test func newerClientsProbingServerDiscoverGetMethodNotFound() async throws {
+    /// A client pinned to 2026-07-28 gets that spec's UnsupportedProtocolVersionError (400, its own
+    /// id, the versions served), from which dual-era clients fall back to initialize.
+    @Test func requestsPinnedToAnUnservedVersionGetUnsupportedProtocolVersionWithTheirID() async throws {
         try await withServer { server in
-            let discover = #"{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{}}"#
-            let reply = try await RawHTTP.send(
-                "POST", server.url.absoluteString, body: discover, headers: RawHTTP.mcpHeaders.merging(["MCP-Protocol-Version": "2026-07-28"]) { $1 })
-            #expect(reply.status == 200)
-            #expect(reply.json?["error"]?["code"] == -32601)
-            #expect(reply.json?["id"] == 1)
+            let url = server.url.absoluteString
+            let modern = RawHTTP.mcpHeaders.merging(["MCP-Protocol-Version": "2026-07-28"]) { $1 }
+            let meta = #""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#
+            let cases: [(body: String, headers: [String: String], id: JSONValue)] = [
+                (#"{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{\#(meta)}}"#, modern, 1),
+                (#"{"jsonrpc":"2.0","id":"call-7","method":"tools/call","params":{"name":"query","arguments":{"sql":"SELECT 1"},\#(meta)}}"#, modern, "call-7"),
+                // The version in `_meta` alone, or in the header alone, is enough.
+                (#"{"jsonrpc":"2.0","id":8,"method":"tools/list","params":{\#(meta)}}"#, RawHTTP.mcpHeaders, 8),
+                (#"{"jsonrpc":"2.0","id":9,"method":"ping"}"#, modern, 9),
+            ]
+            for (body, headers, id) in cases {
+                let reply = try await RawHTTP.send("POST", url, body: body, headers: headers)
+                #expect(reply.status == 400, "\(body)")
+                #expect(reply.json?["id"] == id, "\(body): \(reply.body)")
+                #expect(reply.json?["error"]?["code"] == -32022, "\(body)")
+                #expect(reply.json?["error"]?["data"] == ["supported": ["2025-11-25", "2025-06-18", "2025-03-26"], "requested": "2026-07-28"])
+            }
+            // Within a session too: the header names a version the session cannot speak.
+            let session = try await RawHTTP.openSession(url)
+            let pinned = try await RawHTTP.send(
+                "POST", url, body: #"{"jsonrpc":"2.0","id":10,"method":"ping"}"#, headers: modern.merging(["Mcp-Session-Id": session]) { $1 })
+            #expect(pinned.status == 400)
+            #expect(pinned.json?["id"] == 10)
+            #expect(pinned.json?["error"]?["code"] == -32022)
+            // A legacy client probing a method we lack, without a version, still gets -32601 with its id.
+            let probe = try await RawHTTP.send("POST", url, body: #"{"jsonrpc":"2.0","id":11,"method":"server/discover"}"#)
+            #expect(probe.json?["error"]?["code"] == -32601)
+            #expect(probe.json?["id"] == 11)
+            #expect(server.registry.sessionCount == 1)
+        }
+    }
+
+    /// Every JSON-RPC error about a request whose body parsed answers with the request's id.
+    @Test func errorRepliesEchoTheRequestsID() async throws {
+        try await withServer { server in
+            let url = server.url.absoluteString
+            let ping = #"{"jsonrpc":"2.0","id":"p-1","method":"ping"}"#
+            let missing = try await RawHTTP.send("POST", url, body: ping)
+            #expect(missing.status == 400)
+            #expect(missing.json?["id"] == "p-1")
+            let unknown = try await RawHTTP.send("POST", url, body: ping, headers: RawHTTP.mcpHeaders.merging(["Mcp-Session-Id": "nope"]) { $1 })
+            #expect(unknown.status == 404)
+            #expect(unknown.json?["id"] == "p-1")
+            let session = try await RawHTTP.openSession(url)
+            let badVersion = try await RawHTTP.send(
+                "POST", url, body: ping, headers: RawHTTP.mcpHeaders.merging(["Mcp-Session-Id": session, "MCP-Protocol-Version": "1999-01-01"]) { $1 })
+            #expect(badVersion.status == 400)
+            #expect(badVersion.json?["id"] == "p-1")
+            let badParams = try await RawHTTP.send(
+                "POST", url, body: #"{"jsonrpc":"2.0","id":42,"method":"tools/call","params":[1]}"#,
+                headers: RawHTTP.mcpHeaders.merging(["Mcp-Session-Id": session]) { $1 })
+            #expect(badParams.json?["id"] == 42)
+            // Nothing to echo: the body is no JSON, or its id is not a string or integer.
+            let garbage = try await RawHTTP.send("POST", url, body: "{not json")
+            #expect(garbage.json?["id"] == .null)
+            let objectID = try await RawHTTP.send("POST", url, body: #"{"jsonrpc":"2.0","id":{"x":1},"method":"ping"}"#)
+            #expect(objectID.json?["id"] == .null)
         }
     }
 

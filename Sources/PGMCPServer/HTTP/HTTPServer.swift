@@ -21,8 +21,10 @@ public enum HTTPServer {
         let endpoint = MCPHTTPEndpoint(
             dispatcher: dispatcher, sessions: TransportSessions(registry: dispatcher.context.registry), validation: validation,
             logger: logger)
-        let router = Router()
-        router.post("/mcp") { request, _ in await EventLoopTaskExecutor.stayOnThisLoop { await endpoint.post(request) } }
+        let router = Router(context: MCPRequestContext.self)
+        router.post("/mcp") { request, context in
+            await EventLoopTaskExecutor.stayOnThisLoop { await endpoint.post(request, channel: context.channel) }
+        }
         router.get("/mcp") { request, _ in endpoint.get(request) }
         router.delete("/mcp") { request, _ in await endpoint.delete(request) }
         router.get("/healthz") { _, _ in
@@ -38,6 +40,8 @@ public enum HTTPServer {
         }
         return Application(
             router: router,
+            // Every connection is watched for its client going away, to cancel calls nobody awaits.
+            server: .http1(configuration: .init(additionalChannelHandlers: [ClientConnectionHandler()])),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "pgmcp"),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? settings.port) },
             logger: logger)

@@ -7,7 +7,7 @@ import PGRegistry
 
 /// `POST|GET|DELETE /mcp`: MCP Streamable HTTP (2025-03-26 through 2025-11-25).
 ///
-/// POST carries one JSON-RPC message (or, for 2025-03-26 clients, a batch). `initialize` creates the
+/// POST carries one JSON-RPC message (or, for 2025-03-26 clients, a bounded batch). `initialize` creates the
 /// session — after validation, never before — and answers with its `Mcp-Session-Id`; every later
 /// request must carry that id (400 without, 404 once the session ended). Requests are answered as
 /// JSON, or as a one-event SSE stream for a client that accepts only `text/event-stream`;
@@ -21,7 +21,19 @@ struct MCPHTTPEndpoint: Sendable {
 
     var registry: ConnectionPoolRegistry { dispatcher.context.registry }
 
-    func post(_ request: Request) async -> Response {
+    /// At most this many messages in one JSON-RPC batch (sessions of 2025-03-26, the one version
+    /// with batches): enough for a client's burst of parallel calls, far from the hundreds that
+    /// made a 191 MiB answer. A longer batch is refused whole, before anything runs.
+    static let maxBatchMessages = 32
+
+    /// The bytes a batch's answer may reach: 4 × `PGMCP_MAX_RESULT_BYTES` (1 MiB by default, the
+    /// largest message real MCP clients accept). Once the answers so far pass it, the batch's
+    /// remaining requests are answered with an error instead of running; so an answer ends at most
+    /// one result past it.
+    var maxBatchAnswerBytes: Int { 4 * validation.settings.maxResultBytes }
+
+    /// `channel` is the connection the request came on: its calls are cancelled if the client goes away.
+    func post(_ request: Request, channel: (any Channel)? = nil) async -> Response {
         let format: ResponseFormat
         do {
             try validation.checkAccess(request)
@@ -45,56 +57,107 @@ struct MCPHTTPEndpoint: Sendable {
             return errorResponse(.badRequest, JSONRPCError(.parseError, "invalid JSON: \(error)"))
         }
 
-        let isBatch: Bool
-        let messages: [JSONValue]
         if case .array(let items) = parsed {
-            guard !items.isEmpty else { return errorResponse(.badRequest, JSONRPCError(.invalidRequest, "an empty batch")) }
-            isBatch = true
-            messages = items
-        } else {
-            isBatch = false
-            messages = [parsed]
+            return await batch(items, request: request, format: format, channel: channel)
         }
-
-        if !isBatch, parsed["method"]?.stringValue == "initialize" {
+        if parsed["method"]?.stringValue == "initialize" {
             return initialize(parsed, format: format)
         }
+        // From here every error about the request as a whole answers its id, when it has a readable one.
+        let id = parsed["id"].flatMap(JSONRPCID.init)
+        if let version = request.headers[RequestValidation.protocolVersion] ?? MCPVersion.declared(in: parsed),
+            !MCPVersion.supported.contains(version)
+        {
+            return errorResponse(.badRequest, .unsupportedProtocolVersion(version, id: id))
+        }
         guard let sessionID = request.headers[RequestValidation.sessionID] else {
-            // A method we do not serve at all (e.g. 2026-07-28's server/discover) gets -32601, so
-            // that newer clients fall back to initialize; anything else needs a session first.
-            if !isBatch, let method = parsed["method"]?.stringValue, !MCPDispatcher.sessionMethods.contains(method),
-                !method.hasPrefix("notifications/")
-            {
-                let id = parsed["id"].flatMap(JSONRPCID.init)
+            // A method we do not serve at all gets -32601; anything else needs a session first.
+            if let method = parsed["method"]?.stringValue, !MCPDispatcher.sessionMethods.contains(method), !method.hasPrefix("notifications/") {
                 return respond(JSONRPCError(.methodNotFound, "method not found: \(method)", id: id).response, format: format)
             }
-            return errorResponse(.badRequest, JSONRPCError(.invalidRequest, "missing Mcp-Session-Id header: send initialize first"))
+            return errorResponse(.badRequest, JSONRPCError(.invalidRequest, "missing Mcp-Session-Id header: send initialize first", id: id))
+        }
+        guard let transport = sessions.find(sessionID) else {
+            return errorResponse(.notFound, JSONRPCError(.invalidRequest, "unknown or ended session: initialize a new one", id: id))
+        }
+        _ = try? registry.session(transport.workSession.handle)  // counts as activity for the idle timeout
+
+        let message: JSONRPCMessage
+        do throws(JSONRPCError) { message = try JSONRPCMessage.parse(parsed) } catch { return respond(error.response, format: format) }
+        guard let answer = await dispatch(message, in: transport, channel: channel) else { return Response(status: .accepted) }
+        return respond(answer, format: format)
+    }
+
+    /// A JSON-RPC batch: refused for sessions of 2025-06-18 and later (the spec dropped batches),
+    /// and over `maxBatchMessages`; otherwise run one message after another, the answer capped at
+    /// `maxBatchAnswerBytes`.
+    private func batch(_ items: [JSONValue], request: Request, format: ResponseFormat, channel: (any Channel)?) async -> Response {
+        guard !items.isEmpty else { return errorResponse(.badRequest, JSONRPCError(.invalidRequest, "an empty batch")) }
+        if let version = request.headers[RequestValidation.protocolVersion], !MCPVersion.supported.contains(version) {
+            return errorResponse(.badRequest, .unsupportedProtocolVersion(version, id: nil))
+        }
+        guard let sessionID = request.headers[RequestValidation.sessionID] else {
+            return errorResponse(.badRequest, JSONRPCError(.invalidRequest, "missing Mcp-Session-Id header: send initialize first (on its own, not in a batch)"))
         }
         guard let transport = sessions.find(sessionID) else {
             return errorResponse(.notFound, JSONRPCError(.invalidRequest, "unknown or ended session: initialize a new one"))
         }
-        if let version = request.headers[RequestValidation.protocolVersion], !MCPVersion.supported.contains(version) {
+        guard MCPVersion.allowsBatches(transport.protocolVersion) else {
             return errorResponse(
                 .badRequest,
-                JSONRPCError(.invalidRequest, "unsupported MCP-Protocol-Version \(version); supported: \(MCPVersion.supported.joined(separator: ", "))"))
+                JSONRPCError(
+                    .invalidRequest,
+                    "JSON-RPC batches are not part of MCP \(transport.protocolVersion), which this session negotiated (2025-06-18 removed them): send one message per POST"))
+        }
+        guard items.count <= Self.maxBatchMessages else {
+            return errorResponse(
+                .badRequest,
+                JSONRPCError(.invalidRequest, "a batch of \(items.count) messages; at most \(Self.maxBatchMessages) are accepted in one batch: split it"))
         }
         _ = try? registry.session(transport.workSession.handle)  // counts as activity for the idle timeout
 
-        var responses: [OutgoingMessage] = []
-        for message in messages {
-            do {
-                let parsedMessage = try JSONRPCMessage.parse(message)
-                if case .request(let id, "initialize", _) = parsedMessage, isBatch {
-                    responses.append(.value(JSONRPCError(.invalidRequest, "initialize cannot be part of a batch", id: id).response))
+        // Answers are written as they come, so the running size is exact and nothing is serialized twice.
+        var answers = JSONWriter()
+        var count = 0
+        answers.writeRaw("[")
+        func add(_ answer: OutgoingMessage) {
+            if count > 0 { answers.writeRaw(",") }
+            answer.write(into: &answers)
+            count += 1
+        }
+        let limit = maxBatchAnswerBytes
+        for item in items {
+            let message: JSONRPCMessage
+            do throws(JSONRPCError) { message = try JSONRPCMessage.parse(item) } catch {
+                add(.value(error.response))
+                continue
+            }
+            if case .request(let id, let method, _) = message {
+                if method == "initialize" {
+                    add(.value(JSONRPCError(.invalidRequest, "initialize cannot be part of a batch", id: id).response))
                     continue
                 }
-                if let response = await dispatcher.handle(parsedMessage, in: transport) { responses.append(response) }
-            } catch {
-                responses.append(.value(error.response))
+                if answers.bytes.count > limit {
+                    add(.value(JSONRPCError(
+                        .serverBusy,
+                        "not run: this batch's answer passed \(limit) bytes (4 × PGMCP_MAX_RESULT_BYTES) before this request; send it again, on its own or in a smaller batch",
+                        id: id).response))
+                    continue
+                }
             }
+            if let answer = await dispatch(message, in: transport, channel: channel) { add(answer) }
         }
-        if responses.isEmpty { return Response(status: .accepted) }
-        return respond(isBatch ? .batch(responses) : responses[0], format: format)
+        if count == 0 { return Response(status: .accepted) }
+        answers.writeRaw("]")
+        return respond(json: answers.bytes, format: format)
+    }
+
+    /// Dispatches one message; a `tools/call` is cancelled if the client goes away before its answer.
+    private func dispatch(_ message: JSONRPCMessage, in transport: TransportSession, channel: (any Channel)?) async -> OutgoingMessage? {
+        guard case .request(_, "tools/call", _) = message, let channel, let connection = await ClientConnectionHandler.connection(of: channel) else {
+            return await dispatcher.handle(message, in: transport)
+        }
+        return await ClientConnection.$current.withValue(connection) { await dispatcher.handle(message, in: transport) }
     }
 
     private func initialize(_ message: JSONValue, format: ResponseFormat) -> Response {
@@ -150,17 +213,26 @@ struct MCPHTTPEndpoint: Sendable {
     }
 
     func respond(_ message: OutgoingMessage, format: ResponseFormat, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        respond(format: format, status: status, headers: headers) { message.write(into: &$0) }
+    }
+
+    /// Already-serialized JSON (a batch's answers).
+    func respond(json: [UInt8], format: ResponseFormat) -> Response {
+        respond(format: format, status: .ok, headers: [:]) { $0.writeRaw(json) }
+    }
+
+    private func respond(format: ResponseFormat, status: HTTPResponse.Status, headers: HTTPFields, _ write: (inout JSONWriter) -> Void) -> Response {
         var headers = headers
         var writer = JSONWriter()
         switch format {
         case .json:
             headers[.contentType] = "application/json"
-            message.write(into: &writer)
+            write(&writer)
         case .eventStream:
             headers[.contentType] = "text/event-stream"
             headers[.cacheControl] = "no-cache"
             writer.writeRaw("event: message\ndata: ")
-            message.write(into: &writer)
+            write(&writer)
             writer.writeRaw("\n\n")
         }
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: writer.bytes)))

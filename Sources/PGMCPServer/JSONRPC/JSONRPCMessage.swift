@@ -64,21 +64,42 @@ public struct JSONRPCError: Error, Sendable {
         case internalError = -32603
         /// Server-defined: the server cannot take the request now (e.g. too many sessions).
         case serverBusy = -32000
+        /// MCP 2026-07-28's `UnsupportedProtocolVersionError`: `data` lists the versions served.
+        case unsupportedProtocolVersion = -32022
     }
 
     public var code: Code
     public var message: String
     public var id: JSONRPCID?
+    public var data: JSONValue?
 
-    public init(_ code: Code, _ message: String, id: JSONRPCID? = nil) {
+    public init(_ code: Code, _ message: String, id: JSONRPCID? = nil, data: JSONValue? = nil) {
         self.code = code
         self.message = message
         self.id = id
+        self.data = data
     }
 
-    /// The response object.
+    /// A request declared a protocol version this server does not speak (in `MCP-Protocol-Version`
+    /// or, the 2026-07-28 way, in `_meta`). The shape is the 2026-07-28 spec's; since every version
+    /// listed needs `initialize`, a dual-era client (the official SDKs) falls back to it.
+    static func unsupportedProtocolVersion(_ requested: String, id: JSONRPCID?) -> JSONRPCError {
+        JSONRPCError(
+            .unsupportedProtocolVersion,
+            "Unsupported protocol version \(requested); supported: \(MCPVersion.supported.joined(separator: ", ")) (send initialize)",
+            id: id,
+            data: ["supported": .array(MCPVersion.supported.map { .string($0) }), "requested": .string(requested)])
+    }
+
+    /// The most a message takes: it may echo what a client sent (a method or tool name), which can
+    /// be megabytes. Below the smallest `PGMCP_MAX_RESULT_BYTES` (1024).
+    static let maxMessageBytes = 1000
+
+    /// The response object, its message cut to `maxMessageBytes`.
     public var response: JSONValue {
-        ["jsonrpc": "2.0", "id": id?.json ?? .null, "error": ["code": .int(code.rawValue), "message": .string(message)]]
+        var error = JSONObject([("code", .int(code.rawValue)), ("message", .string(message.cut(toSerializedBytes: Self.maxMessageBytes)))])
+        if let data { error.append("data", data) }
+        return ["jsonrpc": "2.0", "id": id?.json ?? .null, "error": .object(error)]
     }
 }
 

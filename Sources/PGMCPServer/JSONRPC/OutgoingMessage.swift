@@ -7,8 +7,6 @@ enum OutgoingMessage: Sendable {
     case value(JSONValue)
     /// `{"jsonrpc","id","result":{"content":[{"type":"text","text":…}],"structuredContent":…,"isError":false}}`
     case toolSuccess(id: JSONRPCID, structured: JSONObject)
-    /// A JSON-RPC batch's answers.
-    case batch([OutgoingMessage])
 
     func write(into writer: inout JSONWriter) {
         switch self {
@@ -24,13 +22,6 @@ enum OutgoingMessage: Sendable {
             writer.writeRaw(#"}],"structuredContent":"#)
             writer.writeRaw(inner.bytes)
             writer.writeRaw(#","isError":false}}"#)
-        case .batch(let messages):
-            writer.writeRaw("[")
-            for (index, message) in messages.enumerated() {
-                if index > 0 { writer.writeRaw(",") }
-                message.write(into: &writer)
-            }
-            writer.writeRaw("]")
         }
     }
 

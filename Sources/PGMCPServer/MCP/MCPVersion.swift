@@ -1,3 +1,5 @@
+import PGMCPJSON
+
 /// Protocol versions this server speaks, newest first, and the negotiation rule of the lifecycle spec:
 /// answer with the client's version when we support it, else with our newest.
 public enum MCPVersion {
@@ -13,4 +15,17 @@ public enum MCPVersion {
 
     public static let serverName = "pgmcp"
     public static let serverVersion = "0.1.0"
+}
+
+extension MCPVersion {
+    /// Where a 2026-07-28 request names its version: `params._meta[metaKey]` (no `initialize` there).
+    static let metaKey = "io.modelcontextprotocol/protocolVersion"
+
+    /// The version a message declares in `_meta`, if it does (only 2026-07-28 and later clients do).
+    static func declared(in message: JSONValue) -> String? {
+        message["params"]?["_meta"]?[metaKey]?.stringValue
+    }
+
+    /// JSON-RPC batches: in 2025-03-26 only (2025-06-18 removed them).
+    static func allowsBatches(_ version: String) -> Bool { version < "2025-06-18" }
 }

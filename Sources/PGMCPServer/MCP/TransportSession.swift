@@ -21,11 +21,16 @@ public final class TransportSession: Sendable {
     /// Runs `work` in a task of its own that `cancel(_:)` can reach by the request's id. Its own,
     /// because cancelling the transport's task (Hummingbird's request handler) would abandon the
     /// HTTP response; the registry registers this task with the work session for the same reason.
+    /// When the request came over HTTP (`ClientConnection.current`), the task is also cancelled if
+    /// the client goes away first: its answer could never be delivered.
     func track(_ id: JSONRPCID, _ work: @escaping @Sendable () async -> OutgoingMessage) async -> OutgoingMessage {
         // An unstructured task does not inherit the executor preference: name it.
         let task = Task(executorPreference: EventLoopTaskExecutor.current, operation: work)
         inFlight.withLock { $0[id] = task }
+        let connection = ClientConnection.current
+        let watch = connection?.whenGone { task.cancel() }
         let result = await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
+        if let watch { connection?.forget(watch) }
         inFlight.withLock { $0[id] = nil }
         return result
     }
