@@ -11,6 +11,9 @@ public struct Configuration: Sendable {
     /// Sources that were also set but lost to `source` (worth a warning at start-up).
     public var shadowedSources: [String]
     public var server: ServerSettings
+    /// Variables that were set but mean nothing to pgmcp (`PGMCP_BIN`, `DB_CONFIG_PATH`): ignored,
+    /// each worth a warning at start-up.
+    public var warnings: [ConfigProblem] = []
 
     public init(databases: [DatabaseConfig], defaultDatabaseID: String? = nil, source: String, server: ServerSettings = ServerSettings()) {
         self.databases = databases
@@ -56,6 +59,7 @@ public struct Configuration: Sendable {
         }
         var configuration = Configuration(databases: found.databases, defaultDatabaseID: defaultID, source: found.source, server: server)
         configuration.shadowedSources = found.shadowed
+        configuration.warnings = found.warnings + server.warnings
         return configuration
     }
 

@@ -7,14 +7,17 @@ public struct ConfigProblem: Sendable, Equatable, CustomStringConvertible {
     public var database: String?
     /// 1-based position in a JSON array, when the id is not known.
     public var entry: Int?
-    /// e.g. `pool.max`, `DB_CONFIG_PROD_PORT`, `PGMCP_PORT`.
+    /// A field of a database object (`pool.max`), or an environment variable (`DB_CONFIG_PROD_PORT`,
+    /// `PGMCP_PORT`) when `fieldIsVariable`.
     public var field: String?
+    /// `field` names an environment variable, and the description says so.
+    public var fieldIsVariable = false
     public var message: String
 
     public var description: String {
         var text = source + ": "
         if let database { text += "database '\(database)': " } else if let entry { text += "entry \(entry): " }
-        if let field { text += "field '\(field)': " }
+        if let field { text += fieldIsVariable ? "environment variable \(field): " : "field '\(field)': " }
         return text + message
     }
 }
@@ -36,13 +39,20 @@ final class ProblemLog {
     let source: String
     var database: String?
     var entry: Int?
-    var fieldName: (String) -> String = { $0 }
+    /// The environment variable a field was read from, when it was (`port` → `DB_CONFIG_PROD_PORT`).
+    var variableName: (String) -> String? = { _ in nil }
     private(set) var problems: [ConfigProblem] = []
 
     init(source: String) { self.source = source }
 
     func add(_ message: String, field: String? = nil) {
-        problems.append(ConfigProblem(source: source, database: database, entry: entry, field: field.map(fieldName), message: message))
+        if let field, let variable = variableName(field) { return add(message, variable: variable) }
+        problems.append(ConfigProblem(source: source, database: database, entry: entry, field: field, message: message))
+    }
+
+    /// A problem with the environment variable `variable`.
+    func add(_ message: String, variable: String) {
+        problems.append(ConfigProblem(source: source, database: database, entry: entry, field: variable, fieldIsVariable: true, message: message))
     }
 
     func add(contentsOf other: [ConfigProblem]) { problems += other }

@@ -13,6 +13,8 @@ struct DatabaseSources {
         var databases: [DatabaseConfig]
         /// Sources that were set but not used, because an earlier one wins.
         var shadowed: [String]
+        /// Variables that look like a source's but are not (`DB_CONFIG_PATH`): ignored.
+        var warnings: [ConfigProblem] = []
     }
 
     func load() throws(ConfigurationError) -> Found {
@@ -42,7 +44,9 @@ struct DatabaseSources {
         }
         let (databases, problems) = chosen.load()
         if !problems.isEmpty { throw ConfigurationError(problems) }
-        return Found(source: chosen.name, databases: databases, shadowed: candidates.dropFirst().map(\.name))
+        return Found(
+            source: chosen.name, databases: databases, shadowed: candidates.dropFirst().map(\.name),
+            warnings: PrefixVariables.ignored(in: environment))
     }
 
     private func nonEmpty(_ name: String) -> String? {
@@ -105,7 +109,7 @@ struct DatabaseSources {
         var databases: [DatabaseConfig] = []
         for (object, variables) in PrefixVariables.objects(from: environment, log: log) {
             log.database = nil
-            log.fieldName = { variables[$0] ?? $0 }
+            log.variableName = { variables[$0] }
             if let database = decoder.decode(object, log: log) { databases.append(database) }
         }
         return (databases, log.problems)
@@ -113,6 +117,7 @@ struct DatabaseSources {
 
     private func fromDatabaseURL(_ url: String) -> ([DatabaseConfig], [ConfigProblem]) {
         let log = ProblemLog(source: "DATABASE_URL")
+        log.variableName = { $0 == "url" ? "DATABASE_URL" : nil }
         let decoder = DatabaseEntryDecoder(environment: environment, files: files)
         let database = decoder.decode(.object(JSONObject([("id", "default"), ("url", .string(url))])), log: log)
         return (database.map { [$0] } ?? [], log.problems)

@@ -83,25 +83,47 @@ struct FieldReader {
     }
 }
 
-/// The known name nearest to `name` (same letters ignoring case and `_`/`-`, or at most two edits away).
-func closest(to name: String, in known: [String]) -> String? {
-    func normalized(_ s: String) -> String { s.lowercased().filter { $0 != "_" && $0 != "-" } }
-    if let exact = known.first(where: { normalized($0) == normalized(name) }) { return exact }
-    let scored = known.map { ($0, editDistance(normalized($0), normalized(name))) }.filter { $0.1 <= 2 }
-    return scored.min { $0.1 < $1.1 }?.0
+/// The known name a person most likely meant by `name`, if one is close enough to be a slip: the
+/// same letters ignoring case, `_` and `-` (`read_only` → `readOnly`), or a typo of at most one edit
+/// (a letter added, dropped, changed, or two neighbours swapped) in a name of up to five letters,
+/// two in a longer one (`PGMCP_MAX_SESSION` → `PGMCP_MAX_SESSIONS`).
+///
+/// `ignoringPrefix` (`PGMCP_`) is left out of the comparison: every name shares it, and counted in
+/// it would make short names look alike (`PGMCP_HOME` is not a slip for `PGMCP_HOST`).
+func closest(to name: String, in known: [String], ignoringPrefix prefix: String = "") -> String? {
+    func letters(_ s: String) -> [Character] { Array(s.lowercased().filter { $0 != "_" && $0 != "-" }) }
+    let ignored = letters(prefix)
+    func normalized(_ s: String) -> [Character] {
+        let all = letters(s)
+        return all.starts(with: ignored) ? Array(all.dropFirst(ignored.count)) : all
+    }
+    let target = normalized(name)
+    var best: (name: String, distance: Int)?
+    for candidate in known {
+        let letters = normalized(candidate)
+        let distance = editDistance(letters, target)
+        guard distance <= (letters.count <= 5 ? 1 : 2) else { continue }
+        if distance < best?.distance ?? .max { best = (candidate, distance) }
+    }
+    return best?.name
 }
 
-func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a), b = Array(b)
+/// Optimal string alignment distance: insertions, deletions, substitutions and swaps of two
+/// neighbouring letters each count one.
+func editDistance(_ a: [Character], _ b: [Character]) -> Int {
     if a.isEmpty { return b.count }
     if b.isEmpty { return a.count }
-    var previous = Array(0...b.count)
+    var table = Array(repeating: Array(repeating: 0, count: b.count + 1), count: a.count + 1)
+    for i in 0...a.count { table[i][0] = i }
+    for j in 0...b.count { table[0][j] = j }
     for i in 1...a.count {
-        var current = [i] + Array(repeating: 0, count: b.count)
         for j in 1...b.count {
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            let cost = a[i - 1] == b[j - 1] ? 0 : 1
+            table[i][j] = min(table[i - 1][j] + 1, table[i][j - 1] + 1, table[i - 1][j - 1] + cost)
+            if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
+                table[i][j] = min(table[i][j], table[i - 2][j - 2] + 1)
+            }
         }
-        previous = current
     }
-    return previous[b.count]
+    return table[a.count][b.count]
 }

@@ -20,31 +20,77 @@ enum PrefixVariables {
     static let integerFields: Set<String> = ["port", "statementTimeoutMs", "pool.max", "maxRows"]
     static let booleanFields: Set<String> = ["readOnly"]
 
-    /// True when any `DB_CONFIG_*` variable is set.
+    /// What a `DB_CONFIG_*` name is to pgmcp.
+    enum Kind: Equatable {
+        /// `DB_CONFIG_<ID>_<FIELD>`: the field of database `id` (lower-cased).
+        case setting(id: String, field: String)
+        /// No setting, but close to one (`DB_CONFIG_PROD_HOTS`, or `DB_CONFIG_HOST` without an id): an error.
+        case slip(String)
+        /// Nothing like a setting (`DB_CONFIG_PATH`, set for some other program): ignored, with a warning.
+        case unrelated
+    }
+
+    static func kind(of name: String) -> Kind {
+        let rest = String(name.dropFirst(prefix.count))
+        if let match = suffixes.first(where: { rest.hasSuffix("_" + $0.suffix) && rest.count > $0.suffix.count + 1 }) {
+            return .setting(id: String(rest.dropLast(match.suffix.count + 1)).lowercased(), field: match.field)
+        }
+        if let source = closest(to: name, in: ["DB_CONFIGS", "DB_CONFIGS_FILE"]) {
+            return .slip("not a database setting; did you mean \(source)?")
+        }
+        if let bare = suffixes.first(where: { $0.suffix == rest }) {
+            return .slip("needs a database id: DB_CONFIG_<ID>_\(bare.suffix)")
+        }
+        // `<ID>_<FIELD>` with FIELD mistyped: try every split, since ids and fields both hold `_`.
+        let known = suffixes.map(\.suffix)
+        var index = rest.startIndex
+        while let split = rest[index...].firstIndex(of: "_") {
+            let id = rest[..<split], field = String(rest[rest.index(after: split)...])
+            if !id.isEmpty, let suggestion = closest(to: field, in: known) {
+                return .slip("not a database setting; did you mean \(prefix)\(id)_\(suggestion)?")
+            }
+            index = rest.index(after: split)
+        }
+        return .unrelated
+    }
+
+    static var accepted: String { suffixes.map(\.suffix).sorted().joined(separator: ", ") }
+
+    /// True when a `DB_CONFIG_*` variable configures a database, or is meant to.
     static func present(in environment: [String: String]) -> Bool {
-        environment.keys.contains { $0.hasPrefix(prefix) }
+        environment.keys.contains { $0.hasPrefix(prefix) && kind(of: $0) != .unrelated }
+    }
+
+    /// `DB_CONFIG_*` names pgmcp ignores, each a warning.
+    static func ignored(in environment: [String: String]) -> [ConfigProblem] {
+        environment.keys.sorted().filter { $0.hasPrefix(prefix) && kind(of: $0) == .unrelated }.map {
+            ConfigProblem(
+                source: "DB_CONFIG_* variables", field: $0, fieldIsVariable: true,
+                message: "not a database setting (DB_CONFIG_<ID>_<FIELD>, FIELD one of \(accepted)); ignored")
+        }
     }
 
     /// One JSON database object per id, in id order, and the variable behind each field.
     static func objects(from environment: [String: String], log: ProblemLog) -> [(JSONValue, [String: String])] {
         var byID: [String: (JSONObject, [String: String])] = [:]
         for (name, value) in environment where name.hasPrefix(prefix) {
-            let rest = String(name.dropFirst(prefix.count))
-            guard let match = suffixes.first(where: { rest.hasSuffix("_" + $0.suffix) && rest.count > $0.suffix.count + 1 }) else {
-                let accepted = suffixes.map(\.suffix).sorted().joined(separator: ", ")
-                log.add("not a database setting; expected DB_CONFIG_<ID>_<FIELD> with FIELD one of \(accepted)", field: name)
+            let id: String, field: String
+            switch kind(of: name) {
+            case .setting(let settingID, let settingField): (id, field) = (settingID, settingField)
+            case .slip(let message):
+                log.add(message, variable: name)
                 continue
+            case .unrelated: continue
             }
-            let id = String(rest.dropLast(match.suffix.count + 1)).lowercased()
             var (object, variables) = byID[id] ?? (JSONObject(), [:])
             if object["id"] == nil { object["id"] = .string(id) }
-            variables[match.field] = name
-            if match.field == "pool.max" {
+            variables[field] = name
+            if field == "pool.max" {
                 var pool = object["pool"]?.objectValue ?? JSONObject()
-                pool["max"] = typed(value, field: match.field)
+                pool["max"] = typed(value, field: field)
                 object["pool"] = .object(pool)
             } else {
-                object[match.field] = typed(value, field: match.field)
+                object[field] = typed(value, field: field)
             }
             byID[id] = (object, variables)
         }

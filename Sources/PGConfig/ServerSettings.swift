@@ -47,9 +47,15 @@ public struct ServerSettings: Sendable {
     /// `PGMCP_LOG_LEVEL`: defaults to `info`.
     public var logLevel: LogLevel = .info
 
+    /// `PGMCP_*` variables that are no setting and no slip for one (`PGMCP_BIN`, exported by a
+    /// wrapper): ignored, each worth a warning at start-up.
+    public var warnings: [ConfigProblem] = []
+
     public init() {}
 
-    /// Reads every `PGMCP_*` variable; unknown `PGMCP_*` names and bad values are errors naming the variable.
+    /// Reads every `PGMCP_*` variable. Bad values are errors naming the variable, and so is an
+    /// unknown name close to a setting (`PGMCP_MAX_SESSION`: did you mean `PGMCP_MAX_SESSIONS`?);
+    /// any other unknown `PGMCP_*` name is left to whoever set it, with a warning in `warnings`.
     public init(environment: [String: String]) throws(ConfigurationError) {
         let log = ProblemLog(source: "server settings")
         let reader = VariableReader(environment: environment, log: log)
@@ -68,7 +74,7 @@ public struct ServerSettings: Sendable {
         if let patterns = reader.list("PGMCP_DYNAMIC_ALLOWED_HOSTS") {
             for text in patterns {
                 if let pattern = HostPattern(text) { dynamicAllowedHosts.append(pattern) } else {
-                    log.add("\"\(text)\" is not a host name, a *.suffix pattern or an IP/prefix range", field: "PGMCP_DYNAMIC_ALLOWED_HOSTS")
+                    log.add("\"\(text)\" is not a host name, a *.suffix pattern or an IP/prefix range", variable: "PGMCP_DYNAMIC_ALLOWED_HOSTS")
                 }
             }
         }
@@ -79,12 +85,15 @@ public struct ServerSettings: Sendable {
         maxRequestBytes = reader.integer("PGMCP_MAX_REQUEST_BYTES", in: 1024...(256 * 1024 * 1024)) ?? maxRequestBytes
         logLevel = reader.choice("PGMCP_LOG_LEVEL", as: LogLevel.self) ?? logLevel
 
-        for name in environment.keys where name.hasPrefix("PGMCP_") && !name.hasPrefix("PGMCP_TEST_") && !Self.variables.contains(name) {
-            var message = "unknown setting"
-            if let suggestion = closest(to: name, in: Self.variables) { message += "; did you mean \(suggestion)?" }
-            log.add(message, field: name)
+        for name in environment.keys.sorted() where name.hasPrefix("PGMCP_") && !name.hasPrefix("PGMCP_TEST_") && !Self.variables.contains(name) {
+            if let suggestion = closest(to: name, in: Self.variables, ignoringPrefix: "PGMCP_") {
+                log.add("unknown setting; did you mean \(suggestion)?", variable: name)
+            } else {
+                warnings.append(
+                    ConfigProblem(source: "server settings", field: name, fieldIsVariable: true, message: "not a pgmcp setting; ignored"))
+            }
         }
-        if let problem = bindingProblem() { log.add(problem, field: "PGMCP_HOST") }
+        if let problem = bindingProblem() { log.add(problem, variable: "PGMCP_HOST") }
         if !log.problems.isEmpty { throw ConfigurationError(log.problems) }
     }
 
@@ -122,7 +131,7 @@ struct VariableReader {
     func integer(_ name: String, in range: ClosedRange<Int>) -> Int? {
         guard let text = string(name) else { return nil }
         guard let value = Int(text), range.contains(value) else {
-            log.add("must be a whole number from \(range.lowerBound) to \(range.upperBound), got \"\(text)\"", field: name)
+            log.add("must be a whole number from \(range.lowerBound) to \(range.upperBound), got \"\(text)\"", variable: name)
             return nil
         }
         return value
@@ -132,7 +141,7 @@ struct VariableReader {
     func seconds(_ name: String) -> Duration? {
         guard let text = string(name) else { return nil }
         guard let value = Double(text), value > 0, value <= 31_536_000 else {
-            log.add("must be a number of seconds above 0, got \"\(text)\"", field: name)
+            log.add("must be a number of seconds above 0, got \"\(text)\"", variable: name)
             return nil
         }
         return .milliseconds(Int64((value * 1000).rounded()))
@@ -141,7 +150,7 @@ struct VariableReader {
     func bool(_ name: String) -> Bool? {
         guard let text = string(name) else { return nil }
         guard let value = parseBool(text) else {
-            log.add("must be true or false, got \"\(text)\"", field: name)
+            log.add("must be true or false, got \"\(text)\"", variable: name)
             return nil
         }
         return value
@@ -155,7 +164,7 @@ struct VariableReader {
     func choice<T: RawRepresentable & CaseIterable>(_ name: String, as type: T.Type) -> T? where T.RawValue == String {
         guard let text = string(name) else { return nil }
         guard let value = T(rawValue: text.lowercased()) else {
-            log.add("must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(text)\"", field: name)
+            log.add("must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(text)\"", variable: name)
             return nil
         }
         return value

@@ -10,23 +10,24 @@ import PGMCPServer
 /// Ctrl-C or SIGTERM, then stopped and deleted (unless `keep`).
 public enum Demo {
     public struct Options: Sendable {
-        public var port: Int
         public var keep: Bool
-        public var transport: ServerSettings.Transport
+        /// The server's settings: the process's `PGMCP_*` variables, with `demo`'s flags
+        /// (`--port`, `--transport`) in place of theirs.
         public var environment: [String: String]
 
-        public init(port: Int, keep: Bool, transport: ServerSettings.Transport, environment: [String: String]) {
-            self.port = port
+        public init(keep: Bool, environment: [String: String]) {
             self.keep = keep
-            self.transport = transport
             self.environment = environment
         }
     }
 
     public static func run(_ options: Options) async throws {
+        // Settings first: a bad one must fail at once, not after a cluster was made and seeded.
+        let server = try settings(options.environment)
+        for warning in server.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
         // With stdio, stdout carries MCP: everything for people goes to stderr.
         let out: @Sendable (String) -> Void
-        if options.transport == .stdio {
+        if server.transport == .stdio {
             out = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
         } else {
             // Unbuffered, so a pipe (a test, `| tee`) sees each line at once.
@@ -48,11 +49,11 @@ public enum Demo {
             step("server started on 127.0.0.1:\(cluster.port)")
             let roles = DemoRoles(app: randomSecret(), readOnly: randomSecret())
             try await seed(cluster, roles: roles, step: step)
-            let configuration = try configuration(cluster: cluster, roles: roles, options: options)
+            let configuration = try configuration(cluster: cluster, roles: roles, server: server)
             let logger = ServerRuntime.bootstrapLogging(configuration.server.logLevel)
             let keep = options.keep
             let directory = cluster.directory
-            if options.transport == .stdio {
+            if server.transport == .stdio {
                 out("MCP over stdio: demo_dev (read-write), demo_staging (read-only); cluster in \(directory). End input or Ctrl-C to stop.")
             }
             try await ServerRuntime.serve(configuration: configuration, logger: logger) { port in
@@ -99,7 +100,14 @@ public enum Demo {
         }
     }
 
-    static func configuration(cluster: LocalPostgres, roles: DemoRoles, options: Options) throws -> Configuration {
+    /// The server settings `environment` gives, logging at `warning` unless it says otherwise.
+    static func settings(_ environment: [String: String]) throws(ConfigurationError) -> ServerSettings {
+        var environment = environment
+        if environment["PGMCP_LOG_LEVEL"] == nil { environment["PGMCP_LOG_LEVEL"] = "warning" }
+        return try ServerSettings(environment: environment)
+    }
+
+    static func configuration(cluster: LocalPostgres, roles: DemoRoles, server: ServerSettings) throws -> Configuration {
         func entry(_ id: String, title: String, description: String, user: String, password: String, readOnly: Bool) throws -> DatabaseConfig {
             var connection = try PGConnectionParameters(conninfo: "host=127.0.0.1 port=\(cluster.port) dbname=\(id) user=\(user)")
             connection["sslmode"] = "disable"
@@ -107,11 +115,6 @@ public enum Demo {
                 id: id, title: title, description: description, connection: connection, password: Secret(password), readOnly: readOnly,
                 pool: PoolSettings(max: 5), privilegeCheck: .enforce)
         }
-        var environment = options.environment
-        environment["PGMCP_PORT"] = String(options.port)
-        environment["PGMCP_TRANSPORT"] = options.transport.rawValue
-        if environment["PGMCP_LOG_LEVEL"] == nil { environment["PGMCP_LOG_LEVEL"] = "warning" }
-        let server = try ServerSettings(environment: environment)
         return Configuration(
             databases: [
                 try entry(

@@ -14,6 +14,7 @@ struct CheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try options.load()
+        ConfigOptions.printWarnings(configuration)
         let timeout = configuration.server.connectTimeout
         let rows = await withTaskGroup(of: (Int, [String]).self) { group in
             for (index, database) in configuration.databases.enumerated() {

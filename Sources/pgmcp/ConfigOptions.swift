@@ -19,4 +19,12 @@ struct ConfigOptions: ParsableArguments {
             throw ExitCode(2)
         }
     }
+
+    /// Writes each of `configuration`'s warnings (variables it ignored) on standard error, for the
+    /// commands that have no logger.
+    static func printWarnings(_ configuration: Configuration) {
+        for warning in configuration.warnings {
+            FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
+        }
+    }
 }

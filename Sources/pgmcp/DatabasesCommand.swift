@@ -10,6 +10,7 @@ struct DatabasesCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try options.load()
+        ConfigOptions.printWarnings(configuration)
         let rows = configuration.databases.map { database in
             [
                 database.id + (database.id == configuration.defaultDatabaseID ? " *" : ""), database.title, database.maskedTarget,

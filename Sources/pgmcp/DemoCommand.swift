@@ -13,14 +13,20 @@ struct DemoCommand: AsyncParsableCommand {
             on them and prints how to connect. Ctrl-C or SIGTERM stops the server and the cluster and deletes the folder.
             """)
 
-    @Option(help: "Port for MCP over HTTP.") var port: Int = 3000
+    @Option(help: "Port for MCP over HTTP. [PGMCP_PORT, default 3000]") var port: String?
     @Flag(help: "Keep the cluster's folder after exit.") var keep = false
-    @Option(help: "http or stdio.") var transport: String = "http"
+    @Option(help: "http or stdio. [PGMCP_TRANSPORT, default http]") var transport: String?
 
     func run() async throws {
-        guard let transport = ServerSettings.Transport(rawValue: transport) else {
-            throw ValidationError("--transport must be http or stdio")
+        // Flags become their variables, so that both are checked alike (before any cluster exists).
+        var environment = ProcessInfo.processInfo.environment
+        if let port { environment["PGMCP_PORT"] = port }
+        if let transport { environment["PGMCP_TRANSPORT"] = transport }
+        do {
+            try await Demo.run(.init(keep: keep, environment: environment))
+        } catch let error as ConfigurationError {
+            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            throw ExitCode(2)
         }
-        try await Demo.run(.init(port: port, keep: keep, transport: transport, environment: ProcessInfo.processInfo.environment))
     }
 }

@@ -50,6 +50,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try options.load(overrides: overrides)
         let logger = ServerRuntime.bootstrapLogging(configuration.server.logLevel)
+        for warning in configuration.warnings { logger.warning("\(warning)") }
         for shadowed in configuration.shadowedSources {
             logger.warning("\(shadowed) is set but ignored: \(configuration.source) takes precedence")
         }

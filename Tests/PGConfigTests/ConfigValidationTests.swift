@@ -38,7 +38,7 @@ import Testing
             "DB_CONFIGS: database 'a': field 'port': must be a whole number from 1 to 65535, got \"5432\""
         ])
         #expect(problems(["DB_CONFIG_A_HOST": "h", "DB_CONFIG_A_PORT": "fifty"]) == [
-            "DB_CONFIG_* variables: database 'a': field 'DB_CONFIG_A_PORT': must be a whole number from 1 to 65535, got \"fifty\""
+            "DB_CONFIG_* variables: database 'a': environment variable DB_CONFIG_A_PORT: must be a whole number from 1 to 65535, got \"fifty\""
         ])
     }
 
@@ -111,10 +111,31 @@ import Testing
         #expect(problems([:], configFile: "/no/such/dbs.json") == ["--config /no/such/dbs.json: cannot read the file: no such file"])
     }
 
-    @Test func unknownPrefixVariable() {
-        let found = problems(["DB_CONFIG_PROD_HOTS": "h"])
-        #expect(found.count == 1)
-        #expect(found[0].hasPrefix("DB_CONFIG_* variables: field 'DB_CONFIG_PROD_HOTS': not a database setting"))
+    @Test func unknownPrefixVariable() throws {
+        #expect(problems(["DB_CONFIG_PROD_HOTS": "h"]) == [
+            "DB_CONFIG_* variables: environment variable DB_CONFIG_PROD_HOTS: not a database setting; did you mean DB_CONFIG_PROD_HOST?"
+        ])
+        #expect(problems(["DB_CONFIG_EU_WEST_READONLY": "true", "DB_CONFIG_EU_WEST_HOST": "h"]) == [
+            "DB_CONFIG_* variables: environment variable DB_CONFIG_EU_WEST_READONLY: not a database setting; did you mean DB_CONFIG_EU_WEST_READ_ONLY?"
+        ])
+        #expect(problems(["DB_CONFIG_HOST": "h"]) == [
+            "DB_CONFIG_* variables: environment variable DB_CONFIG_HOST: needs a database id: DB_CONFIG_<ID>_HOST"
+        ])
+        #expect(problems(["DB_CONFIG_FILE": "/etc/dbs.json"]) == [
+            "DB_CONFIG_* variables: environment variable DB_CONFIG_FILE: not a database setting; did you mean DB_CONFIGS_FILE?"
+        ])
+        // Nothing like a setting: ignored, with a warning, and it does not make the prefix variables the source.
+        let configuration = try load(["DB_CONFIG_PATH": "/opt/x", "DATABASE_URL": "postgresql://h/db"])
+        #expect(configuration.source == "DATABASE_URL")
+        #expect(configuration.warnings.map(\.description) == [
+            "DB_CONFIG_* variables: environment variable DB_CONFIG_PATH: not a database setting (DB_CONFIG_<ID>_<FIELD>, FIELD one of DATABASE, DESCRIPTION, HOST, ISOLATION, MAX_CONNECTIONS, MAX_ROWS, NAME, PASSWORD, PASSWORD_ENV, PASSWORD_FILE, PORT, PRIVILEGE_CHECK, READ_ONLY, SSLMODE, SSLROOTCERT, STATEMENT_TIMEOUT_MS, URL, USER); ignored"
+        ])
+    }
+
+    @Test func databaseURLProblemsNameTheVariable() {
+        #expect(problems(["DATABASE_URL": "postgresql://u@h/d?sslmode=sometimes"]) == [
+            "DATABASE_URL: database 'default': environment variable DATABASE_URL: sslmode must be one of disable, allow, prefer, require, verify-ca, verify-full, got \"sometimes\""
+        ])
     }
 
     @Test func everyProblemIsReportedAtOnce() {

@@ -56,12 +56,36 @@ import Testing
                 return []
             } catch { return error.problems.map(\.description) }
         }
-        #expect(messages(["PGMCP_PORT": "http"]) == ["server settings: field 'PGMCP_PORT': must be a whole number from 0 to 65535, got \"http\""])
-        #expect(messages(["PGMCP_ACQUIRE_TIMEOUT": "-1"]) == ["server settings: field 'PGMCP_ACQUIRE_TIMEOUT': must be a number of seconds above 0, got \"-1\""])
-        #expect(messages(["PGMCP_ALLOW_DYNAMIC_CONNECTIONS": "maybe"]) == ["server settings: field 'PGMCP_ALLOW_DYNAMIC_CONNECTIONS': must be true or false, got \"maybe\""])
-        #expect(messages(["PGMCP_TRANSPORT": "grpc"]) == ["server settings: field 'PGMCP_TRANSPORT': must be one of http, stdio, got \"grpc\""])
-        #expect(messages(["PGMCP_MAX_SESSION": "5"]) == ["server settings: field 'PGMCP_MAX_SESSION': unknown setting; did you mean PGMCP_MAX_SESSIONS?"])
+        #expect(messages(["PGMCP_PORT": "http"]) == ["server settings: environment variable PGMCP_PORT: must be a whole number from 0 to 65535, got \"http\""])
+        #expect(messages(["PGMCP_ACQUIRE_TIMEOUT": "-1"]) == ["server settings: environment variable PGMCP_ACQUIRE_TIMEOUT: must be a number of seconds above 0, got \"-1\""])
+        #expect(messages(["PGMCP_ALLOW_DYNAMIC_CONNECTIONS": "maybe"]) == ["server settings: environment variable PGMCP_ALLOW_DYNAMIC_CONNECTIONS: must be true or false, got \"maybe\""])
+        #expect(messages(["PGMCP_TRANSPORT": "grpc"]) == ["server settings: environment variable PGMCP_TRANSPORT: must be one of http, stdio, got \"grpc\""])
+        #expect(messages(["PGMCP_MAX_SESSION": "5"]) == ["server settings: environment variable PGMCP_MAX_SESSION: unknown setting; did you mean PGMCP_MAX_SESSIONS?"])
         #expect(messages(["PGMCP_DYNAMIC_ALLOWED_HOSTS": "10.0.0.0/33"]).count == 1)
+    }
+
+    @Test func anUnknownVariableCloseToASettingIsAnErrorAnyOtherAWarning() throws {
+        func messages(_ environment: [String: String]) -> [String] {
+            do {
+                _ = try ServerSettings(environment: environment)
+                return []
+            } catch { return error.problems.map(\.description) }
+        }
+        // Slips: a letter off, swapped, case or underscores.
+        #expect(messages(["PGMCP_PROT": "1"]) == ["server settings: environment variable PGMCP_PROT: unknown setting; did you mean PGMCP_PORT?"])
+        #expect(messages(["PGMCP_LOGLEVEL": "x"]) == ["server settings: environment variable PGMCP_LOGLEVEL: unknown setting; did you mean PGMCP_LOG_LEVEL?"])
+        #expect(messages(["PGMCP_Max_Sessions": "5"]) == ["server settings: environment variable PGMCP_Max_Sessions: unknown setting; did you mean PGMCP_MAX_SESSIONS?"])
+        // What wrappers export: no setting, and like none, so left alone with a warning.
+        let wrapped = ["PGMCP_BIN": "/x", "PGMCP_HOME": "/opt/pgmcp", "PGMCP_VERSION": "1", "PGMCP_CONFIG_DIR": "/etc", "PGMCP_PORT": "4000"]
+        let settings = try ServerSettings(environment: wrapped)
+        #expect(settings.port == 4000)
+        #expect(settings.warnings.map(\.description) == [
+            "server settings: environment variable PGMCP_BIN: not a pgmcp setting; ignored",
+            "server settings: environment variable PGMCP_CONFIG_DIR: not a pgmcp setting; ignored",
+            "server settings: environment variable PGMCP_HOME: not a pgmcp setting; ignored",
+            "server settings: environment variable PGMCP_VERSION: not a pgmcp setting; ignored",
+        ])
+        #expect(try ServerSettings(environment: ["PGMCP_PORT": "4000"]).warnings.isEmpty)
     }
 
     @Test func nonLoopbackBindingRequiresAToken() throws {
@@ -70,7 +94,7 @@ import Testing
             _ = try ServerSettings(environment: ["PGMCP_HOST": "0.0.0.0"])
             problems = []
         } catch { problems = error.problems.map(\.description) }
-        #expect(problems == ["server settings: field 'PGMCP_HOST': binding 0.0.0.0 (not a loopback address) requires PGMCP_AUTH_TOKEN (or --auth-token)"])
+        #expect(problems == ["server settings: environment variable PGMCP_HOST: binding 0.0.0.0 (not a loopback address) requires PGMCP_AUTH_TOKEN (or --auth-token)"])
         _ = try ServerSettings(environment: ["PGMCP_HOST": "0.0.0.0", "PGMCP_AUTH_TOKEN": "t"])
         _ = try ServerSettings(environment: ["PGMCP_HOST": "localhost"])
     }

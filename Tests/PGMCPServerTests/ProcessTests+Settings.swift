@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+import TestSupport
+
+extension ProcessTests {
+    /// Wrappers export `PGMCP_*` variables of their own: pgmcp warns and runs. A slip for a setting stops it, naming the setting.
+    @Test func anUnknownPGMCPVariableIsAWarningUnlessItIsASlipForASetting() async throws {
+        let wrapped = try ChildProcess([pgmcpBinary, "databases"], environment: try environment(extra: ["PGMCP_BIN": "/x"]))
+        let listing = try await readAll(wrapped)
+        #expect(try await wrapped.wait() == 0)
+        #expect(listing.contains("main"))
+        #expect(wrapped.stderr.contains("warning: server settings: environment variable PGMCP_BIN: not a pgmcp setting; ignored"))
+
+        let checked = try ChildProcess([pgmcpBinary, "check"], environment: try environment(extra: ["PGMCP_BIN": "/x"]))
+        _ = try await readAll(checked)
+        #expect(try await checked.wait() == 0)
+        #expect(checked.stderr.contains("environment variable PGMCP_BIN: not a pgmcp setting; ignored"))
+
+        let slip = try ChildProcess([pgmcpBinary, "databases"], environment: try environment(extra: ["PGMCP_MAX_SESSION": "5"]))
+        #expect(try await slip.wait() == 2)
+        #expect(slip.stderr.contains("environment variable PGMCP_MAX_SESSION: unknown setting; did you mean PGMCP_MAX_SESSIONS?"))
+        #expect(!slip.stderr.contains("field"))
+    }
+
+    @Test func serveRunsWithAWrappersVariableAndLogsTheWarning() async throws {
+        let port = freeLocalPort()
+        let child = try ChildProcess([pgmcpBinary, "serve", "--port", String(port)], environment: try environment(extra: ["PGMCP_BIN": "/x"]))
+        #expect(await eventually(within: .seconds(10)) { (try? await RawHTTP.send("GET", "http://127.0.0.1:\(port)/healthz", headers: [:]).status) == 200 })
+        child.signal(SIGTERM)
+        #expect(try await child.wait(timeout: .seconds(10)) == 0)
+        #expect(child.stderr.contains("warning pgmcp: [pgmcp] server settings: environment variable PGMCP_BIN: not a pgmcp setting; ignored"))
+    }
+
+    /// `demo` checks its settings before it makes a cluster: a bad one fails at once, with nothing to clean up.
+    @Test func demoRefusesABadSettingBeforeItCreatesACluster() async throws {
+        for (name, value, expected) in [
+            ("PGMCP_PORT", "not-a-port", "environment variable PGMCP_PORT: must be a whole number from 0 to 65535"),
+            ("PGMCP_MAX_SESSION", "5", "did you mean PGMCP_MAX_SESSIONS?"),
+            ("PGMCP_HOST", "0.0.0.0", "requires PGMCP_AUTH_TOKEN"),
+        ] {
+            var environment = try environment()
+            environment[name] = value
+            let started = ContinuousClock.now
+            let child = try ChildProcess([pgmcpBinary, "demo"], environment: environment)
+            let output = try await readAll(child)
+            #expect(try await child.wait(timeout: .seconds(10)) == 2)
+            #expect(ContinuousClock.now - started < .seconds(5))
+            #expect(!output.contains("creating a throwaway PostgreSQL cluster"), "\(output)")
+            #expect(!child.stderr.contains("creating a throwaway PostgreSQL cluster"))
+            #expect(child.stderr.contains(expected), "\(child.stderr)")
+        }
+        let badFlag = try ChildProcess([pgmcpBinary, "demo", "--transport", "grpc"], environment: try environment())
+        let output = try await readAll(badFlag)
+        #expect(try await badFlag.wait(timeout: .seconds(10)) == 2)
+        #expect(!output.contains("creating a throwaway PostgreSQL cluster"))
+        #expect(badFlag.stderr.contains("environment variable PGMCP_TRANSPORT: must be one of http, stdio, got \"grpc\""))
+    }
+}
