@@ -28,6 +28,11 @@ public final class StdioTransport: Sendable {
                     write(JSONRPCError(.parseError, "invalid JSON: \(error)").response)
                     continue
                 }
+                if case .array = parsed {
+                    // stdio takes one message per line, whatever the version: nothing of a batch runs.
+                    write(JSONRPCError(.invalidRequest, "JSON-RPC batches are not accepted over stdio: send one message per line").response)
+                    continue
+                }
                 let message: JSONRPCMessage
                 do throws(JSONRPCError) { message = try JSONRPCMessage.parse(parsed) } catch {
                     write(error.response)
@@ -48,8 +53,14 @@ public final class StdioTransport: Sendable {
                     continue
                 }
                 guard let session = transport else {
+                    // A client pinned to a version we do not serve (2026-07-28's `_meta`) is told which
+                    // we do: dual-era clients then fall back to initialize.
                     if case .request(let id, _, _) = message {
-                        write(JSONRPCError(.invalidRequest, "send initialize first", id: id).response)
+                        if let version = MCPVersion.declared(in: parsed), !MCPVersion.supported.contains(version) {
+                            write(JSONRPCError.unsupportedProtocolVersion(version, id: id).response)
+                        } else {
+                            write(JSONRPCError(.invalidRequest, "send initialize first", id: id).response)
+                        }
                     }
                     continue
                 }
