@@ -1,0 +1,49 @@
+import Foundation
+import PGMCPJSON
+import Testing
+import TestSupport
+
+extension ProcessTests {
+    @Test func theStdioSessionOutlivesTheIdleTimeoutAsLongAsItsStream() async throws {
+        // Before: only database calls counted as activity, and after PGMCP_SESSION_IDLE_TIMEOUT the one
+        // stdio session ended while the process ran on, answering every call "the session has ended".
+        let child = try ChildProcess(
+            [pgmcpBinary, "serve", "--transport", "stdio"], environment: try environment(extra: ["PGMCP_SESSION_IDLE_TIMEOUT": "1"]))
+        child.send(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"pipe","version":"1"}}}"#)
+        _ = try #require(try await child.readLine())
+        try await Task.sleep(for: .seconds(3))  // three idle timeouts, the reaper running each second
+        child.send(#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"query","arguments":{"sql":"SELECT 7"}}}"#)
+        let answer = try JSONParser.parse(try #require(try await child.readLine()))
+        #expect(answer["result"]?["structuredContent"]?["rows"] == [[7]], "\(answer)")
+        child.closeInput()
+        #expect(try await child.wait() == 0)
+    }
+
+    @Test func sigtermEndsTheProcessPromptlyWhenABackendIsFrozen() async throws {
+        // No statement timeout, and the backend stopped: before, the call, DELETE and SIGTERM all
+        // waited on PostgreSQL for ever. Now ending the sessions cancels the call, waits the grace
+        // period (PGMCP_CONNECT_TIMEOUT) and abandons the connection.
+        let port = freeLocalPort()
+        let databases = """
+            [{"id": "main", "host": "\(try TestDatabase.host)", "port": \(try TestDatabase.port), "database": "postgres", "user": "\(try TestDatabase.user)", "passwordEnv": "TEST_DB_PASSWORD", "statementTimeoutMs": 0}]
+            """
+        let child = try ChildProcess(
+            [pgmcpBinary, "serve", "--port", String(port)],
+            environment: try environment(extra: ["PGMCP_CONNECT_TIMEOUT": "1"], databases: databases))
+        let base = "http://127.0.0.1:\(port)"
+        #expect(await eventually(within: .seconds(10)) { (try? await RawHTTP.send("GET", base + "/healthz", headers: [:]).status) == 200 })
+        let session = try await RawHTTP.openSession(base + "/mcp")
+        let running = Task { try? await RawHTTP.call(base + "/mcp", session: session, tool: "query", arguments: ["sql": "SELECT pg_sleep(60) /* sigterm-frozen */"]) }
+        let find = "SELECT pid FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%sigterm-frozen */' AND pid <> pg_backend_pid()"
+        #expect(try await eventually { try await TestDatabase.rows(find).count == 1 })
+        let pid = Int32(try #require(try await TestDatabase.rows(find).first?.first?.intValue))
+        try await whileFrozen(pid) {
+            let started = ContinuousClock.now
+            child.signal(SIGTERM)
+            let status = try await child.wait(timeout: .seconds(10))
+            #expect(status == 0)
+            #expect(ContinuousClock.now - started < .seconds(5))
+        }
+        _ = await running.value
+    }
+}
