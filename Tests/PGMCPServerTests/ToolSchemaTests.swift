@@ -52,6 +52,13 @@ import TestSupport
         }
     }
 
+    @Test func everyOutputSchemaAllowsTruncated() async throws {
+        // Any result may be cut to PGMCP_MAX_RESULT_BYTES, with truncated: true.
+        for tool in try await listTools() {
+            #expect(tool["outputSchema"]?["properties"]?["truncated"]?["type"] == "boolean", "\(tool["name"] ?? .null)")
+        }
+    }
+
     @Test func everyToolCarriesItsTitleInAnnotationsToo() async throws {
         // Clients of protocol 2025-03-26 read only annotations.title; later ones the tool's title.
         for tool in try await listTools() {

@@ -107,16 +107,24 @@ public final class MCPDispatcher: Sendable {
         return .success(outcome)
     }
 
-    /// Runs a known tool; any failure becomes an `isError` result.
+    /// Runs a known tool; any failure becomes an `isError` result. Either way the result honours
+    /// `PGMCP_MAX_RESULT_BYTES` (see `ResultBudget`): every tool's result passes through here.
     private func run(_ tool: ToolDefinition, arguments: JSONObject, transport: TransportSession) async -> ToolOutcome {
+        let maxBytes = context.settings.maxResultBytes
         do {
             let session = try resolveSession(arguments, tool: tool, transport: transport)
             let call = ToolCall(
                 arguments: try ToolArguments(arguments, allowed: tool.argumentNames), session: session, server: context)
-            return .structured(try await tool.handler(call))
+            switch ResultBudget.fit(try await tool.handler(call), maxBytes: maxBytes) {
+            case .fits(let result):
+                return .structured(result)
+            case .tooLarge(let bytes):
+                throw ToolError(
+                    "the result is \(bytes) bytes, over PGMCP_MAX_RESULT_BYTES=\(maxBytes) even cut to one item per list and its strings emptied. Narrow the request (fewer columns, a smaller statement to explain, a narrower schema or table) or raise PGMCP_MAX_RESULT_BYTES")
+            }
         } catch {
-            if Task.isCancelled { return .failed(Self.failure(ToolError("the call was cancelled"))) }
-            return .failed(Self.failure(ToolError.from(error)))
+            if Task.isCancelled { return .failed(Self.failure(ToolError("the call was cancelled"), maxBytes: maxBytes)) }
+            return .failed(Self.failure(ToolError.from(error), maxBytes: maxBytes))
         }
     }
 
@@ -130,11 +138,18 @@ public final class MCPDispatcher: Sendable {
         return session
     }
 
-    static func failure(_ error: ToolError) -> JSONValue {
+    /// The `isError` result, its text cut to fit `maxBytes` (a PostgreSQL error may quote a
+    /// megabyte parameter back, a refused argument echo a megabyte name).
+    static func failure(_ error: ToolError, maxBytes: Int) -> JSONValue {
         var text = error.message
         if let details = error.details, let sqlState = details["sqlstate"]?.stringValue, !text.contains(sqlState) {
             text += " (SQLSTATE \(sqlState))"
         }
-        return ["content": [["type": "text", "text": .string(text)]], "isError": true]
+        let envelope = failureResult("").serializedSize - 2
+        return failureResult(text.cut(toSerializedBytes: maxBytes - envelope))
+    }
+
+    private static func failureResult(_ text: String) -> JSONValue {
+        ["content": [["type": "text", "text": .string(text)]], "isError": true]
     }
 }

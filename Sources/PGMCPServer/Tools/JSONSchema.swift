@@ -43,6 +43,11 @@ enum JSONSchema {
         .object(object(properties, required: required, additional: true))
     }
 
+    /// In every output schema (see `ToolCatalog`): present, and true, when the result was cut.
+    static let truncated: JSONValue = [
+        "type": "boolean", "description": "True when the result was cut to the server's size cap (PGMCP_MAX_RESULT_BYTES) or a row limit.",
+    ]
+
     static let anyValue: JSONValue = [:]
     /// A column's value in `rows`: any JSON (json/jsonb and arrays nest freely), so no `type`.
     static let cell: JSONValue = ["description": "A column's value: null, boolean, number, string, or JSON for json/jsonb and array columns."]

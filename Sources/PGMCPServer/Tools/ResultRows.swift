@@ -2,8 +2,9 @@ import PGClient
 import PGMCPJSON
 
 /// Collects a statement's rows as JSON until `maxRows` rows or `maxBytes` of JSON, whichever comes
-/// first; past either, the statement is cancelled and the rest never read (`truncated`).
-/// Sizes are the exact serialized sizes, so the cap holds for the result a client receives.
+/// first; past either, the statement is cancelled and the rest never read (`truncated`). The first
+/// row is kept whatever its size: `ResultBudget` then fits the whole result (columns included) to
+/// the cap, cutting columns or long values of that row rather than returning no row at all.
 struct ResultRows: PGRowSink {
     let maxRows: Int
     let maxBytes: Int
@@ -26,7 +27,7 @@ struct ResultRows: PGRowSink {
         }
         let values = JSONValue.array(row.values())
         let size = values.serializedSize + (rows.isEmpty ? 0 : 1)
-        if bytes + size > maxBytes {
+        if !rows.isEmpty, bytes + size > maxBytes {
             truncated = true
             return .stop
         }
@@ -58,13 +59,16 @@ extension JSONValue {
 
     static func quotedLength(_ text: String) -> Int {
         var length = 2
-        for byte in text.utf8 {
-            switch byte {
-            case 0x22, 0x5C, 0x0A, 0x0D, 0x09, 0x08, 0x0C: length += 2
-            case 0..<0x20: length += 6
-            default: length += 1
-            }
-        }
+        for byte in text.utf8 { length += escapedLength(byte) }
         return length
+    }
+
+    /// What one byte of a string takes in JSON: `\"`, `\n`… take two, other controls six (`\u001f`).
+    static func escapedLength(_ byte: UInt8) -> Int {
+        switch byte {
+        case 0x22, 0x5C, 0x0A, 0x0D, 0x09, 0x08, 0x0C: 2
+        case 0..<0x20: 6
+        default: 1
+        }
     }
 }

@@ -1,7 +1,8 @@
 import PGMCPJSON
 
 /// The tool catalog: one table; `tools/list` is derived from it. Every tool also accepts the
-/// `session` argument (a handle from open_session), added here so no definition can forget it.
+/// `session` argument (a handle from open_session), and every output schema has `truncated` (any
+/// result may be cut to `PGMCP_MAX_RESULT_BYTES`), added here so no definition can forget them.
 public struct ToolCatalog: Sendable {
     public let tools: [ToolDefinition]
     private let byName: [String: ToolDefinition]
@@ -14,6 +15,11 @@ public struct ToolCatalog: Sendable {
             if case .object(var properties)? = tool.inputSchema["properties"], properties["session"] == nil {
                 properties["session"] = JSONSchema.session
                 tool.inputSchema["properties"] = .object(properties)
+            }
+            if case .object(var output) = tool.outputSchema, case .object(var properties)? = output["properties"], properties["truncated"] == nil {
+                properties["truncated"] = JSONSchema.truncated
+                output["properties"] = .object(properties)
+                tool.outputSchema = .object(output)
             }
             tool.argumentNames = tool.inputSchema["properties"]?.objectValue?.keys ?? []
             tool.metrics = ToolMetrics(tool: tool.name)
