@@ -62,7 +62,7 @@ enum DatabaseTools {
 
     static let selectDatabase = ToolDefinition(
         name: "select_database", title: "Select database",
-        description: "Makes a database the session's active one: later calls without a 'database' argument use it. Returns what current_database returns.",
+        description: "Makes a database the session's active one: later calls without a 'database' argument use it. The choice lasts for this MCP session only: a client that opens a new MCP session per call should pass 'database' (or an open_session handle as 'session') on every call instead. Returns what current_database returns.",
         inputSchema: JSONSchema.object(
             [("database", JSONSchema.string("Name of the database to make active (see list_databases)."))], required: ["database"]),
         outputSchema: currentSchema, annotations: .sessionState,

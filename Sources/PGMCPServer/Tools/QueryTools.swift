@@ -61,7 +61,9 @@ enum QueryTools {
         name: "execute", title: "Run a write statement",
         description: """
             Runs exactly one SQL statement (INSERT, UPDATE, DELETE, DDL, …) and commits it. Refused on read-only \
-            databases. Use $1, $2, … with 'params' for values. Rows of a RETURNING clause are returned.
+            databases. Pass 'database' to say where it writes: without it, it writes to the active database only if \
+            select_database chose it in this same MCP session (when several databases are configured). Use $1, $2, … \
+            with 'params' for values. Rows of a RETURNING clause are returned.
             """,
         inputSchema: JSONSchema.object(
             [
