@@ -9,7 +9,10 @@ import TestSupport
     static let cap = 20_000
 
     /// A scratch database with 300 commented tables and a 300-column table with long column comments.
-    func withServer(_ body: (_ call: (String, JSONValue) async throws -> RawHTTP.Reply) async throws -> Void) async throws {
+    typealias Call = (_ tool: String, _ arguments: JSONValue) async throws -> RawHTTP.Reply
+
+    /// `body` gets a tools/call sender, and a sender of whole JSON-RPC messages.
+    func withServer(_ body: (_ call: Call, _ send: (JSONValue) async throws -> RawHTTP.Reply) async throws -> Void) async throws {
         let name = try await TestDatabase.createScratchDatabase(prefix: "cap")
         let wide = (1...300).map { "c\($0) int" }.joined(separator: ", ")
         try await TestDatabase.withConnection(database: name) { connection in
@@ -32,7 +35,10 @@ import TestSupport
         do {
             let url = server.url.absoluteString
             let session = try await RawHTTP.openSession(url)
-            try await body { tool, arguments in try await RawHTTP.call(url, session: session, tool: tool, arguments: arguments) }
+            let headers = RawHTTP.mcpHeaders.merging(["Mcp-Session-Id": session]) { $1 }
+            try await body(
+                { tool, arguments in try await RawHTTP.call(url, session: session, tool: tool, arguments: arguments) },
+                { message in try await RawHTTP.send("POST", url, body: message.jsonText, headers: headers) })
             await server.stop()
             try await TestDatabase.dropDatabase(name)
         } catch {
@@ -56,7 +62,7 @@ import TestSupport
     }
 
     @Test func listTablesOfThreeHundredTablesIsCut() async throws {
-        try await withServer { call in
+        try await withServer { call, _ in
             let listed = try cutResult(try await call("list_tables", [:]), "list_tables")
             let count = listed["tables"]?.arrayValue?.count ?? 0
             #expect(count > 50 && count < 300, "\(count) tables")
@@ -66,7 +72,7 @@ import TestSupport
     }
 
     @Test func describeTableOfThreeHundredCommentedColumnsIsCut() async throws {
-        try await withServer { call in
+        try await withServer { call, _ in
             let described = try cutResult(try await call("describe_table", ["table": "wide"]), "describe_table")
             let columns = described["columns"]?.arrayValue ?? []
             #expect(columns.count > 10 && columns.count < 300, "\(columns.count) columns")
@@ -78,7 +84,7 @@ import TestSupport
     @Test func aQueryOfSixteenHundredColumnsKeepsRowsAndColumnsAligned() async throws {
         // PostgreSQL allows at most 1664 entries in a select list.
         let list = (1...1600).map { "g * \($0) AS a_rather_long_column_name_\($0)" }.joined(separator: ", ")
-        try await withServer { call in
+        try await withServer { call, _ in
             let result = try cutResult(try await call("query", ["sql": .string("SELECT \(list) FROM generate_series(1, 5) g")]), "query")
             let columns = result["columns"]?.arrayValue ?? []
             let rows = result["rows"]?.arrayValue ?? []
@@ -90,7 +96,7 @@ import TestSupport
     }
 
     @Test func oneHugeValueIsCutWithAMarkerRatherThanDropped() async throws {
-        try await withServer { call in
+        try await withServer { call, _ in
             let result = try cutResult(try await call("query", ["sql": "SELECT repeat('x', 100000) AS big, 42 AS answer"]), "query")
             let row = result["rows"]?.arrayValue?.first?.arrayValue
             let big = row?.first?.stringValue ?? ""
@@ -100,7 +106,7 @@ import TestSupport
     }
 
     @Test func errorsAreCutToo() async throws {
-        try await withServer { call in
+        try await withServer { call, send in
             // PostgreSQL quotes the 3 MB parameter back in its error.
             let huge = String(repeating: "9x", count: 1_500_000)
             let failed = try await call("query", ["sql": "SELECT $1::int", "params": [.string(huge)]])
@@ -119,13 +125,18 @@ import TestSupport
             let unknown = try await call(name, [:])
             #expect(unknown.json?["error"]?["message"]?.stringValue?.hasPrefix("unknown tool 'nnnn") == true)
             #expect(unknown.body.utf8.count <= 1200, "\(unknown.body.utf8.count) bytes")
+            // A declared protocol version (2026-07-28's _meta) a megabyte long, quoted in the message and the data.
+            let meta: JSONValue = .object(JSONObject([("io.modelcontextprotocol/protocolVersion", .string(name))]))
+            let pinned = try await send(["jsonrpc": "2.0", "id": 9, "method": "tools/call", "params": ["name": "query", "arguments": ["sql": "SELECT 1"], "_meta": meta]])
+            #expect(pinned.json?["error"]?["code"] == -32022)
+            #expect(pinned.body.utf8.count <= 2500, "\(pinned.body.utf8.count) bytes")
         }
     }
 
     @Test func whatCannotBeCutIsAnErrorThatSaysWhatToDo() async throws {
         // A plan of 400 nodes: its structure alone is over the cap.
         let union = (1...400).map { "SELECT \($0) AS n" }.joined(separator: " UNION ALL ")
-        try await withServer { call in
+        try await withServer { call, _ in
             let reply = try await call("explain", ["sql": .string(union)])
             let result = try #require(reply.json?["result"])
             #expect(result["isError"] == true)

@@ -95,10 +95,11 @@ public struct JSONRPCError: Error, Sendable {
     /// be megabytes. Below the smallest `PGMCP_MAX_RESULT_BYTES` (1024).
     static let maxMessageBytes = 1000
 
-    /// The response object, its message cut to `maxMessageBytes`.
+    /// The response object, its message and the strings of its data (a requested version is the
+    /// client's own text) cut to `maxMessageBytes`.
     public var response: JSONValue {
         var error = JSONObject([("code", .int(code.rawValue)), ("message", .string(message.cut(toSerializedBytes: Self.maxMessageBytes)))])
-        if let data { error.append("data", data) }
+        if let data { error.append("data", ResultBudget.cutStrings(data, to: Self.maxMessageBytes)) }
         return ["jsonrpc": "2.0", "id": id?.json ?? .null, "error": .object(error)]
     }
 }
