@@ -62,8 +62,10 @@ async def main():
         written = await client.call_tool("execute", {"sql": "UPDATE customers SET name = $1 WHERE id = 1", "params": ["Grace"], "database": "dev"})
         check(written.structured_content["rowsAffected"] == 1, "execute on dev")
 
-        bad = await client.call_tool("query", {"sql": "SELEC 1"})
+        bad = await client.call_tool("query", {"sql": "SELECT FROM WHERE"})
         check(bad.is_error and "42601" in bad.content[0].text, f"syntax error {bad.content}")
+        typo = await client.call_tool("query", {"sql": "SELEC 1"})
+        check(typo.is_error and "runs only statements that read" in typo.content[0].text, f"not a reading statement {typo.content}")
 
         described = await client.call_tool("describe_table", {"table": "orders"})
         check(described.structured_content["primaryKey"] == ["id"], "describe_table")
