@@ -31,8 +31,9 @@ public final class ConnectionPool: Sendable {
         var timer: (deadline: ContinuousClock.Instant, task: Task<Void, Never>)?
         var nextRequestID = 0
         var shutdownWaiters: [CheckedContinuation<Void, Never>] = []
-        /// Callers of `probedSnapshot` waiting for a connect to finish, by a number of their own.
-        var probeWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        /// Callers of `probedSnapshot` waiting for a connect to finish, by a number of their own,
+        /// each with the timer that stops its wait.
+        var probeWaiters: [Int: (continuation: CheckedContinuation<Void, Never>, limit: Task<Void, Never>)] = [:]
         var serverVersion: Int?
     }
 
@@ -135,10 +136,7 @@ public final class ConnectionPool: Sendable {
             defer { state.nextRequestID += 1 }
             return state.nextRequestID
         }
-        let limit = Task { [weak self] in
-            guard (try? await Task.sleep(for: (self?.connectTimeout ?? .zero) + .seconds(1))) != nil else { return }
-            self?.wakeProbeWaiter(waiter)
-        }
+        let wait = connectTimeout + .seconds(1)
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let (effects, waits) = state.withLock { state in
@@ -146,7 +144,13 @@ public final class ConnectionPool: Sendable {
                     let effects = apply(actions, &state)
                     let snapshot = state.machine.snapshot()
                     let waits = snapshot.connecting > 0 && (!actions.isEmpty || snapshot.health == .unknown)
-                    if waits { state.probeWaiters[waiter] = continuation }
+                    if waits {
+                        let limit = Task { [weak self] in
+                            guard (try? await Task.sleep(for: wait)) != nil else { return }
+                            self?.wakeProbeWaiter(waiter)
+                        }
+                        state.probeWaiters[waiter] = (continuation, limit)
+                    }
                     return (effects, waits)
                 }
                 run(effects)
@@ -157,7 +161,6 @@ public final class ConnectionPool: Sendable {
         } onCancel: {
             wakeProbeWaiter(waiter)
         }
-        limit.cancel()
         return snapshot()
     }
 
@@ -174,13 +177,18 @@ public final class ConnectionPool: Sendable {
     public var isHealthProbeDue: Bool { state.withLock { $0.machine.isHealthProbeDue(now: .now) } }
 
     private func wakeProbeWaiter(_ waiter: Int) {
-        state.withLock { $0.probeWaiters.removeValue(forKey: waiter) }?.resume()
+        guard let (continuation, limit) = state.withLock({ $0.probeWaiters.removeValue(forKey: waiter) }) else { return }
+        limit.cancel()
+        continuation.resume()
     }
 
     /// A connect finished (either way): whoever waits for the pool's health has its answer.
     private func wakeProbeWaiters(_ state: inout State) -> [CheckedContinuation<Void, Never>] {
         defer { state.probeWaiters = [:] }
-        return Array(state.probeWaiters.values)
+        return state.probeWaiters.values.map { waiter in
+            waiter.limit.cancel()
+            return waiter.continuation
+        }
     }
 
     // MARK: - Running actions

@@ -7,8 +7,10 @@ import TestSupport
 
 /// What list_databases and server_status say about each database's health, over real HTTP.
 @Suite("Database health", .serialized) struct DatabaseHealthTests {
-    func withServer(_ databases: [DatabaseConfig], _ body: (TestServer, String) async throws -> Void) async throws {
-        let server = try await TestServer.start(databases: databases) { $0.connectTimeout = .seconds(3) }
+    func withServer(
+        _ databases: [DatabaseConfig], connectTimeout: Duration = .seconds(3), _ body: (TestServer, String) async throws -> Void
+    ) async throws {
+        let server = try await TestServer.start(databases: databases) { $0.connectTimeout = connectTimeout }
         do {
             try await body(server, try await RawHTTP.openSession(server.url.absoluteString))
             await server.stop()
@@ -48,6 +50,20 @@ import TestSupport
             #expect(lastError["copies"]?.stringValue?.contains("does not exist") == true, "\(lastError)")
             #expect(!pools.jsonText.contains("Hidden-Pass-1"))
             #expect(!listed.jsonText.contains("Hidden-Pass-1"))
+        }
+    }
+
+    @Test func aDatabaseThatNeverAnswersIsWaitedForOnlyUpToTheConnectTimeout() async throws {
+        let listener = SilentListener()
+        defer { listener.close() }
+        let silent = DatabaseConfig(id: "silent", connection: try PGConnectionParameters(conninfo: "host=127.0.0.1 port=\(listener.port) dbname=x user=x"))
+        try await withServer([try TestDatabase.config(id: "main"), silent], connectTimeout: .seconds(1)) { server, session in
+            let started = ContinuousClock.now
+            let listed = try await call(server, session, "list_databases")
+            #expect(ContinuousClock.now - started < .seconds(3))
+            #expect(byName(listed["structuredContent"]?["databases"], "status") == ["main": "healthy", "silent": "unhealthy"])
+            let pools = try await call(server, session, "server_status")
+            #expect(byName(pools["structuredContent"]?["pools"], "lastError")["silent"]?.stringValue?.contains("timed out") == true)
         }
     }
 
