@@ -210,6 +210,25 @@ import TestSupport
 
     /// DNS rebinding: hosts and origins are parsed and compared as addresses, not by prefix, so a
     /// name such as `127.0.0.1.rebind.attacker.example` gets 403 and no session.
+    @Test func readyzIsNotReadableThroughARebindingNameOrAForeignOrigin() async throws {
+        // /readyz names the default database and its error: a page on a rebound name must not read it.
+        try await withServer { server in
+            func readyz(_ headers: [(String, String)]) async throws -> RawHTTP.Reply {
+                let socket = try await RawSocket.connect(port: server.port)
+                var text = "GET /readyz HTTP/1.1\r\n"
+                for (name, value) in headers { text += "\(name): \(value)\r\n" }
+                try await socket.write(text + "\r\n")
+                return try await socket.readResponse()
+            }
+            let direct = try await readyz([("Host", "127.0.0.1:\(server.port)")])
+            let rebound = try await readyz([("Host", "127.0.0.1.rebind.attacker.example:\(server.port)")])
+            let foreign = try await readyz([("Host", "127.0.0.1:\(server.port)"), ("Origin", "http://evil.example")])
+            #expect(direct.status == 200)
+            #expect(rebound.status == 403)
+            #expect(foreign.status == 403)
+        }
+    }
+
     @Test func lookalikeLoopbackOriginsAndHostsAreForbiddenAndOpenNoSession() async throws {
         try await withServer({ $0.allowedOrigins = ["https://app.example/", "not an origin"] }) { server in
             let port = server.port

@@ -47,3 +47,21 @@ extension ProcessTests {
         _ = await running.value
     }
 }
+
+extension ProcessTests {
+    @Test func anOverlongStdioLineIsDroppedUnreadAndTheSessionGoesOn() async throws {
+        // A line is a request: it is held to PGMCP_MAX_REQUEST_BYTES, as an HTTP body is, instead of
+        // growing in memory for as long as the client sends.
+        let child = try ChildProcess(
+            [pgmcpBinary, "serve", "--transport", "stdio"], environment: try environment(extra: ["PGMCP_MAX_REQUEST_BYTES": "1024"]))
+        child.send(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"pipe","version":"1"}}}"#)
+        _ = try #require(try await child.readLine())
+        child.send(#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"query","arguments":{"sql":"SELECT '"# + String(repeating: "x", count: 200_000) + #"'"}}}"#)
+        let refused = try JSONParser.parse(try #require(try await child.readLine()))
+        #expect(refused["error"]?["message"]?.stringValue?.contains("over 1024 bytes (PGMCP_MAX_REQUEST_BYTES) was dropped unread") == true, "\(refused)")
+        child.send(#"{"jsonrpc":"2.0","id":3,"method":"ping"}"#)
+        #expect(try JSONParser.parse(try #require(try await child.readLine()))["id"] == 3)
+        child.closeInput()
+        #expect(try await child.wait() == 0)
+    }
+}

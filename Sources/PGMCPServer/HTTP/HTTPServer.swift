@@ -30,7 +30,10 @@ public enum HTTPServer {
         router.get("/healthz") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain"], body: ResponseBody(byteBuffer: ByteBuffer(string: "ok\n")))
         }
-        router.get("/readyz") { _, _ in await readiness(dispatcher.context) }
+        router.get("/readyz") { request, _ in
+            do throws(RequestValidation.Rejection) { try validation.checkOriginAndHost(request) } catch { return endpoint.reject(error) }
+            return await readiness(dispatcher.context)
+        }
         router.get("/metrics") { request, _ in
             do throws(RequestValidation.Rejection) { try validation.checkAccess(request) } catch { return endpoint.reject(error) }
             var text: [UInt8] = []

@@ -44,6 +44,13 @@ struct RequestValidation: Sendable {
                 throw Rejection(status: .unauthorized, message: "missing or wrong bearer token (Authorization: Bearer <PGMCP_AUTH_TOKEN>)")
             }
         }
+        try checkOriginAndHost(request)
+    }
+
+    /// Origin and Host alone (DNS-rebinding protection), for every endpoint that says anything
+    /// about the databases: `/readyz` names the default database and its error, which a rebound
+    /// page must not read, while an orchestrator's probe carries no token.
+    func checkOriginAndHost(_ request: Request) throws(Rejection) {
         // Several Origin fields arrive joined by ", ", which parses as no origin.
         if let origin = request.headers[.origin], !isAllowed(origin: origin) {
             throw Rejection(status: .forbidden, message: "origin \(origin) is not allowed (PGMCP_ALLOWED_ORIGINS widens the list)")

@@ -29,16 +29,38 @@ final class StdioStreams: Sendable {
         if savedFlags.output >= 0 { _ = fcntl(1, F_SETFL, savedFlags.output | O_NONBLOCK) }
     }
 
+    /// One line of standard input, or the size of one that was longer than allowed (its bytes
+    /// dropped as they arrived, so a client cannot grow the server's memory without bound).
+    enum Line {
+        case text(String)
+        case tooLong(bytes: Int)
+    }
+
     /// Standard input's lines (without `\n` or a trailing `\r`), until end of input; the last one
-    /// may lack its `\n`.
-    func lines() -> AsyncStream<String> {
-        let (lines, continuation) = AsyncStream.makeStream(of: String.self)
+    /// may lack its `\n`. A line over `maxBytes` (`PGMCP_MAX_REQUEST_BYTES`, as for an HTTP body)
+    /// arrives as `.tooLong`.
+    func lines(maxBytes: Int) -> AsyncStream<Line> {
+        let (lines, continuation) = AsyncStream.makeStream(of: Line.self)
         Task(executorPreference: reactor) { [self] in
             var line: [UInt8] = []
+            var dropped = 0  // bytes of an overlong line, thrown away
             var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+            func append(_ bytes: ArraySlice<UInt8>) {
+                if dropped == 0, line.count + bytes.count <= maxBytes {
+                    line.append(contentsOf: bytes)
+                } else {
+                    dropped += line.count + bytes.count
+                    line.removeAll()
+                }
+            }
             func emit() {
+                if dropped > 0 {
+                    continuation.yield(.tooLong(bytes: dropped))
+                    dropped = 0
+                    return
+                }
                 if line.last == UInt8(ascii: "\r") { line.removeLast() }
-                continuation.yield(String(decoding: line, as: UTF8.self))
+                continuation.yield(.text(String(decoding: line, as: UTF8.self)))
                 line.removeAll(keepingCapacity: true)
             }
             while true {
@@ -50,17 +72,17 @@ final class StdioStreams: Sendable {
                 if count > 0 {
                     var start = 0
                     for index in 0..<count where buffer[index] == UInt8(ascii: "\n") {
-                        line.append(contentsOf: buffer[start..<index])
+                        append(buffer[start..<index])
                         emit()
                         start = index + 1
                     }
-                    line.append(contentsOf: buffer[start..<count])
+                    append(buffer[start..<count])
                 } else if count < 0, error == EAGAIN || error == EWOULDBLOCK {
                     _ = await reactor.wait(0)
                 } else if count < 0, error == EINTR {
                     continue
                 } else {
-                    if !line.isEmpty { emit() }
+                    if !line.isEmpty || dropped > 0 { emit() }
                     continuation.finish()
                     return
                 }

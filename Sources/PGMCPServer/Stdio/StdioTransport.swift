@@ -18,10 +18,15 @@ public final class StdioTransport: Sendable {
     /// Serves until standard input closes, then ends the session. Requests run concurrently, so a
     /// long query does not hold up `ping` or `notifications/cancelled`.
     public func run() async {
-        let lines = streams.lines()
+        let maxBytes = dispatcher.context.settings.maxRequestBytes
+        let lines = streams.lines(maxBytes: maxBytes)
         var transport: TransportSession?
         await withTaskGroup(of: Void.self) { group in
-            for await line in lines {
+            for await next in lines {
+                guard case .text(let line) = next else {
+                    write(JSONRPCError(.invalidRequest, "a message over \(maxBytes) bytes (PGMCP_MAX_REQUEST_BYTES) was dropped unread").response)
+                    continue
+                }
                 guard !line.allSatisfy(\.isWhitespace) else { continue }
                 let parsed: JSONValue
                 do { parsed = try JSONParser.parse(line) } catch {
