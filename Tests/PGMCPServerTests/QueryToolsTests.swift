@@ -116,6 +116,24 @@ import TestSupport
         }
     }
 
+    @Test func theInstructionsAndDescriptionsSayASelectionLastsForOneMCPSession() async throws {
+        try await withServer { _, _, url in
+            let initialized = try await RawHTTP.send("POST", url, body: RawHTTP.initialize)
+            let instructions = initialized.json?["result"]?["instructions"]?.stringValue ?? ""
+            #expect(instructions.contains("A selection lasts for this MCP session only"), "\(instructions)")
+            #expect(instructions.contains("pass 'database' (or an open_session handle as 'session') on every call"))
+            let session = try #require(initialized.header("Mcp-Session-Id"))
+            let listed = try await RawHTTP.send(
+                "POST", url, body: #"{"jsonrpc":"2.0","id":3,"method":"tools/list"}"#,
+                headers: RawHTTP.mcpHeaders.merging(["Mcp-Session-Id": session]) { $1 })
+            let tools = listed.json?["result"]?["tools"]?.arrayValue ?? []
+            let select = tools.first { $0["name"] == "select_database" }?["description"]?.stringValue ?? ""
+            let execute = tools.first { $0["name"] == "execute" }?["description"]?.stringValue ?? ""
+            #expect(select.contains("The choice lasts for this MCP session only"), "\(select)")
+            #expect(execute.contains("Pass 'database' to say where it writes"), "\(execute)")
+        }
+    }
+
     @Test func withOneDatabaseTheDefaultNeedsNoChoice() async throws {
         let fixture = try await Fixture.make()
         let server = try await TestServer.start(databases: [fixture.dev])
@@ -182,6 +200,20 @@ import TestSupport
             #expect(errorText(untyped) == nil || errorText(untyped)?.contains("add a cast") == true, "\(untyped.body)")
             let readOnly = try await call(url, session, "query", ["sql": "WITH d AS (DELETE FROM orders RETURNING 1) SELECT count(*) FROM d"])
             #expect(errorText(readOnly)?.contains("To write, use 'execute' on a writable database") == true, "\(readOnly.body)")
+        }
+    }
+}
+
+extension QueryToolsTests {
+    @Test func aHugeRequestIDIsRefusedNotEchoed() async throws {
+        try await withServer { _, _, url in
+            let session = try await RawHTTP.openSession(url)
+            let id = String(repeating: "i", count: 500_000)
+            let reply = try await RawHTTP.send(
+                "POST", url, body: #"{"jsonrpc":"2.0","id":"\#(id)","method":"ping"}"#,
+                headers: RawHTTP.mcpHeaders.merging(["Mcp-Session-Id": session]) { $1 })
+            #expect(reply.body.utf8.count < 1000, "\(reply.body.prefix(200))")
+            #expect(reply.json?["error"]?["message"] == "\"id\" must be an integer or a string of at most 256 bytes")
         }
     }
 }

@@ -12,13 +12,17 @@ public enum JSONRPCID: Hashable, Sendable {
         }
     }
 
+    /// `nil` for anything but an integer or a string of at most `maxStringBytes`: every answer echoes
+    /// the id, and a megabyte id would make every answer (errors included) a megabyte.
     init?(_ value: JSONValue) {
         switch value {
         case .int(let i): self = .int(i)
-        case .string(let s): self = .string(s)
+        case .string(let s) where s.utf8.count <= Self.maxStringBytes: self = .string(s)
         default: return nil
         }
     }
+
+    static let maxStringBytes = 256
 }
 
 /// One incoming JSON-RPC message, validated for shape.
@@ -48,7 +52,7 @@ public enum JSONRPCMessage: Sendable {
         default: throw JSONRPCError(.invalidParams, "\"params\" must be an object", id: id)
         }
         guard let rawID = object["id"] else { return .notification(method: method, params: params) }
-        guard let id else { throw JSONRPCError(.invalidRequest, "\"id\" must be a string or an integer") }
+        guard let id else { throw JSONRPCError(.invalidRequest, "\"id\" must be an integer or a string of at most \(JSONRPCID.maxStringBytes) bytes") }
         _ = rawID
         return .request(id: id, method: method, params: params)
     }

@@ -75,7 +75,9 @@ public final class MCPDispatcher: Sendable {
 
     static let instructions = """
         pgmcp gives access to several named PostgreSQL databases. Start with list_databases; select_database \
-        switches this session's active database, or pass 'database' to any tool. query runs one read-only \
+        switches this session's active database, or pass 'database' to any tool. A selection lasts for this MCP \
+        session only: if your client opens a new session per call, pass 'database' (or an open_session handle as \
+        'session') on every call. execute writes only to a database the call names or this session selected. query runs one read-only \
         statement; execute writes where a database allows it; list_schemas, list_tables, describe_table and \
         explain show structure and plans. Use $1, $2 … with 'params' for values. open_session mints an \
         isolated work session to pass as 'session'.
