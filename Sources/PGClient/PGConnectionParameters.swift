@@ -3,23 +3,28 @@ import CLibPQ
 /// libpq connection parameters (keyword/value pairs), parsed and checked by libpq itself.
 ///
 /// The password lives here in clear because libpq needs it, but nothing this type prints shows it:
-/// `description` and `maskedTarget` write `•••`, and `redact(_:)` scrubs it from any message.
+/// `description` and `maskedTarget` write `•••` for every secret keyword, and an error about a
+/// connection string is made without its secrets (`ConninfoText`).
 public struct PGConnectionParameters: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     public private(set) var pairs: [(keyword: String, value: String)]
 
     public init() { pairs = [] }
 
     /// Parses any libpq connection string (`host=… dbname=…`) or URI (`postgresql://…`).
-    /// Errors never echo the input: quoted fragments of libpq's message are masked.
+    ///
+    /// Errors never hold a piece of a secret: the reason is libpq's message about a copy of the
+    /// string with its secrets (and text of unknown role) replaced, or — for a password written so
+    /// that libpq would cut or split it — a fixed sentence saying how to write it.
     public init(conninfo: String) throws(PGError) {
+        let text = ConninfoText(conninfo)
+        if let problem = text.problem {
+            throw PGError(kind: .invalidParameters, message: "invalid connection string: \(problem)")
+        }
         var errorMessage: UnsafeMutablePointer<CChar>? = nil
         guard let options = PQconninfoParse(conninfo, &errorMessage) else {
-            var reason = "out of memory"
-            if let errorMessage {
-                reason = Self.maskQuotedFragments(String(cString: errorMessage))
-                PQfreemem(errorMessage)
-            }
-            throw PGError(kind: .invalidParameters, message: "invalid connection string: \(reason)")
+            // libpq's message quotes the string itself: never read it.
+            if let errorMessage { PQfreemem(errorMessage) }
+            throw PGError(kind: .invalidParameters, message: "invalid connection string: \(text.reason())")
         }
         defer { PQconninfoFree(options) }
         var parsed: [(keyword: String, value: String)] = []
@@ -60,47 +65,46 @@ public struct PGConnectionParameters: Sendable, CustomStringConvertible, CustomD
     }
 
     public var description: String {
-        pairs.map { $0.keyword == "password" ? "password=•••" : "\($0.keyword)=\($0.value)" }.joined(separator: " ")
+        pairs.map { Self.secretKeywords.contains($0.keyword) ? "\($0.keyword)=•••" : "\($0.keyword)=\($0.value)" }.joined(separator: " ")
     }
 
     public var debugDescription: String { description }
 
-    /// Replaces the password, wherever it appears in `message`, with `•••`.
-    /// Defence in depth: libpq does not echo passwords, but a server or proxy message might.
+    /// `message`, from libpq or a server about a connection with these parameters, with the
+    /// password masked where it stands as a whole quoted value (`"…"`, as libpq and PostgreSQL
+    /// quote values) that is no other parameter's value.
+    ///
+    /// Defence in depth only: libpq and PostgreSQL never quote a password, and every value they
+    /// do quote (host, port, user, dbname) is kept apart from it (`init(conninfo:)` refuses a URL
+    /// whose password would spill into them). Never a search for the password's text anywhere in
+    /// the message, which would mask every `a` of a message for a password `a`, and every user
+    /// name `postgres` for a password `postgres` (telling the reader they are the same).
     public func redact(_ message: String) -> String {
-        guard let password = self["password"], password.count >= 3 else { return message }
-        return message.replacingOccurrences(of: password, with: "•••")
-    }
-
-    /// libpq's parse errors quote parts of the input (`missing "=" after "s3cret"`), which may be a
-    /// password. Keyword names are kept, since they help; every other quoted fragment is masked.
-    static func maskQuotedFragments(_ message: String) -> String {
-        let parts = message.split(separator: "\"", omittingEmptySubsequences: false)
-        guard parts.count > 2 else { return message.trimmingTrailingNewlines() }
-        var out = ""
-        for (index, part) in parts.enumerated() {
-            if index > 0 { out += "\"" }
-            let insideQuotes = index % 2 == 1 && index < parts.count - 1
-            if insideQuotes && !(knownKeywords.contains(String(part)) || part.count <= 1) {
-                out += "•••"
-            } else {
-                out += part
-            }
-        }
-        return out.trimmingTrailingNewlines()
+        guard let password = self["password"], !password.isEmpty,
+            !pairs.contains(where: { $0.keyword != "password" && $0.value == password })
+        else { return message }
+        return message.replacingOccurrences(of: "\"" + password + "\"", with: "\"•••\"")
     }
 
     /// Every keyword this libpq knows, from `PQconndefaults`.
-    static let knownKeywords: Set<String> = {
-        guard let defaults = PQconndefaults() else { return [] }
+    static let knownKeywords: Set<String> = conninfoDefaults.keywords
+
+    /// The keywords whose values are secrets (`password`, `sslpassword`): those `PQconndefaults`
+    /// marks for a password field (`dispchar` `*`).
+    static let secretKeywords: Set<String> = conninfoDefaults.secrets.union(["password"])
+
+    private static let conninfoDefaults: (keywords: Set<String>, secrets: Set<String>) = {
+        guard let defaults = PQconndefaults() else { return ([], []) }
         defer { PQconninfoFree(defaults) }
         var names: Set<String> = []
+        var secrets: Set<String> = []
         var option = defaults
         while let keyword = option.pointee.keyword {
             names.insert(String(cString: keyword))
+            if let display = option.pointee.dispchar, String(cString: display).contains("*") { secrets.insert(String(cString: keyword)) }
             option += 1
         }
-        return names
+        return (names, secrets)
     }()
 }
 
