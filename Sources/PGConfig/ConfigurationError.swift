@@ -7,17 +7,31 @@ public struct ConfigProblem: Sendable, Equatable, CustomStringConvertible {
     public var database: String?
     /// 1-based position in a JSON array, when the id is not known.
     public var entry: Int?
-    /// A field of a database object (`pool.max`), or an environment variable (`DB_CONFIG_PROD_PORT`,
-    /// `PGMCP_PORT`) when `fieldIsVariable`.
+    /// What `field` names, as the description says it.
+    public enum FieldKind: Sendable, Equatable {
+        /// A field of a database object: `pool.max`.
+        case field
+        /// An environment variable: `PGMCP_PORT`, `DB_CONFIG_PROD_PORT`.
+        case environmentVariable
+        /// A command-line option that stands for a variable: `--port`.
+        case option
+    }
+
+    /// e.g. `pool.max`, `PGMCP_PORT`, `--port`, as `fieldKind` says.
     public var field: String?
-    /// `field` names an environment variable, and the description says so.
-    public var fieldIsVariable = false
+    public var fieldKind = FieldKind.field
     public var message: String
 
     public var description: String {
         var text = source + ": "
         if let database { text += "database '\(database)': " } else if let entry { text += "entry \(entry): " }
-        if let field { text += fieldIsVariable ? "environment variable \(field): " : "field '\(field)': " }
+        if let field {
+            switch fieldKind {
+            case .field: text += "field '\(field)': "
+            case .environmentVariable: text += "environment variable \(field): "
+            case .option: text += "option \(field): "
+            }
+        }
         return text + message
     }
 }
@@ -27,6 +41,18 @@ public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
     public var problems: [ConfigProblem]
 
     public init(_ problems: [ConfigProblem]) { self.problems = problems }
+
+    /// The same problems, those about a variable that was given as a command-line option
+    /// (`options`: `PGMCP_PORT` → `--port`) naming the option the person typed.
+    public func naming(options: [String: String]) -> ConfigurationError {
+        ConfigurationError(problems.map { problem in
+            guard problem.fieldKind == .environmentVariable, let field = problem.field, let option = options[field] else { return problem }
+            var renamed = problem
+            renamed.field = option
+            renamed.fieldKind = .option
+            return renamed
+        })
+    }
 
     public var description: String {
         if problems.count == 1 { return "invalid configuration: \(problems[0])" }
@@ -52,7 +78,7 @@ final class ProblemLog {
 
     /// A problem with the environment variable `variable`.
     func add(_ message: String, variable: String) {
-        problems.append(ConfigProblem(source: source, database: database, entry: entry, field: variable, fieldIsVariable: true, message: message))
+        problems.append(ConfigProblem(source: source, database: database, entry: entry, field: variable, fieldKind: .environmentVariable, message: message))
     }
 
     func add(contentsOf other: [ConfigProblem]) { problems += other }

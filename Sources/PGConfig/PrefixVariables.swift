@@ -65,7 +65,7 @@ enum PrefixVariables {
     static func ignored(in environment: [String: String]) -> [ConfigProblem] {
         environment.keys.sorted().filter { $0.hasPrefix(prefix) && kind(of: $0) == .unrelated }.map {
             ConfigProblem(
-                source: "DB_CONFIG_* variables", field: $0, fieldIsVariable: true,
+                source: "DB_CONFIG_* variables", field: $0, fieldKind: .environmentVariable,
                 message: "not a database setting (DB_CONFIG_<ID>_<FIELD>, FIELD one of \(accepted)); ignored")
         }
     }

@@ -90,7 +90,7 @@ public struct ServerSettings: Sendable {
                 log.add("unknown setting; did you mean \(suggestion)?", variable: name)
             } else {
                 warnings.append(
-                    ConfigProblem(source: "server settings", field: name, fieldIsVariable: true, message: "not a pgmcp setting; ignored"))
+                    ConfigProblem(source: "server settings", field: name, fieldKind: .environmentVariable, message: "not a pgmcp setting; ignored"))
             }
         }
         if let problem = bindingProblem() { log.add(problem, variable: "PGMCP_HOST") }

@@ -19,14 +19,13 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         // Flags become their variables, so that both are checked alike (before any cluster exists).
-        var environment = ProcessInfo.processInfo.environment
-        if let port { environment["PGMCP_PORT"] = port }
-        if let transport { environment["PGMCP_TRANSPORT"] = transport }
+        var overrides: [String: String] = [:]
+        if let port { overrides["PGMCP_PORT"] = port }
+        if let transport { overrides["PGMCP_TRANSPORT"] = transport }
         do {
-            try await Demo.run(.init(keep: keep, environment: environment))
+            try await Demo.run(.init(keep: keep, environment: ProcessInfo.processInfo.environment.merging(overrides) { $1 }))
         } catch let error as ConfigurationError {
-            FileHandle.standardError.write(Data((error.description + "\n").utf8))
-            throw ExitCode(2)
+            throw ConfigOptions.failure(error, overrides: overrides)
         }
     }
 }

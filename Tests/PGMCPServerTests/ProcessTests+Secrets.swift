@@ -72,6 +72,20 @@ extension ProcessTests {
         }
     }
 
+    /// `serve` loads the configuration as `databases` and `check` do: the issue's password refused, no piece of it shown.
+    @Test func serveRefusesATypedPasswordWithoutShowingAPieceOfIt() async throws {
+        for (place, expected) in [
+            (["DB_CONFIGS": #"[{"id": "prod", "url": "postgresql://u:ab\"LeakTail%@127.0.0.1/d"}]"#], "DB_CONFIGS: database 'prod': field 'url': invalid connection string: the password is not valid URL text"),
+            (["DB_CONFIG_PROD_URL": #"postgresql://u:ab"Leak@Tail%@127.0.0.1/d"#], "DB_CONFIG_* variables: database 'prod': environment variable DB_CONFIG_PROD_URL: invalid connection string: an '@' may appear"),
+            (["DATABASE_URL": #"host=127.0.0.1 password=ab"Leak Tail%"#], "DATABASE_URL: database 'default': environment variable DATABASE_URL: invalid connection string: the password is followed by"),
+        ] {
+            let (status, output, errors) = try await run("serve", place)
+            #expect(status == 2)
+            #expect(errors.contains(expected), "\(errors)")
+            #expect(!(output + errors).contains("Leak") && !(output + errors).contains("Tail"), "\(errors)")
+        }
+    }
+
     /// Against the test cluster: a role whose password holds every special character checks `ok`
     /// in every form written as it should be, and a wrong password fails without a piece of it.
     @Test func checkConnectsWithAHostilePasswordAndNeverShowsAWrongOne() async throws {

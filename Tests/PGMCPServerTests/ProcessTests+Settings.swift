@@ -53,6 +53,16 @@ extension ProcessTests {
         let output = try await readAll(badFlag)
         #expect(try await badFlag.wait(timeout: .seconds(10)) == 2)
         #expect(!output.contains("creating a throwaway PostgreSQL cluster"))
-        #expect(badFlag.stderr.contains("environment variable PGMCP_TRANSPORT: must be one of http, stdio, got \"grpc\""))
+        #expect(badFlag.stderr.contains("server settings: option --transport: must be one of http, stdio, got \"grpc\""))
+    }
+
+    /// A flag stands for its variable, and a problem with it names what the person typed.
+    @Test func aBadFlagIsNamedAsTheFlagAndABadVariableAsTheVariable() async throws {
+        let flag = try ChildProcess([pgmcpBinary, "serve", "--max-sessions", "lots"], environment: try environment())
+        #expect(try await flag.wait() == 2)
+        #expect(flag.stderr.contains("server settings: option --max-sessions: must be a whole number from 1 to 1000000, got \"lots\""), "\(flag.stderr)")
+        let variable = try ChildProcess([pgmcpBinary, "serve"], environment: try environment(extra: ["PGMCP_MAX_SESSIONS": "lots"]))
+        #expect(try await variable.wait() == 2)
+        #expect(variable.stderr.contains("server settings: environment variable PGMCP_MAX_SESSIONS: must be a whole number from 1 to 1000000, got \"lots\""), "\(variable.stderr)")
     }
 }
