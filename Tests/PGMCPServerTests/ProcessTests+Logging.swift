@@ -33,4 +33,21 @@ extension ProcessTests {
         #expect(log.contains(#"client=cr\rover\u{2028}written"#))
         #expect(!lines.contains { $0.hasPrefix("level=critical") })
     }
+
+    /// Over stdio the client's text reaches the same log handler: every line of standard error is a record.
+    @Test func overStdioStandardErrorHoldsOnlyWholeRecords() async throws {
+        let child = try ChildProcess([pgmcpBinary, "serve", "--transport", "stdio", "--log-level", "debug"], environment: try environment())
+        child.send(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"evil\nlevel=critical forged \u001b[31m","version":"1"}}}"#)
+        _ = try await child.readLine()
+        child.send(#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"query","arguments":{"sql":"SELECT 1 AS \"evil\nlevel=critical\"","database":"no\nsuch"}}}"#)
+        _ = try await child.readLine()
+        child.closeInput()
+        #expect(try await child.wait() == 0)
+        let lines = child.stderr.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        #expect(!lines.isEmpty)
+        for line in lines {
+            #expect(line.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} (trace|debug|info|notice|warning|error|critical) .*/) != nil, "\(line)")
+            #expect(!line.contains("\u{1B}"))
+        }
+    }
 }
