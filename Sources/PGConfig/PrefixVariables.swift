@@ -30,11 +30,15 @@ enum PrefixVariables {
         case unrelated
     }
 
-    static func kind(of name: String) -> Kind {
+    /// `<ID>_<FIELD>` (what follows the prefix) split at a known FIELD: the id as written, and the field.
+    static func setting(_ rest: String) -> (id: String, field: String)? {
+        guard let match = suffixes.first(where: { rest.hasSuffix("_" + $0.suffix) && rest.count > $0.suffix.count + 1 }) else { return nil }
+        return (String(rest.dropLast(match.suffix.count + 1)), match.field)
+    }
+
+    static func kind(of name: String, in environment: [String: String]) -> Kind {
         let rest = String(name.dropFirst(prefix.count))
-        if let match = suffixes.first(where: { rest.hasSuffix("_" + $0.suffix) && rest.count > $0.suffix.count + 1 }) {
-            return .setting(id: String(rest.dropLast(match.suffix.count + 1)).lowercased(), field: match.field)
-        }
+        if let (id, field) = setting(rest) { return .setting(id: id.lowercased(), field: field) }
         if let source = closest(to: name, in: ["DB_CONFIGS", "DB_CONFIGS_FILE"]) {
             return .slip("not a database setting; did you mean \(source)?")
         }
@@ -51,6 +55,11 @@ enum PrefixVariables {
             }
             index = rest.index(after: split)
         }
+        // Any field of a database that other variables configure (DB_CONFIG_PROD_PASS beside DB_CONFIG_PROD_HOST) is meant for pgmcp.
+        let configured = environment.keys.compactMap { $0.hasPrefix(prefix) ? setting(String($0.dropFirst(prefix.count)))?.id : nil }
+        if configured.contains(where: { rest.hasPrefix($0 + "_") }) {
+            return .slip("not a database setting; expected DB_CONFIG_<ID>_<FIELD> with FIELD one of \(accepted)")
+        }
         return .unrelated
     }
 
@@ -58,12 +67,12 @@ enum PrefixVariables {
 
     /// True when a `DB_CONFIG_*` variable configures a database, or is meant to.
     static func present(in environment: [String: String]) -> Bool {
-        environment.keys.contains { $0.hasPrefix(prefix) && kind(of: $0) != .unrelated }
+        environment.keys.contains { $0.hasPrefix(prefix) && kind(of: $0, in: environment) != .unrelated }
     }
 
     /// `DB_CONFIG_*` names pgmcp ignores, each a warning.
     static func ignored(in environment: [String: String]) -> [ConfigProblem] {
-        environment.keys.sorted().filter { $0.hasPrefix(prefix) && kind(of: $0) == .unrelated }.map {
+        environment.keys.sorted().filter { $0.hasPrefix(prefix) && kind(of: $0, in: environment) == .unrelated }.map {
             ConfigProblem(
                 source: "DB_CONFIG_* variables", field: $0, fieldKind: .environmentVariable,
                 message: "not a database setting (DB_CONFIG_<ID>_<FIELD>, FIELD one of \(accepted)); ignored")
@@ -75,7 +84,7 @@ enum PrefixVariables {
         var byID: [String: (JSONObject, [String: String])] = [:]
         for (name, value) in environment where name.hasPrefix(prefix) {
             let id: String, field: String
-            switch kind(of: name) {
+            switch kind(of: name, in: environment) {
             case .setting(let settingID, let settingField): (id, field) = (settingID, settingField)
             case .slip(let message):
                 log.add(message, variable: name)

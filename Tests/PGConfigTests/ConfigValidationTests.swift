@@ -121,6 +121,9 @@ import Testing
         #expect(problems(["DB_CONFIG_HOST": "h"]) == [
             "DB_CONFIG_* variables: environment variable DB_CONFIG_HOST: needs a database id: DB_CONFIG_<ID>_HOST"
         ])
+        #expect(problems(["DB_CONFIG_PROD_HOST": "h", "DB_CONFIG_PROD_PASS": "pw"]) == [
+            "DB_CONFIG_* variables: environment variable DB_CONFIG_PROD_PASS: not a database setting; expected DB_CONFIG_<ID>_<FIELD> with FIELD one of DATABASE, DESCRIPTION, HOST, ISOLATION, MAX_CONNECTIONS, MAX_ROWS, NAME, PASSWORD, PASSWORD_ENV, PASSWORD_FILE, PORT, PRIVILEGE_CHECK, READ_ONLY, SSLMODE, SSLROOTCERT, STATEMENT_TIMEOUT_MS, URL, USER"
+        ])
         #expect(problems(["DB_CONFIG_FILE": "/etc/dbs.json"]) == [
             "DB_CONFIG_* variables: environment variable DB_CONFIG_FILE: not a database setting; did you mean DB_CONFIGS_FILE?"
         ])
