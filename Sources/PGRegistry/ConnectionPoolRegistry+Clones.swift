@@ -79,7 +79,12 @@ extension ConnectionPoolRegistry {
                 continue
             }
             do {
-                try await body(connection)
+                // Bounded like a call: a frozen server must not hold a session's start or end.
+                let limit = config.statementTimeoutMs > 0 ? .milliseconds(config.statementTimeoutMs) + watchdog.grace : nil as Duration?
+                try await watchdog.run(
+                    connection, limit: limit,
+                    expired: { RegistryError(.deadlineExceeded, "the server of '\(config.id)' did not answer within \(limit?.readable ?? "its grace period") while copying or dropping a session copy; its connection was abandoned") }
+                ) { try await body(connection) }
                 await connection.close()
                 return
             } catch {
