@@ -146,10 +146,14 @@ extension PGConnection {
             let columns = operation.describe(result)
             if !operation.discarding {
                 let row = PGRow(result: result, index: 0, columns: columns)
-                if operation.onRow(row) == .stop {
+                switch operation.onRow(row) {
+                case .continue: break
+                case .stop:
                     operation.discarding = true
                     operation.stoppedEarly = true
                     requestCancel(of: operation.id, external: false)
+                case .skipRest:
+                    operation.discarding = true
                 }
             }
         case PGRES_TUPLES_OK, PGRES_COMMAND_OK:
@@ -163,7 +167,7 @@ extension PGConnection {
         case PGRES_FATAL_ERROR:
             let error = PGError(result: result)
             // The cancel we sent to stop early surfaces as query_canceled: that is the plan, not an error.
-            if !(operation.discarding && error.sqlState == PGError.queryCanceledState) {
+            if !(operation.stoppedEarly && error.sqlState == PGError.queryCanceledState) {
                 operation.error = operation.error ?? error
             }
         case PGRES_COPY_IN, PGRES_COPY_OUT, PGRES_COPY_BOTH:

@@ -50,6 +50,8 @@ public final class PGConnection: @unchecked Sendable {
         var broken = false
         /// `abandon()` shut the socket down: nothing will run on this connection again.
         var abandoned = false
+        /// PQfinish is about to close the socket: its number may belong to someone else after.
+        var finished = false
         var busy = false
         var transactionStatus = PGTransactionStatus.idle
         /// The last statement was a successful `DISCARD ALL` and no transaction is open.
@@ -136,7 +138,7 @@ public final class PGConnection: @unchecked Sendable {
         // gone client only when it next writes), so cancel it first and let its task finish.
         await cancel()
         let giveUp = DispatchWorkItem { [self] in abandon() }
-        DispatchQueue.global(qos: .utility).asyncAfter(deadline: .now() + cancelTimeout.timeInterval, execute: giveUp)
+        Self.deadlines.asyncAfter(deadline: .now() + cancelTimeout.timeInterval, execute: giveUp)
         await shared.wait { state, continuation in
             if !state.busy { return true }
             state.idleWaiters.append(continuation)
@@ -148,6 +150,7 @@ public final class PGConnection: @unchecked Sendable {
             // PQfinish writes a goodbye to the socket: off the cooperative pool.
             queue.async { [self] in
                 tracker.whenQuiet { [self] in
+                    shared.withLock { $0.finished = true }
                     if let pg { PQfinish(pg) }
                     pg = nil
                     continuation.resume()
@@ -155,6 +158,10 @@ public final class PGConnection: @unchecked Sendable {
             }
         }
     }
+
+    /// Where our own deadlines fire (cancel and close give-ups, `CallWatchdog`): a serial queue of
+    /// its own thread, never starved by work blocked on the global queues.
+    public static let deadlines = DispatchQueue(label: "pgmcp.deadlines")
 
     /// Gives the connection up at once, whatever runs on it: marks it broken and shuts its socket
     /// down, so that a statement waiting for PostgreSQL's answer fails now (its wait wakes on the
@@ -166,10 +173,13 @@ public final class PGConnection: @unchecked Sendable {
                 state.abandoned = true
                 state.broken = true
             }
-            return !state.abandoned
+            guard !state.abandoned else { return false }
+            // Under the lock that `close()` takes before PQfinish: once the socket is closed its
+            // number may be another connection's, which must not be shut down.
+            if !state.finished, socket >= 0 { _ = Glibc.shutdown(socket, Int32(SHUT_RDWR)) }
+            return true
         }
-        guard first, socket >= 0 else { return }
-        _ = Glibc.shutdown(socket, Int32(SHUT_RDWR))
+        guard first else { return }
         // An operation waiting for its cancels to be delivered need not: nothing runs after it.
         let waiter = shared.withLock { state in
             defer { state.cancelsDelivered = nil }
@@ -179,6 +189,24 @@ public final class PGConnection: @unchecked Sendable {
     }
 
     public var isAbandoned: Bool { shared.withLock { $0.abandoned } }
+
+    /// Runs `body`, abandoning the connection if it has not finished within `limit`: for the rare
+    /// work outside a call (health checks, a new connection's privilege check, probes), where a
+    /// timer each costs nothing. Calls use the registry's `CallWatchdog` instead.
+    @discardableResult
+    public func bounded<R>(by limit: Duration, _ body: () async throws -> R) async rethrows -> R {
+        let finished = Mutex(false)
+        let giveUp = DispatchWorkItem { [self] in
+            // Under the same lock as `finished` is set: never after the body returned.
+            finished.withLock { done in if !done { abandon() } }
+        }
+        Self.deadlines.asyncAfter(deadline: .now() + limit.timeInterval, execute: giveUp)
+        defer {
+            finished.withLock { $0 = true }
+            giveUp.cancel()
+        }
+        return try await body()
+    }
 
     /// Sends a cancel request for operation `id` on a utility thread (PQcancel blocks while it
     /// talks to the postmaster), then runs `delivered`. Bounded: a request not delivered within
@@ -199,12 +227,15 @@ public final class PGConnection: @unchecked Sendable {
         }
         let handle = UnsafeSendable(cancelHandle)
         let outcome = Mutex(false)  // true once delivered or given up: `delivered` runs once
-        DispatchQueue.global(qos: .utility).asyncAfter(deadline: .now() + cancelTimeout.timeInterval) { [self] in
-            guard outcome.withLock({ done in defer { done = true }; return !done }) else { return }
+        let settle: @Sendable () -> Bool = { outcome.withLock { done in defer { done = true }; return !done } }
+        Self.deadlines.asyncAfter(deadline: .now() + cancelTimeout.timeInterval) { [self] in
+            guard settle() else { return }
             abandon()
             delivered?()
         }
-        DispatchQueue.global(qos: .utility).async { [self] in
+        // A queue of its own (its own thread when needed): a PQcancel stuck on a frozen postmaster
+        // must not hold one of the few threads of the global queues, which other timers need.
+        DispatchQueue(label: "pgmcp.cancel-request").async { [self] in
             var buffer = [CChar](repeating: 0, count: 256)
             _ = PQcancel(handle.value, &buffer, Int32(buffer.count))
             let finished = shared.withLock { state -> CheckedContinuation<Void, Never>? in
@@ -213,7 +244,7 @@ public final class PGConnection: @unchecked Sendable {
                 defer { state.cancelsDelivered = nil }
                 return state.cancelsDelivered
             }
-            if outcome.withLock({ done in defer { done = true }; return !done }) { delivered?() }
+            if settle() { delivered?() }
             finished?.resume()
         }
     }

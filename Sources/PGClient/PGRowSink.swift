@@ -11,7 +11,11 @@ public protocol PGRowSink: Sendable {
 
 public enum PGRowDecision: Sendable {
     case `continue`
+    /// Cancel the statement: what remains is never computed.
     case stop
+    /// Keep no more rows but let the statement finish: a write (`INSERT … RETURNING`) cancelled
+    /// into a rollback would report rows of a change that never happened.
+    case skipRest
 }
 
 /// One row, valid only during `consume`: read what you need before returning.

@@ -27,7 +27,7 @@ final class CallWatchdog: Sendable {
 
     init(grace: Duration) {
         self.grace = grace
-        timer = DispatchSource.makeTimerSource(queue: .global(qos: .utility))
+        timer = DispatchSource.makeTimerSource(queue: PGConnection.deadlines)
         timer.schedule(deadline: .now() + .milliseconds(500), repeating: .milliseconds(500), leeway: .milliseconds(100))
         timer.setEventHandler { [weak self] in self?.sweep(now: .now) }
         timer.resume()
@@ -61,20 +61,20 @@ final class CallWatchdog: Sendable {
     }
 
     func sweep(now: ContinuousClock.Instant) {
-        let expired = watches.withLock { state -> [PGConnection] in
-            var expired: [PGConnection] = []
+        // Abandoned under the lock that `unwatch` takes: a call that finished and went back to its
+        // pool is never abandoned afterwards, under its next lease.
+        watches.withLock { state in
             for (id, watch) in state.byID where !watch.fired {
                 guard let deadline = watch.deadline, deadline <= now else { continue }
                 state.byID[id]?.fired = true
-                expired.append(watch.connection)
+                watch.connection.abandon()
             }
-            return expired
         }
-        for connection in expired { connection.abandon() }
     }
 
     /// Runs `body` under a watch of `connection`, moving its deadline to the grace period if the
     /// task is cancelled. Throws `expired()`'s error instead of `body`'s when the deadline passed.
+    @discardableResult
     func run<R>(
         _ connection: PGConnection, limit: Duration?, expired: () -> any Error, _ body: () async throws -> R
     ) async throws -> R {

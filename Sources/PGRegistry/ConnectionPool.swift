@@ -285,7 +285,9 @@ public final class ConnectionPool: Sendable {
                 Task {
                     var problem: String?
                     do {
-                        try await connection.command("SELECT 1")
+                        // Bounded: a frozen server must not leave the connection checking for ever
+                        // (shutdown waits for checks to end).
+                        try await connection.bounded(by: connectTimeout) { try await connection.command("SELECT 1") }
                         if connection.transactionStatus != .idle { problem = "the connection was left inside a transaction" }
                     } catch {
                         problem = parameters.redact(firstLine((error as? PGError)?.message ?? String(describing: error)))
@@ -305,7 +307,7 @@ public final class ConnectionPool: Sendable {
         do {
             let connection = try await PGConnection.connect(parameters, applicationName: applicationName, timeout: connectTimeout)
             if let prepare {
-                do { try await prepare(connection) } catch {
+                do { try await connection.bounded(by: connectTimeout) { try await prepare(connection) } } catch {
                     await connection.close()
                     throw error
                 }

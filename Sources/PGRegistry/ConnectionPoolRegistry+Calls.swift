@@ -27,7 +27,7 @@ extension ConnectionPoolRegistry {
         }
         do {
             // Registered with the session, so that ending it cancels this call (and its statement).
-            guard let result = try await session.calls.run(id, { try await perform(session: session, target: target, body) }) else {
+            guard let result = try await session.calls.run(id, { try await perform(session: session, target: target, access: access, body) }) else {
                 throw RegistryError(.sessionEnded, "the session has ended")
             }
             session.finishCall(failed: false, now: clock())
@@ -44,7 +44,7 @@ extension ConnectionPoolRegistry {
     }
 
     private func perform<R: Sendable>(
-        session: WorkSession, target: DatabaseTarget, _ body: @Sendable (PGConnection, DatabaseTarget) async throws -> R
+        session: WorkSession, target: DatabaseTarget, access: Access, _ body: @Sendable (PGConnection, DatabaseTarget) async throws -> R
     ) async throws -> R {
         let clock = ContinuousClock()
         let started = clock.now
@@ -62,9 +62,13 @@ extension ConnectionPoolRegistry {
         } catch let error as PoolError {
             throw RegistryError(error)
         }
+        let deadline = callLimit(target)
+        // Only a call without a deadline lets the idle timeout end its session (SessionReaper).
+        if deadline == nil { session.state.withLock { $0.unboundedCalls += 1 } }
+        defer { if deadline == nil { session.state.withLock { $0.unboundedCalls -= 1 } } }
         do {
             let result = try await watchdog.run(
-                lease.connection, limit: callLimit(target), expired: { deadlineExceeded(target) }, { try await body(lease.connection, target) })
+                lease.connection, limit: deadline, expired: { deadlineExceeded(target, access: access) }, { try await body(lease.connection, target) })
             await giveBack(lease)
             return result
         } catch {
@@ -80,11 +84,16 @@ extension ConnectionPoolRegistry {
         target.config.statementTimeoutMs > 0 ? .milliseconds(target.config.statementTimeoutMs) + watchdog.grace : nil
     }
 
-    func deadlineExceeded(_ target: DatabaseTarget) -> RegistryError {
+    func deadlineExceeded(_ target: DatabaseTarget, access: Access) -> RegistryError {
         let limit = callLimit(target).map { "within \($0.readable) (statementTimeoutMs \(target.config.statementTimeoutMs) ms + PGMCP_CONNECT_TIMEOUT)" }
+        // A write may have committed before the server stopped answering (a commit waiting on a
+        // synchronous replica is beyond statement_timeout): a blind retry could write twice.
+        let next = access == .write
+            ? "Whether the write committed is unknown: check the data before retrying"
+            : "Check it, then retry"
         return RegistryError(
             .deadlineExceeded,
-            "database '\(target.name)' did not answer \(limit ?? "within PGMCP_CONNECT_TIMEOUT of the call being cancelled"); its connection was abandoned (closed, not reused). PostgreSQL may be frozen, overloaded or unreachable: check it, then retry")
+            "database '\(target.name)' did not answer \(limit ?? "within PGMCP_CONNECT_TIMEOUT of the call being cancelled"); its connection was abandoned (closed, not reused). PostgreSQL may be frozen, overloaded or unreachable. \(next)")
     }
 
     /// Returns a connection to its pool only clean; otherwise closes it. A connection the call already
@@ -153,7 +162,10 @@ extension WorkSession {
         for clone in clones {
             switch clone {
             case .made(let target): await registry.dropClone(target)
-            case .making(let task): if let target = try? await task.value { await registry.dropClone(target) }
+            case .making(let task):
+                // Cancelled, so a copy still being made on a frozen server is bounded by the grace period.
+                task.cancel()
+                if let target = try? await task.value { await registry.dropClone(target) }
             }
         }
         let waiters = state.withLock { state in

@@ -38,7 +38,9 @@ extension ConnectionPoolRegistry {
         let template = base.config.connection.database ?? base.config.connection.user ?? base.name
         let suffix = String(SessionHandle.random().rawValue.lowercased().filter { $0.isLetter || $0.isNumber }.prefix(10))
         let name = "pgmcp_clone_\(base.name.replacingOccurrences(of: "-", with: "_"))_\(suffix)"
-        try await withMaintenanceConnection(base.config) { connection in
+        // As long as the entry's statement timeout allows (copying a large template takes time), or
+        // until cancelled (the session ending) plus the grace period.
+        try await withMaintenanceConnection(base.config, limit: callLimit(base)) { connection in
             try await connection.command("CREATE DATABASE \(quoteIdentifier(name)) TEMPLATE \(quoteIdentifier(template))")
         }
         var config = base.config
@@ -55,7 +57,9 @@ extension ConnectionPoolRegistry {
         await clone.pool.shutdown()
         guard let template = clone.cloneOf, let name = clone.config.connection.database else { return }
         do {
-            try await withMaintenanceConnection(template) { connection in
+            // Never unbounded: a session's end (and shutdown) waits for it.
+            let limit = callLimit(DatabaseTarget(config: template, kind: .configured, pool: clone.pool)) ?? .seconds(60) + watchdog.grace
+            try await withMaintenanceConnection(template, limit: limit) { connection in
                 try await connection.command("DROP DATABASE IF EXISTS \(quoteIdentifier(name)) WITH (FORCE)")
             }
         } catch {
@@ -65,7 +69,9 @@ extension ConnectionPoolRegistry {
 
     /// A connection to the server of `config`, on a database other than the template
     /// (`postgres`, else `template1`), for CREATE and DROP DATABASE.
-    private func withMaintenanceConnection(_ config: DatabaseConfig, _ body: (PGConnection) async throws -> Void) async throws {
+    private func withMaintenanceConnection(
+        _ config: DatabaseConfig, limit: Duration?, _ body: (PGConnection) async throws -> Void
+    ) async throws {
         var lastError: (any Error)?
         for database in ["postgres", "template1"] {
             var parameters = config.connectionParameters
@@ -80,10 +86,9 @@ extension ConnectionPoolRegistry {
             }
             do {
                 // Bounded like a call: a frozen server must not hold a session's start or end.
-                let limit = config.statementTimeoutMs > 0 ? .milliseconds(config.statementTimeoutMs) + watchdog.grace : nil as Duration?
                 try await watchdog.run(
                     connection, limit: limit,
-                    expired: { RegistryError(.deadlineExceeded, "the server of '\(config.id)' did not answer within \(limit?.readable ?? "its grace period") while copying or dropping a session copy; its connection was abandoned") }
+                    expired: { RegistryError(.deadlineExceeded, "the server of '\(config.id)' did not answer \(limit.map { "within \($0.readable)" } ?? "after the copy was cancelled") while copying or dropping a session copy; its connection was abandoned") }
                 ) { try await body(connection) }
                 await connection.close()
                 return

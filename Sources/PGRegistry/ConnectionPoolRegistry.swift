@@ -130,7 +130,7 @@ public final class ConnectionPoolRegistry: Sendable {
             let connection = try await PGConnection.connect(
                 target.config.connectionParameters, applicationName: "\(applicationName)/\(database)/probe", timeout: timeout)
             defer { Task { await connection.close() } }
-            try await connection.command("SELECT 1")
+            try await connection.bounded(by: timeout) { try await connection.command("SELECT 1") }
             return
         }
         let lease: PooledConnection
@@ -172,7 +172,13 @@ public final class ConnectionPoolRegistry: Sendable {
     }
 
     /// What a call will do on its database: reads run anywhere; writes only where allowed.
-    public enum Access: Sendable { case read, write }
+    public enum Access: Sendable {
+        case read, write
+        /// Runs read-write where the database allows it, then rolls back (`explain` with analyze):
+        /// held to the same choice as a write, since sequences and other side effects outlive the
+        /// rollback; read-only databases run it read-only instead of refusing it.
+        case writeRolledBack
+    }
 
     /// The database a call runs on, resolved once: the check, the lease and the result all use
     /// this one resolution, so a concurrent `select_database` cannot slip a write past the check.
@@ -184,14 +190,14 @@ public final class ConnectionPoolRegistry: Sendable {
     public func target(_ name: String?, for session: WorkSession, access: Access) throws(RegistryError) -> DatabaseTarget {
         let (active, chosen) = session.state.withLock { ($0.activeDatabase, $0.databaseChosen) }
         let target = try resolve(name ?? active, for: session)
-        guard access == .write else { return target }
+        guard access == .write || (access == .writeRolledBack && !target.config.readOnly) else { return target }
         if name == nil, !chosen, pools.count + session.dynamicDatabases.count > 1 {
             let writable = visibleDatabases(for: session).filter { !$0.config.readOnly }.map { "'\($0.name)'" }
             throw RegistryError(
                 .databaseNotChosen,
                 "no database was named or selected in this session, so the write was not sent to the default '\(target.name)'. Pass 'database' (writable here: \(writable.isEmpty ? "none" : writable.joined(separator: ", "))), or call select_database first; a selection lasts for this MCP session only")
         }
-        if target.config.readOnly {
+        if access == .write, target.config.readOnly {
             throw RegistryError(
                 .readOnly,
                 "database '\(target.name)' is read-only: writes are refused. Use 'query' to read, or configure the database with \"readOnly\": false to allow writes")

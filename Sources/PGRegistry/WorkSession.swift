@@ -32,6 +32,8 @@ public final class WorkSession: Sendable {
         var dynamic: [String: DatabaseTarget] = [:]
         /// Copies of `"isolation": "clone"` entries, by entry name (made on first use).
         var clones: [String: Clone] = [:]
+        /// Running calls with no deadline of ours (their database has no statement timeout).
+        var unboundedCalls = 0
         var queries = 0
         var errors = 0
         var rowsReturned = 0
@@ -78,7 +80,12 @@ public final class WorkSession: Sendable {
     }
 
     var reaperCandidate: SessionReaper.Candidate {
-        state.withLock { SessionReaper.Candidate(handle: handle, lastActivity: $0.lastActivity, expiresWhenIdle: expiresWhenIdle) }
+        let running = calls.count
+        return state.withLock {
+            SessionReaper.Candidate(
+                handle: handle, lastActivity: $0.lastActivity, expiresWhenIdle: expiresWhenIdle, callsInFlight: running,
+                unboundedCallsInFlight: $0.unboundedCalls)
+        }
     }
 
     /// The session's own dynamic databases.

@@ -217,3 +217,41 @@ extension QueryToolsTests {
         }
     }
 }
+
+extension QueryToolsTests {
+    @Test func aWriteWhoseReturnedRowsPassTheCapStillCommitsAllOfThem() async throws {
+        // Before: the cut cancelled the statement, whose implicit transaction then rolled back, while
+        // the answer showed its rows. A SELECT that writes row by row streams its rows (an INSERT …
+        // RETURNING is run to completion first), and rows over 8 kB are sent one by one, so the cut
+        // lands while it still writes.
+        try await withServer(entries: { $0.dev.maxRows = 5 }) { _, fixture, url in
+            try await TestDatabase.withConnection(database: fixture.databaseName) {
+                try await $0.command("CREATE FUNCTION add_customer(n int) RETURNS int LANGUAGE sql AS $$ INSERT INTO customers (name) VALUES ('bulk ' || n) RETURNING id $$")
+            }
+            let session = try await RawHTTP.openSession(url)
+            let reply = try await call(url, session, "execute", [
+                "sql": "SELECT add_customer(g), repeat('x', 9000), pg_sleep(0.001) FROM generate_series(1, 500) g", "database": "dev",
+            ])
+            let result = try #require(reply.json?["result"]?["structuredContent"], "\(reply.body)")
+            #expect(result["rows"]?.arrayValue?.count == 5, "\(reply.body.prefix(300))")
+            #expect(result["truncated"] == true)
+            let count = try await call(url, session, "query", ["sql": "SELECT count(*) FROM customers WHERE name LIKE 'bulk %'"])
+            #expect(count.json?["result"]?["structuredContent"]?["rows"] == [[500]])
+        }
+    }
+
+    @Test func explainAnalyzeOnAWritableDatabaseNeedsItNamedOrSelected() async throws {
+        try await withServer { _, _, url in
+            let session = try await RawHTTP.openSession(url)
+            let unchosen = try await call(url, session, "explain", ["sql": "INSERT INTO customers (name) VALUES ('x')", "analyze": true])
+            #expect(errorText(unchosen)?.hasPrefix("no database was named or selected in this session") == true, "\(unchosen.body)")
+            let named = try await call(url, session, "explain", ["sql": "INSERT INTO customers (name) VALUES ('x')", "analyze": true, "database": "dev"])
+            #expect(errorText(named) == nil, "\(named.body)")
+            // Read-only databases run it read-only: no choice needed, nothing can be written.
+            let readOnly = try await call(url, session, "explain", ["sql": "SELECT count(*) FROM customers", "analyze": true, "database": "ro"])
+            #expect(errorText(readOnly) == nil, "\(readOnly.body)")
+            let plain = try await call(url, session, "explain", ["sql": "SELECT 1"])
+            #expect(errorText(plain) == nil, "\(plain.body)")
+        }
+    }
+}

@@ -153,7 +153,7 @@ import TestSupport
             let client = try await SDKClient.connect(server.url)
             let plain = try await client.ok("explain", ["sql": "SELECT * FROM orders WHERE customer_id = $1", "params": [7]])
             #expect(plain["plan"]?.arrayValue?.first?["Plan"]?["Node Type"] != nil)
-            let analyzed = try await client.ok("explain", ["sql": "DELETE FROM orders WHERE id < 10", "analyze": true])
+            let analyzed = try await client.ok("explain", ["sql": "DELETE FROM orders WHERE id < 10", "analyze": true, "database": "dev"])
             #expect(analyzed["plan"]?.arrayValue?.first?["Plan"]?["Actual Rows"] != nil)
             // Rolled back: the rows are still there.
             #expect(try await client.ok("query", ["sql": "SELECT count(*) FROM orders WHERE id < 10"])["rows"] == [[9]])

@@ -250,11 +250,14 @@ import TestSupport
             SessionReaper.Candidate(handle: SessionHandle(rawValue: "old"), lastActivity: t0),
             SessionReaper.Candidate(handle: SessionHandle(rawValue: "stdio"), lastActivity: t0, expiresWhenIdle: false),
             SessionReaper.Candidate(handle: SessionHandle(rawValue: "fresh"), lastActivity: t0 + .seconds(50)),
+            // A call with a deadline keeps its session; one without (statementTimeoutMs 0) does not.
+            SessionReaper.Candidate(handle: SessionHandle(rawValue: "busy"), lastActivity: t0, callsInFlight: 1),
+            SessionReaper.Candidate(handle: SessionHandle(rawValue: "stuck"), lastActivity: t0, callsInFlight: 2, unboundedCallsInFlight: 1),
         ]
         #expect(SessionReaper.expired(sessions, now: t0 + .seconds(59), idleTimeout: .seconds(60)).isEmpty)
-        #expect(SessionReaper.expired(sessions, now: t0 + .seconds(60), idleTimeout: .seconds(60)).map(\.rawValue) == ["old"])
-        #expect(SessionReaper.expired(sessions, now: t0 + .seconds(110), idleTimeout: .seconds(60)).map(\.rawValue) == ["old", "fresh"])
-        #expect(SessionReaper.expired(sessions, now: t0 + .seconds(100_000), idleTimeout: .seconds(60)).map(\.rawValue) == ["old", "fresh"])
+        #expect(SessionReaper.expired(sessions, now: t0 + .seconds(60), idleTimeout: .seconds(60)).map(\.rawValue) == ["old", "stuck"])
+        #expect(SessionReaper.expired(sessions, now: t0 + .seconds(110), idleTimeout: .seconds(60)).map(\.rawValue) == ["old", "fresh", "stuck"])
+        #expect(SessionReaper.expired(sessions, now: t0 + .seconds(100_000), idleTimeout: .seconds(60)).map(\.rawValue) == ["old", "fresh", "stuck"])
     }
 
     @Test func aCallInFlightDoesNotKeepItsSessionFromTheIdleTimeout() async throws {

@@ -5,7 +5,9 @@ extension String {
     /// ending in a marker that says how many bytes were cut; the text itself when it already fits.
     /// Cuts fall between Unicode scalars, so what is kept is valid text.
     func cut(toSerializedBytes bytes: Int) -> String {
-        if JSONValue.quotedLength(self) <= bytes { return self }
+        // Longer in UTF-8 than the room: cannot fit, and need not be scanned whole (a 500 MB value
+        // is cut in time proportional to what is kept, not to its length).
+        if utf8.count + 2 <= bytes, JSONValue.quotedLength(self) <= bytes { return self }
         let total = utf8.count
         // The marker's number is at most the whole length: room for that many digits is kept.
         let room = bytes - 2 - Self.marker(cut: total).utf8.count

@@ -89,7 +89,8 @@ enum QueryTools {
                 let clock = ContinuousClock()
                 let started = clock.now
                 let (command, rows) = try await connection.execute(
-                    sql, parameters: parameters, into: ResultRows(maxRows: target.config.maxRows, maxBytes: maxBytes))
+                    sql, parameters: parameters,
+                    into: ResultRows(maxRows: target.config.maxRows, maxBytes: maxBytes, pastLimit: .skipRest))
                 let elapsed = clock.now - started
                 let columnTypes = await types.columnTypes(rows.columns, database: target.name, connection: connection)
                 return (command, rows, elapsed, columnTypes, target.name)
@@ -127,7 +128,7 @@ enum QueryTools {
             let sql = try call.arguments.requiredString("sql")
             let parameters = try call.arguments.parameters()
             let analyze = try call.arguments.bool("analyze") ?? false
-            let plan = try await call.withDatabase { connection, target in
+            let plan = try await call.withDatabase(access: analyze ? .writeRolledBack : .read) { connection, target in
                 // With analyze the statement really runs: read-write only where the database allows it.
                 try await inTransaction(connection, target, readOnly: target.config.readOnly || !analyze) {
                     let options = analyze ? "FORMAT JSON, ANALYZE, BUFFERS" : "FORMAT JSON"

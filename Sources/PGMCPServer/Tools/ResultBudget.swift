@@ -24,16 +24,17 @@ enum ResultBudget {
         marked["truncated"] = true
         if let fitted = fitLists(marked, maxBytes: maxBytes) { return .fits(fitted) }
         // Step 3, keeping every column if it can: a long value is better cut than its neighbours dropped.
-        if let fitted = longestStrings(marked, fitting: { levelLists($0, maxBytes: maxBytes) }) { return .fits(fitted) }
-        if let fitted = longestStrings(marked, fitting: { fitLists($0, maxBytes: maxBytes) }) { return .fits(fitted) }
+        if let fitted = longestStrings(marked, maxBytes: maxBytes, fitting: { levelLists($0, maxBytes: maxBytes) }) { return .fits(fitted) }
+        if let fitted = longestStrings(marked, maxBytes: maxBytes, fitting: { fitLists($0, maxBytes: maxBytes) }) { return .fits(fitted) }
         return .tooLarge(bytes: size)
     }
 
     /// Step 3: strings cut to the longest common length at which `fits` succeeds.
-    static func longestStrings(_ result: JSONObject, fitting fits: (JSONObject) -> JSONObject?) -> JSONObject? {
+    static func longestStrings(_ result: JSONObject, maxBytes: Int, fitting fits: (JSONObject) -> JSONObject?) -> JSONObject? {
         guard var best = fits(cutStrings(result, to: 0)) else { return nil }
         var low = 0
-        var high = longestString(in: .object(result))
+        // No string needs to be longer than the whole budget allows.
+        var high = min(longestString(in: .object(result)), maxBytes)
         while low < high {
             let middle = (low + high + 1) / 2
             if let fitted = fits(cutStrings(result, to: middle)) {

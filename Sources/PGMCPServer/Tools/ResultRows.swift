@@ -8,14 +8,18 @@ import PGMCPJSON
 struct ResultRows: PGRowSink {
     let maxRows: Int
     let maxBytes: Int
+    /// Past a limit: cancel the statement (a read), or let it finish and keep no more rows (a write,
+    /// which a cancel would roll back).
+    let pastLimit: PGRowDecision
     private(set) var columns: [PGColumn] = []
     private(set) var rows: [JSONValue] = []
     private(set) var truncated = false
     private(set) var bytes = 2  // "[]"
 
-    init(maxRows: Int, maxBytes: Int) {
+    init(maxRows: Int, maxBytes: Int, pastLimit: PGRowDecision = .stop) {
         self.maxRows = maxRows
         self.maxBytes = maxBytes
+        self.pastLimit = pastLimit
     }
 
     mutating func start(columns: [PGColumn]) { self.columns = columns }
@@ -23,13 +27,13 @@ struct ResultRows: PGRowSink {
     mutating func consume(_ row: PGRow) -> PGRowDecision {
         if rows.count >= maxRows {
             truncated = true
-            return .stop
+            return pastLimit
         }
         let values = JSONValue.array(row.values())
         let size = values.serializedSize + (rows.isEmpty ? 0 : 1)
         if !rows.isEmpty, bytes + size > maxBytes {
             truncated = true
-            return .stop
+            return pastLimit
         }
         bytes += size
         rows.append(values)
