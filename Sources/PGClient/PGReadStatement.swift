@@ -26,7 +26,12 @@ public enum PGReadStatement {
     /// The statement's first word, upper-cased, after white space, `--` and (nested) `/* */`
     /// comments and opening parentheses; `nil` when it does not start with a word.
     public static func leadingKeyword(of sql: String) -> String? {
-        let bytes = Array(sql.utf8)
+        // Native strings are contiguous UTF-8: read in place, no copy of the statement per call.
+        if let keyword = sql.utf8.withContiguousStorageIfAvailable({ leadingKeyword(in: $0) }) { return keyword }
+        return Array(sql.utf8).withUnsafeBufferPointer { leadingKeyword(in: $0) }
+    }
+
+    private static func leadingKeyword(in bytes: UnsafeBufferPointer<UInt8>) -> String? {
         var index = 0
         while index < bytes.count {
             let byte = bytes[index]
@@ -53,7 +58,7 @@ public enum PGReadStatement {
                 var end = index
                 while end < bytes.count, isWordByte(bytes[end]) { end += 1 }
                 guard end > index else { return nil }
-                return String(decoding: bytes[index..<end], as: UTF8.self).uppercased()
+                return String(decoding: UnsafeBufferPointer(rebasing: bytes[index..<end]), as: UTF8.self).uppercased()
             }
         }
         return nil
