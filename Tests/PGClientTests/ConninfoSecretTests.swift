@@ -124,12 +124,9 @@ import TestSupport
 /// form written as it should be, and a wrong one fails without a piece of it in the error.
 @Suite("Secrets in connection errors", .serialized) struct ConnectionSecretTests {
     @Test func aHostilePasswordConnectsWhenWrittenProperlyAndNeverShowsWhenWrong() async throws {
-        let role = "hostile_\(UInt32.random(in: 0...UInt32.max))"
         let password = try #require(SecretFragments.passwords.last)
-        try await TestDatabase.withConnection {
-            try await $0.command("CREATE ROLE \(role) LOGIN PASSWORD '\(password.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "''"))'")
-        }
-        defer { Task { try? await TestDatabase.withConnection { try await $0.command("DROP ROLE IF EXISTS \(role)") } } }
+        let role = try await SecretFragments.createRole(password: password)
+        defer { SecretFragments.dropRole(role) }
         let host = try TestDatabase.host, port = try TestDatabase.port
 
         func forms(_ secret: String) throws -> [(String, PGConnectionParameters)] {

@@ -5,20 +5,6 @@ import TestSupport
 /// A password holding any special character, in any place the configuration takes one, never shows
 /// in a problem the loader reports nor in what a loaded database prints.
 @Suite("Secrets in the configuration") struct ConfigSecretTests {
-    /// `text` as a JSON string's contents.
-    static func json(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
 
     struct Place: Sendable, CustomStringConvertible {
         let description: String
@@ -31,15 +17,15 @@ import TestSupport
 
     static let url = (before: "postgresql://app:", after: "@db.example:5432/orders")
     static let places: [Place] = [
-        Place(description: "DB_CONFIGS url, as typed", environment: { ["DB_CONFIGS": #"[{"id": "a", "url": "\#(json(url.before + $0 + url.after))"}]"#] },
+        Place(description: "DB_CONFIGS url, as typed", environment: { ["DB_CONFIGS": #"[{"id": "a", "url": "\#(SecretFragments.jsonContents(url.before + $0 + url.after))"}]"#] },
               context: url.before + url.after, written: { $0 }, proper: false),
-        Place(description: "DB_CONFIGS url, percent-encoded", environment: { ["DB_CONFIGS": #"[{"id": "a", "url": "\#(json(url.before + SecretFragments.percentEncoded($0) + url.after))"}]"#] },
+        Place(description: "DB_CONFIGS url, percent-encoded", environment: { ["DB_CONFIGS": #"[{"id": "a", "url": "\#(SecretFragments.jsonContents(url.before + SecretFragments.percentEncoded($0) + url.after))"}]"#] },
               context: url.before + url.after, written: SecretFragments.percentEncoded, proper: true),
-        Place(description: "DB_CONFIGS url, key=value quoted", environment: { ["DB_CONFIGS": #"[{"id": "a", "url": "\#(json("host=db.example user=app password=" + SecretFragments.quoted($0)))"}]"#] },
+        Place(description: "DB_CONFIGS url, key=value quoted", environment: { ["DB_CONFIGS": #"[{"id": "a", "url": "\#(SecretFragments.jsonContents("host=db.example user=app password=" + SecretFragments.quoted($0)))"}]"#] },
               context: "host=db.example user=app password=", written: SecretFragments.quoted, proper: true),
-        Place(description: "DB_CONFIGS url, key=value as typed", environment: { ["DB_CONFIGS": #"[{"id": "a", "url": "\#(json("host=db.example user=app password=" + $0 + " dbname=orders"))"}]"#] },
+        Place(description: "DB_CONFIGS url, key=value as typed", environment: { ["DB_CONFIGS": #"[{"id": "a", "url": "\#(SecretFragments.jsonContents("host=db.example user=app password=" + $0 + " dbname=orders"))"}]"#] },
               context: "host=db.example user=app password= dbname=orders", written: { $0 }, proper: false),
-        Place(description: "DB_CONFIGS password field", environment: { ["DB_CONFIGS": #"[{"id": "a", "host": "db.example", "user": "app", "password": "\#(json($0))"}]"#] },
+        Place(description: "DB_CONFIGS password field", environment: { ["DB_CONFIGS": #"[{"id": "a", "host": "db.example", "user": "app", "password": "\#(SecretFragments.jsonContents($0))"}]"#] },
               context: "db.example app", written: { $0 }, proper: true),
         Place(description: "DB_CONFIGS JSON, as typed", environment: { ["DB_CONFIGS": #"[{"id": "a", "host": "db.example", "password": "\#($0)"}]"#] },
               context: #"[{"id": "a", "host": "db.example", "password": ""}]"#, written: { $0 }, proper: false),

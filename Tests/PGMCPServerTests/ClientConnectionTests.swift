@@ -10,14 +10,7 @@ import TestSupport
     func withServer(_ body: (TestServer) async throws -> Void) async throws {
         var config = try TestDatabase.config(id: "main")
         config.statementTimeoutMs = 0
-        let server = try await TestServer.start(databases: [config])
-        do {
-            try await body(server)
-            await server.stop()
-        } catch {
-            await server.stop()
-            throw error
-        }
+        try await TestServer.with(databases: [config], { _ in }, body)
     }
 
     func running(_ marker: String) -> String {

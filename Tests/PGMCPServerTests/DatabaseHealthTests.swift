@@ -10,13 +10,8 @@ import TestSupport
     func withServer(
         _ databases: [DatabaseConfig], connectTimeout: Duration = .seconds(3), _ body: (TestServer, String) async throws -> Void
     ) async throws {
-        let server = try await TestServer.start(databases: databases) { $0.connectTimeout = connectTimeout }
-        do {
+        try await TestServer.with(databases: databases, { $0.connectTimeout = connectTimeout }) { server in
             try await body(server, try await RawHTTP.openSession(server.url.absoluteString))
-            await server.stop()
-        } catch {
-            await server.stop()
-            throw error
         }
     }
 

@@ -7,14 +7,7 @@ import TestSupport
 /// JSON-RPC batches: only for sessions of 2025-03-26, bounded in count and in answer bytes.
 @Suite("JSON-RPC batches over HTTP", .serialized) struct HTTPBatchTests {
     func withServer(_ tweak: (inout ServerSettings) -> Void = { _ in }, _ body: (TestServer) async throws -> Void) async throws {
-        let server = try await TestServer.start(databases: [try TestDatabase.config(id: "main")], tweak)
-        do {
-            try await body(server)
-            await server.stop()
-        } catch {
-            await server.stop()
-            throw error
-        }
+        try await TestServer.with(databases: [try TestDatabase.config(id: "main")], tweak, body)
     }
 
     /// A session of `version`, and the headers its requests carry.

@@ -7,14 +7,7 @@ import TestSupport
 /// The Streamable HTTP rules, byte for byte.
 @Suite("Streamable HTTP transport", .serialized) struct HTTPTransportTests {
     func withServer(_ tweak: (inout ServerSettings) -> Void = { _ in }, _ body: (TestServer) async throws -> Void) async throws {
-        let server = try await TestServer.start(databases: [try TestDatabase.config(id: "main")], tweak)
-        do {
-            try await body(server)
-            await server.stop()
-        } catch {
-            await server.stop()
-            throw error
-        }
+        try await TestServer.with(databases: [try TestDatabase.config(id: "main")], tweak, body)
     }
 
     @Test func initializeNegotiatesTheVersionAndIssuesASessionID() async throws {

@@ -3,20 +3,6 @@ import Testing
 import TestSupport
 
 extension ProcessTests {
-    /// `text` as a JSON string's contents.
-    func jsonString(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
 
     /// Runs `pgmcp <command>` with `environment` (test cluster's variables removed) and returns its exit status, stdout and stderr.
     func run(_ command: String, _ environment: [String: String]) async throws -> (Int32, String, String) {
@@ -41,10 +27,10 @@ extension ProcessTests {
         for password in passwords {
             let places: [[String: String]] = [
                 ["DB_CONFIGS": #"""
-                    [{"id": "typed_url", "url": "\#(jsonString(url.before + password + url.after))"},
-                     {"id": "typed_param", "url": "\#(jsonString("postgresql://app@127.0.0.1:1/orders?password=" + password + "&sslmode=disable"))"},
-                     {"id": "typed_kv", "url": "\#(jsonString(keyValue.before + password + keyValue.after))"},
-                     {"id": "typed_quoted", "url": "\#(jsonString(keyValue.before + "'" + password + "'" + keyValue.after))"}]
+                    [{"id": "typed_url", "url": "\#(SecretFragments.jsonContents(url.before + password + url.after))"},
+                     {"id": "typed_param", "url": "\#(SecretFragments.jsonContents("postgresql://app@127.0.0.1:1/orders?password=" + password + "&sslmode=disable"))"},
+                     {"id": "typed_kv", "url": "\#(SecretFragments.jsonContents(keyValue.before + password + keyValue.after))"},
+                     {"id": "typed_quoted", "url": "\#(SecretFragments.jsonContents(keyValue.before + "'" + password + "'" + keyValue.after))"}]
                     """#],
                 ["DB_CONFIG_TYPED_URL": url.before + password + url.after],
                 ["DATABASE_URL": url.before + password + url.after],
@@ -52,8 +38,8 @@ extension ProcessTests {
                 // Written as they should be: listed (and, unreachable, checked) without the password.
                 ["DB_CONFIGS": #"""
                     [{"id": "encoded", "url": "\#(url.before + SecretFragments.percentEncoded(password) + url.after)"},
-                     {"id": "quoted", "url": "\#(jsonString(keyValue.before + SecretFragments.quoted(password) + keyValue.after))"},
-                     {"id": "field", "host": "127.0.0.1", "port": 1, "user": "app", "password": "\#(jsonString(password))"}]
+                     {"id": "quoted", "url": "\#(SecretFragments.jsonContents(keyValue.before + SecretFragments.quoted(password) + keyValue.after))"},
+                     {"id": "field", "host": "127.0.0.1", "port": 1, "user": "app", "password": "\#(SecretFragments.jsonContents(password))"}]
                     """#],
                 ["DB_CONFIG_FIELD_HOST": "127.0.0.1", "DB_CONFIG_FIELD_PORT": "1", "DB_CONFIG_FIELD_PASSWORD": password],
                 ["DATABASE_URL": url.before + SecretFragments.percentEncoded(password) + url.after],
@@ -89,19 +75,16 @@ extension ProcessTests {
     /// Against the test cluster: a role whose password holds every special character checks `ok`
     /// in every form written as it should be, and a wrong password fails without a piece of it.
     @Test func checkConnectsWithAHostilePasswordAndNeverShowsAWrongOne() async throws {
-        let role = "hostile_\(UInt32.random(in: 0...UInt32.max))"
         let password = try #require(SecretFragments.passwords.last)
-        try await TestDatabase.withConnection {
-            try await $0.command("CREATE ROLE \(role) LOGIN PASSWORD '\(password.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "''"))'")
-        }
-        defer { Task { try? await TestDatabase.withConnection { try await $0.command("DROP ROLE IF EXISTS \(role)") } } }
+        let role = try await SecretFragments.createRole(password: password)
+        defer { SecretFragments.dropRole(role) }
         let host = try TestDatabase.host, port = try TestDatabase.port
         let wrong = password + "Wrong9"
         func entries(_ secret: String, suffix: String) -> String {
             #"""
-            {"id": "field\#(suffix)", "host": "\#(host)", "port": \#(port), "user": "\#(role)", "database": "postgres", "password": "\#(jsonString(secret))"},
+            {"id": "field\#(suffix)", "host": "\#(host)", "port": \#(port), "user": "\#(role)", "database": "postgres", "password": "\#(SecretFragments.jsonContents(secret))"},
             {"id": "url\#(suffix)", "url": "postgresql://\#(role):\#(SecretFragments.percentEncoded(secret))@\#(host):\#(port)/postgres"},
-            {"id": "kv\#(suffix)", "url": "\#(jsonString("host=\(host) port=\(port) user=\(role) dbname=postgres password=" + SecretFragments.quoted(secret)))"}
+            {"id": "kv\#(suffix)", "url": "\#(SecretFragments.jsonContents("host=\(host) port=\(port) user=\(role) dbname=postgres password=" + SecretFragments.quoted(secret)))"}
             """#
         }
         let (status, output, errors) = try await run("check", [

@@ -11,17 +11,8 @@ import TestSupport
         entries: (inout Fixture) -> Void = { _ in }, settings: (inout ServerSettings) -> Void = { _ in },
         _ body: (TestServer, Fixture, String) async throws -> Void
     ) async throws {
-        var fixture = try await Fixture.make()
-        entries(&fixture)
-        let server = try await TestServer.start(databases: [fixture.dev, fixture.ro], settings)
-        do {
+        try await Fixture.withServer(entries: entries, settings: settings) { server, fixture in
             try await body(server, fixture, server.url.absoluteString)
-            await server.stop()
-            try await fixture.drop()
-        } catch {
-            await server.stop()
-            try? await fixture.drop()
-            throw error
         }
     }
 

@@ -13,18 +13,7 @@ import TestSupport
         entries: (inout Fixture) -> Void = { _ in }, settings: (inout ServerSettings) -> Void = { _ in },
         _ body: (TestServer, Fixture) async throws -> Void
     ) async throws {
-        var fixture = try await Fixture.make()
-        entries(&fixture)
-        let server = try await TestServer.start(databases: [fixture.dev, fixture.ro], settings)
-        do {
-            try await body(server, fixture)
-            await server.stop()
-            try await fixture.drop()
-        } catch {
-            await server.stop()
-            try? await fixture.drop()
-            throw error
-        }
+        try await Fixture.withServer(entries: entries, settings: settings, body)
     }
 
     @Test func toolsListIsTheCatalogWithSchemasAndSessionRouting() async throws {

@@ -51,6 +51,20 @@ final class TestServer: Sendable {
         task.cancel()
         _ = try? await task.value
     }
+
+    /// Runs `body` with a server on `databases`, stopping it afterwards whatever happens.
+    static func with(
+        databases: [DatabaseConfig], _ tweak: (inout ServerSettings) -> Void = { _ in }, _ body: (TestServer) async throws -> Void
+    ) async throws {
+        let server = try await start(databases: databases, tweak)
+        do {
+            try await body(server)
+            await server.stop()
+        } catch {
+            await server.stop()
+            throw error
+        }
+    }
 }
 
 /// A scratch database with a small related schema, and two entries on it: `dev` (read-write)
@@ -91,4 +105,21 @@ struct Fixture: Sendable {
     }
 
     func drop() async throws { try await TestDatabase.dropDatabase(databaseName) }
+
+    /// Runs `body` with a fresh fixture (its two entries changed by `entries` first) and a server on
+    /// both entries; stops the server and drops the fixture afterwards whatever happens.
+    static func withServer(
+        entries: (inout Fixture) -> Void = { _ in }, settings: (inout ServerSettings) -> Void = { _ in },
+        _ body: (TestServer, Fixture) async throws -> Void
+    ) async throws {
+        var fixture = try await Fixture.make()
+        entries(&fixture)
+        do {
+            try await TestServer.with(databases: [fixture.dev, fixture.ro], settings) { try await body($0, fixture) }
+            try await fixture.drop()
+        } catch {
+            try? await fixture.drop()
+            throw error
+        }
+    }
 }
