@@ -137,14 +137,13 @@ public final class PGConnection: @unchecked Sendable {
         // A statement still running on the server would outlive our socket (PostgreSQL notices a
         // gone client only when it next writes), so cancel it first and let its task finish.
         await cancel()
-        let giveUp = DispatchWorkItem { [self] in abandon() }
-        Self.deadlines.asyncAfter(deadline: .now() + cancelTimeout.timeInterval, execute: giveUp)
-        await shared.wait { state, continuation in
-            if !state.busy { return true }
-            state.idleWaiters.append(continuation)
-            return false
+        await bounded(by: cancelTimeout) {
+            await shared.wait { state, continuation in
+                if !state.busy { return true }
+                state.idleWaiters.append(continuation)
+                return false
+            }
         }
-        giveUp.cancel()
         PGReactor.shared.forget(socket, owner: ObjectIdentifier(self))
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             // PQfinish writes a goodbye to the socket: off the cooperative pool.
@@ -158,10 +157,6 @@ public final class PGConnection: @unchecked Sendable {
             }
         }
     }
-
-    /// Where our own deadlines fire (cancel and close give-ups, `CallWatchdog`): a serial queue of
-    /// its own thread, never starved by work blocked on the global queues.
-    public static let deadlines = DispatchQueue(label: "pgmcp.deadlines")
 
     /// Gives the connection up at once, whatever runs on it: marks it broken and shuts its socket
     /// down, so that a statement waiting for PostgreSQL's answer fails now (its wait wakes on the
@@ -190,21 +185,13 @@ public final class PGConnection: @unchecked Sendable {
 
     public var isAbandoned: Bool { shared.withLock { $0.abandoned } }
 
-    /// Runs `body`, abandoning the connection if it has not finished within `limit`: for the rare
-    /// work outside a call (health checks, a new connection's privilege check, probes), where a
-    /// timer each costs nothing. Calls use the registry's `CallWatchdog` instead.
+    /// Runs `body`, abandoning the connection if it has not finished within `limit`
+    /// (`ConnectionWatchdog`): for work outside a call — a close, a health check, a new connection's
+    /// privilege check, a probe.
     @discardableResult
     public func bounded<R>(by limit: Duration, _ body: () async throws -> R) async rethrows -> R {
-        let finished = Mutex(false)
-        let giveUp = DispatchWorkItem { [self] in
-            // Under the same lock as `finished` is set: never after the body returned.
-            finished.withLock { done in if !done { abandon() } }
-        }
-        Self.deadlines.asyncAfter(deadline: .now() + limit.timeInterval, execute: giveUp)
-        defer {
-            finished.withLock { $0 = true }
-            giveUp.cancel()
-        }
+        let watch = ConnectionWatchdog.shared.watch(self, limit: limit)
+        defer { ConnectionWatchdog.shared.unwatch(watch) }
         return try await body()
     }
 
@@ -226,13 +213,9 @@ public final class PGConnection: @unchecked Sendable {
             return
         }
         let handle = UnsafeSendable(cancelHandle)
-        let outcome = Mutex(false)  // true once delivered or given up: `delivered` runs once
-        let settle: @Sendable () -> Bool = { outcome.withLock { done in defer { done = true }; return !done } }
-        Self.deadlines.asyncAfter(deadline: .now() + cancelTimeout.timeInterval) { [self] in
-            guard settle() else { return }
-            abandon()
-            delivered?()
-        }
+        // Undelivered within the timeout: the watchdog abandons the connection and runs `delivered`;
+        // delivered in time, the unwatch says so and `delivered` runs here. Either way, once.
+        let watch = ConnectionWatchdog.shared.watch(self, limit: cancelTimeout, onExpired: delivered)
         // A queue of its own (its own thread when needed): a PQcancel stuck on a frozen postmaster
         // must not hold one of the few threads of the global queues, which other timers need.
         DispatchQueue(label: "pgmcp.cancel-request").async { [self] in
@@ -244,7 +227,7 @@ public final class PGConnection: @unchecked Sendable {
                 defer { state.cancelsDelivered = nil }
                 return state.cancelsDelivered
             }
-            if settle() { delivered?() }
+            if !ConnectionWatchdog.shared.unwatch(watch) { delivered?() }
             finished?.resume()
         }
     }

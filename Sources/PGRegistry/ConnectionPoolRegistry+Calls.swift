@@ -67,8 +67,8 @@ extension ConnectionPoolRegistry {
         if deadline == nil { session.state.withLock { $0.unboundedCalls += 1 } }
         defer { if deadline == nil { session.state.withLock { $0.unboundedCalls -= 1 } } }
         do {
-            let result = try await watchdog.run(
-                lease.connection, limit: deadline, expired: { deadlineExceeded(target, access: access) }, { try await body(lease.connection, target) })
+            let result = try await ConnectionWatchdog.shared.run(
+                lease.connection, limit: deadline, cancelGrace: grace, expired: { deadlineExceeded(target, access: access) }, { try await body(lease.connection, target) })
             await giveBack(lease)
             return result
         } catch {
@@ -81,7 +81,7 @@ extension ConnectionPoolRegistry {
     /// database's statement timeout plus the grace period (`PGMCP_CONNECT_TIMEOUT`); no limit of
     /// ours when the database sets none (cancelling the call still bounds it).
     func callLimit(_ target: DatabaseTarget) -> Duration? {
-        target.config.statementTimeoutMs > 0 ? .milliseconds(target.config.statementTimeoutMs) + watchdog.grace : nil
+        target.config.statementTimeoutMs > 0 ? .milliseconds(target.config.statementTimeoutMs) + grace : nil
     }
 
     func deadlineExceeded(_ target: DatabaseTarget, access: Access) -> RegistryError {
@@ -106,7 +106,7 @@ extension ConnectionPoolRegistry {
         await Task {
             do {
                 // Bounded: a reset a healthy server answers at once must not wait on a frozen one.
-                try await watchdog.run(connection, limit: watchdog.grace, expired: { CancellationError() }) { try await connection.reset() }
+                try await connection.bounded(by: grace) { try await connection.reset() }
                 lease.pool.release(lease, outcome: .reusable)
             } catch {
                 lease.pool.release(lease, outcome: .close(connection.isBroken ? .broken : .dirty))

@@ -58,7 +58,7 @@ extension ConnectionPoolRegistry {
         guard let template = clone.cloneOf, let name = clone.config.connection.database else { return }
         do {
             // Never unbounded: a session's end (and shutdown) waits for it.
-            let limit = callLimit(DatabaseTarget(config: template, kind: .configured, pool: clone.pool)) ?? .seconds(60) + watchdog.grace
+            let limit = callLimit(DatabaseTarget(config: template, kind: .configured, pool: clone.pool)) ?? .seconds(60) + grace
             try await withMaintenanceConnection(template, limit: limit) { connection in
                 try await connection.command("DROP DATABASE IF EXISTS \(quoteIdentifier(name)) WITH (FORCE)")
             }
@@ -86,8 +86,8 @@ extension ConnectionPoolRegistry {
             }
             do {
                 // Bounded like a call: a frozen server must not hold a session's start or end.
-                try await watchdog.run(
-                    connection, limit: limit,
+                try await ConnectionWatchdog.shared.run(
+                    connection, limit: limit, cancelGrace: grace,
                     expired: { RegistryError(.deadlineExceeded, "the server of '\(config.id)' did not answer \(limit.map { "within \($0.readable)" } ?? "after the copy was cancelled") while copying or dropping a session copy; its connection was abandoned") }
                 ) { try await body(connection) }
                 await connection.close()

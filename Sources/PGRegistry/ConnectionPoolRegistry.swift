@@ -20,8 +20,9 @@ public final class ConnectionPoolRegistry: Sendable {
     let applicationName: String
     let clock: @Sendable () -> ContinuousClock.Instant
     let metrics = RegistryMetrics()
-    /// Our own deadlines on leased connections (statement timeout + `PGMCP_CONNECT_TIMEOUT`).
-    let watchdog: CallWatchdog
+    /// How long a healthy server may take to end a cancelled statement or answer a reset, past a
+    /// call's statement timeout too: `PGMCP_CONNECT_TIMEOUT` (see `ConnectionWatchdog`).
+    var grace: Duration { configuration.server.connectTimeout }
     private let endObservers = Mutex<[@Sendable (SessionHandle) -> Void]>([])
     /// Sessions ended since memory was last handed back to the system.
     private let endedSinceTrim = Mutex(0)
@@ -37,7 +38,6 @@ public final class ConnectionPoolRegistry: Sendable {
         self.logger = logger
         self.applicationName = applicationName
         self.clock = clock
-        watchdog = CallWatchdog(grace: configuration.server.connectTimeout)
         var pools: [String: DatabaseTarget] = [:]
         for var database in configuration.databases {
             // A clone entry is read-write: each session writes to its own copy.
@@ -136,9 +136,7 @@ public final class ConnectionPoolRegistry: Sendable {
         let lease: PooledConnection
         do { lease = try await target.pool.lease(timeout: timeout) } catch let error as PoolError { throw RegistryError(error) }
         do {
-            try await watchdog.run(lease.connection, limit: timeout, expired: { RegistryError(.deadlineExceeded, "database '\(database)' did not answer SELECT 1 within \(timeout.readable)") }) {
-                try await lease.connection.command("SELECT 1")
-            }
+            try await lease.connection.bounded(by: timeout) { try await lease.connection.command("SELECT 1") }
             target.pool.release(lease, outcome: .reusable)
         } catch {
             target.pool.release(lease, outcome: .close(lease.connection.isBroken ? .broken : .dirty))

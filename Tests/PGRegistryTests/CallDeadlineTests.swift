@@ -8,7 +8,7 @@ import TestSupport
 
 /// Deadlines of our own: a PostgreSQL that stops answering (SIGSTOP on its backend) must not hold a
 /// call, a session's end or shutdown forever.
-@Suite("Call deadlines", .serialized) struct CallWatchdogTests {
+@Suite("Call deadlines", .serialized) struct CallDeadlineTests {
     /// A registry whose one database has `statementTimeoutMs` and whose grace (PGMCP_CONNECT_TIMEOUT) is 1 s.
     func frozenSetup(statementTimeoutMs: Int) throws -> (ConnectionPoolRegistry, String) {
         var database = try TestDatabase.config(id: "main")
