@@ -103,7 +103,7 @@ public struct JSONRPCError: Error, Sendable {
     /// client's own text) cut to `maxMessageBytes`.
     public var response: JSONValue {
         var error = JSONObject([("code", .int(code.rawValue)), ("message", .string(message.cut(toSerializedBytes: Self.maxMessageBytes)))])
-        if let data { error.append("data", ResultBudget.cutStrings(data, to: Self.maxMessageBytes)) }
+        if let data { error.append("data", data.cuttingStrings(to: Self.maxMessageBytes)) }
         return ["jsonrpc": "2.0", "id": id?.json ?? .null, "error": .object(error)]
     }
 }

@@ -152,16 +152,8 @@ enum ResultBudget {
     /// Every string value longer than `length` bytes (as JSON) cut to it, with its marker.
     static func cutStrings(_ result: JSONObject, to length: Int) -> JSONObject {
         var cut = result
-        for member in result.members where member.key != "truncated" { cut[member.key] = cutStrings(member.value, to: length) }
+        for member in result.members where member.key != "truncated" { cut[member.key] = member.value.cuttingStrings(to: length) }
         return cut
     }
 
-    static func cutStrings(_ value: JSONValue, to length: Int) -> JSONValue {
-        switch value {
-        case .string(let text): .string(text.cut(toSerializedBytes: length + 2))
-        case .array(let items): .array(items.map { cutStrings($0, to: length) })
-        case .object(let object): .object(JSONObject(object.members.map { ($0.key, cutStrings($0.value, to: length)) }))
-        default: value
-        }
-    }
 }
