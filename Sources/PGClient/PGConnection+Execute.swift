@@ -51,13 +51,16 @@ extension PGConnection {
     /// next session on the connection would get a sequence the first one can predict. A seed drawn
     /// here, from the system's random source, makes it unpredictable again.
     static func reseed() -> PGStatement {
-        PGStatement("SELECT setseed($1::float8)", parameters: [String(Double.random(in: -1...1))])
+        PGStatement("SELECT setseed($1::float8)", parameters: [freshSeed])
     }
 
     /// `reseed()` together with releasing session-level advisory locks, in one statement.
     static func releaseLocksAndReseed() -> PGStatement {
-        PGStatement("SELECT pg_advisory_unlock_all(), setseed($1::float8)", parameters: [String(Double.random(in: -1...1))])
+        PGStatement("SELECT pg_advisory_unlock_all(), setseed($1::float8)", parameters: [freshSeed])
     }
+
+    /// A seed for `setseed` (from -1 to 1) from the system's random source.
+    private static var freshSeed: String { String(Double.random(in: -1...1)) }
 
     /// Runs one statement whose rows, if any, do not matter (`DISCARD ALL`, `ROLLBACK`, DDL).
     @discardableResult

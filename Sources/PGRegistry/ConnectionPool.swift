@@ -290,7 +290,7 @@ public final class ConnectionPool: Sendable {
                         try await connection.bounded(by: connectTimeout) { try await connection.command("SELECT 1") }
                         if connection.transactionStatus != .idle { problem = "the connection was left inside a transaction" }
                     } catch {
-                        problem = parameters.redact(firstLine((error as? PGError)?.message ?? String(describing: error)))
+                        problem = parameters.reason(for: error)
                     }
                     run(state.withLock { state in
                         guard let problem else { return apply(state.machine.checkSucceeded(id, now: .now), &state) }
@@ -315,25 +315,28 @@ public final class ConnectionPool: Sendable {
             logger.debug("opened connection", metadata: ["database": "\(name)", "pid": "\(connection.backendPID)"])
             // Lifetimes spread over the last fifth of the maximum, so connections opened together recycle apart.
             let lifetime = state.withLock { $0.machine.configuration.maxLifetime }.map { $0 * Double.random(in: 0.8...1.0) }
-            let waiters = state.withLock { state in
+            finishConnect { state in
                 state.connections[id] = connection
                 state.serverVersion = connection.serverVersion
-                let effects = apply(state.machine.connectionEstablished(id, now: .now, lifetime: lifetime), &state)
-                return (effects, wakeProbeWaiters(&state))
+                return state.machine.connectionEstablished(id, now: .now, lifetime: lifetime)
             }
-            run(waiters.0)
-            for waiter in waiters.1 { waiter.resume() }
         } catch {
             // libpq's messages hold no password, but a connection string's parse error may quote one.
-            let reason = parameters.redact(firstLine((error as? PGError)?.message ?? String(describing: error)))
+            let reason = parameters.reason(for: error)
             metrics.recordConnectFailure()
             logger.warning("cannot connect", metadata: ["database": "\(name)", "reason": "\(reason)"])
-            let waiters = state.withLock { state in
-                (apply(state.machine.connectionFailed(id, reason: reason, now: .now), &state), wakeProbeWaiters(&state))
-            }
-            run(waiters.0)
-            for waiter in waiters.1 { waiter.resume() }
+            finishConnect { $0.machine.connectionFailed(id, reason: reason, now: .now) }
         }
+    }
+
+    /// A connect finished, either way: `transition` records it in the state machine, its actions
+    /// run, and whoever waits for the pool's health (`probedSnapshot`) has its answer.
+    private func finishConnect(_ transition: (inout State) -> [PoolStateMachine.Action]) {
+        let (effects, waiters) = state.withLock { state in
+            (apply(transition(&state), &state), wakeProbeWaiters(&state))
+        }
+        run(effects)
+        for waiter in waiters { waiter.resume() }
     }
 }
 

@@ -25,8 +25,7 @@ extension ConnectionPoolRegistry {
             try await probe(target.name, timeout: configuration.server.connectTimeout)
             target.pool.recordProbe(problem: nil)
         } catch {
-            let message = (error as? PGError)?.message ?? String(describing: error)
-            target.pool.recordProbe(problem: target.config.connectionParameters.redact(firstLine(message)))
+            target.pool.recordProbe(problem: target.config.connectionParameters.reason(for: error))
         }
         return target.pool.snapshot()
     }

@@ -36,6 +36,14 @@ public struct PoolError: Error, Sendable, CustomStringConvertible {
     }
 }
 
+extension PGConnectionParameters {
+    /// The one-line reason a pool reports for `error` on a connection with these parameters: the
+    /// first line of its message, without anything that may be the password.
+    func reason(for error: any Error) -> String {
+        redact(firstLine((error as? PGError)?.message ?? String(describing: error)))
+    }
+}
+
 /// The first line of a libpq error, for the one-line reasons pools report.
 func firstLine(_ text: String) -> String {
     var line = String(text.split(separator: "\n", omittingEmptySubsequences: true).first ?? Substring(text))
