@@ -4,13 +4,18 @@ import Testing
 import TestSupport
 
 extension ProcessTests {
+    /// `pgmcp serve --transport stdio` with `extra` settings, its session initialized.
+    func initializedStdio(extra: [String: String]) async throws -> ChildProcess {
+        let child = try ChildProcess([pgmcpBinary, "serve", "--transport", "stdio"], environment: try environment(extra: extra))
+        child.send(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"pipe","version":"1"}}}"#)
+        _ = try #require(try await child.readLine())
+        return child
+    }
+
     @Test func theStdioSessionOutlivesTheIdleTimeoutAsLongAsItsStream() async throws {
         // Before: only database calls counted as activity, and after PGMCP_SESSION_IDLE_TIMEOUT the one
         // stdio session ended while the process ran on, answering every call "the session has ended".
-        let child = try ChildProcess(
-            [pgmcpBinary, "serve", "--transport", "stdio"], environment: try environment(extra: ["PGMCP_SESSION_IDLE_TIMEOUT": "1"]))
-        child.send(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"pipe","version":"1"}}}"#)
-        _ = try #require(try await child.readLine())
+        let child = try await initializedStdio(extra: ["PGMCP_SESSION_IDLE_TIMEOUT": "1"])
         try await Task.sleep(for: .seconds(3))  // three idle timeouts, the reaper running each second
         child.send(#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"query","arguments":{"sql":"SELECT 7"}}}"#)
         let answer = try JSONParser.parse(try #require(try await child.readLine()))
@@ -52,10 +57,7 @@ extension ProcessTests {
     @Test func anOverlongStdioLineIsDroppedUnreadAndTheSessionGoesOn() async throws {
         // A line is a request: it is held to PGMCP_MAX_REQUEST_BYTES, as an HTTP body is, instead of
         // growing in memory for as long as the client sends.
-        let child = try ChildProcess(
-            [pgmcpBinary, "serve", "--transport", "stdio"], environment: try environment(extra: ["PGMCP_MAX_REQUEST_BYTES": "1024"]))
-        child.send(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"pipe","version":"1"}}}"#)
-        _ = try #require(try await child.readLine())
+        let child = try await initializedStdio(extra: ["PGMCP_MAX_REQUEST_BYTES": "1024"])
         child.send(#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"query","arguments":{"sql":"SELECT '"# + String(repeating: "x", count: 200_000) + #"'"}}}"#)
         let refused = try JSONParser.parse(try #require(try await child.readLine()))
         #expect(refused["error"]?["message"]?.stringValue?.contains("over 1024 bytes (PGMCP_MAX_REQUEST_BYTES) was dropped unread") == true, "\(refused)")

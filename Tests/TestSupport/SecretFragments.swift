@@ -1,3 +1,4 @@
+import PGMCPJSON
 /// Passwords that hold every character with a meaning in a URL, a key=value connection string or
 /// JSON, and a way to tell whether any piece of one got out.
 public enum SecretFragments {
@@ -12,20 +13,10 @@ public enum SecretFragments {
         specials.map { "Leak1\($0)Tail2\($0)Zed3" } + ["Leak1\(specials.joined())Tail2\(specials.reversed().joined())Zed3"]
     }
 
-    /// `text` as a JSON string's contents (quotes, backslashes, newlines and tabs escaped), for
-    /// writing hostile passwords into configuration JSON by hand.
+    /// `text` as a JSON string's contents (escaped by the project's own JSON writer, quotes left
+    /// off), for writing hostile passwords into configuration JSON by hand.
     public static func jsonContents(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
+        String(JSONValue.string(text).jsonText.dropFirst().dropLast())
     }
 
     /// A new login role whose password is `password`; `dropRole` removes it.
