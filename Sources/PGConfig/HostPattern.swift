@@ -15,11 +15,11 @@ public struct HostPattern: Sendable, Equatable, CustomStringConvertible {
         let lowered = text.lowercased()
         description = text
         if let slash = lowered.firstIndex(of: "/") {
-            guard let address = parseIPAddress(String(lowered[..<slash])),
+            guard let address = IPAddress.parse(String(lowered[..<slash])),
                 let bits = Int(lowered[lowered.index(after: slash)...]), (0...(address.count * 8)).contains(bits)
             else { return nil }
             kind = .range(address: address, prefixLength: bits)
-        } else if let address = parseIPAddress(lowered) {
+        } else if let address = IPAddress.parse(lowered) {
             kind = .range(address: address, prefixLength: address.count * 8)
         } else if lowered.hasPrefix("*.") {
             let suffix = String(lowered.dropFirst(1))
@@ -38,7 +38,7 @@ public struct HostPattern: Sendable, Equatable, CustomStringConvertible {
         case .exact(let name): return host == name
         case .suffix(let suffix): return host.hasSuffix(suffix) && host.count > suffix.count
         case .range(let network, let bits):
-            guard let address = parseIPAddress(host), address.count == network.count else { return false }
+            guard let address = IPAddress.parse(host), address.count == network.count else { return false }
             var remaining = bits
             for (a, n) in zip(address, network) where remaining > 0 {
                 let take = min(8, remaining)
@@ -56,48 +56,5 @@ func isHostName(_ text: String) -> Bool {
     return text.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
         !label.isEmpty && label.count <= 63 && label.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }
             && label.first != "-" && label.last != "-"
-    }
-}
-
-/// IPv4 (4 bytes) or IPv6 (16 bytes, `::` compression and an IPv4 tail allowed); `nil` otherwise.
-func parseIPAddress(_ text: String) -> [UInt8]? {
-    var text = text
-    if text.hasPrefix("[") && text.hasSuffix("]") { text = String(text.dropFirst().dropLast()) }
-    if !text.contains(":") {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
-        var bytes: [UInt8] = []
-        for part in parts {
-            guard !part.isEmpty, part.count <= 3, part.allSatisfy(\.isASCII), let value = UInt8(part) else { return nil }
-            bytes.append(value)
-        }
-        return bytes
-    }
-    let halves = text.components(separatedBy: "::")
-    guard halves.count <= 2 else { return nil }
-    func groups(_ part: String) -> [UInt8]? {
-        if part.isEmpty { return [] }
-        var bytes: [UInt8] = []
-        let pieces = part.split(separator: ":", omittingEmptySubsequences: false)
-        for (index, piece) in pieces.enumerated() {
-            if index == pieces.count - 1, piece.contains("."), let v4 = parseIPAddress(String(piece)) {
-                bytes += v4
-                continue
-            }
-            guard (1...4).contains(piece.count), let value = UInt16(piece, radix: 16) else { return nil }
-            bytes += [UInt8(value >> 8), UInt8(value & 0xFF)]
-        }
-        return bytes
-    }
-    guard let head = groups(halves[0]) else { return nil }
-    if halves.count == 1 { return head.count == 16 ? head : nil }
-    guard let tail = groups(halves[1]), head.count + tail.count <= 14 else { return nil }
-    return head + Array(repeating: 0, count: 16 - head.count - tail.count) + tail
-}
-
-extension String {
-    /// Splits on a multi-character separator without Foundation.
-    func components(separatedBy separator: String) -> [String] {
-        split(separator: separator, omittingEmptySubsequences: false).map(String.init)
     }
 }

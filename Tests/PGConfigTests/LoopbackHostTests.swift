@@ -27,13 +27,13 @@ import Testing
     }
 
     @Test func addressesParseStrictly() {
-        #expect(LoopbackHost.ipv4("10.20.30.40") == [10, 20, 30, 40])
-        #expect(LoopbackHost.ipv4("1.2.3") == nil)
-        #expect(LoopbackHost.ipv4("01.2.3.4") == nil)
-        #expect(LoopbackHost.ipv6("fe80::1:2") == [0xfe, 0x80] + Array(repeating: 0, count: 10) + [0, 1, 0, 2])
-        #expect(LoopbackHost.ipv6("::ffff:1.2.3.4") == Array(repeating: 0, count: 10) + [0xff, 0xff, 1, 2, 3, 4])
-        #expect(LoopbackHost.ipv6("1:2:3:4:5:6:7:8:9") == nil)
-        #expect(LoopbackHost.ipv6("12345::1") == nil)
+        #expect(IPAddress.ipv4("10.20.30.40") == [10, 20, 30, 40])
+        #expect(IPAddress.ipv4("1.2.3") == nil)
+        #expect(IPAddress.ipv4("01.2.3.4") == nil)
+        #expect(IPAddress.ipv6("fe80::1:2") == [0xfe, 0x80] + Array(repeating: 0, count: 10) + [0, 1, 0, 2])
+        #expect(IPAddress.ipv6("::ffff:1.2.3.4") == Array(repeating: 0, count: 10) + [0xff, 0xff, 1, 2, 3, 4])
+        #expect(IPAddress.ipv6("1:2:3:4:5:6:7:8:9") == nil)
+        #expect(IPAddress.ipv6("12345::1") == nil)
     }
 
     /// A bind address that only looks like loopback is a name resolved by DNS: it needs the token.

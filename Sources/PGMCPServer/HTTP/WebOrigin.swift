@@ -19,7 +19,7 @@ struct HostAndPort: Hashable, Sendable {
         var portText: Substring?
         if text.hasPrefix("[") {
             guard let close = text.firstIndex(of: "]") else { return nil }
-            guard let address = LoopbackHost.ipv6(text[text.index(after: text.startIndex)..<close]) else { return nil }
+            guard let address = IPAddress.ipv6(text[text.index(after: text.startIndex)..<close]) else { return nil }
             host = .ipv6(address)
             let rest = text[text.index(after: close)...]
             if !rest.isEmpty {
@@ -31,7 +31,7 @@ struct HostAndPort: Hashable, Sendable {
                 hostText = text[..<colon]
                 portText = text[text.index(after: colon)...]
             }
-            if let address = LoopbackHost.ipv4(hostText) {
+            if let address = IPAddress.ipv4(hostText) {
                 host = .ipv4(address)
             } else {
                 guard Self.isName(hostText) else { return nil }
@@ -49,8 +49,7 @@ struct HostAndPort: Hashable, Sendable {
     var isLoopback: Bool {
         switch host {
         case .name(let name): LoopbackHost.isLocalhostName(Substring(name))
-        case .ipv4(let bytes): bytes[0] == 127
-        case .ipv6(let bytes): bytes == Array(repeating: 0, count: 15) + [1]
+        case .ipv4(let bytes), .ipv6(let bytes): LoopbackHost.isLoopback(bytes)
         }
     }
 
