@@ -2,7 +2,7 @@
 ///
 /// Idle means no request and no call starting or ending for the idle timeout. A call still running
 /// keeps its session alive only while it has a deadline (its database's statement timeout plus the
-/// grace, enforced by `CallWatchdog`), so a legitimate long statement is not cut off; a call with no
+/// grace, enforced by `ConnectionWatchdog`), so a legitimate long statement is not cut off; a call with no
 /// deadline (`statementTimeoutMs: 0`) does not, or a client that died mid-call would hold the
 /// session and its connection for ever. Ending the session cancels the call. Sessions that do not
 /// expire when idle (the stdio session, which lives as long as its stream) are never candidates.
