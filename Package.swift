@@ -34,7 +34,9 @@ let package = Package(
         // The JSON value type every layer speaks: rows, config files, MCP messages.
         .target(name: "PGMCPJSON"),
         // Async libpq wrapper that never blocks Swift's cooperative pool.
-        .target(name: "PGClient", dependencies: ["CLibPQ", "CLinux", "PGMCPJSON"]),
+        // One epoll thread that waits on every socket (PostgreSQL's, stdio's) and can run tasks.
+        .target(name: "IOReactor", dependencies: ["CLinux"]),
+        .target(name: "PGClient", dependencies: ["CLibPQ", "IOReactor", "PGMCPJSON"]),
         // Database and server settings from every source the contract names.
         .target(name: "PGConfig", dependencies: ["PGClient", "PGMCPJSON"]),
 
@@ -47,6 +49,12 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
+        // Database calls below the MCP line: the query/execute/explain and catalog recipes, result
+        // shaping, the type-name cache, database errors, and transactions pinned across calls.
+        .target(
+            name: "PGDatabaseCalls",
+            dependencies: ["PGRegistry", "PGClient", "PGConfig", "PGMCPJSON", .product(name: "Logging", package: "swift-log")]
+        ),
         // A throwaway PostgreSQL cluster from the system's binaries: for `pgmcp demo` and the tests.
         .target(name: "PGCluster"),
         // `pgmcp demo`: two sample databases on a throwaway cluster, served over MCP.
@@ -55,7 +63,7 @@ let package = Package(
         .target(
             name: "PGMCPServer",
             dependencies: [
-                "PGRegistry", "PGConfig", "PGClient", "PGMCPJSON",
+                "PGDatabaseCalls", "PGRegistry", "PGConfig", "IOReactor", "PGMCPJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -75,12 +83,13 @@ let package = Package(
             ]
         ),
         // Measures PGClient's non-blocking driver against blocking libpq on dispatch queues.
-        .executableTarget(name: "pgclient-driver-bench", dependencies: ["PGClient", "CLibPQ"]),
+        .executableTarget(name: "pgclient-driver-bench", dependencies: ["PGClient", "IOReactor", "CLibPQ"]),
 
         // Shared test helpers: where the throwaway PostgreSQL of scripts/test lives.
         .target(name: "TestSupport", dependencies: ["PGClient", "PGConfig", "PGMCPJSON", "PGCluster"], path: "Tests/TestSupport"),
         .testTarget(name: "PGMCPJSONTests", dependencies: ["PGMCPJSON"]),
-        .testTarget(name: "PGClientTests", dependencies: ["PGClient", "TestSupport"]),
+        .testTarget(name: "PGClientTests", dependencies: ["PGClient", "IOReactor", "TestSupport"]),
+        .testTarget(name: "PGDatabaseCallsTests", dependencies: ["PGDatabaseCalls", "TestSupport"]),
         .testTarget(name: "PGConfigTests", dependencies: ["PGConfig", "TestSupport"]),
         .testTarget(
             name: "PGMCPServerTests",

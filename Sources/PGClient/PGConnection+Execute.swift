@@ -1,4 +1,5 @@
 import CLibPQ
+import IOReactor
 import PGMCPJSON
 
 extension PGConnection {

@@ -11,6 +11,41 @@ public struct PGStatement: Sendable {
     }
 }
 
+/// Where a scoped statement runs, and what surrounds it in its pipeline.
+public enum PGScope: Sendable, Equatable {
+    /// A transaction of its own, rolled back. A read-only one also leaves the connection reset (see
+    /// `readOnlyTransaction`); a read-write one (EXPLAIN ANALYZE of a write) leaves the pool to reset it.
+    case transaction(readOnly: Bool)
+    /// Inside the transaction already open on the connection (one pinned across calls): a savepoint
+    /// rolled back to afterwards, so the statement leaves nothing behind but sees what the
+    /// transaction wrote. `readOnly` makes PostgreSQL refuse writes for its duration.
+    case savepoint(readOnly: Bool)
+
+    static let savepointName = "pgmcp_scoped"
+
+    var resets: Bool { self == .transaction(readOnly: true) }
+
+    /// The statements before and after the scoped ones.
+    func statements(statementTimeoutMs: Int?) -> (before: [PGStatement], after: [PGStatement]) {
+        let timeout = statementTimeoutMs.map { [PGStatement("SET LOCAL statement_timeout = \($0)")] } ?? []
+        switch self {
+        case .transaction(let readOnly):
+            let begin = [PGStatement(readOnly ? "BEGIN READ ONLY" : "BEGIN")] + timeout
+            let end = readOnly
+                ? [PGConnection.releaseLocksAndReseed(), PGStatement("DEALLOCATE ALL"), PGStatement("ROLLBACK")]
+                : [PGStatement("ROLLBACK")]
+            return (begin, end)
+        case .savepoint(let readOnly):
+            // SET LOCAL inside a savepoint is undone by rolling back to it: the transaction's own
+            // settings (its statement timeout, read-write mode) come back afterwards.
+            let begin = [PGStatement("SAVEPOINT \(Self.savepointName)")]
+                + (readOnly ? [PGStatement("SET LOCAL transaction_read_only = on")] : []) + timeout
+            let end = [PGStatement("ROLLBACK TO SAVEPOINT \(Self.savepointName)"), PGStatement("RELEASE SAVEPOINT \(Self.savepointName)")]
+            return (begin, end)
+        }
+    }
+}
+
 extension PGConnection {
     /// Sends `statements` together and reads their results in one round trip (libpq pipeline mode).
     /// Each statement is followed by its own sync, so one that fails does not stop the rest: the
@@ -45,13 +80,46 @@ extension PGConnection {
     public func readOnlyTransaction<Sink: PGRowSink>(
         _ statement: PGStatement, statementTimeoutMs: Int? = nil, into sink: Sink
     ) async throws -> (PGCommandResult, Sink) {
-        var statements = [PGStatement("BEGIN READ ONLY")]
-        if let statementTimeoutMs { statements.append(PGStatement("SET LOCAL statement_timeout = \(statementTimeoutMs)")) }
-        let position = statements.count
-        statements += [statement, Self.releaseLocksAndReseed(), PGStatement("DEALLOCATE ALL"), PGStatement("ROLLBACK")]
-        let (outcomes, sink) = try await pipeline(statements, rowsFrom: position, into: sink, syncEach: false, resets: true)
-        for outcome in outcomes.prefix(position) { _ = try outcome.get() }
-        return (try outcomes[position].get(), sink)
+        try await scoped(statement, in: .transaction(readOnly: true), statementTimeoutMs: statementTimeoutMs, into: sink)
+    }
+
+    /// Runs `statement` in `scope` (see `PGScope`), in one round trip with a single sync; rows go to
+    /// `sink`. A failed statement skips the rest: in `.savepoint` scope the enclosing transaction is
+    /// then left aborted, as PostgreSQL leaves it after any failed statement.
+    public func scoped<Sink: PGRowSink>(
+        _ statement: PGStatement, in scope: PGScope, statementTimeoutMs: Int?, into sink: Sink
+    ) async throws -> (PGCommandResult, Sink) {
+        let (before, after) = scope.statements(statementTimeoutMs: statementTimeoutMs)
+        let (outcomes, sink) = try await pipeline(
+            before + [statement] + after, rowsFrom: before.count, into: sink, syncEach: false, resets: scope.resets)
+        for outcome in outcomes.prefix(before.count) { _ = try outcome.get() }
+        return (try outcomes[before.count].get(), sink)
+    }
+
+    /// Runs several reads in `scope`, in one round trip with a single sync, and collects every row of
+    /// each: catalog reads that would otherwise cost a round trip each.
+    public func scopedReads(_ statements: [PGStatement], in scope: PGScope, statementTimeoutMs: Int?) async throws -> [PGQueryResult] {
+        let (before, after) = scope.statements(statementTimeoutMs: statementTimeoutMs)
+        let all = before + statements + after
+        for statement in all { try NULCheck.check(sql: statement.sql, parameters: statement.parameters) }
+        let id = try beginOperation()
+        let boxes = statements.map { _ in SinkBox(PGRowCollector()) }
+        let operations = all.enumerated().map { position, statement in
+            let box = (before.count..<before.count + statements.count).contains(position) ? boxes[position - before.count] : nil
+            return QueryOperation(
+                id: id, sql: statement.sql, parameters: statement.parameters,
+                onColumns: { box?.sink.start(columns: $0) }, onRow: { box?.sink.consume($0) ?? .continue })
+        }
+        let outcomes = try await withTaskCancellationHandler {
+            await runPipeline(operations, id: id, syncEach: false, resets: scope.resets)
+        } onCancel: {
+            requestCancel(of: id, external: true)
+        }.get()
+        for outcome in outcomes.prefix(before.count + statements.count) { _ = try outcome.get() }
+        return zip(outcomes[before.count...], boxes).map { outcome, box in
+            let command = try! outcome.get()
+            return PGQueryResult(command: command, columns: command.columns, rows: box.sink.rows, truncated: box.sink.truncated)
+        }
     }
 
     /// - Parameters:

@@ -1,4 +1,5 @@
 import CLibPQ
+import IOReactor
 import Dispatch
 import Synchronization
 #if canImport(Glibc)

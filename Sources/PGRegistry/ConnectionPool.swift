@@ -9,8 +9,15 @@ import Synchronization
 public final class ConnectionPool: Sendable {
     public typealias ConnectionID = PoolStateMachine.ConnectionID
 
-    /// The database's id, used in messages, logs and metrics.
+    /// The database's id, used in messages and logs.
     public let name: String
+    /// Unique in this process (never reused, unlike an object's address): what per-pool caches
+    /// are keyed by. Several pools can serve one name (each session's copy of a clone entry).
+    public let serial: UInt64
+    /// The pool's own name in metric labels (`pool`): a configured database's pool is its name; a
+    /// session copy's or a dynamic connection's adds its serial, so their gauges do not overwrite
+    /// each other (never a session handle, which is a credential).
+    public let identity: String
     let parameters: PGConnectionParameters
     let applicationName: String
     let connectTimeout: Duration
@@ -41,16 +48,18 @@ public final class ConnectionPool: Sendable {
     ///   - applicationName: what `pg_stat_activity.application_name` shows for this pool's backends.
     public init(
         name: String, parameters: PGConnectionParameters, configuration: PoolStateMachine.Configuration,
-        applicationName: String, connectTimeout: Duration, logger: Logger,
+        applicationName: String, connectTimeout: Duration, logger: Logger, sharedByName: Bool = true,
         prepare: (@Sendable (PGConnection) async throws -> Void)? = nil
     ) {
         self.prepare = prepare
         self.name = name
+        serial = Self.serials.add(1, ordering: .relaxed).newValue
+        identity = sharedByName ? name : "\(name)#\(serial)"
         self.parameters = parameters
         self.applicationName = applicationName
         self.connectTimeout = connectTimeout
         self.logger = logger
-        self.metrics = PoolMetrics(database: name)
+        self.metrics = PoolMetrics(database: name, pool: identity)
         self.state = Mutex(State(machine: PoolStateMachine(configuration: configuration)))
     }
 
@@ -105,6 +114,8 @@ public final class ConnectionPool: Sendable {
         run(state.withLock { apply($0.machine.tick(now: .now), &$0) })
     }
 
+    private static let serials = Atomic<UInt64>(0)
+
     /// Fails waiters, closes idle connections now and leased ones as they come back, and returns
     /// once every connection is closed.
     public func shutdown() async {
@@ -118,6 +129,7 @@ public final class ConnectionPool: Sendable {
             run(effects)
             if done { continuation.resume() }
         }
+        if identity != name { metrics.destroy() }
     }
 
     /// PostgreSQL's version (e.g. 150018) as the last connection opened reported it; `nil` before any.

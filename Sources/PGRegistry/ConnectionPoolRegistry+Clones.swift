@@ -47,7 +47,8 @@ extension ConnectionPoolRegistry {
         config.connection["dbname"] = name
         config.readOnly = false
         config.isolation = .shared
-        let pool = Self.makePool(for: config, server: configuration.server, applicationName: applicationName, logger: logger)
+        let pool = Self.makePool(
+            for: config, server: configuration.server, applicationName: applicationName, logger: logger, sharedByName: false)
         logger.info("created a session copy", metadata: ["database": "\(base.name)", "copy": "\(name)"])
         return DatabaseTarget(config: config, kind: .configured, pool: pool, cloneOf: base.config)
     }

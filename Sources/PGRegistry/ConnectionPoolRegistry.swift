@@ -49,7 +49,9 @@ public final class ConnectionPoolRegistry: Sendable {
         sessions = Mutex([:])
     }
 
-    static func makePool(for database: DatabaseConfig, server: ServerSettings, applicationName: String, logger: Logger) -> ConnectionPool {
+    static func makePool(
+        for database: DatabaseConfig, server: ServerSettings, applicationName: String, logger: Logger, sharedByName: Bool = true
+    ) -> ConnectionPool {
         var pool = PoolStateMachine.Configuration()
         pool.minimum = database.pool.min
         pool.maximum = database.pool.max
@@ -59,6 +61,7 @@ public final class ConnectionPoolRegistry: Sendable {
         return ConnectionPool(
             name: database.id, parameters: database.connectionParameters, configuration: pool,
             applicationName: "\(applicationName)/\(database.id)", connectTimeout: server.connectTimeout, logger: logger,
+            sharedByName: sharedByName,
             prepare: PrivilegeCheck.hook(for: database, logger: logger))
     }
 
@@ -217,7 +220,8 @@ public final class ConnectionPoolRegistry: Sendable {
     /// Adds a dynamic database, private to `session`, with a pool of its own.
     public func addDynamicDatabase(_ config: DatabaseConfig, to session: WorkSession) throws(RegistryError) -> DatabaseTarget {
         if pools[config.id] != nil { throw RegistryError(.invalidArgument, "'\(config.id)' is a configured database; choose another name") }
-        let pool = Self.makePool(for: config, server: configuration.server, applicationName: applicationName, logger: logger)
+        let pool = Self.makePool(
+            for: config, server: configuration.server, applicationName: applicationName, logger: logger, sharedByName: false)
         let target = DatabaseTarget(config: config, kind: .dynamic, pool: pool)
         try session.state.withLock { state throws(RegistryError) in
             guard state.phase == .active else { throw RegistryError(.sessionEnded, "the session has ended") }

@@ -13,11 +13,11 @@ struct PoolMetrics: Sendable {
     /// Calls that used this database, and those that failed (made once, like the others).
     let calls: Counter
     let callErrors: Counter
-    let database: String
+    let dimensions: [(String, String)]
 
-    init(database: String) {
-        self.database = database
-        let dimensions = [("database", database)]
+    init(database: String, pool: String) {
+        let dimensions = [("database", database), ("pool", pool)]
+        self.dimensions = dimensions
         open = Gauge(label: "pgmcp_pool_connections_open", dimensions: dimensions)
         idle = Gauge(label: "pgmcp_pool_connections_idle", dimensions: dimensions)
         inUse = Gauge(label: "pgmcp_pool_connections_in_use", dimensions: dimensions)
@@ -40,7 +40,17 @@ struct PoolMetrics: Sendable {
     func recordAcquire(_ wait: Duration) { acquire.record(duration: wait) }
 
     func recordClose(_ reason: PoolStateMachine.CloseReason) {
-        Counter(label: "pgmcp_pool_connection_closes_total", dimensions: [("database", database), ("reason", reason.rawValue)]).increment()
+        Counter(label: "pgmcp_pool_connection_closes_total", dimensions: dimensions + [("reason", reason.rawValue)]).increment()
+    }
+
+    /// Removes the pool's series (a session's pool that closed): they would otherwise stay exported
+    /// at their last values for as long as the process runs.
+    func destroy() {
+        for gauge in [open, idle, inUse, waiting, maximum] { gauge.destroy() }
+        acquire.destroy()
+        connectFailures.destroy()
+        calls.destroy()
+        callErrors.destroy()
     }
 
     func recordConnectFailure() { connectFailures.increment() }

@@ -8,6 +8,7 @@
 import CLibPQ
 import Dispatch
 import Foundation
+import IOReactor
 import PGClient
 
 let url = CommandLine.arguments.dropFirst().first ?? ProcessInfo.processInfo.environment["DATABASE_URL"] ?? ""

@@ -1,4 +1,5 @@
 import Foundation
+import IOReactor
 import PGClient
 import PGMCPJSON
 import Testing

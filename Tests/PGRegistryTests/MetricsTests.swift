@@ -24,14 +24,37 @@ import TestSupport
         }
         await registry.shutdown()
 
-        let dimensions = [("database", "metered")]
+        let dimensions = [("database", "metered"), ("pool", "metered")]
         #expect(try metrics.expectCounter("pgmcp_database_calls_total", dimensions).totalValue >= 2)
         #expect(try metrics.expectCounter("pgmcp_database_call_errors_total", dimensions).totalValue >= 1)
         #expect(try metrics.expectGauge("pgmcp_pool_connections_max", dimensions).lastValue == 10)
         #expect(try metrics.expectGauge("pgmcp_pool_connections_open", dimensions).lastValue == 0)
         #expect(try metrics.expectTimer("pgmcp_pool_acquire_seconds", dimensions).values.count >= 2)
-        #expect(try metrics.expectCounter("pgmcp_pool_connection_closes_total", [("database", "metered"), ("reason", "shutdown")]).totalValue >= 1)
+        #expect(try metrics.expectCounter("pgmcp_pool_connection_closes_total", [("database", "metered"), ("pool", "metered"), ("reason", "shutdown")]).totalValue >= 1)
         #expect(try metrics.expectCounter("pgmcp_sessions_created_total").totalValue >= 1)
         #expect(try metrics.expectCounter("pgmcp_sessions_ended_total", [("reason", "metrics-test")]).totalValue == 1)
+    }
+
+    /// Each session's copy of a clone entry has a pool of its own under the entry's name: each gets
+    /// its own `pool` label (they overwrote each other's gauges before), and its series go with it.
+    @Test func everyPoolHasSeriesOfItsOwnThatEndWithIt() async throws {
+        let metrics = Self.metrics
+        let template = try await TestDatabase.createScratchDatabase(prefix: "tplm")
+        var entry = try TestDatabase.config(id: "copied", database: template)
+        entry.isolation = .clone
+        let (registry, _) = try testRegistry(databases: [entry])
+        let sessions = [try registry.createSession(), try registry.createSession()]
+        for session in sessions { try await registry.withConnection(session: session) { c, _ in try await c.command("SELECT 1") } }
+        func pools() -> Set<String> {
+            Set(metrics.recorders(label: "pgmcp_pool_connections_max").filter { $0.dimensions.contains { $0 == ("database", "copied") } }
+                .compactMap { $0.dimensions.first { $0.0 == "pool" }?.1 })
+        }
+        let copies = pools().subtracting(["copied"])
+        #expect(copies.count == 2)
+        #expect(copies.allSatisfy { $0.hasPrefix("copied#") })
+        for session in sessions { await registry.endSession(session.handle) }
+        #expect(pools().isDisjoint(with: copies))
+        await registry.shutdown()
+        try await TestDatabase.dropDatabase(template)
     }
 }

@@ -1,7 +1,7 @@
 import Hummingbird
 import Logging
 import Metrics
-import PGClient
+import IOReactor
 import PGConfig
 import PGRegistry
 import Prometheus

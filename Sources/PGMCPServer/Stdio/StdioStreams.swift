@@ -1,5 +1,5 @@
 import Glibc
-import PGClient
+import IOReactor
 import Synchronization
 
 /// Standard input and output made non-blocking and waited on by `PGReactor`, whose thread runs

@@ -1,5 +1,5 @@
 import Foundation
-import PGClient
+import PGDatabaseCalls
 import PGMCPJSON
 import PGRegistry
 
@@ -73,16 +73,7 @@ enum DatabaseTools {
         })
 
     static func current(_ call: ToolCall) async throws(ToolError) -> JSONObject {
-        let name = call.session.activeDatabase
-        let target: DatabaseTarget
-        do { target = try call.server.registry.resolve(name, for: call.session) } catch { throw ToolError.from(error) }
-        var version = target.pool.serverVersion
-        if version == nil {
-            // Never connected yet: one lease tells. A database that is down reports null, not an error.
-            version = try? await call.server.registry.withConnection(session: call.session, database: name) { connection, _ in
-                connection.serverVersion
-            }
-        }
+        let current = try await call.run { calls throws(DatabaseCallError) in try await calls.currentDatabase(session: call.session) }
         let info = call.session.info
         let session = JSONObject([
             ("queries", .int(Int64(info.queries))), ("errors", .int(Int64(info.errors))),
@@ -91,8 +82,8 @@ enum DatabaseTools {
             ("lastActivityAt", .string(iso8601(info.lastActivityAt))),
         ])
         return JSONObject([
-            ("database", .string(name)), ("readOnly", .bool(target.config.readOnly)),
-            ("serverVersion", version.map { .string(PGServerVersion.text($0)) } ?? .null), ("session", .object(session)),
+            ("database", .string(current.name)), ("readOnly", .bool(current.readOnly)),
+            ("serverVersion", current.serverVersion.map(JSONValue.string) ?? .null), ("session", .object(session)),
         ])
     }
 }

@@ -1,6 +1,5 @@
-import PGClient
+import PGDatabaseCalls
 import PGMCPJSON
-import PGRegistry
 
 /// query, execute, explain.
 enum QueryTools {
@@ -31,29 +30,14 @@ enum QueryTools {
             let sql = try call.arguments.requiredString("sql")
             let parameters = try call.arguments.parameters()
             let requested = try call.arguments.integer("max_rows", in: 1...1_000_000)
-            // Reads only: a read-only transaction alone would still let LOCK, CLUSTER or a DO block
-            // take locks that stall every reader of a table.
-            do { try PGReadStatement.check(sql) } catch { throw ToolError.from(error) }
-            let maxBytes = call.server.settings.maxResultBytes
-            let types = call.server.typeNames
-            let (result, elapsed, columnTypes, name) = try await call.withDatabase { connection, target in
-                let limit = min(requested ?? target.config.maxRows, target.config.maxRows)
-                let clock = ContinuousClock()
-                let started = clock.now
-                // One round trip: the statement in a read-only transaction under the database's
-                // statement timeout, rolled back, and the connection left clean for its pool.
-                let (_, rows) = try await connection.readOnlyTransaction(
-                    PGStatement(sql, parameters: parameters), statementTimeoutMs: target.config.statementTimeoutMs,
-                    into: ResultRows(maxRows: limit, maxBytes: maxBytes))
-                let elapsed = clock.now - started
-                let columnTypes = await types.columnTypes(rows.columns, database: target.name, connection: connection)
-                return (rows, elapsed, columnTypes, target.name)
+            let database = try call.arguments.string("database")
+            let answer = try await call.run { calls throws(DatabaseCallError) in
+                try await calls.query(session: call.session, database: database, sql: sql, parameters: parameters, maxRows: requested)
             }
-            call.session.recordRowsReturned(result.rows.count)
             return JSONObject([
-                ("columns", columns(result.columns, types: columnTypes)), ("rows", .array(result.rows)),
-                ("rowCount", .int(Int64(result.rows.count))), ("truncated", .bool(result.truncated)),
-                ("elapsedMs", milliseconds(elapsed)), ("database", .string(name)),
+                ("columns", columns(answer.table.columns)), ("rows", .array(answer.table.rows)),
+                ("rowCount", .int(Int64(answer.table.rows.count))), ("truncated", .bool(answer.table.truncated)),
+                ("elapsedMs", milliseconds(answer.elapsed)), ("database", .string(answer.database)),
             ])
         })
 
@@ -79,33 +63,20 @@ enum QueryTools {
         handler: { call throws(ToolError) in
             let sql = try call.arguments.requiredString("sql")
             let parameters = try call.arguments.parameters()
-            let maxBytes = call.server.settings.maxResultBytes
-            let types = call.server.typeNames
-            // The writable-and-chosen check happens in the same resolution as the lease.
-            let (command, rows, elapsed, columnTypes, name) = try await call.withDatabase(access: .write) { connection, target in
-                // Session-level, not SET LOCAL: the statement runs in its own implicit transaction, so
-                // that VACUUM or CREATE INDEX CONCURRENTLY work too. The reset on release undoes it.
-                try await connection.command("SET statement_timeout = \(target.config.statementTimeoutMs)")
-                let clock = ContinuousClock()
-                let started = clock.now
-                let (command, rows) = try await connection.execute(
-                    sql, parameters: parameters,
-                    into: ResultRows(maxRows: target.config.maxRows, maxBytes: maxBytes, pastLimit: .skipRest))
-                let elapsed = clock.now - started
-                let columnTypes = await types.columnTypes(rows.columns, database: target.name, connection: connection)
-                return (command, rows, elapsed, columnTypes, target.name)
+            let database = try call.arguments.string("database")
+            let answer = try await call.run { calls throws(DatabaseCallError) in
+                try await calls.execute(session: call.session, database: database, sql: sql, parameters: parameters)
             }
             var output = JSONObject([
-                ("command", .string(command.command)), ("rowsAffected", command.rowsAffected.map { .int(Int64($0)) } ?? .null),
+                ("command", .string(answer.command)), ("rowsAffected", answer.rowsAffected.map { .int(Int64($0)) } ?? .null),
             ])
-            if !rows.columns.isEmpty {
-                output["columns"] = columns(rows.columns, types: columnTypes)
-                output["rows"] = .array(rows.rows)
-                if rows.truncated { output["truncated"] = true }
-                call.session.recordRowsReturned(rows.rows.count)
+            if let table = answer.table {
+                output["columns"] = columns(table.columns)
+                output["rows"] = .array(table.rows)
+                if table.truncated { output["truncated"] = true }
             }
-            output["elapsedMs"] = milliseconds(elapsed)
-            output["database"] = .string(name)
+            output["elapsedMs"] = milliseconds(answer.elapsed)
+            output["database"] = .string(answer.database)
             return output
         })
 
@@ -128,17 +99,14 @@ enum QueryTools {
             let sql = try call.arguments.requiredString("sql")
             let parameters = try call.arguments.parameters()
             let analyze = try call.arguments.bool("analyze") ?? false
-            let plan = try await call.withDatabase(access: analyze ? .writeRolledBack : .read) { connection, target in
-                // With analyze the statement really runs: read-write only where the database allows it.
-                try await inTransaction(connection, target, readOnly: target.config.readOnly || !analyze) {
-                    let options = analyze ? "FORMAT JSON, ANALYZE, BUFFERS" : "FORMAT JSON"
-                    return try await connection.query("EXPLAIN (\(options)) \(sql)", parameters: parameters).rows.first?.first ?? .null
-                }
+            let database = try call.arguments.string("database")
+            let plan = try await call.run { calls throws(DatabaseCallError) in
+                try await calls.explain(session: call.session, database: database, sql: sql, parameters: parameters, analyze: analyze)
             }
             return JSONObject([("plan", plan)])
         })
 
-    static func columns(_ columns: [PGColumn], types: [String]) -> JSONValue {
-        .array(zip(columns, types).map { column, type in ["name": .string(column.name), "type": .string(type)] })
+    static func columns(_ columns: [ResultColumn]) -> JSONValue {
+        .array(columns.map { column in ["name": .string(column.name), "type": .string(column.type)] })
     }
 }

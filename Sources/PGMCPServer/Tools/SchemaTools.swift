@@ -1,15 +1,8 @@
-import PGClient
+import PGDatabaseCalls
 import PGMCPJSON
-import PGRegistry
 
 /// list_schemas, list_tables, describe_table: catalog queries, parameterised, read-only.
 enum SchemaTools {
-    /// Schemas nobody asks about: the catalogs and every session's temporary schemas.
-    static let systemSchemaFilter = """
-        n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') \
-        AND n.nspname NOT LIKE 'pg\\_temp\\_%' AND n.nspname NOT LIKE 'pg\\_toast\\_temp\\_%'
-        """
-
     static let listSchemas = ToolDefinition(
         name: "list_schemas", title: "List schemas",
         description: "Lists the database's schemas (system schemas left out) with their owner and how many tables, views and materialized views each holds.",
@@ -19,22 +12,12 @@ enum SchemaTools {
             required: ["schemas"]),
         annotations: .readsDatabase,
         handler: { call throws(ToolError) in
-            let rows = try await call.withDatabase { connection, target in
-                try await inTransaction(connection, target) {
-                    try await connection.query("""
-                        SELECT n.nspname::text, pg_catalog.pg_get_userbyid(n.nspowner)::text,
-                               count(c.oid) FILTER (WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f'))
-                        FROM pg_catalog.pg_namespace n LEFT JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid
-                        WHERE \(systemSchemaFilter)
-                        GROUP BY n.oid, n.nspname, n.nspowner ORDER BY n.nspname
-                        """).rows
-                }
+            let database = try call.arguments.string("database")
+            let schemas = try await call.run { calls throws(DatabaseCallError) in
+                try await calls.listSchemas(session: call.session, database: database)
             }
-            let schemas = rows.map { row -> JSONValue in ["name": row[0], "owner": row[1], "tables": row[2]] }
             return JSONObject([("schemas", .array(schemas))])
         })
-
-    static let kinds: [String: String] = ["r": "table", "v": "view", "m": "materialized_view", "f": "foreign_table", "p": "partitioned_table"]
 
     static let listTables = ToolDefinition(
         name: "list_tables", title: "List tables",
@@ -56,25 +39,9 @@ enum SchemaTools {
         annotations: .readsDatabase,
         handler: { call throws(ToolError) in
             let schema = try call.arguments.string("schema")
-            let rows = try await call.withDatabase { connection, target in
-                try await inTransaction(connection, target) {
-                    try await connection.query("""
-                        SELECT n.nspname::text, c.relname::text, c.relkind::text,
-                               CASE WHEN c.reltuples < 0 THEN NULL ELSE c.reltuples::int8 END,
-                               CASE WHEN c.relkind IN ('r', 'p', 'm') THEN pg_catalog.pg_total_relation_size(c.oid) END,
-                               pg_catalog.obj_description(c.oid, 'pg_class')
-                        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-                        WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
-                          AND CASE WHEN $1::text IS NULL THEN \(systemSchemaFilter) ELSE n.nspname = $1 END
-                        ORDER BY 1, 2
-                        """, parameters: [schema]).rows
-                }
-            }
-            let tables = rows.map { row -> JSONValue in
-                [
-                    "schema": row[0], "name": row[1], "kind": .string(kinds[row[2].stringValue ?? ""] ?? "table"),
-                    "estimatedRows": row[3], "sizeBytes": row[4], "comment": row[5],
-                ]
+            let database = try call.arguments.string("database")
+            let tables = try await call.run { calls throws(DatabaseCallError) in
+                try await calls.listTables(session: call.session, database: database, schema: schema)
             }
             return JSONObject([("tables", .array(tables))])
         })
@@ -104,8 +71,9 @@ enum SchemaTools {
                 table = String(table[table.index(after: dot)...])
             }
             let (name, schemaName) = (table, schema)
-            let description = try await call.withDatabase { connection, target in
-                try await inTransaction(connection, target) { try await describe(connection, table: name, schema: schemaName) }
+            let database = try call.arguments.string("database")
+            let description = try await call.run { calls throws(DatabaseCallError) in
+                try await calls.describeTable(session: call.session, database: database, table: name, schema: schemaName)
             }
             guard let description else {
                 let place = schemaName.map { "schema '\($0)'" } ?? "the search path"
@@ -135,58 +103,4 @@ enum SchemaTools {
     static let constraint: JSONValue = [
         "type": "object", "properties": ["name": ["type": "string"], "type": ["type": "string"], "definition": ["type": "string"]],
     ]
-
-    static func describe(_ connection: PGConnection, table: String, schema: String?) async throws -> JSONObject? {
-        let found = try await connection.query("""
-            SELECT c.oid::int8, n.nspname::text, c.relname::text, c.relkind::text, pg_catalog.obj_description(c.oid, 'pg_class')
-            FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.relname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
-              AND CASE WHEN $2::text IS NULL THEN pg_catalog.pg_table_is_visible(c.oid) ELSE n.nspname = $2 END
-            LIMIT 1
-            """, parameters: [table, schema]).rows
-        guard let row = found.first, let oid = row[0].intValue else { return nil }
-        let relation = [String(oid)]
-        let columns = try await connection.query("""
-            SELECT a.attname::text, pg_catalog.format_type(a.atttypid, a.atttypmod), NOT a.attnotnull,
-                   pg_catalog.pg_get_expr(d.adbin, d.adrelid), pg_catalog.col_description(a.attrelid, a.attnum)
-            FROM pg_catalog.pg_attribute a LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-            WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum
-            """, parameters: relation).rows
-        let primaryKey = try await connection.query("""
-            SELECT a.attname::text FROM pg_catalog.pg_index i
-            JOIN LATERAL unnest(i.indkey) WITH ORDINALITY k(attnum, ord) ON true
-            JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-            WHERE i.indrelid = $1::oid AND i.indisprimary ORDER BY k.ord
-            """, parameters: relation).rows
-        let foreignKeys = try await connection.query("""
-            SELECT con.conname::text,
-                   ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(n, o)
-                         JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.o),
-                   con.confrelid::regclass::text,
-                   ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(n, o)
-                         JOIN pg_catalog.pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.o),
-                   pg_catalog.pg_get_constraintdef(con.oid)
-            FROM pg_catalog.pg_constraint con WHERE con.conrelid = $1::oid AND con.contype = 'f' ORDER BY con.conname
-            """, parameters: relation).rows
-        let indexes = try await connection.query("""
-            SELECT c.relname::text, pg_catalog.pg_get_indexdef(i.indexrelid), i.indisunique, i.indisprimary
-            FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
-            WHERE i.indrelid = $1::oid ORDER BY c.relname
-            """, parameters: relation).rows
-        let constraints = try await connection.query("""
-            SELECT conname::text, CASE contype WHEN 'c' THEN 'check' WHEN 'u' THEN 'unique' WHEN 'x' THEN 'exclusion' END,
-                   pg_catalog.pg_get_constraintdef(oid)
-            FROM pg_catalog.pg_constraint WHERE conrelid = $1::oid AND contype IN ('c', 'u', 'x') ORDER BY conname
-            """, parameters: relation).rows
-        return JSONObject([
-            ("schema", row[1]), ("name", row[2]), ("kind", .string(kinds[row[3].stringValue ?? ""] ?? "table")), ("comment", row[4]),
-            ("columns", .array(columns.map { ["name": $0[0], "type": $0[1], "nullable": $0[2], "default": $0[3], "comment": $0[4]] })),
-            ("primaryKey", .array(primaryKey.map { $0[0] })),
-            ("foreignKeys", .array(foreignKeys.map {
-                ["name": $0[0], "columns": $0[1], "referencedTable": $0[2], "referencedColumns": $0[3], "definition": $0[4]]
-            })),
-            ("indexes", .array(indexes.map { ["name": $0[0], "definition": $0[1], "unique": $0[2], "primary": $0[3]] })),
-            ("constraints", .array(constraints.map { ["name": $0[0], "type": $0[1], "definition": $0[2]] })),
-        ])
-    }
 }

@@ -1,0 +1,99 @@
+import PGClient
+import PGMCPJSON
+import PGRegistry
+
+/// What `query` returned.
+public struct QueryAnswer: Sendable {
+    public var table: ResultTable
+    public var elapsed: Duration
+    public var database: String
+}
+
+/// What `execute` did.
+public struct ExecuteAnswer: Sendable {
+    public var command: String
+    public var rowsAffected: Int?
+    /// The rows of a RETURNING clause (or of a statement that returns rows), nil when it has none.
+    public var table: ResultTable?
+    public var elapsed: Duration
+    public var database: String
+}
+
+extension DatabaseCalls {
+    /// One statement that reads, in a READ ONLY transaction rolled back afterwards, under the
+    /// database's statement timeout, its rows cut at `maxRows` (capped by the database's own
+    /// maximum) or `PGMCP_MAX_RESULT_BYTES`.
+    public func query(
+        session: WorkSession, database: String?, sql: String, parameters: [String?], maxRows: Int?
+    ) async throws(DatabaseCallError) -> QueryAnswer {
+        // Reads only: a read-only transaction alone would still let LOCK, CLUSTER or a DO block
+        // take locks that stall every reader of a table.
+        do { try PGReadStatement.check(sql) } catch { throw DatabaseCallError.from(error) }
+        let maxBytes = settings.maxResultBytes
+        let types = typeNames
+        let answer = try await withDatabase(session, database) { connection, target in
+            let limit = min(maxRows ?? target.config.maxRows, target.config.maxRows)
+            let clock = ContinuousClock()
+            let started = clock.now
+            // One round trip: the statement in a read-only transaction under the database's
+            // statement timeout, rolled back, and the connection left clean for its pool.
+            let (_, rows) = try await connection.readOnlyTransaction(
+                PGStatement(sql, parameters: parameters), statementTimeoutMs: target.config.statementTimeoutMs,
+                into: ResultRows(maxRows: limit, maxBytes: maxBytes))
+            let elapsed = clock.now - started
+            let table = await types.table(rows, pool: target.pool, connection: connection)
+            return QueryAnswer(table: table, elapsed: elapsed, database: target.name)
+        }
+        session.recordRowsReturned(answer.table.rows.count)
+        return answer
+    }
+
+    /// One statement that may write, committed on its own, refused on a read-only database and,
+    /// when several are configured, on one the session did not choose (`Access.write`).
+    public func execute(
+        session: WorkSession, database: String?, sql: String, parameters: [String?]
+    ) async throws(DatabaseCallError) -> ExecuteAnswer {
+        let maxBytes = settings.maxResultBytes
+        let types = typeNames
+        // The writable-and-chosen check happens in the same resolution as the lease.
+        let answer = try await withDatabase(session, database, access: .write) { connection, target in
+            // Session-level, not SET LOCAL: the statement runs in its own implicit transaction, so
+            // that VACUUM or CREATE INDEX CONCURRENTLY work too. The reset on release undoes it.
+            try await connection.command("SET statement_timeout = \(target.config.statementTimeoutMs)")
+            let clock = ContinuousClock()
+            let started = clock.now
+            let (command, rows) = try await connection.execute(
+                sql, parameters: parameters,
+                into: ResultRows(maxRows: target.config.maxRows, maxBytes: maxBytes, pastLimit: .skipRest))
+            let elapsed = clock.now - started
+            let table = rows.columns.isEmpty ? nil : await types.table(rows, pool: target.pool, connection: connection)
+            return ExecuteAnswer(
+                command: command.command, rowsAffected: command.rowsAffected, table: table, elapsed: elapsed, database: target.name)
+        }
+        if let table = answer.table { session.recordRowsReturned(table.rows.count) }
+        return answer
+    }
+
+    /// `EXPLAIN (FORMAT JSON)` of one statement; with `analyze` it really runs, in a transaction that
+    /// is rolled back, read-write only where the database allows it.
+    public func explain(
+        session: WorkSession, database: String?, sql: String, parameters: [String?], analyze: Bool
+    ) async throws(DatabaseCallError) -> JSONValue {
+        try await withDatabase(session, database, access: analyze ? .writeRolledBack : .read) { connection, target in
+            let options = analyze ? "FORMAT JSON, ANALYZE, BUFFERS" : "FORMAT JSON"
+            let scope = PGScope.transaction(readOnly: target.config.readOnly || !analyze)
+            let (_, rows) = try await connection.scoped(
+                PGStatement("EXPLAIN (\(options)) \(sql)", parameters: parameters), in: scope,
+                statementTimeoutMs: target.config.statementTimeoutMs, into: PGRowCollector())
+            return rows.rows.first?.first ?? .null
+        }
+    }
+}
+
+extension TypeNameCache {
+    func table(_ rows: ResultRows, pool: ConnectionPool, connection: PGConnection) async -> ResultTable {
+        let types = await columnTypes(rows.columns, pool: pool, connection: connection)
+        let columns = zip(rows.columns, types).map { ResultColumn(name: $0.name, type: $1) }
+        return ResultTable(columns: columns, rows: rows.rows, truncated: rows.truncated)
+    }
+}

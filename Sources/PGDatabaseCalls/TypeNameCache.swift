@@ -1,0 +1,38 @@
+import PGClient
+import PGRegistry
+import Synchronization
+
+/// `format_type` names of non-built-in types (enums, domains, composites), per pool, so a result's
+/// column types read `order_status` instead of a bare OID. Filled on first sight. Keyed by the
+/// pool's serial, not the database's name: a session's copy of a clone entry or a dynamic
+/// connection may call a different database by the same name.
+final class TypeNameCache: Sendable {
+    private let names = Mutex<[UInt64: [UInt32: String]]>([:])
+    /// Pools come and go (a copy per test); past this many, the cache starts over.
+    static let maximumPools = 1024
+
+    /// Names for `columns` on `pool`, looking up unknown OIDs through `connection`.
+    func columnTypes(_ columns: [PGColumn], pool: ConnectionPool, connection: PGConnection) async -> [String] {
+        // The common case, built-in types only, needs neither the lock nor the catalog.
+        let builtIn = columns.compactMap(\.typeName)
+        if builtIn.count == columns.count { return builtIn }
+        let unknown = columns.filter { $0.typeName == nil }.map(\.typeOID)
+        var known = names.withLock { $0[pool.serial] ?? [:] }
+        let missing = Set(unknown.filter { known[$0] == nil })
+        if !missing.isEmpty {
+            let list = "{" + missing.map(String.init).joined(separator: ",") + "}"
+            if let rows = try? await connection.query(
+                "SELECT oid::int8, format_type(oid, NULL) FROM pg_catalog.pg_type WHERE oid = ANY($1::oid[])", parameters: [list]
+            ).rows {
+                for row in rows {
+                    if let oid = row[0].intValue, let name = row[1].stringValue { known[UInt32(oid)] = name }
+                }
+                names.withLock { names in
+                    if names[pool.serial] == nil, names.count >= Self.maximumPools { names = [:] }
+                    names[pool.serial] = known
+                }
+            }
+        }
+        return columns.map { $0.typeName ?? known[$0.typeOID] ?? "oid \($0.typeOID)" }
+    }
+}

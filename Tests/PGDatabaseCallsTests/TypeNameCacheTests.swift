@@ -1,0 +1,35 @@
+import Logging
+import PGClient
+import PGRegistry
+import TestSupport
+import Testing
+
+@testable import PGDatabaseCalls
+
+@Suite("Type names") struct TypeNameCacheTests {
+    /// A copy of a database (a clone entry's per-session copy) has the same type OIDs under the same
+    /// name: a cache keyed by the database's name would show the original's type names there.
+    @Test func twoPoolsOfTheSameNameKeepTheirOwnTypeNames() async throws {
+        let original = try await TestDatabase.createScratchDatabase(prefix: "types")
+        let copy = "\(original)_copy"
+        try await TestDatabase.withConnection(database: original) { try await $0.command("CREATE TYPE mood AS ENUM ('ok')") }
+        try await TestDatabase.withConnection { try await $0.command("CREATE DATABASE \(copy) TEMPLATE \(original)") }
+        try await TestDatabase.withConnection(database: copy) { try await $0.command("ALTER TYPE mood RENAME TO feeling") }
+
+        let cache = TypeNameCache()
+        var names: [String] = []
+        for database in [original, copy] {
+            let pool = ConnectionPool(
+                name: "same", parameters: try TestDatabase.parameters(database: database), configuration: .init(),
+                applicationName: "types", connectTimeout: .seconds(5), logger: Logger(label: "test"), sharedByName: false)
+            let lease = try await pool.lease(timeout: .seconds(5))
+            let result = try await lease.connection.query("SELECT 'ok'::\(database == original ? "mood" : "feeling")")
+            names += await cache.columnTypes(result.columns, pool: pool, connection: lease.connection)
+            pool.release(lease, outcome: .close(.dirty))
+            await pool.shutdown()
+        }
+        #expect(names == ["mood", "feeling"])
+        try await TestDatabase.dropDatabase(copy)
+        try await TestDatabase.dropDatabase(original)
+    }
+}
