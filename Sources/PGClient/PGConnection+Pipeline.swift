@@ -93,7 +93,14 @@ extension PGConnection {
         let (outcomes, sink) = try await pipeline(
             before + [statement] + after, rowsFrom: before.count, into: sink, syncEach: false, resets: scope.resets)
         for outcome in outcomes.prefix(before.count) { _ = try outcome.get() }
-        return (try outcomes[before.count].get(), sink)
+        let command = try outcomes[before.count].get()
+        if case .savepoint = scope, transactionStatus == .inFailedTransaction {
+            // The statement was stopped early (the sink had enough): its cancel failed the savepoint,
+            // not the statement. Rolling back to the savepoint gives the transaction back intact.
+            let (restored, _) = try await pipeline(after, rowsFrom: 0, into: DiscardingSink(), syncEach: false, resets: false)
+            for outcome in restored { _ = try outcome.get() }
+        }
+        return (command, sink)
     }
 
     /// Runs several reads in `scope`, in one round trip with a single sync, and collects every row of

@@ -130,8 +130,9 @@ extension DatabaseCalls {
     /// Runs catalog reads in one read-only round trip under the database's statement timeout; each
     /// read's rows, in order.
     func catalogReads(_ session: WorkSession, _ database: String?, _ statements: [PGStatement]) async throws(DatabaseCallError) -> [[[JSONValue]]] {
-        try await withDatabase(session, database) { connection, target in
-            try await connection.scopedReads(statements, in: .transaction(readOnly: true), statementTimeoutMs: target.config.statementTimeoutMs)
+        try await withDatabase(session, database) { connection, target, transaction in
+            let scope = transaction == nil ? PGScope.transaction(readOnly: true) : .savepoint(readOnly: true)
+            return try await connection.scopedReads(statements, in: scope, statementTimeoutMs: target.config.statementTimeoutMs)
                 .map(\.rows)
         }
     }

@@ -53,10 +53,16 @@ public struct DatabaseCallError: Error, Sendable {
 
     /// A PostgreSQL error in this server's terms (which limit, which setting, which argument) and
     /// what to do next; PostgreSQL's own words stay in the text and in the fields.
-    static func explaining(_ error: PGError, on target: DatabaseTarget) -> DatabaseCallError {
+    static func explaining(_ error: PGError, on target: DatabaseTarget, inTransaction: Bool = false) -> DatabaseCallError {
         var explained = from(error)
         let name = target.name
         switch error.sqlState {
+        case "25P02":
+            explained.message = """
+                \(error.description)
+                A statement of this session's transaction on '\(name)' failed earlier, so PostgreSQL ignores everything until \
+                the transaction ends: call rollback_transaction (nothing of it is committed), then begin again.
+                """
         case PGError.queryCanceledState where error.kind != .cancelled && error.message.contains("statement timeout"):
             explained.message = """
                 the statement ran longer than database '\(name)' allows (statementTimeoutMs = \(target.config.statementTimeoutMs) ms) \
@@ -89,6 +95,9 @@ public struct DatabaseCallError: Error, Sendable {
                 """
         default:
             break
+        }
+        if inTransaction, error.kind == .statement, error.sqlState != "25P02" {
+            explained.message += "\nThis call ran inside the session's open transaction on '\(name)', which is now aborted: call rollback_transaction."
         }
         return explained
     }

@@ -20,16 +20,18 @@ public final class DatabaseCalls: Sendable {
 
     public var settings: ServerSettings { registry.configuration.server }
 
-    /// Runs `body` with a connection to `database` (or the session's active one); every failure
-    /// comes out as a `DatabaseCallError`, a PostgreSQL one explained with the database's settings.
+    /// Runs `body` with a connection to `database` (or the session's active one): the session's
+    /// open transaction there when it has one (`transaction` non-nil: the recipe then runs inside
+    /// it), else a pooled connection. Every failure comes out as a `DatabaseCallError`, a PostgreSQL
+    /// one explained with the database's settings.
     func withDatabase<R: Sendable>(
         _ session: WorkSession, _ database: String?, access: ConnectionPoolRegistry.Access = .read,
-        _ body: @escaping @Sendable (PGConnection, DatabaseTarget) async throws -> R
+        _ body: @escaping @Sendable (PGConnection, DatabaseTarget, PinnedConnection?) async throws -> R
     ) async throws(DatabaseCallError) -> R {
         do {
-            return try await registry.withConnection(session: session, database: database, access: access) { connection, target in
-                do { return try await body(connection, target) } catch let error as PGError {
-                    throw DatabaseCallError.explaining(error, on: target)
+            return try await registry.withSessionConnection(session: session, database: database, access: access) { connection, target, transaction in
+                do { return try await body(connection, target, transaction) } catch let error as PGError {
+                    throw DatabaseCallError.explaining(error, on: target, inTransaction: transaction != nil)
                 }
             }
         } catch {

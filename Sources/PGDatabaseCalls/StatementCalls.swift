@@ -31,14 +31,17 @@ extension DatabaseCalls {
         do { try PGReadStatement.check(sql) } catch { throw DatabaseCallError.from(error) }
         let maxBytes = settings.maxResultBytes
         let types = typeNames
-        let answer = try await withDatabase(session, database) { connection, target in
+        let answer = try await withDatabase(session, database) { connection, target, transaction in
             let limit = min(maxRows ?? target.config.maxRows, target.config.maxRows)
             let clock = ContinuousClock()
             let started = clock.now
             // One round trip: the statement in a read-only transaction under the database's
-            // statement timeout, rolled back, and the connection left clean for its pool.
-            let (_, rows) = try await connection.readOnlyTransaction(
-                PGStatement(sql, parameters: parameters), statementTimeoutMs: target.config.statementTimeoutMs,
+            // statement timeout, rolled back, and the connection left clean for its pool. Inside the
+            // session's open transaction: a read-only savepoint, rolled back to, which sees what the
+            // transaction wrote.
+            let scope = transaction == nil ? PGScope.transaction(readOnly: true) : .savepoint(readOnly: true)
+            let (_, rows) = try await connection.scoped(
+                PGStatement(sql, parameters: parameters), in: scope, statementTimeoutMs: target.config.statementTimeoutMs,
                 into: ResultRows(maxRows: limit, maxBytes: maxBytes))
             let elapsed = clock.now - started
             let table = await types.table(rows, pool: target.pool, connection: connection)
@@ -56,10 +59,11 @@ extension DatabaseCalls {
         let maxBytes = settings.maxResultBytes
         let types = typeNames
         // The writable-and-chosen check happens in the same resolution as the lease.
-        let answer = try await withDatabase(session, database, access: .write) { connection, target in
-            // Session-level, not SET LOCAL: the statement runs in its own implicit transaction, so
-            // that VACUUM or CREATE INDEX CONCURRENTLY work too. The reset on release undoes it.
-            try await connection.command("SET statement_timeout = \(target.config.statementTimeoutMs)")
+        let answer = try await withDatabase(session, database, access: .write) { connection, target, transaction in
+            // Outside a transaction: session-level, not SET LOCAL, since the statement runs in its own
+            // implicit transaction (so that VACUUM or CREATE INDEX CONCURRENTLY work too); the reset on
+            // release undoes it. Inside the session's transaction, its BEGIN set the timeout already.
+            if transaction == nil { try await connection.command("SET statement_timeout = \(target.config.statementTimeoutMs)") }
             let clock = ContinuousClock()
             let started = clock.now
             let (command, rows) = try await connection.execute(
@@ -79,9 +83,10 @@ extension DatabaseCalls {
     public func explain(
         session: WorkSession, database: String?, sql: String, parameters: [String?], analyze: Bool
     ) async throws(DatabaseCallError) -> JSONValue {
-        try await withDatabase(session, database, access: analyze ? .writeRolledBack : .read) { connection, target in
+        try await withDatabase(session, database, access: analyze ? .writeRolledBack : .read) { connection, target, transaction in
             let options = analyze ? "FORMAT JSON, ANALYZE, BUFFERS" : "FORMAT JSON"
-            let scope = PGScope.transaction(readOnly: target.config.readOnly || !analyze)
+            let readOnly = target.config.readOnly || !analyze
+            let scope = transaction == nil ? PGScope.transaction(readOnly: readOnly) : .savepoint(readOnly: readOnly)
             let (_, rows) = try await connection.scoped(
                 PGStatement("EXPLAIN (\(options)) \(sql)", parameters: parameters), in: scope,
                 statementTimeoutMs: target.config.statementTimeoutMs, into: PGRowCollector())

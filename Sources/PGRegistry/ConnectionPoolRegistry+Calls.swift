@@ -16,30 +16,20 @@ extension ConnectionPoolRegistry {
         session: WorkSession, database: String? = nil, access: Access = .read,
         _ body: @escaping @Sendable (PGConnection, DatabaseTarget) async throws -> R
     ) async throws -> R {
-        var target = try self.target(database, for: session, access: access)
+        try await withConnection(session: session, resolved: try self.target(database, for: session, access: access), access: access, body)
+    }
+
+    /// `withConnection` for a target already resolved (and checked for `access`) once.
+    func withConnection<R: Sendable>(
+        session: WorkSession, resolved: DatabaseTarget, access: Access,
+        _ body: @escaping @Sendable (PGConnection, DatabaseTarget) async throws -> R
+    ) async throws -> R {
+        var target = resolved
         if target.kind == .configured && target.config.isolation == .clone {
             target = try await cloneTarget(of: target, for: session)
         }
-        let id = session.state.withLock { state in
-            defer { state.nextCallID += 1 }
-            state.lastActivity = clock()
-            return state.nextCallID
-        }
-        do {
-            // Registered with the session, so that ending it cancels this call (and its statement).
-            guard let result = try await session.calls.run(id, { try await perform(session: session, target: target, access: access, body) }) else {
-                throw RegistryError(.sessionEnded, "the session has ended")
-            }
-            session.finishCall(failed: false, now: clock())
-            target.pool.metrics.recordCall(failed: false)
-            return result
-        } catch {
-            session.finishCall(failed: true, now: clock())
-            target.pool.metrics.recordCall(failed: true)
-            if !session.isActive, !(error is RegistryError) {
-                throw RegistryError(.sessionEnded, "the session ended while the call ran; its statement was cancelled")
-            }
-            throw error
+        return try await registered(session, target) { [target] in
+            try await self.perform(session: session, target: target, access: access, body)
         }
     }
 
@@ -49,12 +39,7 @@ extension ConnectionPoolRegistry {
         let clock = ContinuousClock()
         let started = clock.now
         let timeout = configuration.server.acquireTimeout
-        let limit = session.slots.limit
-        try await session.slots.acquire(timeout: timeout) { waited in
-            RegistryError(
-                .sessionLimit,
-                "this session already holds \(limit) of \(limit) connections (PGMCP_SESSION_MAX_CONNECTIONS); waited \(waited.readable) for one to free up")
-        }
+        try await acquireSlot(session)
         defer { session.slots.release() }
         let lease: PooledConnection
         do {
@@ -151,6 +136,14 @@ extension WorkSession {
         }
         slots.close(with: RegistryError(.sessionEnded, "the session ended (\(reason))"))
         await calls.closeAndDrain()
+        // Its open transactions roll back (the reset's ROLLBACK) and release their locks.
+        let transactions = state.withLock { state in
+            defer { state.transactions = [:] }
+            return state.transactions.values.compactMap { if case .open(let pinned) = $0 { pinned } else { nil } }
+        }
+        for pinned in transactions {
+            await registry.release(pinned, of: self, reason: "the session ended (\(reason))") { _ in true }
+        }
         let (dynamic, clones) = state.withLock { state in
             defer {
                 state.dynamic = [:]

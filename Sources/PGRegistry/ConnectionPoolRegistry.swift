@@ -269,6 +269,7 @@ public final class ConnectionPoolRegistry: Sendable {
             guard (try? await Task.sleep(for: interval)) != nil else { break }
             for target in allPools { target.pool.tick() }
             await reapIdleSessions()
+            await reapIdleTransactions()
             releaseFreedMemory()
         }
     }

@@ -7,6 +7,9 @@ public struct RegistryError: Error, Sendable, Equatable, CustomStringConvertible
         case readOnly, databaseNotChosen
         /// PostgreSQL did not answer within the call's deadline; its connection was abandoned.
         case deadlineExceeded
+        /// A transaction across calls: one is already open on that database, none is, or it ended
+        /// without the caller asking (idle timeout, lost connection).
+        case transactionOpen, noTransaction, transactionEnded
     }
 
     public var kind: Kind

@@ -32,6 +32,12 @@ public final class WorkSession: Sendable {
         var dynamic: [String: DatabaseTarget] = [:]
         /// Copies of `"isolation": "clone"` entries, by entry name (made on first use).
         var clones: [String: Clone] = [:]
+        /// Transactions held open across calls, by database name (`begin_transaction`).
+        var transactions: [String: PinnedSlot] = [:]
+        /// Why a transaction ended without the caller asking (idle timeout, lost connection), by
+        /// database name: told once, to the next call on that database, so that it does not run
+        /// outside a transaction its caller believes open.
+        var endedTransactions: [String: String] = [:]
         /// Running calls with no deadline of ours (their database has no statement timeout).
         var unboundedCalls = 0
         var queries = 0

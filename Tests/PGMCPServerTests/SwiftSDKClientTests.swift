@@ -22,7 +22,8 @@ import TestSupport
             let (tools, _) = try await client.client.listTools()
             #expect(tools.map(\.name) == [
                 "list_databases", "select_database", "current_database", "query", "execute", "explain",
-                "list_schemas", "list_tables", "describe_table", "open_session", "close_session", "server_status",
+                "list_schemas", "list_tables", "describe_table", "begin_transaction", "commit_transaction", "rollback_transaction",
+                "open_session", "close_session", "server_status",
             ])
             for tool in tools {
                 let schema = try SDKClient.json(tool.inputSchema)

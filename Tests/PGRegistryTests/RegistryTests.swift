@@ -81,7 +81,7 @@ import TestSupport
             try await registry.withConnection(session: session) { c, _ in try await c.command("SELECT 1") }
         }
         #expect(error.kind == .sessionLimit)
-        #expect(error.message == "this session already holds 1 of 1 connections (PGMCP_SESSION_MAX_CONNECTIONS); waited 400 ms for one to free up")
+        #expect(error.message == "this session already holds 1 of 1 connections (PGMCP_SESSION_MAX_CONNECTIONS, an open transaction holds one); waited 400 ms for one to free up")
         // Another session is not affected by this one's limit.
         try await registry.withConnection(session: other) { c, _ in try await c.command("SELECT 1") }
         _ = try await holder.value

@@ -51,12 +51,12 @@ enum DatabaseTools {
     static let currentSchema = JSONSchema.output(
         [
             ("database", ["type": "string"]), ("readOnly", ["type": "boolean"]), ("serverVersion", JSONSchema.stringOrNull),
-            ("session", ["type": "object"]),
+            ("session", ["type": "object"]), ("transaction", ["anyOf": [TransactionTools.transactionSchema, ["type": "null"]]]),
         ], required: ["database", "readOnly", "session"])
 
     static let currentDatabase = ToolDefinition(
         name: "current_database", title: "Current database",
-        description: "Shows the session's active database (read-only or not, PostgreSQL version) and the session's statistics and connection limit.",
+        description: "Shows the session's active database (read-only or not, PostgreSQL version), the transaction the session holds open on it (mode, status, age) if any, and the session's statistics and connection limit.",
         inputSchema: JSONSchema.object([]), outputSchema: currentSchema, annotations: .readsDatabase,
         handler: { call throws(ToolError) in try await current(call) })
 
@@ -84,6 +84,7 @@ enum DatabaseTools {
         return JSONObject([
             ("database", .string(current.name)), ("readOnly", .bool(current.readOnly)),
             ("serverVersion", current.serverVersion.map(JSONValue.string) ?? .null), ("session", .object(session)),
+            ("transaction", call.server.calls.openTransaction(session: call.session, database: current.name).map(TransactionTools.json) ?? .null),
         ])
     }
 }

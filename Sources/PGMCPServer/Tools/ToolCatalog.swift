@@ -36,6 +36,7 @@ public struct ToolCatalog: Sendable {
         DatabaseTools.listDatabases, DatabaseTools.selectDatabase, DatabaseTools.currentDatabase,
         QueryTools.query, QueryTools.execute, QueryTools.explain,
         SchemaTools.listSchemas, SchemaTools.listTables, SchemaTools.describeTable,
+        TransactionTools.begin, TransactionTools.commit, TransactionTools.rollback,
         SessionTools.openSession, SessionTools.closeSession, SessionTools.serverStatus,
     ]
 

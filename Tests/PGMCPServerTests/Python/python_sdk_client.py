@@ -28,7 +28,7 @@ async def main():
         check(client.session.protocol_version == "2025-11-25", f"protocol {client.session.protocol_version}")
         tools = await client.list_tools()
         names = [tool.name for tool in tools.tools]
-        check("query" in names and "describe_table" in names and len(names) == 12, f"tools {names}")
+        check("query" in names and "begin_transaction" in names and len(names) == 15, f"tools {names}")
         for tool in tools.tools:
             check(tool.input_schema["properties"]["session"]["x-mcp-header"] == "Session", tool.name)
             # Both schemas are valid JSON Schema (raises otherwise), as strict clients require.
@@ -81,6 +81,29 @@ async def main():
         check(closed.structured_content["closed"] == handle, "close_session")
         gone = await client.call_tool("query", {"sql": "SELECT 1", "session": handle})
         check(gone.is_error, "a closed handle is refused")
+
+        # A transaction across calls under a handle: two inserts, seen inside, not outside; rolled
+        # back, nothing; committed, both. The transport session's calls stand outside it.
+        opened = await client.call_tool("open_session", {"database": "dev", "label": "python-tx"})
+        tx = opened.structured_content["session"]
+        count = "SELECT count(*) FROM customers WHERE name LIKE 'py tx %'"
+        for ending, expected in (("rollback_transaction", 0), ("commit_transaction", 2)):
+            begun = await client.call_tool("begin_transaction", {"read_only": False, "session": tx})
+            check(not begun.is_error and begun.structured_content["transaction"]["readOnly"] is False, f"begin {begun.content}")
+            for name in ("py tx one", "py tx two"):
+                await client.call_tool("execute", {"sql": "INSERT INTO customers (name) VALUES ($1)", "params": [name], "session": tx})
+            inside = await client.call_tool("query", {"sql": count, "session": tx})
+            check(inside.structured_content["rows"] == [[2]], f"inside {inside.structured_content}")
+            shown = await client.call_tool("current_database", {"session": tx})
+            check(shown.structured_content["transaction"]["status"] == "open", f"current_database {shown.structured_content}")
+            outside = await client.call_tool("query", {"sql": count, "database": "dev"})
+            check(outside.structured_content["rows"] == [[0]], f"outside {outside.structured_content}")
+            ended = await client.call_tool(ending, {"session": tx})
+            check(not ended.is_error, f"{ending} {ended.content}")
+            after = await client.call_tool("query", {"sql": count, "database": "dev"})
+            check(after.structured_content["rows"] == [[expected]], f"after {ending}: {after.structured_content}")
+        await client.call_tool("execute", {"sql": "DELETE FROM customers WHERE name LIKE 'py tx %'", "database": "dev"})
+        await client.call_tool("close_session", {"session": tx})
 
         try:
             await client.call_tool("no_such_tool", {})
