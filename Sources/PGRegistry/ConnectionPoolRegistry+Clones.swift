@@ -34,14 +34,20 @@ extension ConnectionPoolRegistry {
         }
     }
 
+    /// The prefix of every copy's name made of `entry`.
+    static func clonePrefix(of entry: DatabaseConfig) -> String { "pgmcp_clone_\(entry.id.replacingOccurrences(of: "-", with: "_"))_" }
+
     private func createClone(of base: DatabaseTarget) async throws -> DatabaseTarget {
         let template = base.config.connection.database ?? base.config.connection.user ?? base.name
         let suffix = String(SessionHandle.random().rawValue.lowercased().filter { $0.isLetter || $0.isNumber }.prefix(10))
-        let name = "pgmcp_clone_\(base.name.replacingOccurrences(of: "-", with: "_"))_\(suffix)"
+        let name = Self.clonePrefix(of: base.config) + suffix
         // As long as the entry's statement timeout allows (copying a large template takes time), or
         // until cancelled (the session ending) plus the grace period.
+        let owner = await CloneOwner.offPool { CloneOwner.current }
         try await withMaintenanceConnection(base.config, limit: callLimit(base)) { connection in
             try await connection.command("CREATE DATABASE \(quoteIdentifier(name)) TEMPLATE \(quoteIdentifier(template))")
+            // Who made it: a later start drops it if this process died without dropping it.
+            try await connection.command("COMMENT ON DATABASE \(quoteIdentifier(name)) IS \(quoteLiteral(owner.comment))")
         }
         var config = base.config
         config.connection["dbname"] = name
@@ -65,6 +71,37 @@ extension ConnectionPoolRegistry {
             }
         } catch {
             logger.warning("could not drop a session copy", metadata: ["copy": "\(name)", "reason": "\(error)"])
+        }
+    }
+
+    /// Drops the copies of this configuration's clone entries that a server which died left
+    /// behind: named as this code names them, commented by a process of this host that no longer
+    /// runs (`CloneOwner`). Copies of live servers, of other hosts, or without our comment stay.
+    public func dropLeftoverClones() async {
+        for entry in configuration.databases where entry.isolation == .clone {
+            let prefix = Self.clonePrefix(of: entry)
+            do {
+                var leftovers: [String] = []
+                try await withMaintenanceConnection(entry, limit: grace + .seconds(30)) { connection in
+                    let rows = try await connection.query(
+                        "SELECT datname::text, pg_catalog.shobj_description(oid, 'pg_database') FROM pg_catalog.pg_database WHERE starts_with(datname, $1)",
+                        parameters: [prefix]
+                    ).rows
+                    let candidates = rows.compactMap { row -> (String, CloneOwner)? in
+                        guard let name = row[0].stringValue, let owner = row[1].stringValue.flatMap(CloneOwner.init(comment:)) else { return nil }
+                        return (name, owner)
+                    }
+                    leftovers = await CloneOwner.offPool { candidates.filter { $0.1.isGone() }.map(\.0) }
+                    for name in leftovers {
+                        try await connection.command("DROP DATABASE IF EXISTS \(quoteIdentifier(name)) WITH (FORCE)")
+                    }
+                }
+                for name in leftovers {
+                    logger.info("dropped a session copy a stopped server left behind", metadata: ["database": "\(entry.id)", "copy": "\(name)"])
+                }
+            } catch {
+                logger.warning("could not look for session copies left behind", metadata: ["database": "\(entry.id)", "reason": "\(error)"])
+            }
         }
     }
 
@@ -100,6 +137,11 @@ extension ConnectionPoolRegistry {
         }
         throw lastError ?? RegistryError(.databaseUnavailable, "no maintenance database to copy '\(config.id)' from")
     }
+}
+
+/// `'text'` with embedded quotes doubled, for a literal where no parameter is allowed (COMMENT).
+func quoteLiteral(_ text: String) -> String {
+    "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
 }
 
 /// `"name"` with embedded quotes doubled: any database name is safe in SQL.

@@ -265,6 +265,9 @@ public final class ConnectionPoolRegistry: Sendable {
     /// Housekeeping until cancelled: pool ticks (idle timeouts, lifetimes, health checks) and the
     /// session reaper, once per `interval`.
     public func run(interval: Duration = .seconds(1)) async {
+        // Session copies a killed server left behind: found and dropped once, in the background.
+        let leftovers = Task { await dropLeftoverClones() }
+        defer { leftovers.cancel() }
         while !Task.isCancelled {
             guard (try? await Task.sleep(for: interval)) != nil else { break }
             for target in allPools { target.pool.tick() }

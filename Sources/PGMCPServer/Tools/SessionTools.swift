@@ -6,9 +6,12 @@ enum SessionTools {
     static let openSession = ToolDefinition(
         name: "open_session", title: "Open a work session",
         description: """
-            Mints a new work session with its own active database, connection limit, dynamic connections and statistics, \
-            and returns its handle. Pass the handle as 'session' to any tool to work in it (one per test, or per task, \
-            isolated from the others). It ends with close_session or after the idle timeout.
+            Mints a new work session with its own active database, connection limit, dynamic connections, transactions and \
+            statistics, and returns its handle. Pass the handle as 'session' to any tool to work in it (one per test, or per \
+            task, isolated from the others). The handle is a secret: it works only with the same credentials that minted it \
+            (checked on every call), and it lives until close_session or until it goes unused for expiresAfterIdleSeconds \
+            (PGMCP_SESSION_IDLE_TIMEOUT); its end rolls back its open transactions, closes its dynamic connections and drops \
+            its clone copies. It does not end with the MCP session that minted it.
             """,
         inputSchema: JSONSchema.object([
             ("database", JSONSchema.string("The database it starts on. Defaults to the server's default database.")),
