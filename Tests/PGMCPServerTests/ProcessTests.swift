@@ -24,7 +24,7 @@ import TestSupport
         child.send(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
         child.send(#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#)
         let tools = try JSONParser.parse(try #require(try await child.readLine()))
-        #expect(tools["result"]?["tools"]?.arrayValue?.count == 15)
+        #expect(tools["result"]?["tools"]?.arrayValue?.count == 17)
         child.send(#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"query","arguments":{"sql":"SELECT 40 + $1::int AS answer","params":[2]}}}"#)
         let answer = try JSONParser.parse(try #require(try await child.readLine()))
         #expect(answer["result"]?["structuredContent"]?["rows"] == [[42]])

@@ -11,9 +11,11 @@ import TestSupport
         }
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Python/python_sdk_client.py").path
         let fixture = try await Fixture.make()
-        let server = try await TestServer.start(databases: [fixture.dev, fixture.ro])
+        let server = try await TestServer.start(databases: [fixture.dev, fixture.ro], DynamicConnectionToolsTests.allowed())
         let url = server.url.absoluteString
-        let result = try await offPool { try ProgramRunner.run([python, script, url]) }
+        // A connection string for connect_database: the same scratch database, reached dynamically.
+        let dynamic = try DynamicConnectionToolsTests.url(database: fixture.databaseName)
+        let result = try await offPool { try ProgramRunner.run([python, script, url, dynamic]) }
         await server.stop()
         try await fixture.drop()
         #expect(result.status == 0, "\(result.output)")

@@ -21,7 +21,7 @@ import TestSupport
             let client = try await SDKClient.connect(server.url)
             let (tools, _) = try await client.client.listTools()
             #expect(tools.map(\.name) == [
-                "list_databases", "select_database", "current_database", "query", "execute", "explain",
+                "list_databases", "select_database", "current_database", "connect_database", "disconnect_database", "query", "execute", "explain",
                 "list_schemas", "list_tables", "describe_table", "begin_transaction", "commit_transaction", "rollback_transaction",
                 "open_session", "close_session", "server_status",
             ])

@@ -42,7 +42,7 @@ import TestSupport
         // OpenAI function calling, VS Code Copilot and pydantic-ai's strict mode refuse a tool whose
         // array schema has no `items`: the tool (query, execute, explain) is lost to their users.
         let tools = try await listTools()
-        #expect(tools.count == 15)
+        #expect(tools.count == 17)
         for tool in tools {
             let name = tool["name"]?.stringValue ?? "?"
             for key in ["inputSchema", "outputSchema"] {

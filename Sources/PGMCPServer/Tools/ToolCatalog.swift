@@ -31,9 +31,10 @@ public struct ToolCatalog: Sendable {
 
     public subscript(name: String) -> ToolDefinition? { byName[name] }
 
-    /// Every tool of CONTRACT.md served so far (dynamic connections and explicit transactions come later).
+    /// Every tool of CONTRACT.md.
     public static let contractTools: [ToolDefinition] = [
         DatabaseTools.listDatabases, DatabaseTools.selectDatabase, DatabaseTools.currentDatabase,
+        DynamicConnectionTools.connect, DynamicConnectionTools.disconnect,
         QueryTools.query, QueryTools.execute, QueryTools.explain,
         SchemaTools.listSchemas, SchemaTools.listTables, SchemaTools.describeTable,
         TransactionTools.begin, TransactionTools.commit, TransactionTools.rollback,

@@ -1,6 +1,6 @@
 """Drives a pgmcp server with the official Python MCP SDK (2.x), the client most tools build on.
 
-Usage: python_sdk_client.py URL
+Usage: python_sdk_client.py URL CONNECTION_STRING
 Exits 0 and prints "python sdk: N checks passed" when every check holds; raises otherwise.
 The server must serve two databases, "dev" (read-write) and "ro" (read-only), over the same
 scratch database holding the suite's fixture tables (customers, orders).
@@ -12,6 +12,8 @@ from jsonschema import Draft202012Validator
 from mcp import Client, MCPError
 
 URL = sys.argv[1]
+# Reaches the same scratch database for connect_database (the server allows its host).
+DYNAMIC = sys.argv[2]
 checks = 0
 
 
@@ -28,7 +30,7 @@ async def main():
         check(client.session.protocol_version == "2025-11-25", f"protocol {client.session.protocol_version}")
         tools = await client.list_tools()
         names = [tool.name for tool in tools.tools]
-        check("query" in names and "begin_transaction" in names and len(names) == 15, f"tools {names}")
+        check("query" in names and "begin_transaction" in names and len(names) == 17, f"tools {names}")
         for tool in tools.tools:
             check(tool.input_schema["properties"]["session"]["x-mcp-header"] == "Session", tool.name)
             # Both schemas are valid JSON Schema (raises otherwise), as strict clients require.
@@ -104,6 +106,20 @@ async def main():
             check(after.structured_content["rows"] == [[expected]], f"after {ending}: {after.structured_content}")
         await client.call_tool("execute", {"sql": "DELETE FROM customers WHERE name LIKE 'py tx %'", "database": "dev"})
         await client.call_tool("close_session", {"session": tx})
+
+        # A dynamic connection: private to the session that made it, its password never shown.
+        password = DYNAMIC.split(":")[2].split("@")[0]
+        dyn = await client.call_tool("connect_database", {"connection_string": DYNAMIC, "name": "py-dynamic"})
+        check(not dyn.is_error and dyn.structured_content["database"]["kind"] == "dynamic", f"connect_database {dyn.content}")
+        counted = await client.call_tool("query", {"sql": "SELECT count(*) FROM customers"})
+        check(counted.structured_content["database"] == "py-dynamic", "the dynamic connection is active")
+        async with Client(URL, mode="legacy") as stranger:
+            seen = await stranger.call_tool("list_databases", {})
+            check("py-dynamic" not in [d["name"] for d in seen.structured_content["databases"]], "invisible to another session")
+        listed = await client.call_tool("list_databases", {})
+        check(password not in listed.content[0].text and password not in dyn.content[0].text, "no password in output")
+        gone = await client.call_tool("disconnect_database", {"name": "py-dynamic"})
+        check(gone.structured_content["activeDatabase"] == "dev", f"disconnect_database {gone.structured_content}")
 
         try:
             await client.call_tool("no_such_tool", {})
