@@ -103,6 +103,21 @@ extension PGConnection {
         return (command, sink)
     }
 
+    /// Runs `statement` on its own (its own implicit transaction, so VACUUM or CREATE INDEX
+    /// CONCURRENTLY work too) under `statementTimeoutMs`, and resets the connection afterwards, all
+    /// in one round trip: each statement has its own sync, so the reset runs whether the statement
+    /// succeeded or not, and the connection comes back as fresh as `reset()` leaves it.
+    ///
+    /// - Throws: `PGError`: the statement's own error (`.statement`), or the pipeline's.
+    public func executeAlone<Sink: PGRowSink>(
+        _ statement: PGStatement, statementTimeoutMs: Int, into sink: Sink
+    ) async throws -> (PGCommandResult, Sink) {
+        let statements = [PGStatement("SET statement_timeout = \(statementTimeoutMs)"), statement, PGStatement("ROLLBACK"), Self.reseed(), PGStatement(Self.resetStatement)]
+        let (outcomes, sink) = try await pipeline(statements, rowsFrom: 1, into: sink, syncEach: true, resets: true)
+        _ = try outcomes[0].get()
+        return (try outcomes[1].get(), sink)
+    }
+
     /// Runs several reads in `scope`, in one round trip with a single sync, and collects every row of
     /// each: catalog reads that would otherwise cost a round trip each.
     public func scopedReads(_ statements: [PGStatement], in scope: PGScope, statementTimeoutMs: Int?) async throws -> [PGQueryResult] {

@@ -60,15 +60,17 @@ extension DatabaseCalls {
         let types = typeNames
         // The writable-and-chosen check happens in the same resolution as the lease.
         let answer = try await withDatabase(session, database, access: .write) { connection, target, transaction in
-            // Outside a transaction: session-level, not SET LOCAL, since the statement runs in its own
-            // implicit transaction (so that VACUUM or CREATE INDEX CONCURRENTLY work too); the reset on
-            // release undoes it. Inside the session's transaction, its BEGIN set the timeout already.
-            if transaction == nil { try await connection.command("SET statement_timeout = \(target.config.statementTimeoutMs)") }
             let clock = ContinuousClock()
             let started = clock.now
-            let (command, rows) = try await connection.execute(
-                sql, parameters: parameters,
-                into: ResultRows(maxRows: target.config.maxRows, maxBytes: maxBytes, pastLimit: .skipRest))
+            let sink = ResultRows(maxRows: target.config.maxRows, maxBytes: maxBytes, pastLimit: .skipRest)
+            // Outside a transaction: on its own (VACUUM and CREATE INDEX CONCURRENTLY work too), its
+            // timeout set and the connection reset in the same round trip. Inside the session's
+            // transaction: just the statement (its BEGIN set the timeout).
+            let (command, rows) =
+                transaction == nil
+                ? try await connection.executeAlone(
+                    PGStatement(sql, parameters: parameters), statementTimeoutMs: target.config.statementTimeoutMs, into: sink)
+                : try await connection.execute(sql, parameters: parameters, into: sink)
             let elapsed = clock.now - started
             let table = rows.columns.isEmpty ? nil : await types.table(rows, pool: target.pool, connection: connection)
             return ExecuteAnswer(

@@ -14,10 +14,15 @@ struct PoolMetrics: Sendable {
     let calls: Counter
     let callErrors: Counter
     let dimensions: [(String, String)]
+    /// `pgmcp_pool_connection_closes_total` by reason, made up front so that `destroy` finds them all.
+    let closes: [PoolStateMachine.CloseReason: Counter]
 
     init(database: String, pool: String) {
         let dimensions = [("database", database), ("pool", pool)]
         self.dimensions = dimensions
+        closes = Dictionary(uniqueKeysWithValues: PoolStateMachine.CloseReason.allCases.map { reason in
+            (reason, Counter(label: "pgmcp_pool_connection_closes_total", dimensions: dimensions + [("reason", reason.rawValue)]))
+        })
         open = Gauge(label: "pgmcp_pool_connections_open", dimensions: dimensions)
         idle = Gauge(label: "pgmcp_pool_connections_idle", dimensions: dimensions)
         inUse = Gauge(label: "pgmcp_pool_connections_in_use", dimensions: dimensions)
@@ -40,7 +45,7 @@ struct PoolMetrics: Sendable {
     func recordAcquire(_ wait: Duration) { acquire.record(duration: wait) }
 
     func recordClose(_ reason: PoolStateMachine.CloseReason) {
-        Counter(label: "pgmcp_pool_connection_closes_total", dimensions: dimensions + [("reason", reason.rawValue)]).increment()
+        closes[reason]?.increment()
     }
 
     /// Removes the pool's series (a session's pool that closed): they would otherwise stay exported
@@ -51,6 +56,7 @@ struct PoolMetrics: Sendable {
         connectFailures.destroy()
         calls.destroy()
         callErrors.destroy()
+        for counter in closes.values { counter.destroy() }
     }
 
     func recordConnectFailure() { connectFailures.increment() }

@@ -54,6 +54,8 @@ import TestSupport
         #expect(copies.allSatisfy { $0.hasPrefix("copied#") })
         for session in sessions { await registry.endSession(session.handle) }
         #expect(pools().isDisjoint(with: copies))
+        let closes = metrics.counters(label: "pgmcp_pool_connection_closes_total").compactMap { $0.dimensions.first { $0.0 == "pool" }?.1 }
+        #expect(Set(closes).isDisjoint(with: copies), "\(closes)")
         await registry.shutdown()
         try await TestDatabase.dropDatabase(template)
     }
