@@ -43,10 +43,17 @@ extension ProcessTests {
         }
         #expect(sessions.count == 10)
         #expect(try await TestDatabase.rows(copies) == [[10]])
+        // Five end normally (DELETE): their copies go at once.
+        for session in sessions.prefix(5) {
+            _ = try await RawHTTP.send("DELETE", url, headers: RawHTTP.mcpHeaders.merging(["Mcp-Session-Id": session]) { $1 })
+        }
+        #expect(try await TestDatabase.rows(copies) == [[5]])
+        // The other five are open when the server is killed: their copies stay behind…
         first.signal(SIGKILL)
         _ = try await first.wait()
-        #expect(try await TestDatabase.rows(copies) == [[10]])
+        #expect(try await TestDatabase.rows(copies) == [[5]])
 
+        // …until the next start.
         let (second, _) = try await start()
         #expect(try await eventually(within: .seconds(10)) { try await TestDatabase.rows(copies) == [[0]] })
         #expect(try await TestDatabase.rows("SELECT count(*) FROM pg_database WHERE datname = '\(stranger)'") == [[1]])
