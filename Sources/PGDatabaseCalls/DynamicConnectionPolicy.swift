@@ -26,8 +26,8 @@ public struct DynamicConnectionPolicy: Sendable {
     /// Checks a client-supplied connection string and returns the parameters to connect with:
     /// the client's allowed keywords, `host` as written (an IP literal in canonical form),
     /// `hostaddr` the checked address, and `DynamicConnectionKeywords.pinned` (no file of the
-    /// server's, no Kerberos); `password` is set empty when the client gave none, so that libpq
-    /// never falls back to the server's PGPASSWORD.
+    /// server's, no Kerberos); `password` is set to `noPassword` when the client gave none (or an
+    /// empty one), so that libpq never falls back to the server's PGPASSWORD.
     public func check(
         _ connectionString: String, resolve: HostResolver = .system
     ) async throws(DynamicConnectionRefusal)
@@ -57,9 +57,15 @@ public struct DynamicConnectionPolicy: Sendable {
         result["host"] = target.literal != nil ? addressText : target.host
         result["hostaddr"] = addressText
         for (keyword, value) in DynamicConnectionKeywords.pinned { result[keyword] = value }
-        if result["password"] == nil { result["password"] = "" }
+        // libpq treats an empty password as none given and takes PGPASSWORD (or a service file's) in
+        // its place, which would hand the server's own password to whatever host the client named.
+        if result["password"]?.isEmpty ?? true { result["password"] = Self.noPassword }
         return result
     }
+
+    /// Sent as the password when the client gave none: never empty, so libpq never fills it in from
+    /// the server's environment; a server that asks for a password refuses it.
+    static let noPassword = "pgmcp-no-password-given"
 
     /// The one host, as written and (when it is an IP literal) as address bytes.
     struct Target {

@@ -82,10 +82,13 @@ private func expectRefused(
     }
 
     /// Nothing of the server's own reaches a client's connection: no password file, no client
-    /// certificate, no Kerberos, and not PGPASSWORD (an empty password is not replaced by it).
+    /// certificate, no Kerberos, and not PGPASSWORD (libpq replaces an empty password by it, so none
+    /// given becomes a placeholder).
     @Test func theServersFilesAndCredentialsArePinnedAway() async throws {
         let parameters = try await policy(["db.example.com"]).check("host=db.example.com user=alice", resolve: names)
-        #expect(parameters["password"] == "")
+        #expect(parameters["password"] == DynamicConnectionPolicy.noPassword)
+        let empty = try await policy(["db.example.com"]).check("host=db.example.com user=alice password=''", resolve: names)
+        #expect(empty["password"] == DynamicConnectionPolicy.noPassword)
         #expect(parameters["passfile"] == DynamicConnectionKeywords.nowhere)
         #expect(parameters["sslcert"] == DynamicConnectionKeywords.nowhere)
         #expect(parameters["sslkey"] == DynamicConnectionKeywords.nowhere)

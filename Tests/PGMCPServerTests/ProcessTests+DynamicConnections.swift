@@ -42,3 +42,32 @@ extension ProcessTests {
         #expect(SecretFragments.leaked(password, written: SecretFragments.quoted(password), in: output, context: "") == [], "\(output)")
     }
 }
+
+extension ProcessTests {
+    /// pgmcp's own PGPASSWORD (set for its configured databases) is never sent for a dynamic
+    /// connection that gave no password: libpq would take it for an empty one.
+    @Test func aDynamicConnectionWithoutAPasswordNeverGetsTheServersPGPASSWORD() async throws {
+        let password = "Serverside1Secret"
+        let role = try await SecretFragments.createRole(password: password)
+        defer { SecretFragments.dropRole(role) }
+        let child = try await initializedStdio(extra: [
+            "PGMCP_ALLOW_DYNAMIC_CONNECTIONS": "true", "PGMCP_DYNAMIC_ALLOWED_HOSTS": "127.0.0.1", "PGMCP_DYNAMIC_REQUIRE_SSL": "false",
+            "PGPASSWORD": password,
+        ])
+        for string in [
+            "host=127.0.0.1 port=\(try TestDatabase.port) dbname=postgres user=\(role)",
+            "host=127.0.0.1 port=\(try TestDatabase.port) dbname=postgres user=\(role) password=''",
+        ] {
+            let request: JSONValue = [
+                "jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                "params": ["name": "connect_database", "arguments": ["connection_string": .string(string), "name": "borrowed"]],
+            ]
+            child.send(request.jsonText)
+            let answer = try JSONParser.parse(try #require(try await child.readLine()))
+            #expect(answer["result"]?["isError"] == true, "connected with the server's PGPASSWORD: \(answer)")
+            #expect(answer["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue?.contains("password authentication failed") == true, "\(answer)")
+        }
+        child.closeInput()
+        #expect(try await child.wait() == 0)
+    }
+}
