@@ -39,6 +39,8 @@ extension DatabaseCalls {
             let reason = DatabaseCallError.from(error).message
             throw DatabaseCallError("could not connect to '\(id)' (\(config.maskedTarget)): \(reason). Nothing was kept; check the connection string and try again")
         }
+        // Proven: now it becomes the session's active (and chosen) database.
+        do { try registry.selectDatabase(id, for: session) } catch { throw DatabaseCallError.from(error) }
         logger.info("dynamic connection opened", metadata: ["database": "\(id)", "target": "\(config.maskedTarget)", "readOnly": "\(config.readOnly)"])
         return target
     }

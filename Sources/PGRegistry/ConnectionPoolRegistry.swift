@@ -217,7 +217,9 @@ public final class ConnectionPoolRegistry: Sendable {
         return target
     }
 
-    /// Adds a dynamic database, private to `session`, with a pool of its own; it becomes active.
+    /// Adds a dynamic database, private to `session`, with a pool of its own. It does not become
+    /// active: the caller selects it once it has proven it works, so that a connection that fails
+    /// leaves the session's choice as it was.
     public func addDynamicDatabase(_ config: DatabaseConfig, to session: WorkSession) throws(RegistryError) -> DatabaseTarget {
         if pools[config.id] != nil {
             throw RegistryError(.invalidArgument, "'\(config.id)' is the name of a configured database; pass another 'name'")
@@ -240,8 +242,6 @@ public final class ConnectionPoolRegistry: Sendable {
         let added = session.state.withLock { state -> Bool in
             guard state.phase == .active, state.dynamic[config.id] == nil, state.dynamic.count < limit else { return false }
             state.dynamic[config.id] = target
-            state.activeDatabase = config.id
-            state.databaseChosen = true
             return true
         }
         guard added else {
@@ -256,7 +256,12 @@ public final class ConnectionPoolRegistry: Sendable {
     public func removeDynamicDatabase(_ name: String, from session: WorkSession) async throws(RegistryError) {
         let (removed, transaction) = session.state.withLock { state -> (DatabaseTarget?, PinnedConnection?) in
             guard let target = state.dynamic.removeValue(forKey: name) else { return (nil, nil) }
-            if state.activeDatabase == name { state.activeDatabase = configuration.defaultDatabaseID }
+            if state.activeDatabase == name {
+                // Back to the default, and not as a choice: a write without 'database' must not go
+                // to the default just because the session had chosen the connection that closed.
+                state.activeDatabase = configuration.defaultDatabaseID
+                state.databaseChosen = false
+            }
             let transaction: PinnedConnection? = if case .open(let pinned)? = state.transactions.removeValue(forKey: name) { pinned } else { nil }
             state.endedTransactions[name] = nil
             return (target, transaction)

@@ -79,6 +79,15 @@ import Testing
             _ = try await client.ok("disconnect_database", ["name": "mine"])
             let left = try await client.ok("list_databases")["databases"]?.arrayValue?.compactMap { $0["name"]?.stringValue }
             #expect(left == ["dev", "ro"])
+            // Back on the default, but not as a choice: an unnamed write is refused, as in a fresh session.
+            let unnamed = try await client.failure("execute", ["sql": "UPDATE customers SET name = name WHERE id = 1"])
+            #expect(unnamed.contains("no database was named or selected"), "\(unnamed)")
+            // A connection that fails leaves the session's choice as it was.
+            _ = try await client.ok("select_database", ["database": "ro"])
+            let failed = try await client.failure(
+                "connect_database", ["connection_string": .string(try Self.url(database: fixture.databaseName, password: "wrong")), "name": "bad"])
+            #expect(failed.contains("password authentication failed"), "\(failed)")
+            #expect(try await client.ok("current_database")["database"] == "ro")
             await other.disconnect()
             await client.disconnect()
         }

@@ -31,7 +31,8 @@ import TestSupport
         let owner = try registry.createSession()
         let other = try registry.createSession()
         _ = try registry.addDynamicDatabase(try TestDatabase.config(id: "mine"), to: owner)
-        #expect(owner.activeDatabase == "mine")
+        #expect(owner.activeDatabase == "main")
+        try registry.selectDatabase("mine", for: owner)
         #expect(registry.visibleDatabases(for: owner).map(\.name) == ["main", "mine"])
         #expect(registry.visibleDatabases(for: other).map(\.name) == ["main"])
         let error = try #require(throws: RegistryError.self) { try registry.resolve("mine", for: other) }
