@@ -26,13 +26,28 @@ public enum PGReadStatement {
     /// The statement's first word, upper-cased, after white space, `--` and (nested) `/* */`
     /// comments and opening parentheses; `nil` when it does not start with a word.
     public static func leadingKeyword(of sql: String) -> String? {
-        // Native strings are contiguous UTF-8: read in place, no copy of the statement per call.
-        if let keyword = sql.utf8.withContiguousStorageIfAvailable({ leadingKeyword(in: $0) }) { return keyword }
-        return Array(sql.utf8).withUnsafeBufferPointer { leadingKeyword(in: $0) }
+        leadingKeywords(of: sql, count: 1).first
     }
 
-    private static func leadingKeyword(in bytes: UnsafeBufferPointer<UInt8>) -> String? {
-        var index = 0
+    /// The statement's first `count` words, upper-cased, each found as `leadingKeyword` finds the
+    /// first (fewer when the statement has fewer, or something other than a word comes first).
+    public static func leadingKeywords(of sql: String, count: Int) -> [String] {
+        func read(_ bytes: UnsafeBufferPointer<UInt8>) -> [String] {
+            var words: [String] = []
+            var start = 0
+            while words.count < count, let (word, end) = leadingKeyword(in: bytes, from: start) {
+                words.append(word)
+                start = end
+            }
+            return words
+        }
+        // Native strings are contiguous UTF-8: read in place, no copy of the statement per call.
+        if let words = sql.utf8.withContiguousStorageIfAvailable(read) { return words }
+        return Array(sql.utf8).withUnsafeBufferPointer(read)
+    }
+
+    private static func leadingKeyword(in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> (String, Int)? {
+        var index = start
         while index < bytes.count {
             let byte = bytes[index]
             switch byte {
@@ -58,7 +73,7 @@ public enum PGReadStatement {
                 var end = index
                 while end < bytes.count, isWordByte(bytes[end]) { end += 1 }
                 guard end > index else { return nil }
-                return String(decoding: UnsafeBufferPointer(rebasing: bytes[index..<end]), as: UTF8.self).uppercased()
+                return (String(decoding: UnsafeBufferPointer(rebasing: bytes[index..<end]), as: UTF8.self).uppercased(), end)
             }
         }
         return nil

@@ -60,6 +60,10 @@ extension DatabaseCalls {
         let types = typeNames
         // The writable-and-chosen check happens in the same resolution as the lease.
         let answer = try await withDatabase(session, database, access: .write) { connection, target, transaction in
+            if transaction != nil, let command = Self.transactionControl(sql) {
+                throw DatabaseCallError(
+                    "\(command) is not run inside the session's transaction on '\(target.name)': pgmcp tracks it, and ending it from execute would leave later calls outside a transaction they believe open. Use commit_transaction or rollback_transaction (SAVEPOINT and ROLLBACK TO SAVEPOINT are fine)")
+            }
             let clock = ContinuousClock()
             let started = clock.now
             let sink = ResultRows(maxRows: target.config.maxRows, maxBytes: maxBytes, pastLimit: .skipRest)
@@ -93,6 +97,22 @@ extension DatabaseCalls {
                 PGStatement("EXPLAIN (\(options)) \(sql)", parameters: parameters), in: scope,
                 statementTimeoutMs: target.config.statementTimeoutMs, into: PGRowCollector())
             return rows.rows.first?.first ?? .null
+        }
+    }
+}
+
+extension DatabaseCalls {
+    /// The transaction-control command `sql` is, if any: one that would begin, end or hand over the
+    /// transaction pgmcp holds open across calls. Savepoints stay the caller's.
+    static func transactionControl(_ sql: String) -> String? {
+        let words = PGReadStatement.leadingKeywords(of: sql, count: 2)
+        guard let first = words.first else { return nil }
+        let second = words.count > 1 ? words[1] : nil
+        switch first {
+        case "BEGIN", "START", "COMMIT", "END", "ABORT": return first
+        case "ROLLBACK" where second != "TO": return first
+        case "PREPARE" where second == "TRANSACTION": return "PREPARE TRANSACTION"
+        default: return nil
         }
     }
 }

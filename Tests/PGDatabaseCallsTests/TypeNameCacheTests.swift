@@ -33,3 +33,17 @@ import Testing
         try await TestDatabase.dropDatabase(original)
     }
 }
+
+@Suite("Transaction control inside a pinned transaction") struct TransactionControlTests {
+    @Test func commandsThatWouldEndOrHandOverTheTransactionAreNamed() {
+        let refused = [
+            ("COMMIT", "COMMIT"), ("commit and chain", "COMMIT"), ("  /* x */ END", "END"), ("ABORT", "ABORT"), ("BEGIN", "BEGIN"),
+            ("start transaction", "START"), ("ROLLBACK", "ROLLBACK"), ("rollback work", "ROLLBACK"), ("ROLLBACK PREPARED 'x'", "ROLLBACK"),
+            ("COMMIT PREPARED 'x'", "COMMIT"), ("prepare transaction 'x'", "PREPARE TRANSACTION"), ("-- c\nPREPARE\tTRANSACTION 'x'", "PREPARE TRANSACTION"),
+        ]
+        for (sql, command) in refused { #expect(DatabaseCalls.transactionControl(sql) == command, "\(sql)") }
+        for sql in ["ROLLBACK TO SAVEPOINT a", "rollback to a", "SAVEPOINT a", "RELEASE SAVEPOINT a", "PREPARE q AS SELECT 1", "INSERT INTO t VALUES (1)", "", "(("] {
+            #expect(DatabaseCalls.transactionControl(sql) == nil, "\(sql)")
+        }
+    }
+}

@@ -89,6 +89,29 @@ import Testing
         }
     }
 
+    @Test func transactionControlInsideExecuteIsRefusedButSavepointsWork() async throws {
+        try await Fixture.withServer { server, fixture in
+            let client = try await SDKClient.connect(server.url)
+            _ = try await client.ok("begin_transaction", ["database": "dev", "read_only": false])
+            _ = try await client.ok("execute", ["sql": "INSERT INTO customers (name) VALUES ('tx kept')", "database": "dev"])
+            for sql in ["COMMIT", "rollback", "END", "BEGIN", "PREPARE TRANSACTION 'x'"] {
+                let refused = try await client.failure("execute", ["sql": .string(sql), "database": "dev"])
+                #expect(refused.contains("commit_transaction or rollback_transaction"), "\(sql): \(refused)")
+            }
+            // Nothing was committed by them, and the transaction is intact.
+            #expect(try await count(fixture) == 0)
+            _ = try await client.ok("execute", ["sql": "SAVEPOINT mine", "database": "dev"])
+            _ = try await client.ok("execute", ["sql": "INSERT INTO customers (name) VALUES ('tx undone')", "database": "dev"])
+            _ = try await client.ok("execute", ["sql": "ROLLBACK TO SAVEPOINT mine", "database": "dev"])
+            _ = try await client.ok("commit_transaction", ["database": "dev"])
+            #expect(try await count(fixture) == 1)
+            #expect(try await count(fixture, "name = 'tx kept'") == 1)
+            // Outside a transaction, execute runs them as before (each on its own).
+            _ = try await client.ok("execute", ["sql": "COMMIT", "database": "dev"])
+            await client.disconnect()
+        }
+    }
+
     @Test func readsInsideTheTransactionLeaveItUsableEvenWhenCut() async throws {
         try await Fixture.withServer { server, fixture in
             let client = try await SDKClient.connect(server.url)
