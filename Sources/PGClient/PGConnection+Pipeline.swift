@@ -118,6 +118,15 @@ extension PGConnection {
         return (try outcomes[1].get(), sink)
     }
 
+    /// Rolls back to the savepoint of a `.savepoint` scope that failed and releases it: the
+    /// enclosing transaction is as it was before the scope, not aborted. For work of pgmcp's own
+    /// (a catalog lookup) whose failure must not cost the caller's transaction.
+    public func undoScopedSavepoint() async throws {
+        let (_, after) = PGScope.savepoint(readOnly: true).statements(statementTimeoutMs: nil)
+        let (outcomes, _) = try await pipeline(after, rowsFrom: 0, into: DiscardingSink(), syncEach: false, resets: false)
+        for outcome in outcomes { _ = try outcome.get() }
+    }
+
     /// Runs several reads in `scope`, in one round trip with a single sync, and collects every row of
     /// each: catalog reads that would otherwise cost a round trip each.
     public func scopedReads(_ statements: [PGStatement], in scope: PGScope, statementTimeoutMs: Int?) async throws -> [PGQueryResult] {

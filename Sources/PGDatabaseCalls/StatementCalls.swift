@@ -44,7 +44,7 @@ extension DatabaseCalls {
                 PGStatement(sql, parameters: parameters), in: scope, statementTimeoutMs: target.config.statementTimeoutMs,
                 into: ResultRows(maxRows: limit, maxBytes: maxBytes))
             let elapsed = clock.now - started
-            let table = await types.table(rows, pool: target.pool, connection: connection)
+            let table = await types.table(rows, pool: target.pool, connection: connection, inTransaction: transaction != nil)
             return QueryAnswer(table: table, elapsed: elapsed, database: target.name)
         }
         session.recordRowsReturned(answer.table.rows.count)
@@ -76,7 +76,7 @@ extension DatabaseCalls {
                     PGStatement(sql, parameters: parameters), statementTimeoutMs: target.config.statementTimeoutMs, into: sink)
                 : try await connection.execute(sql, parameters: parameters, into: sink)
             let elapsed = clock.now - started
-            let table = rows.columns.isEmpty ? nil : await types.table(rows, pool: target.pool, connection: connection)
+            let table = rows.columns.isEmpty ? nil : await types.table(rows, pool: target.pool, connection: connection, inTransaction: transaction != nil)
             return ExecuteAnswer(
                 command: command.command, rowsAffected: command.rowsAffected, table: table, elapsed: elapsed, database: target.name)
         }
@@ -118,8 +118,8 @@ extension DatabaseCalls {
 }
 
 extension TypeNameCache {
-    func table(_ rows: ResultRows, pool: ConnectionPool, connection: PGConnection) async -> ResultTable {
-        let types = await columnTypes(rows.columns, pool: pool, connection: connection)
+    func table(_ rows: ResultRows, pool: ConnectionPool, connection: PGConnection, inTransaction: Bool) async -> ResultTable {
+        let types = await columnTypes(rows.columns, pool: pool, connection: connection, inTransaction: inTransaction)
         let columns = zip(rows.columns, types).map { ResultColumn(name: $0.name, type: $1) }
         return ResultTable(columns: columns, rows: rows.rows, truncated: rows.truncated)
     }

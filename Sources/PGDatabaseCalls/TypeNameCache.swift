@@ -1,4 +1,5 @@
 import PGClient
+import PGMCPJSON
 import PGRegistry
 import Synchronization
 
@@ -12,7 +13,9 @@ final class TypeNameCache: Sendable {
     static let maximumPools = 1024
 
     /// Names for `columns` on `pool`, looking up unknown OIDs through `connection`.
-    func columnTypes(_ columns: [PGColumn], pool: ConnectionPool, connection: PGConnection) async -> [String] {
+    /// Inside the session's open transaction (`inTransaction`) the lookup runs in a savepoint undone
+    /// afterwards, even when it fails: pgmcp's own read never aborts the caller's transaction.
+    func columnTypes(_ columns: [PGColumn], pool: ConnectionPool, connection: PGConnection, inTransaction: Bool = false) async -> [String] {
         // The common case, built-in types only, needs neither the lock nor the catalog.
         let builtIn = columns.compactMap(\.typeName)
         if builtIn.count == columns.count { return builtIn }
@@ -21,9 +24,15 @@ final class TypeNameCache: Sendable {
         let missing = Set(unknown.filter { known[$0] == nil })
         if !missing.isEmpty {
             let list = "{" + missing.map(String.init).joined(separator: ",") + "}"
-            if let rows = try? await connection.query(
-                "SELECT oid::int8, format_type(oid, NULL) FROM pg_catalog.pg_type WHERE oid = ANY($1::oid[])", parameters: [list]
-            ).rows {
+            let lookup = PGStatement("SELECT oid::int8, format_type(oid, NULL) FROM pg_catalog.pg_type WHERE oid = ANY($1::oid[])", parameters: [list])
+            let rows: [[JSONValue]]?
+            if inTransaction {
+                rows = try? await connection.scopedReads([lookup], in: .savepoint(readOnly: true), statementTimeoutMs: nil).first?.rows
+                if rows == nil, connection.transactionStatus == .inFailedTransaction { try? await connection.undoScopedSavepoint() }
+            } else {
+                rows = try? await connection.query(lookup.sql, parameters: lookup.parameters).rows
+            }
+            if let rows {
                 for row in rows {
                     if let oid = row[0].intValue, let name = row[1].stringValue { known[UInt32(oid)] = name }
                 }

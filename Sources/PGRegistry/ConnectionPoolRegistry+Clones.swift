@@ -44,10 +44,19 @@ extension ConnectionPoolRegistry {
         // As long as the entry's statement timeout allows (copying a large template takes time), or
         // until cancelled (the session ending) plus the grace period.
         let owner = await CloneOwner.offPool { CloneOwner.current }
-        try await withMaintenanceConnection(base.config, limit: callLimit(base)) { connection in
-            try await connection.command("CREATE DATABASE \(quoteIdentifier(name)) TEMPLATE \(quoteIdentifier(template))")
-            // Who made it: a later start drops it if this process died without dropping it.
-            try await connection.command("COMMENT ON DATABASE \(quoteIdentifier(name)) IS \(quoteLiteral(owner.comment))")
+        do {
+            try await withMaintenanceConnection(base.config, limit: callLimit(base)) { connection in
+                try await connection.command("CREATE DATABASE \(quoteIdentifier(name)) TEMPLATE \(quoteIdentifier(template))")
+                // Who made it: a later start drops it if this process died without dropping it.
+                try await connection.command("COMMENT ON DATABASE \(quoteIdentifier(name)) IS \(quoteLiteral(owner.comment))")
+            }
+        } catch {
+            // Made but unmarked (the comment failed, or the answer to CREATE was lost to a deadline or
+            // a cancel): no later start would recognise it, so it goes now, in a task of its own
+            // that the cancellation of this one does not reach.
+            let config = base.config
+            Task { await self.dropCopy(name, of: config) }
+            throw error
         }
         var config = base.config
         config.connection["dbname"] = name
@@ -63,9 +72,14 @@ extension ConnectionPoolRegistry {
     func dropClone(_ clone: DatabaseTarget) async {
         await clone.pool.shutdown()
         guard let template = clone.cloneOf, let name = clone.config.connection.database else { return }
+        await dropCopy(name, of: template)
+    }
+
+    /// Drops the copy `name` of entry `template` if it exists, bounded like a call on the entry.
+    func dropCopy(_ name: String, of template: DatabaseConfig) async {
         do {
             // Never unbounded: a session's end (and shutdown) waits for it.
-            let limit = callLimit(DatabaseTarget(config: template, kind: .configured, pool: clone.pool)) ?? .seconds(60) + grace
+            let limit = template.statementTimeoutMs > 0 ? .milliseconds(template.statementTimeoutMs) + grace : .seconds(60) + grace
             try await withMaintenanceConnection(template, limit: limit) { connection in
                 try await connection.command("DROP DATABASE IF EXISTS \(quoteIdentifier(name)) WITH (FORCE)")
             }
@@ -92,9 +106,17 @@ extension ConnectionPoolRegistry {
                         return (name, owner)
                     }
                     leftovers = await CloneOwner.offPool { candidates.filter { $0.1.isGone() }.map(\.0) }
+                    // Without FORCE: a copy someone is connected to (its maker misjudged) stays.
+                    var dropped: [String] = []
                     for name in leftovers {
-                        try await connection.command("DROP DATABASE IF EXISTS \(quoteIdentifier(name)) WITH (FORCE)")
+                        do {
+                            try await connection.command("DROP DATABASE IF EXISTS \(quoteIdentifier(name))")
+                            dropped.append(name)
+                        } catch let error as PGError where error.kind == .statement {
+                            logger.warning("kept a session copy left behind: it is in use", metadata: ["copy": "\(name)", "reason": "\(error.message)"])
+                        }
                     }
+                    leftovers = dropped
                 }
                 for name in leftovers {
                     logger.info("dropped a session copy a stopped server left behind", metadata: ["database": "\(entry.id)", "copy": "\(name)"])

@@ -25,7 +25,13 @@ extension ConnectionPoolRegistry {
             state.endedTransactions[name] = nil
         }
         var stored = false
-        defer { if !stored { session.state.withLock { _ = $0.transactions.removeValue(forKey: name) } } }
+        defer {
+            if !stored {
+                session.state.withLock { state in
+                    if case .opening? = state.transactions[name] { state.transactions[name] = nil }
+                }
+            }
+        }
         if target.kind == .configured && target.config.isolation == .clone {
             target = try await cloneTarget(of: target, for: session)
         }
@@ -52,7 +58,17 @@ extension ConnectionPoolRegistry {
                 throw error
             }
             // Inside the registered call: a session ending now waits for this and then finds it.
-            session.state.withLock { $0.transactions[name] = .open(pinned) }
+            let stored = session.state.withLock { state -> Bool in
+                // Still ours to fill: not taken away meanwhile (disconnect_database, the session ending).
+                guard state.phase == .active, case .opening? = state.transactions[name] else { return false }
+                state.transactions[name] = .open(pinned)
+                return true
+            }
+            guard stored else {
+                pinned.state.withLock { $0.released = true }
+                await self.returnPinned(pinned, to: session)
+                throw RegistryError(.transactionEnded, "'\(name)' was closed while its transaction was being opened; nothing was kept")
+            }
             return pinned
         }
         stored = true
@@ -78,7 +94,8 @@ extension ConnectionPoolRegistry {
                 throw RegistryError(
                     .transactionEnded, "the transaction on '\(target.name)' was rolled back: \(reason). Nothing of it was committed; begin_transaction starts a new one")
             }
-            if case .open(let pinned)? = state.transactions[target.name] { return pinned }
+            // The same database, not only the same name (a dynamic connection closed and made again).
+            if case .open(let pinned)? = state.transactions[target.name], pinned.serves(target) { return pinned }
             return nil
         }
         guard let pinned else {
@@ -98,7 +115,7 @@ extension ConnectionPoolRegistry {
             if let reason = state.endedTransactions.removeValue(forKey: target.name) {
                 throw RegistryError(.transactionEnded, "the transaction on '\(target.name)' was already rolled back: \(reason). Nothing of it was committed")
             }
-            guard case .open(let pinned)? = state.transactions[target.name] else {
+            guard case .open(let pinned)? = state.transactions[target.name], pinned.serves(target) else {
                 throw RegistryError(.noTransaction, "no transaction is open on '\(target.name)' in this session; begin_transaction starts one")
             }
             return pinned
@@ -173,7 +190,9 @@ extension ConnectionPoolRegistry {
                 return true
             }
             guard started else {
-                let reason = session.state.withLock { $0.endedTransactions.removeValue(forKey: target.name) }
+                // The reason was recorded with the claim; the session's copy is told here, not twice.
+                let reason = pinned.state.withLock { $0.endReason }
+                session.state.withLock { _ = $0.endedTransactions.removeValue(forKey: target.name) }
                 throw RegistryError(
                     .transactionEnded,
                     "the transaction on '\(target.name)' ended before this call could run\(reason.map { ": \($0)" } ?? ""). Nothing of it was committed; begin_transaction starts a new one"
@@ -207,6 +226,7 @@ extension ConnectionPoolRegistry {
         let claimed = pinned.state.withLock { state -> Bool in
             guard !state.released, still(state) else { return false }
             state.released = true
+            state.endReason = reason
             return true
         }
         guard claimed else { return }

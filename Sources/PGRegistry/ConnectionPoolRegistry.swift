@@ -270,6 +270,10 @@ public final class ConnectionPoolRegistry: Sendable {
             throw RegistryError(.unknownDatabase, "this session has no dynamic connection named '\(name)'")
         }
         if let transaction {
+            // A call running in it finishes first (bounded): its connection is not reset under it.
+            try? await transaction.gate.acquire(timeout: configuration.server.acquireTimeout) { waited in
+                RegistryError(.sessionLimit, "waited \(waited.readable) for a call in the transaction")
+            }
             await release(transaction, of: session, reason: "its connection was closed (disconnect_database)") { _ in true }
             session.state.withLock { _ = $0.endedTransactions.removeValue(forKey: name) }
         }

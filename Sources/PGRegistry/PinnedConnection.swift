@@ -21,6 +21,8 @@ public final class PinnedConnection: Sendable {
         var lastUsed: ContinuousClock.Instant
         var callsRunning = 0
         var released = false
+        /// Why it ended, when the caller did not end it (idle timeout, lost connection).
+        var endReason: String?
     }
 
     init(target: DatabaseTarget, readOnly: Bool, lease: PooledConnection, now: ContinuousClock.Instant) {
@@ -38,6 +40,11 @@ public final class PinnedConnection: Sendable {
 
     /// PostgreSQL's view of the transaction: `.inFailedTransaction` after a statement failed.
     public var transactionStatus: PGTransactionStatus { lease.connection.transactionStatus }
+
+    /// Whether it is a connection of `target`'s database: its pool, not only its name.
+    func serves(_ target: DatabaseTarget) -> Bool {
+        self.target.pool === target.pool || self.target.cloneOf != nil && target.config.isolation == .clone
+    }
 
     /// Idle longer than `timeout` with no call running on it.
     func isIdle(now: ContinuousClock.Instant, timeout: Duration) -> Bool {

@@ -125,6 +125,10 @@ import Testing
             #expect(tables["tables"]?.arrayValue?.contains { $0["name"] == "tx_made" } == true)
             _ = try await client.ok("describe_table", ["table": "tx_made"])
             _ = try await client.ok("explain", ["sql": "INSERT INTO tx_made VALUES (1)", "analyze": true])
+            // A column of a non-built-in type: its name is looked up inside the transaction, which stays usable.
+            let typed = try await client.ok("query", ["sql": "SELECT status FROM orders LIMIT 1"])
+            #expect(typed["columns"] == [["name": "status", "type": "order_status"]])
+            _ = try await client.ok("execute", ["sql": "INSERT INTO tx_made VALUES (2)"])
             // query stays read-only inside a read-write transaction, even through WITH.
             let write = try await client.failure("query", ["sql": "WITH d AS (DELETE FROM customers RETURNING 1) SELECT count(*) FROM d"])
             #expect(write.contains("25006"), "\(write)")
