@@ -90,6 +90,25 @@ public final class ConnectionPoolRegistry: Sendable {
         return session
     }
 
+    /// Runs `body` in a work session of its own that lives only as long as the call: for a request
+    /// of a protocol that keeps no state between calls (MCP 2026-07-28 without a handle). It is not
+    /// listed among the sessions (no handle reaches it, no limit of PGMCP_MAX_SESSIONS, no session
+    /// metrics) and is ended afterwards with the same cleanup as any session (a clone entry's copy
+    /// is dropped).
+    public func withCallSession<R: Sendable>(label: String?, owner: String?, _ body: (WorkSession) async throws -> R) async rethrows -> R {
+        let session = WorkSession(
+            handle: .random(), label: label, owner: owner, database: configuration.defaultDatabaseID, expiresWhenIdle: false,
+            connectionLimit: configuration.server.sessionMaxConnections, now: clock())
+        do {
+            let result = try await body(session)
+            await session.end(registry: self, reason: "call ended")
+            return result
+        } catch {
+            await session.end(registry: self, reason: "call ended")
+            throw error
+        }
+    }
+
     /// The live session behind `handle`, its last activity refreshed.
     public func session(_ handle: SessionHandle) throws(RegistryError) -> WorkSession {
         guard let session = sessions.withLock({ $0[handle] }), session.isActive else {

@@ -110,34 +110,22 @@ import TestSupport
         }
     }
 
-    /// A client pinned to 2026-07-28 gets that spec's UnsupportedProtocolVersionError (400, its own
-    /// id, the versions served), from which dual-era clients fall back to initialize.
+    /// A client pinned to a version no era here serves gets 2026-07-28's UnsupportedProtocolVersionError
+    /// (400, its own id, the modern versions served), with or without a session id.
     @Test func requestsPinnedToAnUnservedVersionGetUnsupportedProtocolVersionWithTheirID() async throws {
         try await withServer { server in
             let url = server.url.absoluteString
-            let modern = RawHTTP.mcpHeaders.merging(["MCP-Protocol-Version": "2026-07-28"]) { $1 }
-            let meta = #""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#
-            let cases: [(body: String, headers: [String: String], id: JSONValue)] = [
-                (#"{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{\#(meta)}}"#, modern, 1),
-                (#"{"jsonrpc":"2.0","id":"call-7","method":"tools/call","params":{"name":"query","arguments":{"sql":"SELECT 1"},\#(meta)}}"#, modern, "call-7"),
-                // The version in `_meta` alone, or in the header alone, is enough.
-                (#"{"jsonrpc":"2.0","id":8,"method":"tools/list","params":{\#(meta)}}"#, RawHTTP.mcpHeaders, 8),
-                (#"{"jsonrpc":"2.0","id":9,"method":"ping"}"#, modern, 9),
-            ]
-            for (body, headers, id) in cases {
-                let reply = try await RawHTTP.send("POST", url, body: body, headers: headers)
-                #expect(reply.status == 400, "\(body)")
-                #expect(reply.json?["id"] == id, "\(body): \(reply.body)")
-                #expect(reply.json?["error"]?["code"] == -32022, "\(body)")
-                #expect(reply.json?["error"]?["data"] == ["supported": ["2025-11-25", "2025-06-18", "2025-03-26"], "requested": "2026-07-28"])
-            }
-            // Within a session too: the header names a version the session cannot speak.
             let session = try await RawHTTP.openSession(url)
-            let pinned = try await RawHTTP.send(
-                "POST", url, body: #"{"jsonrpc":"2.0","id":10,"method":"ping"}"#, headers: modern.merging(["Mcp-Session-Id": session]) { $1 })
-            #expect(pinned.status == 400)
-            #expect(pinned.json?["id"] == 10)
-            #expect(pinned.json?["error"]?["code"] == -32022)
+            for (method, id, extra) in [("server/discover", 1, [:]), ("tools/list", 8, [:]), ("tools/list", 10, ["Mcp-Session-Id": session])] {
+                let reply = try await ModernProtocolTests.send(url, method, id: id, version: "2099-01-01", headers: extra)
+                #expect(reply.status == 400, "\(method)")
+                #expect(reply.json?["id"] == .int(Int64(id)), "\(method): \(reply.body)")
+                #expect(reply.json?["error"]?["code"] == -32022, "\(method)")
+                #expect(reply.json?["error"]?["data"] == ["supported": ["2026-07-28"], "requested": "2099-01-01"])
+            }
+            let call = try await ModernProtocolTests.send(
+                url, "tools/call", id: 7, params: ["name": "query", "arguments": ["sql": "SELECT 1"]], version: "2099-01-01")
+            #expect(call.json?["error"]?["code"] == -32022, "\(call.body)")
             // A legacy client probing a method we lack, without a version, still gets -32601 with its id.
             let probe = try await RawHTTP.send("POST", url, body: #"{"jsonrpc":"2.0","id":11,"method":"server/discover"}"#)
             #expect(probe.json?["error"]?["code"] == -32601)

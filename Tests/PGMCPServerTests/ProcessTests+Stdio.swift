@@ -4,15 +4,15 @@ import Testing
 import TestSupport
 
 extension ProcessTests {
-    /// stdio is as safe as HTTP: a batch line runs nothing, and a client pinned to 2026-07-28 is
-    /// told the versions served (and falls back to initialize).
+    /// stdio is as safe as HTTP: a batch line runs nothing, and a client pinned to a version no era
+    /// here serves is told the modern one served (a dual-era client then falls back to initialize).
     @Test func stdioRefusesBatchesAndNamesTheVersionsItServes() async throws {
         let child = try ChildProcess([pgmcpBinary, "serve", "--transport", "stdio"], environment: try environment())
-        child.send(#"{"jsonrpc":"2.0","id":"d","method":"server/discover","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}"#)
+        child.send(#"{"jsonrpc":"2.0","id":"d","method":"server/discover","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2099-01-01","io.modelcontextprotocol/clientCapabilities":{}}}}"#)
         let discover = try JSONParser.parse(try #require(try await child.readLine()))
         #expect(discover["id"] == "d")
         #expect(discover["error"]?["code"] == -32022)
-        #expect(discover["error"]?["data"] == ["supported": ["2025-11-25", "2025-06-18", "2025-03-26"], "requested": "2026-07-28"])
+        #expect(discover["error"]?["data"] == ["supported": ["2026-07-28"], "requested": "2099-01-01"])
         child.send(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"pipe","version":"1"}}}"#)
         let initialized = try JSONParser.parse(try #require(try await child.readLine()))
         #expect(initialized["result"]?["protocolVersion"] == "2025-03-26")

@@ -57,6 +57,9 @@ struct MCPHTTPEndpoint: Sendable {
             return errorResponse(.badRequest, JSONRPCError(.parseError, "invalid JSON: \(error)"))
         }
 
+        if Self.isModern(request, parsed: parsed) {
+            return await modernPost(parsed, request: request, format: format, channel: channel)
+        }
         if case .array(let items) = parsed {
             return await batch(items, request: request, format: format, channel: channel)
         }
@@ -186,6 +189,7 @@ struct MCPHTTPEndpoint: Sendable {
 
     func get(_ request: Request) -> Response {
         do { try validation.checkAccess(request) } catch { return reject(error) }
+        if Self.isModern(request) { return modernNotAllowed() }
         if let id = request.headers[RequestValidation.sessionID], sessions.find(id) == nil {
             return errorResponse(.notFound, JSONRPCError(.invalidRequest, "unknown or ended session"))
         }
@@ -196,6 +200,7 @@ struct MCPHTTPEndpoint: Sendable {
 
     func delete(_ request: Request) async -> Response {
         do { try validation.checkAccess(request) } catch { return reject(error) }
+        if Self.isModern(request) { return modernNotAllowed() }
         guard let id = request.headers[RequestValidation.sessionID] else {
             return errorResponse(.badRequest, JSONRPCError(.invalidRequest, "missing Mcp-Session-Id header"))
         }

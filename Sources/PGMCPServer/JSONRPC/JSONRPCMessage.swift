@@ -68,6 +68,8 @@ public struct JSONRPCError: Error, Sendable {
         case internalError = -32603
         /// Server-defined: the server cannot take the request now (e.g. too many sessions).
         case serverBusy = -32000
+        /// MCP 2026-07-28's `HeaderMismatchError`: an HTTP header does not repeat what the body says.
+        case headerMismatch = -32020
         /// MCP 2026-07-28's `UnsupportedProtocolVersionError`: `data` lists the versions served.
         case unsupportedProtocolVersion = -32022
     }

@@ -6,13 +6,14 @@ import PGMCPJSON
 enum OutgoingMessage: Sendable {
     case value(JSONValue)
     /// `{"jsonrpc","id","result":{"content":[{"type":"text","text":…}],"structuredContent":…,"isError":false}}`
-    case toolSuccess(id: JSONRPCID, structured: JSONObject)
+    /// With `modern` (MCP 2026-07-28), also `"resultType":"complete"` and the server's info in `_meta`.
+    case toolSuccess(id: JSONRPCID, structured: JSONObject, modern: Bool = false)
 
     func write(into writer: inout JSONWriter) {
         switch self {
         case .value(let value):
             writer.write(value)
-        case .toolSuccess(let id, let structured):
+        case .toolSuccess(let id, let structured, let modern):
             var inner = JSONWriter()
             inner.write(.object(structured))
             writer.writeRaw(#"{"jsonrpc":"2.0","id":"#)
@@ -21,7 +22,15 @@ enum OutgoingMessage: Sendable {
             inner.bytes.withUnsafeBufferPointer { writer.writeString(utf8: $0) }
             writer.writeRaw(#"}],"structuredContent":"#)
             writer.writeRaw(inner.bytes)
-            writer.writeRaw(#","isError":false}}"#)
+            writer.writeRaw(#","isError":false"#)
+            if modern {
+                writer.writeRaw(#","resultType":"complete","_meta":{"#)
+                writer.write(.string(ModernProtocol.serverInfoKey))
+                writer.writeRaw(":")
+                writer.write(ModernProtocol.serverInfo)
+                writer.writeRaw("}")
+            }
+            writer.writeRaw("}}")
         }
     }
 

@@ -27,6 +27,7 @@ public final class MCPDispatcher: Sendable {
             }
             return nil
         case .request(let id, let method, let params):
+            ProtocolMetrics.record(version: transport.protocolVersion, method: method)
             switch method {
             case "ping":
                 return .value(JSONRPC.result([:], id: id))
@@ -89,7 +90,12 @@ public final class MCPDispatcher: Sendable {
         case failed(JSONValue)
     }
 
-    func callTool(_ params: JSONObject, transport: TransportSession) async -> Result<ToolOutcome, JSONRPCError> {
+    /// - Parameter stateless: the call's protocol keeps no session (MCP 2026-07-28): without a
+    ///   `session` handle it runs in a work session of its own that ends with it, and a tool that
+    ///   changes a session's state is refused. `label` names that session's client.
+    func callTool(
+        _ params: JSONObject, transport: TransportSession, stateless: Bool = false, label: String? = nil
+    ) async -> Result<ToolOutcome, JSONRPCError> {
         guard case .string(let name)? = params["name"] else {
             return .failure(JSONRPCError(.invalidParams, "tools/call needs \"name\" (a string)"))
         }
@@ -103,7 +109,7 @@ public final class MCPDispatcher: Sendable {
         case let other?: return .failure(JSONRPCError(.invalidParams, "\"arguments\" must be an object, got \(other.typeName)"))
         }
         let started = ContinuousClock.now
-        let outcome = await run(tool, arguments: arguments, transport: transport)
+        let outcome = await run(tool, arguments: arguments, transport: transport, stateless: stateless, label: label)
         let failed = if case .failed = outcome { true } else { false }
         tool.metrics.record(duration: ContinuousClock.now - started, failed: failed)
         return .success(outcome)
@@ -111,10 +117,23 @@ public final class MCPDispatcher: Sendable {
 
     /// Runs a known tool; any failure becomes an `isError` result. Either way the result honours
     /// `PGMCP_MAX_RESULT_BYTES` (see `ResultBudget`): every tool's result passes through here.
-    private func run(_ tool: ToolDefinition, arguments: JSONObject, transport: TransportSession) async -> ToolOutcome {
+    private func run(_ tool: ToolDefinition, arguments: JSONObject, transport: TransportSession, stateless: Bool, label: String?) async -> ToolOutcome {
+        let handle = arguments["session"]
+        if stateless, tool.keepsSessionState, handle == nil || handle == .null {
+            return .failed(Self.failure(
+                ToolError(
+                    "\(tool.name) changes a work session's state, and MCP \(ModernProtocol.version) keeps none between calls: call open_session first and pass its handle as 'session' to this and the calls that follow"),
+                maxBytes: context.settings.maxResultBytes))
+        }
+        // Stateless, the transport's work session is the call's own (see `handleModern`).
+        return await run(tool, arguments: arguments, transport: transport, in: nil)
+    }
+
+    /// Runs a known tool in `callSession`, or in the session its arguments or transport name.
+    private func run(_ tool: ToolDefinition, arguments: JSONObject, transport: TransportSession, in callSession: WorkSession?) async -> ToolOutcome {
         let maxBytes = context.settings.maxResultBytes
         do {
-            let session = try resolveSession(arguments, tool: tool, transport: transport)
+            let session = try callSession ?? resolveSession(arguments, tool: tool, transport: transport)
             let call = ToolCall(
                 arguments: try ToolArguments(arguments, allowed: tool.argumentNames), session: session, server: context)
             switch ResultBudget.fit(try await tool.handler(call), maxBytes: maxBytes) {

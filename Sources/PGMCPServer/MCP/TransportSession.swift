@@ -10,13 +10,26 @@ public final class TransportSession: Sendable {
     public let id: String
     public let workSession: WorkSession
     public let protocolVersion: String
-    private let inFlight = Mutex<[JSONRPCID: Task<OutgoingMessage, Never>]>([:])
+    let requests = RequestTracker()
 
     init(id: String, workSession: WorkSession, protocolVersion: String) {
         self.id = id
         self.workSession = workSession
         self.protocolVersion = protocolVersion
     }
+
+    func track(_ id: JSONRPCID, _ work: @escaping @Sendable () async -> OutgoingMessage) async -> OutgoingMessage {
+        await requests.track(id, work)
+    }
+
+    /// `notifications/cancelled`: stops the request if it still runs.
+    func cancel(_ id: JSONRPCID) { requests.cancel(id) }
+}
+
+/// Requests in flight by id, so that a cancellation can reach them: a transport session's, or (MCP
+/// 2026-07-28, no sessions) a stdio pipe's or one HTTP request's.
+final class RequestTracker: Sendable {
+    private let inFlight = Mutex<[JSONRPCID: Task<OutgoingMessage, Never>]>([:])
 
     /// Runs `work` in a task of its own that `cancel(_:)` can reach by the request's id. Its own,
     /// because cancelling the transport's task (Hummingbird's request handler) would abandon the
@@ -35,7 +48,7 @@ public final class TransportSession: Sendable {
         return result
     }
 
-    /// `notifications/cancelled`: stops the request if it still runs.
+    /// Stops the request if it still runs.
     func cancel(_ id: JSONRPCID) {
         inFlight.withLock { $0[id] }?.cancel()
     }

@@ -21,6 +21,9 @@ public final class StdioTransport: Sendable {
         let maxBytes = dispatcher.context.settings.maxRequestBytes
         let lines = streams.lines(maxBytes: maxBytes)
         var transport: TransportSession?
+        // MCP 2026-07-28: the first request decides the pipe's era. A modern pipe keeps no session:
+        // each request stands alone (its own work session, or an open_session handle).
+        var modern: RequestTracker?
         await withTaskGroup(of: Void.self) { group in
             for await next in lines {
                 guard case .text(let line) = next else {
@@ -43,6 +46,15 @@ public final class StdioTransport: Sendable {
                     write(error.response)
                     continue
                 }
+                if transport == nil, modern == nil, case .request(_, let method, _) = message, method != "initialize",
+                    let version = MCPVersion.declared(in: parsed), ModernProtocol.supported.contains(version)
+                {
+                    modern = RequestTracker()
+                }
+                if let requests = modern {
+                    handleModern(message, requests: requests, group: &group)
+                    continue
+                }
                 if case .request(let id, "initialize", let params) = message {
                     if transport != nil {
                         write(JSONRPCError(.invalidRequest, "the session is already initialized", id: id).response)
@@ -62,7 +74,7 @@ public final class StdioTransport: Sendable {
                     // we do: dual-era clients then fall back to initialize.
                     if case .request(let id, _, _) = message {
                         if let version = MCPVersion.declared(in: parsed), !MCPVersion.supported.contains(version) {
-                            write(JSONRPCError.unsupportedProtocolVersion(version, id: id).response)
+                            write(ModernProtocol.unsupported(version, id: id).response)
                         } else {
                             write(JSONRPCError(.invalidRequest, "send initialize first", id: id).response)
                         }
@@ -80,6 +92,34 @@ public final class StdioTransport: Sendable {
         }
         if let transport { await dispatcher.context.registry.endSession(transport.workSession.handle, reason: "stdio closed") }
         await streams.finish()
+    }
+
+    /// A message on a pipe of the 2026-07-28 era: each request checked (its `_meta`, its version) and
+    /// run on its own; `notifications/cancelled` stops one; `initialize` is refused naming the
+    /// version this pipe speaks.
+    private func handleModern(_ message: JSONRPCMessage, requests: RequestTracker, group: inout TaskGroup<Void>) {
+        switch message {
+        case .notification(let method, let params):
+            if method == "notifications/cancelled", let id = params["requestId"].flatMap(JSONRPCID.init) { requests.cancel(id) }
+        case .response:
+            break
+        case .request(let id, "initialize", let params):
+            write(ModernProtocol.unsupported(params["protocolVersion"]?.stringValue ?? "none", id: id).response)
+        case .request(let id, let method, let params):
+            let envelope: ModernProtocol.Envelope
+            do throws(JSONRPCError) {
+                envelope = try ModernProtocol.envelope(of: params, id: id)
+                guard ModernProtocol.supported.contains(envelope.version) else { throw ModernProtocol.unsupported(envelope.version, id: id) }
+            } catch {
+                write(error.response)
+                return
+            }
+            group.addTask { [self] in
+                let answer = await dispatcher.handleModern(id: id, method: method, params: params, envelope: envelope, requests: requests, owner: nil)
+                // Nothing is written once the pipe is closing (end of input cancels the group).
+                if !Task.isCancelled { write(answer) }
+            }
+        }
     }
 
     private func write(_ message: JSONValue) {

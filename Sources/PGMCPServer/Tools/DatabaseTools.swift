@@ -66,6 +66,7 @@ enum DatabaseTools {
         inputSchema: JSONSchema.object(
             [("database", JSONSchema.string("Name of the database to make active (see list_databases)."))], required: ["database"]),
         outputSchema: currentSchema, annotations: .sessionState,
+        keepsSessionState: true,
         handler: { call throws(ToolError) in
             let name = try call.arguments.requiredString("database")
             do { try call.server.registry.selectDatabase(name, for: call.session) } catch { throw ToolError.from(error) }

@@ -20,6 +20,7 @@ enum DynamicConnectionTools {
             ], required: ["connection_string"]),
         outputSchema: JSONSchema.output([("database", DatabaseTools.entrySchema)], required: ["database"]),
         annotations: ToolAnnotations(readOnly: false, destructive: false, idempotent: false, openWorld: true),
+        keepsSessionState: true,
         handler: { call throws(ToolError) in
             let connectionString = try call.arguments.requiredString("connection_string")
             let name = try call.arguments.string("name")
@@ -38,6 +39,7 @@ enum DynamicConnectionTools {
         inputSchema: JSONSchema.object([("name", JSONSchema.string("The dynamic connection's name (see list_databases)."))], required: ["name"]),
         outputSchema: JSONSchema.output([("disconnected", ["type": "string"]), ("activeDatabase", ["type": "string"])], required: ["disconnected", "activeDatabase"]),
         annotations: ToolAnnotations(readOnly: false, destructive: false, idempotent: false, openWorld: true),
+        keepsSessionState: true,
         handler: { call throws(ToolError) in
             let name = try call.arguments.requiredString("name")
             try await call.run { calls throws(DatabaseCallError) in try await calls.disconnectDatabase(session: call.session, name: name) }

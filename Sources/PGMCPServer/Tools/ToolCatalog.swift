@@ -22,6 +22,9 @@ public struct ToolCatalog: Sendable {
                 tool.outputSchema = .object(output)
             }
             tool.argumentNames = tool.inputSchema["properties"]?.objectValue?.keys ?? []
+            tool.headerParameters = (tool.inputSchema["properties"]?.objectValue ?? JSONObject()).compactMap { property, schema in
+                schema["x-mcp-header"]?.stringValue.map { (property: property, header: $0) }
+            }
             tool.metrics = ToolMetrics(tool: tool.name)
             return tool
         }

@@ -14,8 +14,15 @@ public struct ToolDefinition: Sendable {
     /// False for `close_session`, whose `session` argument names the session to end rather than
     /// the one the call runs in.
     public var routesBySessionArgument = true
+    /// It changes the state of the work session it runs in (the active database, a dynamic
+    /// connection, an open transaction): under a protocol that keeps no state between calls
+    /// (MCP 2026-07-28), it needs an `open_session` handle.
+    public var keepsSessionState = false
     /// The arguments it accepts (its schema's properties), filled in by the catalog once.
     var argumentNames: [String] = []
+    /// Its arguments that travel in HTTP headers too (`x-mcp-header`): (property, header name
+    /// after `Mcp-Param-`), filled in by the catalog once.
+    var headerParameters: [(property: String, header: String)] = []
     /// Its call metrics, made by the catalog once (after the metrics backend is bootstrapped).
     var metrics = ToolMetrics(tool: nil)
     public var handler: @Sendable (ToolCall) async throws(ToolError) -> JSONObject

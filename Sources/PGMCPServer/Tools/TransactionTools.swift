@@ -28,6 +28,7 @@ enum TransactionTools {
         ]),
         outputSchema: JSONSchema.output([("transaction", transactionSchema)], required: ["transaction"]),
         annotations: ToolAnnotations(readOnly: false, destructive: false, idempotent: false, openWorld: true),
+        keepsSessionState: true,
         handler: { call throws(ToolError) in
             let database = try call.arguments.string("database")
             let readOnly = try call.arguments.bool("read_only")
@@ -53,6 +54,7 @@ enum TransactionTools {
         inputSchema: JSONSchema.object([("database", JSONSchema.database)]),
         outputSchema: endSchema,
         annotations: ToolAnnotations(readOnly: false, destructive: true, idempotent: false, openWorld: true),
+        keepsSessionState: true,
         handler: { call throws(ToolError) in
             let database = try call.arguments.string("database")
             let end = try await call.run { calls throws(DatabaseCallError) in
@@ -68,6 +70,7 @@ enum TransactionTools {
         inputSchema: JSONSchema.object([("database", JSONSchema.database)]),
         outputSchema: endSchema,
         annotations: ToolAnnotations(readOnly: false, destructive: false, idempotent: false, openWorld: true),
+        keepsSessionState: true,
         handler: { call throws(ToolError) in
             let database = try call.arguments.string("database")
             let end = try await call.run { calls throws(DatabaseCallError) in
