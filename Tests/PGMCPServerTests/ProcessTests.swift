@@ -170,7 +170,11 @@ import TestSupport
         #expect(!listed.jsonText.contains(try TestDatabase.password))
         _ = try await client.ok("query", ["sql": "SELECT 1"])
         _ = try await client.failure("query", ["sql": "SELECT * FROM nope"])
+        // And one request of the 2026-07-28 era: requests are counted by protocol version.
+        #expect(try await ModernProtocolTests.send(base + "/mcp", "tools/list").status == 200)
         let metrics = try await RawHTTP.send("GET", base + "/metrics", headers: [:])
+        #expect(metrics.body.contains("pgmcp_requests_total{protocol=\"2026-07-28\",method=\"tools/list\"} 1"), "\(metrics.body)")
+        #expect(metrics.body.contains("pgmcp_requests_total{protocol=\"2025-11-25\",method=\"tools/call\"} 3"))
         #expect(metrics.body.contains("pgmcp_database_calls_total{database=\"main\",pool=\"main\"}"))
         #expect(metrics.body.contains("pgmcp_pool_connections_open{database=\"main\",pool=\"main\"}"))
         #expect(metrics.body.contains("pgmcp_sessions"))
