@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // JWT and JWKS (RS256, ES256) for the OAuth 2.1 resource server: no hand-written crypto.
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
         // Test peer only: its Client speaks to our server over real HTTP.
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", exact: "0.12.1"),
     ],
@@ -55,6 +57,11 @@ let package = Package(
             name: "PGDatabaseCalls",
             dependencies: ["PGRegistry", "PGClient", "PGConfig", "PGMCPJSON", .product(name: "Logging", package: "swift-log")]
         ),
+        // OAuth 2.1 resource server: bearer JWTs checked against the issuer's keys, into principals.
+        .target(
+            name: "PGMCPOAuth",
+            dependencies: ["PGConfig", "PGMCPJSON", .product(name: "JWTKit", package: "jwt-kit"), .product(name: "Logging", package: "swift-log")]
+        ),
         // A throwaway PostgreSQL cluster from the system's binaries: for `pgmcp demo` and the tests.
         .target(name: "PGCluster"),
         // `pgmcp demo`: two sample databases on a throwaway cluster, served over MCP.
@@ -63,7 +70,7 @@ let package = Package(
         .target(
             name: "PGMCPServer",
             dependencies: [
-                "PGDatabaseCalls", "PGRegistry", "PGConfig", "IOReactor", "PGMCPJSON",
+                "PGDatabaseCalls", "PGRegistry", "PGConfig", "IOReactor", "PGMCPJSON", "PGMCPOAuth",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -90,6 +97,7 @@ let package = Package(
         .testTarget(name: "PGMCPJSONTests", dependencies: ["PGMCPJSON"]),
         .testTarget(name: "PGClientTests", dependencies: ["PGClient", "IOReactor", "TestSupport"]),
         .testTarget(name: "PGDatabaseCallsTests", dependencies: ["PGDatabaseCalls", "TestSupport"]),
+        .testTarget(name: "PGMCPOAuthTests", dependencies: ["PGMCPOAuth", .product(name: "JWTKit", package: "jwt-kit")]),
         .testTarget(name: "PGConfigTests", dependencies: ["PGConfig", "TestSupport"]),
         .testTarget(
             name: "PGMCPServerTests",
@@ -97,6 +105,7 @@ let package = Package(
                 "PGMCPServer", "TestSupport", "PGMCPJSON",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
             ],
             // The Python SDK's test client, run by path (not a resource).
             exclude: ["Python"]

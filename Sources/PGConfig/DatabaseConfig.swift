@@ -34,12 +34,20 @@ public struct DatabaseConfig: Sendable {
     public var pool: PoolSettings
     public var isolation: Isolation
     public var privilegeCheck: PrivilegeCheck
+    /// With OAuth: the principals that may see and use this database (`sub:<subject>`,
+    /// `group:<group>`, `scope:<scope>`, `*` for any authenticated caller); nil for everyone.
+    public var allowedPrincipals: [String]?
+    /// With OAuth: the principals that may write here (on a writable entry); nil for every allowed one.
+    public var writePrincipals: [String]?
 
     public init(
         id: String, title: String? = nil, description: String? = nil, connection: PGConnectionParameters,
         password: Secret? = nil, readOnly: Bool = true, statementTimeoutMs: Int = 30_000, maxRows: Int = 1_000,
-        pool: PoolSettings = PoolSettings(), isolation: Isolation = .shared, privilegeCheck: PrivilegeCheck = .warn
+        pool: PoolSettings = PoolSettings(), isolation: Isolation = .shared, privilegeCheck: PrivilegeCheck = .warn,
+        allowedPrincipals: [String]? = nil, writePrincipals: [String]? = nil
     ) {
+        self.allowedPrincipals = allowedPrincipals
+        self.writePrincipals = writePrincipals
         self.id = id
         self.title = title ?? id
         self.description = description
@@ -51,6 +59,26 @@ public struct DatabaseConfig: Sendable {
         self.pool = pool
         self.isolation = isolation
         self.privilegeCheck = privilegeCheck
+    }
+
+    /// Whether `entry` has the form of a principal pattern.
+    public static func isPrincipalPattern(_ entry: String) -> Bool {
+        entry == "*" || ["sub:", "group:", "scope:"].contains { entry.hasPrefix($0) && entry.count > $0.count }
+    }
+
+    /// Whether a caller named by `identities` (nil: no OAuth, so everyone) may see this database.
+    public func isVisible(to identities: [String]?) -> Bool {
+        Self.admits(allowedPrincipals, identities)
+    }
+
+    /// Whether that caller may write here (the entry's own `readOnly` aside).
+    public func isWritable(by identities: [String]?) -> Bool {
+        Self.admits(allowedPrincipals, identities) && Self.admits(writePrincipals, identities)
+    }
+
+    private static func admits(_ patterns: [String]?, _ identities: [String]?) -> Bool {
+        guard let patterns, let identities else { return true }
+        return patterns.contains("*") || patterns.contains { identities.contains($0) }
     }
 
     /// What libpq connects with, password included. Keep it in memory only.

@@ -10,7 +10,7 @@ struct DatabaseEntryDecoder {
     static let fields = [
         "id", "name", "description", "url", "host", "port", "database", "user", "password", "passwordEnv",
         "passwordFile", "sslmode", "sslrootcert", "readOnly", "statementTimeoutMs", "maxRows", "pool", "isolation",
-        "privilegeCheck",
+        "privilegeCheck", "allowedPrincipals", "writePrincipals",
     ]
     static let poolFields = ["min", "max", "idleTimeoutSeconds", "maxLifetimeSeconds"]
     static let sslModes = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
@@ -50,6 +50,13 @@ struct DatabaseEntryDecoder {
         let pool = poolSettings(fields, log: log)
         let isolation = fields.choice("isolation", as: DatabaseConfig.Isolation.self) ?? .shared
         let privilegeCheck = fields.choice("privilegeCheck", as: DatabaseConfig.PrivilegeCheck.self) ?? .warn
+        let allowedPrincipals = fields.strings("allowedPrincipals")
+        let writePrincipals = fields.strings("writePrincipals")
+        for (key, list) in [("allowedPrincipals", allowedPrincipals), ("writePrincipals", writePrincipals)] {
+            for entry in list ?? [] where !DatabaseConfig.isPrincipalPattern(entry) {
+                log.add("\"\(entry)\" is not sub:<subject>, group:<group>, scope:<scope> or *", field: key)
+            }
+        }
 
         guard log.problems.count == before, let id, var connection else { return nil }
         // A password given in the url stays out of `connection`, held as a Secret like the others.
@@ -58,7 +65,7 @@ struct DatabaseEntryDecoder {
         return DatabaseConfig(
             id: id, title: title, description: description, connection: connection, password: password ?? urlPassword,
             readOnly: readOnly, statementTimeoutMs: statementTimeout, maxRows: maxRows, pool: pool,
-            isolation: isolation, privilegeCheck: privilegeCheck)
+            isolation: isolation, privilegeCheck: privilegeCheck, allowedPrincipals: allowedPrincipals, writePrincipals: writePrincipals)
     }
 
     private func connectionParameters(_ fields: FieldReader, log: ProblemLog) -> PGConnectionParameters? {

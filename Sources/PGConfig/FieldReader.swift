@@ -55,6 +55,24 @@ struct FieldReader {
         return choice
     }
 
+    /// A list of non-empty strings.
+    func strings(_ key: String) -> [String]? {
+        guard let value = object[key] else { return nil }
+        guard case .array(let items) = value else {
+            log.add("must be a list of strings, got \(value.typeName)", field: path + key)
+            return nil
+        }
+        var texts: [String] = []
+        for (index, item) in items.enumerated() {
+            guard case .string(let text) = item, !text.allSatisfy(\.isWhitespace) else {
+                log.add("item \(index + 1) must be a non-empty string, got \(describe(item))", field: path + key)
+                return nil
+            }
+            texts.append(text)
+        }
+        return texts
+    }
+
     func object(_ key: String) -> JSONObject? {
         guard let value = object[key] else { return nil }
         guard case .object(let nested) = value else {

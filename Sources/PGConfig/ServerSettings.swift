@@ -46,6 +46,15 @@ public struct ServerSettings: Sendable {
     public var maxRequestBytes = 4 * 1024 * 1024
     /// `PGMCP_LOG_LEVEL`: defaults to `info`.
     public var logLevel: LogLevel = .info
+    /// `PGMCP_OAUTH_ISSUER`: the authorization server whose access tokens HTTP requests may carry
+    /// (an OAuth 2.1 resource server, RFC 9728). Needs `oauthAudience`.
+    public var oauthIssuer: String?
+    /// `PGMCP_OAUTH_AUDIENCE`: this server's resource identifier (its URL), which tokens must name in `aud`.
+    public var oauthAudience: String?
+    /// `PGMCP_OAUTH_JWKS_FILE`: the issuer's keys from a file instead of its metadata.
+    public var oauthJWKSFile: String?
+    /// `PGMCP_OAUTH_REQUIRED_SCOPES`: scopes every token must carry (comma-separated); none by default.
+    public var oauthRequiredScopes: [String] = []
 
     /// `PGMCP_*` variables that are no setting and no slip for one (`PGMCP_BIN`, exported by a
     /// wrapper): ignored, each worth a warning at start-up.
@@ -84,6 +93,19 @@ public struct ServerSettings: Sendable {
         maxResultBytes = reader.integer("PGMCP_MAX_RESULT_BYTES", in: 1024...(64 * 1024 * 1024)) ?? maxResultBytes
         maxRequestBytes = reader.integer("PGMCP_MAX_REQUEST_BYTES", in: 1024...(256 * 1024 * 1024)) ?? maxRequestBytes
         logLevel = reader.choice("PGMCP_LOG_LEVEL", as: LogLevel.self) ?? logLevel
+        oauthIssuer = reader.string("PGMCP_OAUTH_ISSUER")
+        oauthAudience = reader.string("PGMCP_OAUTH_AUDIENCE")
+        oauthJWKSFile = reader.string("PGMCP_OAUTH_JWKS_FILE")
+        oauthRequiredScopes = reader.list("PGMCP_OAUTH_REQUIRED_SCOPES") ?? []
+        for (name, value) in [("PGMCP_OAUTH_ISSUER", oauthIssuer), ("PGMCP_OAUTH_AUDIENCE", oauthAudience)] {
+            guard let value else { continue }
+            if !(value.hasPrefix("https://") || value.hasPrefix("http://127.") || value.hasPrefix("http://localhost") || value.hasPrefix("http://[::1]")) {
+                log.add("must be an https:// URL (http:// only on loopback), got \"\(value)\"", variable: name)
+            }
+        }
+        if (oauthIssuer == nil) != (oauthAudience == nil) {
+            log.add("PGMCP_OAUTH_ISSUER and PGMCP_OAUTH_AUDIENCE go together: set both, or neither", variable: oauthIssuer == nil ? "PGMCP_OAUTH_ISSUER" : "PGMCP_OAUTH_AUDIENCE")
+        }
 
         for name in environment.keys.sorted() where name.hasPrefix("PGMCP_") && !name.hasPrefix("PGMCP_TEST_") && !Self.variables.contains(name) {
             if let suggestion = closest(to: name, in: Self.variables, ignoringPrefix: "PGMCP_") {
@@ -103,7 +125,8 @@ public struct ServerSettings: Sendable {
         "PGMCP_SESSION_IDLE_TIMEOUT", "PGMCP_SESSION_MAX_CONNECTIONS", "PGMCP_ACQUIRE_TIMEOUT", "PGMCP_CONNECT_TIMEOUT",
         "PGMCP_HEALTH_CHECK_INTERVAL", "PGMCP_ALLOW_DYNAMIC_CONNECTIONS", "PGMCP_DYNAMIC_ALLOWED_HOSTS",
         "PGMCP_DYNAMIC_REQUIRE_SSL", "PGMCP_SESSION_MAX_DYNAMIC", "PGMCP_TRANSACTION_IDLE_TIMEOUT",
-        "PGMCP_MAX_RESULT_BYTES", "PGMCP_MAX_REQUEST_BYTES", "PGMCP_LOG_LEVEL",
+        "PGMCP_MAX_RESULT_BYTES", "PGMCP_MAX_REQUEST_BYTES", "PGMCP_LOG_LEVEL", "PGMCP_OAUTH_ISSUER", "PGMCP_OAUTH_AUDIENCE",
+        "PGMCP_OAUTH_JWKS_FILE", "PGMCP_OAUTH_REQUIRED_SCOPES",
     ]
 
     /// True for 127.0.0.0/8, ::1 and `localhost`, as `LoopbackHost` parses them (not by prefix:
@@ -112,8 +135,8 @@ public struct ServerSettings: Sendable {
 
     /// Binding beyond loopback without a token would hand every database to the network.
     public func bindingProblem() -> String? {
-        guard transport == .http, !bindsLoopback, authToken == nil else { return nil }
-        return "binding \(host) (not a loopback address) requires PGMCP_AUTH_TOKEN (or --auth-token)"
+        guard transport == .http, !bindsLoopback, authToken == nil, oauthIssuer == nil else { return nil }
+        return "binding \(host) (not a loopback address) requires PGMCP_AUTH_TOKEN (or --auth-token) or OAuth (PGMCP_OAUTH_ISSUER)"
     }
 }
 

@@ -70,13 +70,17 @@ public final class ConnectionPoolRegistry: Sendable {
     /// Creates a work session on `database` (default: the configured default). One that does not
     /// `expireWhenIdle` lives until it is ended (the stdio session ends with its stream).
     public func createSession(
-        database: String? = nil, label: String? = nil, owner: String? = nil, expiresWhenIdle: Bool = true
+        database: String? = nil, label: String? = nil, owner: String? = nil, identities: [String]? = nil, expiresWhenIdle: Bool = true
     ) throws(RegistryError) -> WorkSession {
         let name = database ?? configuration.defaultDatabaseID
-        guard pools[name] != nil else { throw unknownDatabase(name, visible: configuredNames) }
         let session = WorkSession(
-            handle: .random(), label: label, owner: owner, database: name, databaseChosen: database != nil,
+            handle: .random(), label: label, owner: owner, identities: identities, database: name, databaseChosen: database != nil,
             expiresWhenIdle: expiresWhenIdle, connectionLimit: configuration.server.sessionMaxConnections, now: clock())
+        if database != nil || identities != nil {
+            guard let pool = pools[name], Self.asSeen(pool, by: session) != nil else {
+                throw unknownDatabase(name, visible: visibleDatabases(for: session).map(\.name))
+            }
+        }
         let count = try sessions.withLock { sessions throws(RegistryError) -> Int in
             guard sessions.count < configuration.server.maxSessions else {
                 throw RegistryError(
@@ -95,9 +99,11 @@ public final class ConnectionPoolRegistry: Sendable {
     /// listed among the sessions (no handle reaches it, no limit of PGMCP_MAX_SESSIONS, no session
     /// metrics) and is ended afterwards with the same cleanup as any session (a clone entry's copy
     /// is dropped).
-    public func withCallSession<R: Sendable>(label: String?, owner: String?, _ body: (WorkSession) async throws -> R) async rethrows -> R {
+    public func withCallSession<R: Sendable>(
+        label: String?, owner: String?, identities: [String]? = nil, _ body: (WorkSession) async throws -> R
+    ) async rethrows -> R {
         let session = WorkSession(
-            handle: .random(), label: label, owner: owner, database: configuration.defaultDatabaseID, expiresWhenIdle: false,
+            handle: .random(), label: label, owner: owner, identities: identities, database: configuration.defaultDatabaseID, expiresWhenIdle: false,
             connectionLimit: configuration.server.sessionMaxConnections, now: clock())
         do {
             let result = try await body(session)
@@ -179,16 +185,31 @@ public final class ConnectionPoolRegistry: Sendable {
     // MARK: - Databases
 
     /// Names the session can use: the configured databases, then its own dynamic connections.
+    /// Names the session can use: the configured databases its caller may see
+    /// (`allowedPrincipals`), then its own dynamic connections.
     public func visibleDatabases(for session: WorkSession) -> [DatabaseTarget] {
-        configuration.databases.compactMap { pools[$0.id] } + session.dynamicDatabases.sorted { $0.name < $1.name }
+        configuration.databases.compactMap { pools[$0.id].map { Self.asSeen($0, by: session) } }.compactMap { $0 }
+            + session.dynamicDatabases.sorted { $0.name < $1.name }
     }
 
-    /// The database `name` (default: the session's active one) as this session sees it.
+    /// The database `name` (default: the session's active one) as this session sees it. One its
+    /// caller may not see is unknown to it; one its caller may not write is read-only to it.
     public func resolve(_ name: String?, for session: WorkSession) throws(RegistryError) -> DatabaseTarget {
         let name = name ?? session.activeDatabase
         if let dynamic = session.state.withLock({ $0.dynamic[name] }) { return dynamic }
-        if let configured = pools[name] { return configured }
+        if let configured = pools[name], let seen = Self.asSeen(configured, by: session) { return seen }
         throw unknownDatabase(name, visible: visibleDatabases(for: session).map(\.name))
+    }
+
+    /// A configured database as the session's caller sees it (OAuth principals): nil when hidden,
+    /// read-only when the caller may not write it.
+    static func asSeen(_ target: DatabaseTarget, by session: WorkSession) -> DatabaseTarget? {
+        guard let identities = session.identities else { return target }
+        guard target.config.isVisible(to: identities) else { return nil }
+        guard !target.config.readOnly, !target.config.isWritable(by: identities) else { return target }
+        var seen = target
+        seen.config.readOnly = true
+        return seen
     }
 
     /// What a call will do on its database: reads run anywhere; writes only where allowed.

@@ -9,6 +9,9 @@ public final class WorkSession: Sendable {
     public let label: String?
     /// Whoever created it (a credential fingerprint); `nil` for anyone.
     public let owner: String?
+    /// Its caller's principal patterns it matches (`sub:…`, `group:…`, `scope:…`) under OAuth,
+    /// which decide the databases it sees and writes; nil without OAuth (every database).
+    public let identities: [String]?
     public let createdAt: Date
     /// False for a session that lives as long as its transport (stdio), whatever the idle timeout.
     public let expiresWhenIdle: Bool
@@ -47,13 +50,14 @@ public final class WorkSession: Sendable {
     }
 
     init(
-        handle: SessionHandle, label: String?, owner: String?, database: String, databaseChosen: Bool = false,
+        handle: SessionHandle, label: String?, owner: String?, identities: [String]? = nil, database: String, databaseChosen: Bool = false,
         expiresWhenIdle: Bool = true, connectionLimit: Int, now: ContinuousClock.Instant
     ) {
         self.handle = handle
         self.expiresWhenIdle = expiresWhenIdle
         self.label = label
         self.owner = owner
+        self.identities = identities
         createdAt = Date()
         slots = SessionSlots(limit: connectionLimit)
         state = Mutex(State(activeDatabase: database, databaseChosen: databaseChosen, lastActivity: now, lastActivityAt: createdAt))

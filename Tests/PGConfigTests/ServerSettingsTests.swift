@@ -32,7 +32,8 @@ import Testing
             "PGMCP_CONNECT_TIMEOUT": "1.5", "PGMCP_HEALTH_CHECK_INTERVAL": "10", "PGMCP_ALLOW_DYNAMIC_CONNECTIONS": "true",
             "PGMCP_DYNAMIC_ALLOWED_HOSTS": "*.internal.example, 10.0.0.0/8, db.example.com", "PGMCP_DYNAMIC_REQUIRE_SSL": "false",
             "PGMCP_SESSION_MAX_DYNAMIC": "5", "PGMCP_TRANSACTION_IDLE_TIMEOUT": "30", "PGMCP_MAX_RESULT_BYTES": "65536",
-            "PGMCP_LOG_LEVEL": "debug",
+            "PGMCP_LOG_LEVEL": "debug", "PGMCP_OAUTH_ISSUER": "https://id.example.com/realms/x", "PGMCP_OAUTH_AUDIENCE": "https://mcp.example.com/mcp",
+            "PGMCP_OAUTH_JWKS_FILE": "/etc/pgmcp/jwks.json", "PGMCP_OAUTH_REQUIRED_SCOPES": "pgmcp, db.read",
         ])
         #expect(settings.transport == .stdio)
         #expect(settings.port == 8080)
@@ -47,6 +48,10 @@ import Testing
         #expect(settings.sessionMaxDynamic == 5)
         #expect(settings.maxResultBytes == 65536)
         #expect(settings.logLevel == .debug)
+        #expect(settings.oauthIssuer == "https://id.example.com/realms/x")
+        #expect(settings.oauthAudience == "https://mcp.example.com/mcp")
+        #expect(settings.oauthJWKSFile == "/etc/pgmcp/jwks.json")
+        #expect(settings.oauthRequiredScopes == ["pgmcp", "db.read"])
     }
 
     @Test func badValuesNameTheVariable() {
@@ -56,6 +61,12 @@ import Testing
                 return []
             } catch { return error.problems.map(\.description) }
         }
+        #expect(messages(["PGMCP_OAUTH_ISSUER": "https://id.example.com"]) == [
+            "server settings: environment variable PGMCP_OAUTH_AUDIENCE: PGMCP_OAUTH_ISSUER and PGMCP_OAUTH_AUDIENCE go together: set both, or neither"
+        ])
+        #expect(messages(["PGMCP_OAUTH_ISSUER": "http://id.example.com", "PGMCP_OAUTH_AUDIENCE": "https://mcp.example.com"]) == [
+            "server settings: environment variable PGMCP_OAUTH_ISSUER: must be an https:// URL (http:// only on loopback), got \"http://id.example.com\""
+        ])
         #expect(messages(["PGMCP_PORT": "http"]) == ["server settings: environment variable PGMCP_PORT: must be a whole number from 0 to 65535, got \"http\""])
         #expect(messages(["PGMCP_ACQUIRE_TIMEOUT": "-1"]) == ["server settings: environment variable PGMCP_ACQUIRE_TIMEOUT: must be a number of seconds above 0, got \"-1\""])
         #expect(messages(["PGMCP_ALLOW_DYNAMIC_CONNECTIONS": "maybe"]) == ["server settings: environment variable PGMCP_ALLOW_DYNAMIC_CONNECTIONS: must be true or false, got \"maybe\""])
@@ -94,7 +105,7 @@ import Testing
             _ = try ServerSettings(environment: ["PGMCP_HOST": "0.0.0.0"])
             problems = []
         } catch { problems = error.problems.map(\.description) }
-        #expect(problems == ["server settings: environment variable PGMCP_HOST: binding 0.0.0.0 (not a loopback address) requires PGMCP_AUTH_TOKEN (or --auth-token)"])
+        #expect(problems == ["server settings: environment variable PGMCP_HOST: binding 0.0.0.0 (not a loopback address) requires PGMCP_AUTH_TOKEN (or --auth-token) or OAuth (PGMCP_OAUTH_ISSUER)"])
         _ = try ServerSettings(environment: ["PGMCP_HOST": "0.0.0.0", "PGMCP_AUTH_TOKEN": "t"])
         _ = try ServerSettings(environment: ["PGMCP_HOST": "localhost"])
     }

@@ -1,7 +1,9 @@
 import HTTPTypes
 import Hummingbird
+import Foundation
 import Logging
 import NIOCore
+import PGMCPOAuth
 import PGMCPJSON
 import PGRegistry
 import Prometheus
@@ -18,14 +20,28 @@ public enum HTTPServer {
         for entry in validation.unusableOrigins {
             logger.warning("PGMCP_ALLOWED_ORIGINS: '\(entry)' is not an origin (scheme://host[:port]); it allows nothing")
         }
+        let gate = OAuthConfiguration(settings: settings).map { configuration in
+            OAuthGate(
+                verifier: TokenVerifier(configuration: configuration, logger: logger), configuration: configuration,
+                staticToken: settings.authToken?.reveal())
+        }
         let endpoint = MCPHTTPEndpoint(
             dispatcher: dispatcher, sessions: TransportSessions(registry: dispatcher.context.registry), validation: validation,
-            logger: logger)
+            gate: gate, logger: logger)
         let router = Router(context: MCPRequestContext.self)
         router.post("/mcp") { request, context in
             await EventLoopTaskExecutor.stayOnThisLoop { await endpoint.post(request, channel: context.channel) }
         }
-        router.get("/mcp") { request, _ in endpoint.get(request) }
+        router.get("/mcp") { request, _ in await endpoint.get(request) }
+        if let gate {
+            // RFC 9728: where clients learn which authorization server issues tokens for this resource.
+            let document: @Sendable (Request, MCPRequestContext) -> Response = { _, _ in
+                Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: gate.metadataDocument)))
+            }
+            router.get("/.well-known/oauth-protected-resource", use: document)
+            let path = URL(string: gate.configuration.audience)?.path ?? ""
+            if !path.isEmpty && path != "/" { router.get("/.well-known/oauth-protected-resource\(path)", use: document) }
+        }
         router.delete("/mcp") { request, _ in await endpoint.delete(request) }
         router.get("/healthz") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain"], body: ResponseBody(byteBuffer: ByteBuffer(string: "ok\n")))
@@ -35,7 +51,10 @@ public enum HTTPServer {
             return await readiness(dispatcher.context)
         }
         router.get("/metrics") { request, _ in
-            do throws(RequestValidation.Rejection) { try validation.checkAccess(request) } catch { return endpoint.reject(error) }
+            do throws(RequestValidation.Rejection) {
+                try validation.checkAccess(request)
+                _ = try await endpoint.authenticate(request)
+            } catch { return endpoint.reject(error) }
             var text: [UInt8] = []
             metrics?.emit(into: &text)
             return Response(

@@ -20,7 +20,7 @@ extension MCPHTTPEndpoint {
         return MCPVersion.declared(in: parsed) != nil
     }
 
-    func modernPost(_ parsed: JSONValue, request: Request, format: ResponseFormat, channel: (any Channel)?) async -> Response {
+    func modernPost(_ parsed: JSONValue, request: Request, format: ResponseFormat, channel: (any Channel)?, caller: Caller) async -> Response {
         if case .array = parsed {
             return errorResponse(.badRequest, JSONRPCError(.invalidRequest, "MCP \(ModernProtocol.version) takes one message per POST, not a batch"))
         }
@@ -50,7 +50,8 @@ extension MCPHTTPEndpoint {
         }
         let requests = RequestTracker()
         let answer = await ClientConnection.$current.withValue(await channel.asyncMap { await ClientConnectionHandler.connection(of: $0) } ?? nil) {
-            await dispatcher.handleModern(id: id, method: method, params: params, envelope: envelope, requests: requests, owner: nil)
+            await dispatcher.handleModern(
+                id: id, method: method, params: params, envelope: envelope, requests: requests, owner: caller.owner, identities: caller.identities)
         }
         let status: HTTPResponse.Status = if case .value(let value) = answer, let code = value["error"]?["code"]?.intValue {
             JSONRPCError.Code(rawValue: code).map(Self.status(of:)) ?? .ok

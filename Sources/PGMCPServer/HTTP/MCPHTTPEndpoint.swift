@@ -17,6 +17,8 @@ struct MCPHTTPEndpoint: Sendable {
     let dispatcher: MCPDispatcher
     let sessions: TransportSessions
     let validation: RequestValidation
+    /// The OAuth resource server, when `PGMCP_OAUTH_ISSUER` is set.
+    let gate: OAuthGate?
     let logger: Logger
 
     var registry: ConnectionPoolRegistry { dispatcher.context.registry }
@@ -32,12 +34,20 @@ struct MCPHTTPEndpoint: Sendable {
     /// one result past it.
     var maxBatchAnswerBytes: Int { 4 * validation.settings.maxResultBytes }
 
+    /// Who the request comes from: checked by the OAuth gate when there is one.
+    func authenticate(_ request: Request) async throws(RequestValidation.Rejection) -> Caller {
+        guard let gate else { return .anyone }
+        return try await gate.authenticate(request)
+    }
+
     /// `channel` is the connection the request came on: its calls are cancelled if the client goes away.
     func post(_ request: Request, channel: (any Channel)? = nil) async -> Response {
         let format: ResponseFormat
+        let caller: Caller
         do {
             try validation.checkAccess(request)
             format = try validation.checkPost(request)
+            caller = try await authenticate(request)
         } catch { return reject(error) }
 
         var request = request
@@ -58,13 +68,13 @@ struct MCPHTTPEndpoint: Sendable {
         }
 
         if Self.isModern(request, parsed: parsed) {
-            return await modernPost(parsed, request: request, format: format, channel: channel)
+            return await modernPost(parsed, request: request, format: format, channel: channel, caller: caller)
         }
         if case .array(let items) = parsed {
-            return await batch(items, request: request, format: format, channel: channel)
+            return await batch(items, request: request, format: format, channel: channel, caller: caller)
         }
         if parsed["method"]?.stringValue == "initialize" {
-            return initialize(parsed, format: format)
+            return initialize(parsed, format: format, caller: caller)
         }
         // From here every error about the request as a whole answers its id, when it has a readable one.
         let id = parsed["id"].flatMap(JSONRPCID.init)
@@ -80,7 +90,8 @@ struct MCPHTTPEndpoint: Sendable {
             }
             return errorResponse(.badRequest, JSONRPCError(.invalidRequest, "missing Mcp-Session-Id header: send initialize first", id: id))
         }
-        guard let transport = sessions.find(sessionID) else {
+        // A session belongs to the credential that initialized it: to any other it does not exist.
+        guard let transport = sessions.find(sessionID), transport.workSession.owner == caller.owner else {
             return errorResponse(.notFound, JSONRPCError(.invalidRequest, "unknown or ended session: initialize a new one", id: id))
         }
         _ = try? registry.session(transport.workSession.handle)  // counts as activity for the idle timeout
@@ -94,7 +105,7 @@ struct MCPHTTPEndpoint: Sendable {
     /// A JSON-RPC batch: refused for sessions of 2025-06-18 and later (the spec dropped batches),
     /// and over `maxBatchMessages`; otherwise run one message after another, the answer capped at
     /// `maxBatchAnswerBytes`.
-    private func batch(_ items: [JSONValue], request: Request, format: ResponseFormat, channel: (any Channel)?) async -> Response {
+    private func batch(_ items: [JSONValue], request: Request, format: ResponseFormat, channel: (any Channel)?, caller: Caller) async -> Response {
         guard !items.isEmpty else { return errorResponse(.badRequest, JSONRPCError(.invalidRequest, "an empty batch")) }
         if let version = request.headers[RequestValidation.protocolVersion], !MCPVersion.supported.contains(version) {
             return errorResponse(.badRequest, .unsupportedProtocolVersion(version, id: nil))
@@ -102,7 +113,7 @@ struct MCPHTTPEndpoint: Sendable {
         guard let sessionID = request.headers[RequestValidation.sessionID] else {
             return errorResponse(.badRequest, JSONRPCError(.invalidRequest, "missing Mcp-Session-Id header: send initialize first (on its own, not in a batch)"))
         }
-        guard let transport = sessions.find(sessionID) else {
+        guard let transport = sessions.find(sessionID), transport.workSession.owner == caller.owner else {
             return errorResponse(.notFound, JSONRPCError(.invalidRequest, "unknown or ended session: initialize a new one"))
         }
         guard MCPVersion.allowsBatches(transport.protocolVersion) else {
@@ -163,7 +174,7 @@ struct MCPHTTPEndpoint: Sendable {
         return await ClientConnection.$current.withValue(connection) { await dispatcher.handle(message, in: transport) }
     }
 
-    private func initialize(_ message: JSONValue, format: ResponseFormat) -> Response {
+    private func initialize(_ message: JSONValue, format: ResponseFormat, caller: Caller) -> Response {
         let request: (id: JSONRPCID, params: JSONObject)
         do {
             guard case .request(let id, _, let params) = try JSONRPCMessage.parse(message) else {
@@ -176,7 +187,8 @@ struct MCPHTTPEndpoint: Sendable {
         let transport: TransportSession
         let result: JSONValue
         do {
-            (transport, result) = try dispatcher.initialize(request.params, transportID: SessionHandle.random().rawValue)
+            (transport, result) = try dispatcher.initialize(
+                request.params, transportID: SessionHandle.random().rawValue, owner: caller.owner, identities: caller.identities)
         } catch {
             return errorResponse(.serviceUnavailable, JSONRPCError(.serverBusy, error.message, id: request.id))
         }
@@ -187,8 +199,11 @@ struct MCPHTTPEndpoint: Sendable {
         return respond(JSONRPC.result(result, id: request.id), format: format, headers: headers)
     }
 
-    func get(_ request: Request) -> Response {
-        do { try validation.checkAccess(request) } catch { return reject(error) }
+    func get(_ request: Request) async -> Response {
+        do {
+            try validation.checkAccess(request)
+            _ = try await authenticate(request)
+        } catch { return reject(error) }
         if Self.isModern(request) { return modernNotAllowed() }
         if let id = request.headers[RequestValidation.sessionID], sessions.find(id) == nil {
             return errorResponse(.notFound, JSONRPCError(.invalidRequest, "unknown or ended session"))
@@ -199,12 +214,16 @@ struct MCPHTTPEndpoint: Sendable {
     }
 
     func delete(_ request: Request) async -> Response {
-        do { try validation.checkAccess(request) } catch { return reject(error) }
+        let caller: Caller
+        do {
+            try validation.checkAccess(request)
+            caller = try await authenticate(request)
+        } catch { return reject(error) }
         if Self.isModern(request) { return modernNotAllowed() }
         guard let id = request.headers[RequestValidation.sessionID] else {
             return errorResponse(.badRequest, JSONRPCError(.invalidRequest, "missing Mcp-Session-Id header"))
         }
-        guard let transport = sessions.find(id) else {
+        guard let transport = sessions.find(id), transport.workSession.owner == caller.owner else {
             return errorResponse(.notFound, JSONRPCError(.invalidRequest, "unknown or ended session"))
         }
         await registry.endSession(transport.workSession.handle, reason: "DELETE")
@@ -249,7 +268,11 @@ struct MCPHTTPEndpoint: Sendable {
 
     func reject(_ error: RequestValidation.Rejection) -> Response {
         var response = errorResponse(error.status, JSONRPCError(.invalidRequest, error.message))
-        if error.status == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer" }
+        if let challenge = error.wwwAuthenticate {
+            response.headers[.wwwAuthenticate] = challenge
+        } else if error.status == .unauthorized {
+            response.headers[.wwwAuthenticate] = "Bearer"
+        }
         return response
     }
 }

@@ -29,6 +29,8 @@ struct RequestValidation: Sendable {
     struct Rejection: Error {
         var status: HTTPResponse.Status
         var message: String
+        /// The `WWW-Authenticate` challenge of a 401 or 403; plain `Bearer` when nil.
+        var wwwAuthenticate: String? = nil
     }
 
     static let sessionID = HTTPField.Name("Mcp-Session-Id")!
@@ -37,7 +39,8 @@ struct RequestValidation: Sendable {
 
     /// Auth, Origin, Host: for every method of `/mcp` and for `/metrics`.
     func checkAccess(_ request: Request) throws(Rejection) {
-        if let token = settings.authToken {
+        // Under OAuth the gate checks the bearer (the static token included): `OAuthGate`.
+        if settings.oauthIssuer == nil, let token = settings.authToken {
             let given = request.headers[.authorization] ?? ""
             let expected = "Bearer " + token.reveal()
             guard constantTimeEquals(given, expected) else {
@@ -110,14 +113,16 @@ struct RequestValidation: Sendable {
         HostAndPort(Substring(authority))?.isLoopback ?? false
     }
 
-    func constantTimeEquals(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        var difference = UInt8(x.count == y.count ? 0 : 1)
-        for index in 0..<max(x.count, y.count) {
-            difference |= (index < x.count ? x[index] : 0) ^ (index < y.count ? y[index] : 0)
-        }
-        return difference == 0
+}
+
+/// Compares secrets in time that does not depend on where they differ.
+func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+    let x = Array(a.utf8), y = Array(b.utf8)
+    var difference = UInt8(x.count == y.count ? 0 : 1)
+    for index in 0..<max(x.count, y.count) {
+        difference |= (index < x.count ? x[index] : 0) ^ (index < y.count ? y[index] : 0)
     }
+    return difference == 0
 }
 
 enum ResponseFormat { case json, eventStream }

@@ -10,7 +10,8 @@ extension MCPDispatcher {
     /// holds no state the call uses, unless the call names a `session` handle. `requests` tracks it
     /// for cancellation; `owner` is the caller's credential, which a handle must match.
     func handleModern(
-        id: JSONRPCID, method: String, params: JSONObject, envelope: ModernProtocol.Envelope, requests: RequestTracker, owner: String?
+        id: JSONRPCID, method: String, params: JSONObject, envelope: ModernProtocol.Envelope, requests: RequestTracker, owner: String?,
+        identities: [String]? = nil
     ) async -> OutgoingMessage {
         ProtocolMetrics.record(version: ModernProtocol.version, method: method)
         switch method {
@@ -25,7 +26,7 @@ extension MCPDispatcher {
             return await requests.track(id) { [self] in
                 // A work session of the call's own: what it does (a clone's copy, a statement) ends
                 // with it, unless it names an open_session handle.
-                let outcome = await context.registry.withCallSession(label: envelope.clientName, owner: owner) { session in
+                let outcome = await context.registry.withCallSession(label: envelope.clientName, owner: owner, identities: identities) { session in
                     let transport = TransportSession(id: "call", workSession: session, protocolVersion: ModernProtocol.version)
                     return await callTool(params, transport: transport, stateless: true, label: envelope.clientName)
                 }

@@ -56,9 +56,12 @@ public final class MCPDispatcher: Sendable {
     /// `initialize`: creates the transport session's work session (named after the client) and returns
     /// the transport session with the result to send. Transports call this after validating the request.
     /// `expiresWhenIdle` is false for stdio, whose one session lives as long as its stream.
-    func initialize(_ params: JSONObject, transportID: String, expiresWhenIdle: Bool = true) throws(RegistryError) -> (TransportSession, JSONValue) {
+    func initialize(
+        _ params: JSONObject, transportID: String, expiresWhenIdle: Bool = true, owner: String? = nil, identities: [String]? = nil
+    ) throws(RegistryError) -> (TransportSession, JSONValue) {
         let (result, version) = initializeResult(params)
-        let work = try context.registry.createSession(label: params["clientInfo"]?["name"]?.stringValue, expiresWhenIdle: expiresWhenIdle)
+        let work = try context.registry.createSession(
+            label: params["clientInfo"]?["name"]?.stringValue, owner: owner, identities: identities, expiresWhenIdle: expiresWhenIdle)
         return (TransportSession(id: transportID, workSession: work, protocolVersion: version), result)
     }
 

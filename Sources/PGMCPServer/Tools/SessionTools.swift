@@ -26,7 +26,8 @@ enum SessionTools {
             let label = try call.arguments.string("label")
             let session: WorkSession
             do {
-                session = try call.server.registry.createSession(database: database, label: label, owner: call.session.owner)
+                session = try call.server.registry.createSession(
+                    database: database, label: label, owner: call.session.owner, identities: call.session.identities)
             } catch { throw ToolError.from(error) }
             let idle = call.server.settings.sessionIdleTimeout.components
             return JSONObject([

@@ -1,0 +1,159 @@
+import Dispatch
+import Foundation
+import JWTKit
+import Logging
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Checks bearer access tokens: signed (RS256 or ES256) by a key of the issuer's JWKS, from the
+/// configured issuer, for this resource (`aud`), within `exp`/`nbf` give or take the clock skew,
+/// with the required scopes. The JWKS is fetched from the issuer's metadata (or read from a file),
+/// kept, and fetched again when a token names a key it lacks (at most once a minute), so a key
+/// rotation needs no restart.
+public actor TokenVerifier {
+    public let configuration: OAuthConfiguration
+    private let logger: Logger
+    private var keys: JWTKeyCollection?
+    /// The `kid`s of the keys held: a token naming another is never checked against a default key.
+    private var knownKids: Set<String> = []
+    private var lastFetch: ContinuousClock.Instant?
+    /// Fetching the keys: HTTP (or a file read) off Swift's cooperative pool, bounded.
+    private let fetch: @Sendable (OAuthConfiguration) async throws -> String
+
+    /// At most one fetch per this long for unknown keys: a flood of made-up `kid`s cannot make us hammer the issuer.
+    private var refreshInterval: Duration { configuration.keyRefreshInterval }
+    static let algorithms: Set<String> = ["RS256", "ES256"]
+
+    public init(
+        configuration: OAuthConfiguration, logger: Logger,
+        fetch: @escaping @Sendable (OAuthConfiguration) async throws -> String = TokenVerifier.fetchJWKS
+    ) {
+        self.configuration = configuration
+        self.logger = logger
+        self.fetch = fetch
+    }
+
+    /// The principal a valid token names, or why it is not accepted.
+    public func verify(_ token: String) async throws(OAuthFailure) -> Principal {
+        guard let algorithm = Self.algorithm(of: token) else {
+            throw OAuthFailure(.invalidToken, "the bearer token is not a JWT")
+        }
+        guard Self.algorithms.contains(algorithm) else {
+            throw OAuthFailure(.invalidToken, "tokens signed with \(algorithm) are not accepted (RS256 or ES256)")
+        }
+        let claims = try await verifiedClaims(token)
+        let now = Date()
+        guard claims.iss?.value == configuration.issuer else {
+            throw OAuthFailure(.invalidToken, "the token was issued by another issuer than \(configuration.issuer)")
+        }
+        guard claims.aud?.value.contains(configuration.audience) == true else {
+            throw OAuthFailure(.invalidToken, "the token is not for this resource (aud must include \(configuration.audience))")
+        }
+        guard let expiry = claims.exp?.value else { throw OAuthFailure(.invalidToken, "the token has no expiry (exp)") }
+        guard expiry.addingTimeInterval(configuration.clockSkew) > now else { throw OAuthFailure(.invalidToken, "the token has expired") }
+        if let notBefore = claims.nbf?.value, notBefore.addingTimeInterval(-configuration.clockSkew) > now {
+            throw OAuthFailure(.invalidToken, "the token is not valid yet (nbf)")
+        }
+        guard let subject = claims.sub?.value, !subject.isEmpty else { throw OAuthFailure(.invalidToken, "the token names no subject (sub)") }
+        let scopes = claims.scopes
+        let missing = configuration.requiredScopes.filter { !scopes.contains($0) }
+        guard missing.isEmpty else {
+            throw OAuthFailure(.insufficientScope, "the token lacks the scope \(missing.joined(separator: " "))")
+        }
+        return Principal(subject: subject, groups: claims.groups ?? [], scopes: scopes)
+    }
+
+    /// The signature checked with the issuer's key the token names (`kid`), fetching the keys again
+    /// first when it is not among them (a rotation), at most once per `keyRefreshInterval`.
+    private func verifiedClaims(_ token: String) async throws(OAuthFailure) -> AccessClaims {
+        guard let kid = Self.header(of: token)?["kid"] as? String else {
+            throw OAuthFailure(.invalidToken, "the token names no key (kid)")
+        }
+        var collection = try await currentKeys(refresh: false)
+        if !knownKids.contains(kid), refreshAllowed { collection = try await currentKeys(refresh: true) }
+        guard knownKids.contains(kid) else {
+            throw OAuthFailure(.invalidToken, "the token is signed with a key the issuer does not publish")
+        }
+        do {
+            return try await collection.verify(token, as: AccessClaims.self)
+        } catch {
+            throw OAuthFailure(.invalidToken, "the token's signature or claims are not valid")
+        }
+    }
+
+    private var refreshAllowed: Bool {
+        guard let lastFetch else { return true }
+        return ContinuousClock.now - lastFetch >= refreshInterval
+    }
+
+    private func currentKeys(refresh: Bool) async throws(OAuthFailure) -> JWTKeyCollection {
+        if let keys, !refresh { return keys }
+        lastFetch = .now
+        do {
+            let json = try await fetch(configuration)
+            let collection = JWTKeyCollection()
+            try await collection.add(jwksJSON: json)
+            let published = (try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])?["keys"] as? [[String: Any]] ?? []
+            knownKids = Set(published.compactMap { $0["kid"] as? String })
+            keys = collection
+            return collection
+        } catch {
+            logger.warning("could not load the issuer's keys", metadata: ["issuer": "\(configuration.issuer)", "reason": "\(error)"])
+            if let keys { return keys }
+            throw OAuthFailure(.invalidToken, "the issuer's keys could not be loaded, so no token can be checked now")
+        }
+    }
+
+    /// The `alg` of a JWT's header, or nil when it is not a JWT.
+    static func algorithm(of token: String) -> String? { header(of: token)?["alg"] as? String }
+
+    /// A JWT's header, or nil when it is not a JWT.
+    static func header(of token: String) -> [String: Any]? {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let header = base64URLDecode(parts[0]) else { return nil }
+        return try? JSONSerialization.jsonObject(with: header) as? [String: Any]
+    }
+
+    static func base64URLDecode(_ text: Substring) -> Data? {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        return Data(base64Encoded: base64)
+    }
+
+    /// The issuer's JWKS: from `jwksFile`, or from `jwks_uri` in the issuer's metadata (RFC 8414's
+    /// `/.well-known/oauth-authorization-server`, else OpenID's `/.well-known/openid-configuration`).
+    public static let fetchJWKS: @Sendable (OAuthConfiguration) async throws -> String = { configuration in
+        if let file = configuration.jwksFile {
+            return try await withCheckedThrowingContinuation { continuation in
+                DispatchQueue.global().async {
+                    continuation.resume(with: Result { try String(contentsOfFile: file, encoding: .utf8) })
+                }
+            }
+        }
+        let base = configuration.issuer.hasSuffix("/") ? String(configuration.issuer.dropLast()) : configuration.issuer
+        var lastError: any Error = OAuthFailure(.invalidToken, "no metadata")
+        for path in ["/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"] {
+            do {
+                let metadata = try await get(base + path)
+                guard let object = try JSONSerialization.jsonObject(with: metadata) as? [String: Any], let uri = object["jwks_uri"] as? String else {
+                    continue
+                }
+                return String(decoding: try await get(uri), as: UTF8.self)
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError
+    }
+
+    /// One GET, bounded by 5 seconds.
+    static func get(_ address: String) async throws -> Data {
+        guard let url = URL(string: address) else { throw URLError(.badURL) }
+        var request = URLRequest(url: url)
+        request.timeoutInterval = 5
+        let (data, response) = try await URLSession.shared.data(for: request)
+        guard let http = response as? HTTPURLResponse, http.statusCode == 200 else { throw URLError(.badServerResponse) }
+        return data
+    }
+}
