@@ -93,11 +93,13 @@ let package = Package(
         .executableTarget(name: "pgclient-driver-bench", dependencies: ["PGClient", "IOReactor", "CLibPQ"]),
 
         // Shared test helpers: where the throwaway PostgreSQL of scripts/test lives.
-        .target(name: "TestSupport", dependencies: ["PGClient", "PGConfig", "PGMCPJSON", "PGCluster"], path: "Tests/TestSupport"),
+        .target(
+            name: "TestSupport", dependencies: ["PGClient", "PGConfig", "PGMCPJSON", "PGCluster", .product(name: "JWTKit", package: "jwt-kit")],
+            path: "Tests/TestSupport"),
         .testTarget(name: "PGMCPJSONTests", dependencies: ["PGMCPJSON"]),
         .testTarget(name: "PGClientTests", dependencies: ["PGClient", "IOReactor", "TestSupport"]),
         .testTarget(name: "PGDatabaseCallsTests", dependencies: ["PGDatabaseCalls", "TestSupport"]),
-        .testTarget(name: "PGMCPOAuthTests", dependencies: ["PGMCPOAuth", .product(name: "JWTKit", package: "jwt-kit")]),
+        .testTarget(name: "PGMCPOAuthTests", dependencies: ["PGMCPOAuth", "TestSupport", .product(name: "JWTKit", package: "jwt-kit")]),
         .testTarget(name: "PGConfigTests", dependencies: ["PGConfig", "TestSupport"]),
         .testTarget(
             name: "PGMCPServerTests",

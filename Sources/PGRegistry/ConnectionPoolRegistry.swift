@@ -72,11 +72,11 @@ public final class ConnectionPoolRegistry: Sendable {
     public func createSession(
         database: String? = nil, label: String? = nil, owner: String? = nil, identities: [String]? = nil, expiresWhenIdle: Bool = true
     ) throws(RegistryError) -> WorkSession {
-        let name = database ?? configuration.defaultDatabaseID
+        let name = database ?? startingDatabase(for: identities)
         let session = WorkSession(
             handle: .random(), label: label, owner: owner, identities: identities, database: name, databaseChosen: database != nil,
             expiresWhenIdle: expiresWhenIdle, connectionLimit: configuration.server.sessionMaxConnections, now: clock())
-        if database != nil || identities != nil {
+        if database != nil {
             guard let pool = pools[name], Self.asSeen(pool, by: session) != nil else {
                 throw unknownDatabase(name, visible: visibleDatabases(for: session).map(\.name))
             }
@@ -103,7 +103,7 @@ public final class ConnectionPoolRegistry: Sendable {
         label: String?, owner: String?, identities: [String]? = nil, _ body: (WorkSession) async throws -> R
     ) async rethrows -> R {
         let session = WorkSession(
-            handle: .random(), label: label, owner: owner, identities: identities, database: configuration.defaultDatabaseID, expiresWhenIdle: false,
+            handle: .random(), label: label, owner: owner, identities: identities, database: startingDatabase(for: identities), expiresWhenIdle: false,
             connectionLimit: configuration.server.sessionMaxConnections, now: clock())
         do {
             let result = try await body(session)
@@ -113,6 +113,14 @@ public final class ConnectionPoolRegistry: Sendable {
             await session.end(registry: self, reason: "call ended")
             throw error
         }
+    }
+
+    /// Where a session of a caller named by `identities` starts: the default database, or, when that
+    /// one is hidden from the caller, the first configured database it may see.
+    func startingDatabase(for identities: [String]?) -> String {
+        let fallback = configuration.defaultDatabaseID
+        guard identities != nil, pools[fallback].map({ $0.config.isVisible(to: identities) }) != true else { return fallback }
+        return configuration.databases.first { $0.isVisible(to: identities) }?.id ?? fallback
     }
 
     /// The live session behind `handle`, its last activity refreshed.

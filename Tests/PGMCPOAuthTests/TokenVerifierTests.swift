@@ -4,63 +4,17 @@ import Logging
 import PGMCPOAuth
 import Synchronization
 import Testing
+import TestSupport
 
 /// Access tokens as an issuer signs them, checked by `TokenVerifier`: keys generated here, the
 /// JWKS handed over by a fetch function (the HTTP tests serve it on loopback).
 @Suite("Access tokens") struct TokenVerifierTests {
-    struct Claims: JWTPayload {
-        var iss: IssuerClaim?
-        var aud: AudienceClaim?
-        var exp: ExpirationClaim?
-        var nbf: NotBeforeClaim?
-        var sub: SubjectClaim?
-        var scope: String?
-        var groups: [String]?
-        func verify(using algorithm: some JWTAlgorithm) async throws {}
-    }
-
-    /// An issuer with ES256 keys: signs tokens and publishes its public keys as a JWKS.
-    final class Issuer: Sendable {
-        let name = "http://127.0.0.1:9/issuer"
-        private let keys = Mutex<[(kid: String, key: ES256PrivateKey)]>([])
-
-        init(kids: [String] = ["k1"]) { for kid in kids { addKey(kid) } }
-
-        func addKey(_ kid: String) { keys.withLock { $0.append((kid, ES256PrivateKey())) } }
-
-        var jwks: String {
-            let jwks = keys.withLock { keys in
-                keys.map { kid, key in
-                    let parameters = key.publicKey.parameters!
-                    return JWK.ecdsa(.es256, identifier: JWKIdentifier(string: kid), x: parameters.x, y: parameters.y, curve: .p256)
-                }
-            }
-            return String(decoding: try! JSONEncoder().encode(JWKS(keys: jwks)), as: UTF8.self)
-        }
-
-        func token(_ claims: Claims, kid: String = "k1", signer: ES256PrivateKey? = nil) async throws -> String {
-            let key = signer ?? keys.withLock { $0.first { $0.kid == kid }!.key }
-            let collection = JWTKeyCollection()
-            await collection.add(ecdsa: key, kid: JWKIdentifier(string: kid))
-            return try await collection.sign(claims, kid: JWKIdentifier(string: kid))
-        }
-
-        func claims(
-            audience: String = "https://mcp.example/mcp", expires: TimeInterval = 300, subject: String = "alice", scope: String? = "pgmcp",
-            issuer: String? = nil, notBefore: TimeInterval? = nil
-        ) -> Claims {
-            Claims(
-                iss: IssuerClaim(value: issuer ?? name), aud: AudienceClaim(value: [audience]), exp: ExpirationClaim(value: Date().addingTimeInterval(expires)),
-                nbf: notBefore.map { NotBeforeClaim(value: Date().addingTimeInterval($0)) }, sub: SubjectClaim(value: subject), scope: scope, groups: ["dba"])
-        }
-    }
-
     final class Count: Sendable {
         let value = Mutex(0)
         var current: Int { value.withLock { $0 } }
     }
 
-    func verifier(_ issuer: Issuer, refresh: Duration = .zero, fetches: Count? = nil) -> TokenVerifier {
+    func verifier(_ issuer: TestIssuer, refresh: Duration = .zero, fetches: Count? = nil) -> TokenVerifier {
         var configuration = OAuthConfiguration(issuer: issuer.name, audience: "https://mcp.example/mcp", requiredScopes: ["pgmcp"])
         configuration.keyRefreshInterval = refresh
         return TokenVerifier(configuration: configuration, logger: Logger(label: "test")) { _ in
@@ -77,15 +31,15 @@ import Testing
     }
 
     @Test func aValidTokenNamesItsPrincipal() async throws {
-        let issuer = Issuer()
+        let issuer = TestIssuer()
         let principal = try await verifier(issuer).verify(try await issuer.token(issuer.claims()))
         #expect(principal == Principal(subject: "alice", groups: ["dba"], scopes: ["pgmcp"]))
     }
 
     @Test func everyWayATokenCanBeWrongIsRefusedAsSuch() async throws {
-        let issuer = Issuer()
+        let issuer = TestIssuer()
         let check = verifier(issuer)
-        let cases: [(String, Claims, OAuthFailure.Kind, String)] = [
+        let cases: [(String, TestIssuer.Claims, OAuthFailure.Kind, String)] = [
             ("wrong audience", issuer.claims(audience: "https://other.example/mcp"), .invalidToken, "not for this resource"),
             ("expired", issuer.claims(expires: -120), .invalidToken, "expired"),
             ("not yet valid", issuer.claims(notBefore: 600), .invalidToken, "not valid yet"),
@@ -109,7 +63,7 @@ import Testing
     }
 
     @Test func aRotatedKeyIsFetchedOnceAndThenKnown() async throws {
-        let issuer = Issuer()
+        let issuer = TestIssuer()
         let fetches = Count()
         let check = verifier(issuer, fetches: fetches)
         _ = try await check.verify(try await issuer.token(issuer.claims()))

@@ -60,6 +60,7 @@ public final class MCPDispatcher: Sendable {
         _ params: JSONObject, transportID: String, expiresWhenIdle: Bool = true, owner: String? = nil, identities: [String]? = nil
     ) throws(RegistryError) -> (TransportSession, JSONValue) {
         let (result, version) = initializeResult(params)
+        ProtocolMetrics.record(version: version, method: "initialize")
         let work = try context.registry.createSession(
             label: params["clientInfo"]?["name"]?.stringValue, owner: owner, identities: identities, expiresWhenIdle: expiresWhenIdle)
         return (TransportSession(id: transportID, workSession: work, protocolVersion: version), result)

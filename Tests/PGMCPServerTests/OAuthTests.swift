@@ -1,0 +1,165 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import PGConfig
+import PGMCPJSON
+import Testing
+import TestSupport
+
+/// pgmcp as an OAuth 2.1 resource server, against a local issuer this test starts: its keys
+/// generated here, its metadata and JWKS served on loopback.
+@Suite("OAuth resource server", .serialized) struct OAuthTests {
+    static let audience = "http://127.0.0.1/pgmcp-test/mcp"
+
+    /// Serves the issuer's RFC 8414 metadata and JWKS on a free loopback port.
+    static func withIssuer(_ body: (TestIssuer) async throws -> Void) async throws {
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let box = IssuerBox()
+        let router = Router()
+        router.get("/.well-known/oauth-authorization-server") { _, _ in
+            let issuer = try #require(box.issuer)
+            let document: JSONValue = ["issuer": .string(issuer.name), "jwks_uri": .string(issuer.name + "/jwks")]
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: document.jsonText)))
+        }
+        router.get("/jwks") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: box.issuer?.jwks ?? "{}")))
+        }
+        var logger = Logger(label: "issuer")
+        logger.logLevel = .critical
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in
+                continuation.yield(channel.localAddress?.port ?? 0)
+                continuation.finish()
+            }, logger: logger)
+        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
+        var iterator = ports.makeAsyncIterator()
+        let port = try #require(await iterator.next())
+        let issuer = TestIssuer(name: "http://127.0.0.1:\(port)")
+        box.issuer = issuer
+        do {
+            try await body(issuer)
+            task.cancel()
+        } catch {
+            task.cancel()
+            throw error
+        }
+    }
+
+    final class IssuerBox: @unchecked Sendable {
+        var issuer: TestIssuer?
+    }
+
+    /// A server on the fixture's two entries, OAuth on: `dev` only for group dba and written only
+    /// by alice; `ro` for every authenticated caller.
+    func withServer(_ body: (String, TestIssuer) async throws -> Void) async throws {
+        try await Self.withIssuer { issuer in
+            try await Fixture.withServer(
+                entries: { fixture in
+                    fixture.dev.allowedPrincipals = ["group:dba"]
+                    fixture.dev.writePrincipals = ["sub:alice"]
+                    fixture.ro.allowedPrincipals = ["*"]
+                },
+                settings: { settings in
+                    settings.oauthIssuer = issuer.name
+                    settings.oauthAudience = Self.audience
+                    settings.oauthRequiredScopes = ["pgmcp"]
+                }
+            ) { server, _ in try await body(server.url.absoluteString, issuer) }
+        }
+    }
+
+    func headers(_ token: String?) -> [String: String] {
+        var headers = RawHTTP.mcpHeaders
+        if let token { headers["Authorization"] = "Bearer \(token)" }
+        return headers
+    }
+
+    func token(_ issuer: TestIssuer, subject: String = "alice", groups: [String] = ["dba"], scope: String = "pgmcp") async throws -> String {
+        try await issuer.token(issuer.claims(audience: Self.audience, subject: subject, scope: scope, groups: groups))
+    }
+
+    @Test func tokensAreCheckedAndRefusalsSayWhereToGetOne() async throws {
+        try await withServer { url, issuer in
+            let base = url.replacingOccurrences(of: "/mcp", with: "")
+            let metadata = try await RawHTTP.send("GET", base + "/.well-known/oauth-protected-resource/pgmcp-test/mcp", headers: [:])
+            #expect(metadata.status == 200)
+            #expect(metadata.json?["resource"] == .string(Self.audience))
+            #expect(metadata.json?["authorization_servers"] == [.string(issuer.name)])
+            let challenge = "Bearer resource_metadata=\"http://127.0.0.1/.well-known/oauth-protected-resource/pgmcp-test/mcp\""
+
+            let none = try await RawHTTP.send("POST", url, body: RawHTTP.initialize, headers: headers(nil))
+            #expect(none.status == 401)
+            #expect(none.header("WWW-Authenticate") == challenge)
+            let bad: [(String, String)] = [
+                ("wrong audience", try await issuer.token(issuer.claims(audience: "https://other.example/mcp"))),
+                ("expired", try await issuer.token(issuer.claims(audience: Self.audience, expires: -300))),
+                ("wrong issuer", try await issuer.token(issuer.claims(audience: Self.audience, issuer: "https://evil.example"))),
+                ("unknown key", try await issuer.token(issuer.claims(audience: Self.audience), kid: "k9", signer: .init())),
+                ("not a JWT", "opaque"),
+            ]
+            for (name, token) in bad {
+                let reply = try await RawHTTP.send("POST", url, body: RawHTTP.initialize, headers: headers(token))
+                #expect(reply.status == 401, "\(name)")
+                #expect(reply.header("WWW-Authenticate")?.hasPrefix(challenge + ", error=\"invalid_token\"") == true, "\(name): \(reply.header("WWW-Authenticate") ?? "")")
+                #expect(!reply.body.contains(token), "\(name)")
+            }
+            let unscoped = try await RawHTTP.send("POST", url, body: RawHTTP.initialize, headers: headers(try await token(issuer, scope: "other")))
+            #expect(unscoped.status == 403)
+            #expect(unscoped.header("WWW-Authenticate")?.contains("error=\"insufficient_scope\"") == true)
+            #expect(unscoped.header("WWW-Authenticate")?.contains("scope=\"pgmcp\"") == true)
+            let valid = try await RawHTTP.send("POST", url, body: RawHTTP.initialize, headers: headers(try await token(issuer)))
+            #expect(valid.status == 200, "\(valid.body)")
+            // /metrics is behind the same door.
+            #expect(try await RawHTTP.send("GET", base + "/metrics", headers: [:]).status == 401)
+        }
+    }
+
+    @Test func eachPrincipalSeesAndWritesOnlyItsDatabases() async throws {
+        try await withServer { url, issuer in
+            func list(_ token: String) async throws -> [String] {
+                let session = try await RawHTTP.openSession(url, headers: headers(token))
+                let reply = try await RawHTTP.send(
+                    "POST", url, body: #"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list_databases","arguments":{}}}"#,
+                    headers: headers(token).merging(["Mcp-Session-Id": session]) { $1 })
+                return reply.json?["result"]?["structuredContent"]?["databases"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
+            }
+            let alice = try await token(issuer)
+            let bob = try await token(issuer, subject: "bob", groups: [])
+            let carol = try await token(issuer, subject: "carol", groups: ["dba"])
+            #expect(try await list(alice) == ["dev", "ro"])
+            #expect(try await list(bob) == ["ro"])
+            #expect(try await list(carol) == ["dev", "ro"])
+            // Under 2026-07-28 too, with a call alone.
+            let modern = try await ModernProtocolTests.send(url, "tools/call", params: ["name": "query", "arguments": ["sql": "SELECT 1", "database": "dev"]], headers: ["Authorization": "Bearer \(bob)"])
+            #expect(modern.json?["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue?.contains("unknown database 'dev'") == true, "\(modern.body)")
+            let write: JSONValue = ["name": "execute", "arguments": ["sql": "UPDATE customers SET name = name WHERE id = 1", "database": "dev"]]
+            let byCarol = try await ModernProtocolTests.send(url, "tools/call", params: write, headers: ["Authorization": "Bearer \(carol)"])
+            #expect(byCarol.json?["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue?.contains("read-only") == true, "\(byCarol.body)")
+            let byAlice = try await ModernProtocolTests.send(url, "tools/call", params: write, headers: ["Authorization": "Bearer \(alice)"])
+            #expect(byAlice.json?["result"]?["structuredContent"]?["rowsAffected"] == 1, "\(byAlice.body)")
+        }
+    }
+
+    @Test func handlesAndSessionsBelongToThePrincipalThatMadeThem() async throws {
+        try await withServer { url, issuer in
+            let alice = try await token(issuer)
+            let mallory = try await token(issuer, subject: "mallory")
+            let opened = try await ModernProtocolTests.send(url, "tools/call", params: ["name": "open_session", "arguments": [:]], headers: ["Authorization": "Bearer \(alice)"])
+            let handle = try #require(opened.json?["result"]?["structuredContent"]?["session"]?.stringValue)
+            let use: JSONValue = ["name": "current_database", "arguments": ["session": .string(handle)]]
+            let byAlice = try await ModernProtocolTests.send(url, "tools/call", params: use, headers: ["Authorization": "Bearer \(alice)"])
+            #expect(byAlice.json?["result"]?["isError"] == false, "\(byAlice.body)")
+            let byMallory = try await ModernProtocolTests.send(url, "tools/call", params: use, headers: ["Authorization": "Bearer \(mallory)"])
+            #expect(byMallory.json?["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue?.contains("unknown or expired session handle") == true)
+            // An Mcp-Session-Id too: to another principal it does not exist.
+            let session = try await RawHTTP.openSession(url, headers: headers(alice))
+            let stolen = try await RawHTTP.send(
+                "POST", url, body: #"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#, headers: headers(mallory).merging(["Mcp-Session-Id": session]) { $1 })
+            #expect(stolen.status == 404)
+            let deleted = try await RawHTTP.send("DELETE", url, headers: headers(mallory).merging(["Mcp-Session-Id": session]) { $1 })
+            #expect(deleted.status == 404)
+        }
+    }
+}
