@@ -36,6 +36,16 @@ import TestSupport
         #expect(principal == Principal(subject: "alice", groups: ["dba"], scopes: ["pgmcp"]))
     }
 
+    @Test func anRS256TokenIsCheckedAsWell() async throws {
+        let issuer = TestIssuer()
+        try issuer.addRSAKey("r1")
+        let check = verifier(issuer)
+        let principal = try await check.verify(try await issuer.token(issuer.claims(), kid: "r1"))
+        #expect(principal.subject == "alice")
+        let expired = await failure(check, try await issuer.token(issuer.claims(expires: -300), kid: "r1"))
+        #expect(expired?.description == "the token has expired")
+    }
+
     @Test func everyWayATokenCanBeWrongIsRefusedAsSuch() async throws {
         let issuer = TestIssuer()
         let check = verifier(issuer)

@@ -30,6 +30,8 @@ ensure_packages() {
   pkg-config --exists libpq 2>/dev/null || missing+=(libpq-dev)
   pg_bindir >/dev/null || missing+=(postgresql)
   if [ "${1:-}" = --python ]; then
+    # The OAuth tests make an RSA key for their RS256 issuer with it.
+    command -v openssl >/dev/null 2>&1 || missing+=(openssl)
     command -v python3 >/dev/null 2>&1 || missing+=(python3)
     python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
   fi
