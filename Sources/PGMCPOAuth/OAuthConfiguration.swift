@@ -1,5 +1,6 @@
 import Foundation
 import PGConfig
+import PGMCPJSON
 
 /// The resource server's settings: the issuer whose tokens are accepted, this server's own
 /// resource identifier (the audience tokens must name, RFC 8707), where the keys come from, and
@@ -30,10 +31,12 @@ public struct OAuthConfiguration: Sendable {
 
     /// RFC 9728's metadata document for this resource: where a client learns which authorization
     /// server to ask for a token for it.
-    public var protectedResourceMetadata: [String: Any] {
-        var metadata: [String: Any] = ["resource": audience, "authorization_servers": [issuer], "bearer_methods_supported": ["header"]]
-        if !requiredScopes.isEmpty { metadata["scopes_supported"] = requiredScopes }
-        return metadata
+    public var protectedResourceMetadata: JSONValue {
+        var metadata = JSONObject([
+            ("resource", .string(audience)), ("authorization_servers", [.string(issuer)]), ("bearer_methods_supported", ["header"]),
+        ])
+        if !requiredScopes.isEmpty { metadata["scopes_supported"] = .array(requiredScopes.map { .string($0) }) }
+        return .object(metadata)
     }
 
     /// Where that document is served, as RFC 9728 §3.1 derives it from the resource identifier:

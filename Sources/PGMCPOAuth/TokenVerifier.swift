@@ -61,7 +61,7 @@ public actor TokenVerifier {
         guard missing.isEmpty else {
             throw OAuthFailure(.insufficientScope, "the token lacks the scope \(missing.joined(separator: " "))")
         }
-        return Principal(subject: subject, groups: claims.groups ?? [], scopes: scopes)
+        return Principal(subject: subject, groups: claims.groups?.values ?? [], scopes: scopes)
     }
 
     /// The signature checked with the issuer's key the token names (`kid`), fetching the keys again

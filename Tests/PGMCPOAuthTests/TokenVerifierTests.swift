@@ -36,6 +36,14 @@ import TestSupport
         #expect(principal == Principal(subject: "alice", groups: ["dba"], scopes: ["pgmcp"]))
     }
 
+    @Test func scopesWrittenAsEntraWritesThemAreRead() async throws {
+        let issuer = TestIssuer()
+        var claims = issuer.claims(scope: nil)
+        claims.scp = "pgmcp db.read"
+        let principal = try await verifier(issuer).verify(try await issuer.token(claims))
+        #expect(principal.scopes == ["pgmcp", "db.read"])
+    }
+
     @Test func anRS256TokenIsCheckedAsWell() async throws {
         let issuer = TestIssuer()
         try issuer.addRSAKey("r1")

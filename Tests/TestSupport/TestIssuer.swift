@@ -23,6 +23,8 @@ public final class TestIssuer: Sendable {
         public var nbf: NotBeforeClaim?
         public var sub: SubjectClaim?
         public var scope: String?
+        /// Microsoft Entra ID's form: scopes as one space-separated string.
+        public var scp: String?
         public var groups: [String]?
         public func verify(using algorithm: some JWTAlgorithm) async throws {}
     }
@@ -82,6 +84,6 @@ public final class TestIssuer: Sendable {
     ) -> Claims {
         Claims(
             iss: IssuerClaim(value: issuer ?? name), aud: AudienceClaim(value: [audience]), exp: ExpirationClaim(value: Date().addingTimeInterval(expires)),
-            nbf: notBefore.map { NotBeforeClaim(value: Date().addingTimeInterval($0)) }, sub: SubjectClaim(value: subject), scope: scope, groups: groups)
+            nbf: notBefore.map { NotBeforeClaim(value: Date().addingTimeInterval($0)) }, sub: SubjectClaim(value: subject), scope: scope, scp: nil, groups: groups)
     }
 }

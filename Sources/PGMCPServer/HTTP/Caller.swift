@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import PGMCPJSON
 import PGMCPOAuth
 
 /// Who an HTTP request comes from: the owner its work sessions and handles are bound to, and (under
@@ -67,7 +68,5 @@ struct OAuthGate: Sendable {
     }
 
     /// RFC 9728's document, as JSON bytes.
-    var metadataDocument: [UInt8] {
-        Array((try? JSONSerialization.data(withJSONObject: configuration.protectedResourceMetadata, options: [.sortedKeys])) ?? Data())
-    }
+    var metadataDocument: [UInt8] { configuration.protectedResourceMetadata.serialized() }
 }
