@@ -46,6 +46,10 @@ public struct ServerSettings: Sendable {
     public var maxRequestBytes = 4 * 1024 * 1024
     /// `PGMCP_LOG_LEVEL`: defaults to `info`.
     public var logLevel: LogLevel = .info
+    /// `PGMCP_REPLICA_ID`: this process's name among several behind a router, the prefix of its
+    /// session handles and `Mcp-Session-Id`s (`<replica>.<random>`). Unset, `pgmcp serve` draws a
+    /// random short id at start (`randomReplicaID`). Letters, digits and `-`, at most 32.
+    public var replicaID: String?
     /// `PGMCP_OAUTH_ISSUER`: the authorization server whose access tokens HTTP requests may carry
     /// (an OAuth 2.1 resource server, RFC 9728). Needs `oauthAudience`.
     public var oauthIssuer: String?
@@ -93,6 +97,11 @@ public struct ServerSettings: Sendable {
         maxResultBytes = reader.integer("PGMCP_MAX_RESULT_BYTES", in: 1024...(64 * 1024 * 1024)) ?? maxResultBytes
         maxRequestBytes = reader.integer("PGMCP_MAX_REQUEST_BYTES", in: 1024...(256 * 1024 * 1024)) ?? maxRequestBytes
         logLevel = reader.choice("PGMCP_LOG_LEVEL", as: LogLevel.self) ?? logLevel
+        if let replica = reader.string("PGMCP_REPLICA_ID") {
+            if Self.isReplicaID(replica) { replicaID = replica } else {
+                log.add("must be 1 to 32 letters, digits or '-', got \"\(replica)\"", variable: "PGMCP_REPLICA_ID")
+            }
+        }
         oauthIssuer = reader.string("PGMCP_OAUTH_ISSUER")
         oauthAudience = reader.string("PGMCP_OAUTH_AUDIENCE")
         oauthJWKSFile = reader.string("PGMCP_OAUTH_JWKS_FILE")
@@ -126,8 +135,20 @@ public struct ServerSettings: Sendable {
         "PGMCP_HEALTH_CHECK_INTERVAL", "PGMCP_ALLOW_DYNAMIC_CONNECTIONS", "PGMCP_DYNAMIC_ALLOWED_HOSTS",
         "PGMCP_DYNAMIC_REQUIRE_SSL", "PGMCP_SESSION_MAX_DYNAMIC", "PGMCP_TRANSACTION_IDLE_TIMEOUT",
         "PGMCP_MAX_RESULT_BYTES", "PGMCP_MAX_REQUEST_BYTES", "PGMCP_LOG_LEVEL", "PGMCP_OAUTH_ISSUER", "PGMCP_OAUTH_AUDIENCE",
-        "PGMCP_OAUTH_JWKS_FILE", "PGMCP_OAUTH_REQUIRED_SCOPES",
+        "PGMCP_OAUTH_JWKS_FILE", "PGMCP_OAUTH_REQUIRED_SCOPES", "PGMCP_REPLICA_ID",
     ]
+
+    /// Whether `text` can name a replica: it ends up in handles, headers and a router's rules.
+    public static func isReplicaID(_ text: String) -> Bool {
+        (1...32).contains(text.count) && text.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-") }
+    }
+
+    /// Six lowercase letters and digits from the system's random source.
+    public static func randomReplicaID() -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<6).map { _ in alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] })
+    }
 
     /// True for 127.0.0.0/8, ::1 and `localhost`, as `LoopbackHost` parses them (not by prefix:
     /// `127.0.0.1.example.com` is a name that resolves anywhere).

@@ -74,7 +74,8 @@ public final class ConnectionPoolRegistry: Sendable {
     ) throws(RegistryError) -> WorkSession {
         let name = database ?? startingDatabase(for: identities)
         let session = WorkSession(
-            handle: .random(), label: label, owner: owner, identities: identities, database: name, databaseChosen: database != nil,
+            handle: .random(replica: configuration.server.replicaID), label: label, owner: owner, identities: identities, database: name,
+            databaseChosen: database != nil,
             expiresWhenIdle: expiresWhenIdle, connectionLimit: configuration.server.sessionMaxConnections, now: clock())
         if database != nil {
             guard let pool = pools[name], Self.asSeen(pool, by: session) != nil else {

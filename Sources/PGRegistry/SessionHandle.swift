@@ -6,6 +6,15 @@ public struct SessionHandle: Hashable, Sendable, CustomStringConvertible {
 
     public init(rawValue: String) { self.rawValue = rawValue }
 
+    /// A fresh random handle, `<replica>.<random>` when `replica` is given: a router in front of
+    /// several pgmcp processes sends a handle's calls to the replica that holds its session by
+    /// that prefix (issue 13's sticky routing). The random part is as strong either way.
+    public static func random(replica: String?) -> SessionHandle {
+        let handle = random()
+        guard let replica else { return handle }
+        return SessionHandle(rawValue: replica + "." + handle.rawValue)
+    }
+
     /// A fresh random handle.
     public static func random() -> SessionHandle {
         var generator = SystemRandomNumberGenerator()

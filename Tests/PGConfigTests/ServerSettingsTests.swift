@@ -33,7 +33,7 @@ import Testing
             "PGMCP_DYNAMIC_ALLOWED_HOSTS": "*.internal.example, 10.0.0.0/8, db.example.com", "PGMCP_DYNAMIC_REQUIRE_SSL": "false",
             "PGMCP_SESSION_MAX_DYNAMIC": "5", "PGMCP_TRANSACTION_IDLE_TIMEOUT": "30", "PGMCP_MAX_RESULT_BYTES": "65536",
             "PGMCP_LOG_LEVEL": "debug", "PGMCP_OAUTH_ISSUER": "https://id.example.com/realms/x", "PGMCP_OAUTH_AUDIENCE": "https://mcp.example.com/mcp",
-            "PGMCP_OAUTH_JWKS_FILE": "/etc/pgmcp/jwks.json", "PGMCP_OAUTH_REQUIRED_SCOPES": "pgmcp, db.read",
+            "PGMCP_OAUTH_JWKS_FILE": "/etc/pgmcp/jwks.json", "PGMCP_OAUTH_REQUIRED_SCOPES": "pgmcp, db.read", "PGMCP_REPLICA_ID": "eu-1",
         ])
         #expect(settings.transport == .stdio)
         #expect(settings.port == 8080)
@@ -52,6 +52,17 @@ import Testing
         #expect(settings.oauthAudience == "https://mcp.example.com/mcp")
         #expect(settings.oauthJWKSFile == "/etc/pgmcp/jwks.json")
         #expect(settings.oauthRequiredScopes == ["pgmcp", "db.read"])
+        #expect(settings.replicaID == "eu-1")
+    }
+
+    @Test func randomReplicaIDsAreShortValidAndDistinct() throws {
+        #expect(try ServerSettings(environment: [:]).replicaID == nil)
+        let first = ServerSettings.randomReplicaID()
+        let second = ServerSettings.randomReplicaID()
+        #expect(first.count == 6 && second.count == 6)
+        #expect(first != second)
+        #expect(ServerSettings.isReplicaID(first))
+        for bad in ["", "a.b", "a b", "ä", String(repeating: "x", count: 33), "a/b"] { #expect(!ServerSettings.isReplicaID(bad), "\(bad)") }
     }
 
     @Test func badValuesNameTheVariable() {
@@ -67,6 +78,7 @@ import Testing
         #expect(messages(["PGMCP_OAUTH_ISSUER": "http://id.example.com", "PGMCP_OAUTH_AUDIENCE": "https://mcp.example.com"]) == [
             "server settings: environment variable PGMCP_OAUTH_ISSUER: must be an https:// URL (http:// only on loopback), got \"http://id.example.com\""
         ])
+        #expect(messages(["PGMCP_REPLICA_ID": "eu.1"]) == ["server settings: environment variable PGMCP_REPLICA_ID: must be 1 to 32 letters, digits or '-', got \"eu.1\""])
         #expect(messages(["PGMCP_PORT": "http"]) == ["server settings: environment variable PGMCP_PORT: must be a whole number from 0 to 65535, got \"http\""])
         #expect(messages(["PGMCP_ACQUIRE_TIMEOUT": "-1"]) == ["server settings: environment variable PGMCP_ACQUIRE_TIMEOUT: must be a number of seconds above 0, got \"-1\""])
         #expect(messages(["PGMCP_ALLOW_DYNAMIC_CONNECTIONS": "maybe"]) == ["server settings: environment variable PGMCP_ALLOW_DYNAMIC_CONNECTIONS: must be true or false, got \"maybe\""])

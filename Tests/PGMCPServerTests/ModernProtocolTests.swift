@@ -187,4 +187,21 @@ import TestSupport
             #expect(gone.json?["result"]?["isError"] == true)
         }
     }
+
+    /// Handles and Mcp-Session-Ids name the replica that holds them (`<replica>.<random>`), so a
+    /// router can send their calls back to it.
+    @Test func handlesAndSessionIDsCarryTheReplicaID() async throws {
+        try await Fixture.withServer(settings: { $0.replicaID = "eu-1" }) { server, _ in
+            let url = server.url.absoluteString
+            let session = try await RawHTTP.openSession(url)
+            #expect(session.hasPrefix("eu-1."), "\(session)")
+            #expect(session.count > "eu-1.".count + 40)
+            let opened = try await Self.call(url, "open_session")
+            let handle = try #require(opened.json?["result"]?["structuredContent"]?["session"]?.stringValue)
+            #expect(handle.hasPrefix("eu-1."), "\(handle)")
+            // And it works as any handle does, header included.
+            let used = try await Self.call(url, "current_database", ["session": .string(handle)])
+            #expect(used.json?["result"]?["isError"] == false, "\(used.body)")
+        }
+    }
 }

@@ -38,6 +38,9 @@ extension ProcessTests {
         let base = "http://127.0.0.1:\(port)"
         #expect(await eventually(within: .seconds(10)) { (try? await RawHTTP.send("GET", base + "/healthz", headers: [:]).status) == 200 })
         let session = try await RawHTTP.openSession(base + "/mcp")
+        // No PGMCP_REPLICA_ID: the process drew one, six letters and digits, before every session id.
+        let replica = session.split(separator: ".").first.map(String.init) ?? ""
+        #expect(replica.count == 6 && replica.allSatisfy { $0.isLowercase || $0.isNumber }, "\(session)")
         let running = Task { try? await RawHTTP.call(base + "/mcp", session: session, tool: "query", arguments: ["sql": "SELECT pg_sleep(60) /* sigterm-frozen */"]) }
         let find = "SELECT pid FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%sigterm-frozen */' AND pid <> pg_backend_pid()"
         #expect(try await eventually { try await TestDatabase.rows(find).count == 1 })

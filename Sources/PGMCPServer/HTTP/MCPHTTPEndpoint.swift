@@ -188,7 +188,8 @@ struct MCPHTTPEndpoint: Sendable {
         let result: JSONValue
         do {
             (transport, result) = try dispatcher.initialize(
-                request.params, transportID: SessionHandle.random().rawValue, owner: caller.owner, identities: caller.identities)
+                request.params, transportID: SessionHandle.random(replica: validation.settings.replicaID).rawValue, owner: caller.owner,
+                identities: caller.identities)
         } catch {
             return errorResponse(.serviceUnavailable, JSONRPCError(.serverBusy, error.message, id: request.id))
         }

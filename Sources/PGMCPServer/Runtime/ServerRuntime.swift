@@ -43,6 +43,10 @@ public enum ServerRuntime {
         configuration: Configuration, logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
         let metrics = prometheus
+        // A replica id of its own unless one is set: handles and session ids name the process.
+        var configuration = configuration
+        if configuration.server.replicaID == nil { configuration.server.replicaID = ServerSettings.randomReplicaID() }
+        logger.info("replica", metadata: ["id": "\(configuration.server.replicaID ?? "")"])
         let registry = ConnectionPoolRegistry(configuration: configuration, logger: logger)
         let dispatcher = MCPDispatcher(context: ServerContext(registry: registry, logger: logger))
         let housekeeping = RegistryHousekeeping(registry: registry)
