@@ -108,7 +108,7 @@ public struct ServerSettings: Sendable {
         oauthRequiredScopes = reader.list("PGMCP_OAUTH_REQUIRED_SCOPES") ?? []
         for (name, value) in [("PGMCP_OAUTH_ISSUER", oauthIssuer), ("PGMCP_OAUTH_AUDIENCE", oauthAudience)] {
             guard let value else { continue }
-            if !(value.hasPrefix("https://") || value.hasPrefix("http://127.") || value.hasPrefix("http://localhost") || value.hasPrefix("http://[::1]")) {
+            if !(value.hasPrefix("https://") || Self.isLoopbackHTTP(value)) {
                 log.add("must be an https:// URL (http:// only on loopback), got \"\(value)\"", variable: name)
             }
         }
@@ -137,6 +137,22 @@ public struct ServerSettings: Sendable {
         "PGMCP_MAX_RESULT_BYTES", "PGMCP_MAX_REQUEST_BYTES", "PGMCP_LOG_LEVEL", "PGMCP_OAUTH_ISSUER", "PGMCP_OAUTH_AUDIENCE",
         "PGMCP_OAUTH_JWKS_FILE", "PGMCP_OAUTH_REQUIRED_SCOPES", "PGMCP_REPLICA_ID",
     ]
+
+    /// `http://` to this machine's loopback interface (the host parsed, not a prefix: not
+    /// `http://localhost.example`).
+    static func isLoopbackHTTP(_ url: String) -> Bool {
+        guard url.hasPrefix("http://") else { return false }
+        let rest = url.dropFirst("http://".count)
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard !authority.contains("@") else { return false }
+        var host = String(authority)
+        if host.hasPrefix("["), let close = host.firstIndex(of: "]") {
+            host = String(host[host.index(after: host.startIndex)..<close])
+        } else if let colon = host.lastIndex(of: ":") {
+            host = String(host[..<colon])
+        }
+        return LoopbackHost.contains(host)
+    }
 
     /// Whether `text` can name a replica: it ends up in handles, headers and a router's rules.
     public static func isReplicaID(_ text: String) -> Bool {

@@ -17,6 +17,8 @@ public actor TokenVerifier {
     private var keys: JWTKeyCollection?
     /// The `kid`s of the keys held: a token naming another is never checked against a default key.
     private var knownKids: Set<String> = []
+    /// The fetch under way, shared by every caller that needs the keys meanwhile.
+    private var loading: Task<String, any Error>?
     private var lastFetch: ContinuousClock.Instant?
     /// Fetching the keys: HTTP (or a file read) off Swift's cooperative pool, bounded.
     private let fetch: @Sendable (OAuthConfiguration) async throws -> String
@@ -89,9 +91,23 @@ public actor TokenVerifier {
 
     private func currentKeys(refresh: Bool) async throws(OAuthFailure) -> JWTKeyCollection {
         if let keys, !refresh { return keys }
-        lastFetch = .now
+        // Without keys too, one fetch per interval (an issuer that is down must not get a request
+        // per garbage token), and callers arriving meanwhile share the fetch under way.
+        if keys == nil, !refreshAllowed, loading == nil {
+            throw OAuthFailure(.invalidToken, "the issuer's keys could not be loaded, so no token can be checked now")
+        }
+        let task: Task<String, any Error>
+        if let loading {
+            task = loading
+        } else {
+            lastFetch = .now
+            let configuration = configuration
+            task = Task { [fetch] in try await fetch(configuration) }
+            loading = task
+        }
+        defer { if loading == task { loading = nil } }
         do {
-            let json = try await fetch(configuration)
+            let json = try await task.value
             let collection = JWTKeyCollection()
             try await collection.add(jwksJSON: json)
             let published = (try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])?["keys"] as? [[String: Any]] ?? []

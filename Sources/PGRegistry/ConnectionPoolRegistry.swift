@@ -16,6 +16,8 @@ public final class ConnectionPoolRegistry: Sendable {
     public let configuration: Configuration
     let pools: [String: DatabaseTarget]
     let sessions: Mutex<[SessionHandle: WorkSession]>
+    /// Work sessions of single calls (`withCallSession`) running now: counted with `sessions` against the limit.
+    let callSessions = Mutex(0)
     let logger: Logger
     let applicationName: String
     let clock: @Sendable () -> ContinuousClock.Instant
@@ -83,7 +85,7 @@ public final class ConnectionPoolRegistry: Sendable {
             }
         }
         let count = try sessions.withLock { sessions throws(RegistryError) -> Int in
-            guard sessions.count < configuration.server.maxSessions else {
+            guard sessions.count + callSessions.withLock({ $0 }) < configuration.server.maxSessions else {
                 throw RegistryError(
                     .tooManySessions,
                     "too many sessions: \(sessions.count) of PGMCP_MAX_SESSIONS=\(configuration.server.maxSessions) are open; end idle ones or raise the limit")
@@ -102,7 +104,20 @@ public final class ConnectionPoolRegistry: Sendable {
     /// is dropped).
     public func withCallSession<R: Sendable>(
         label: String?, owner: String?, identities: [String]? = nil, _ body: (WorkSession) async throws -> R
-    ) async rethrows -> R {
+    ) async throws -> R {
+        // Counted with the other sessions against PGMCP_MAX_SESSIONS: a flood of calls alone is bounded too.
+        let admitted = sessions.withLock { sessions in
+            callSessions.withLock { calls in
+                guard sessions.count + calls < configuration.server.maxSessions else { return false }
+                calls += 1
+                return true
+            }
+        }
+        guard admitted else {
+            throw RegistryError(
+                .tooManySessions, "too many sessions: PGMCP_MAX_SESSIONS=\(configuration.server.maxSessions) are open or running a call; try again shortly")
+        }
+        defer { callSessions.withLock { $0 -= 1 } }
         let session = WorkSession(
             handle: .random(), label: label, owner: owner, identities: identities, database: startingDatabase(for: identities), expiresWhenIdle: false,
             connectionLimit: configuration.server.sessionMaxConnections, now: clock())
@@ -241,7 +256,7 @@ public final class ConnectionPoolRegistry: Sendable {
         let (active, chosen) = session.state.withLock { ($0.activeDatabase, $0.databaseChosen) }
         let target = try resolve(name ?? active, for: session)
         guard access == .write || (access == .writeRolledBack && !target.config.readOnly) else { return target }
-        if name == nil, !chosen, pools.count + session.dynamicDatabases.count > 1 {
+        if name == nil, !chosen, visibleDatabases(for: session).count > 1 {
             let writable = visibleDatabases(for: session).filter { !$0.config.readOnly }.map { "'\($0.name)'" }
             throw RegistryError(
                 .databaseNotChosen,
@@ -308,7 +323,7 @@ public final class ConnectionPoolRegistry: Sendable {
             if state.activeDatabase == name {
                 // Back to the default, and not as a choice: a write without 'database' must not go
                 // to the default just because the session had chosen the connection that closed.
-                state.activeDatabase = configuration.defaultDatabaseID
+                state.activeDatabase = startingDatabase(for: session.identities)
                 state.databaseChosen = false
             }
             let transaction: PinnedConnection? = if case .open(let pinned)? = state.transactions.removeValue(forKey: name) { pinned } else { nil }

@@ -78,6 +78,12 @@ import Testing
         #expect(messages(["PGMCP_OAUTH_ISSUER": "http://id.example.com", "PGMCP_OAUTH_AUDIENCE": "https://mcp.example.com"]) == [
             "server settings: environment variable PGMCP_OAUTH_ISSUER: must be an https:// URL (http:// only on loopback), got \"http://id.example.com\""
         ])
+        for lookalike in ["http://localhost.evil.example", "http://127.evil.example/x", "http://127.0.0.1@evil.example"] {
+            #expect(messages(["PGMCP_OAUTH_ISSUER": lookalike, "PGMCP_OAUTH_AUDIENCE": "https://mcp.example.com"]).count == 1, "\(lookalike)")
+        }
+        for loopback in ["http://127.0.0.1:8080/realms/x", "http://localhost:9000", "http://[::1]:80/x"] {
+            #expect(messages(["PGMCP_OAUTH_ISSUER": loopback, "PGMCP_OAUTH_AUDIENCE": "https://mcp.example.com"]).isEmpty, "\(loopback)")
+        }
         #expect(messages(["PGMCP_REPLICA_ID": "eu.1"]) == ["server settings: environment variable PGMCP_REPLICA_ID: must be 1 to 32 letters, digits or '-', got \"eu.1\""])
         #expect(messages(["PGMCP_PORT": "http"]) == ["server settings: environment variable PGMCP_PORT: must be a whole number from 0 to 65535, got \"http\""])
         #expect(messages(["PGMCP_ACQUIRE_TIMEOUT": "-1"]) == ["server settings: environment variable PGMCP_ACQUIRE_TIMEOUT: must be a number of seconds above 0, got \"-1\""])

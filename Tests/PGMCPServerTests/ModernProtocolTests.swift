@@ -204,4 +204,22 @@ import TestSupport
             #expect(used.json?["result"]?["isError"] == false, "\(used.body)")
         }
     }
+
+    /// A call of its own counts against PGMCP_MAX_SESSIONS like any session: a flood of stateless
+    /// calls is bounded too. And a version header of neither era on a 2025-style request keeps the
+    /// 2025 path (initialize negotiates).
+    @Test func callSessionsCountAgainstTheLimitAndUnknownVersionsKeepThe2025Path() async throws {
+        try await Fixture.withServer(settings: { $0.maxSessions = 1 }) { server, _ in
+            let url = server.url.absoluteString
+            var old = RawHTTP.mcpHeaders
+            old["MCP-Protocol-Version"] = "2024-11-05"
+            let initialized = try await RawHTTP.send("POST", url, body: RawHTTP.initialize, headers: old)
+            #expect(initialized.status == 200, "\(initialized.body)")
+            #expect(initialized.json?["result"]?["protocolVersion"] == "2025-06-18")
+            // The one session there may be is taken: a call alone is refused as busy, not run.
+            let busy = try await Self.call(url, "query", ["sql": "SELECT 1"])
+            #expect(busy.json?["error"]?["code"] == -32000, "\(busy.body)")
+            #expect(busy.json?["error"]?["message"]?.stringValue?.contains("PGMCP_MAX_SESSIONS") == true)
+        }
+    }
 }

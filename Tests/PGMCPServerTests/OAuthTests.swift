@@ -113,6 +113,7 @@ import TestSupport
             #expect(valid.status == 200, "\(valid.body)")
             // /metrics is behind the same door.
             #expect(try await RawHTTP.send("GET", base + "/metrics", headers: [:]).status == 401)
+            #expect(try await RawHTTP.send("GET", base + "/metrics", headers: ["Authorization": "Bearer \(try await token(issuer))"]).status == 403)
         }
     }
 
@@ -160,6 +161,13 @@ import TestSupport
             #expect(stolen.status == 404)
             let deleted = try await RawHTTP.send("DELETE", url, headers: headers(mallory).merging(["Mcp-Session-Id": session]) { $1 })
             #expect(deleted.status == 404)
+            // The same subject with fewer rights (out of group dba) does not inherit the session's.
+            let demoted = try await token(issuer, groups: [])
+            let narrowed = try await RawHTTP.send(
+                "POST", url, body: #"{"jsonrpc":"2.0","id":3,"method":"tools/list"}"#, headers: headers(demoted).merging(["Mcp-Session-Id": session]) { $1 })
+            #expect(narrowed.status == 404)
+            let byDemoted = try await ModernProtocolTests.send(url, "tools/call", params: use, headers: ["Authorization": "Bearer \(demoted)"])
+            #expect(byDemoted.json?["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue?.contains("unknown or expired session handle") == true)
         }
     }
 }

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import PGMCPJSON
 import PGMCPOAuth
+import PGRegistry
 
 /// Who an HTTP request comes from: the owner its work sessions and handles are bound to, and (under
 /// OAuth) the principal patterns that decide which databases it sees and writes.
@@ -13,6 +14,12 @@ struct Caller: Sendable {
     var identities: [String]?
 
     static let anyone = Caller(owner: nil, identities: nil)
+
+    /// Whether `session` is this caller's: the same owner, and the same groups and scopes as when it
+    /// was made (a later token of the same subject with fewer rights does not inherit the old ones).
+    func owns(_ session: WorkSession) -> Bool {
+        session.owner == owner && session.identities.map(Set.init) == identities.map(Set.init)
+    }
 
     init(owner: String?, identities: [String]?) {
         self.owner = owner

@@ -53,7 +53,10 @@ public enum HTTPServer {
         router.get("/metrics") { request, _ in
             do throws(RequestValidation.Rejection) {
                 try validation.checkAccess(request)
-                _ = try await endpoint.authenticate(request)
+                // Under OAuth the series name every database, hidden ones too: the operator's token only.
+                if try await endpoint.authenticate(request).identities != nil {
+                    throw RequestValidation.Rejection(status: .forbidden, message: "/metrics needs PGMCP_AUTH_TOKEN (the operator's token), not a user's access token")
+                }
             } catch { return endpoint.reject(error) }
             var text: [UInt8] = []
             metrics?.emit(into: &text)

@@ -91,7 +91,7 @@ struct MCPHTTPEndpoint: Sendable {
             return errorResponse(.badRequest, JSONRPCError(.invalidRequest, "missing Mcp-Session-Id header: send initialize first", id: id))
         }
         // A session belongs to the credential that initialized it: to any other it does not exist.
-        guard let transport = sessions.find(sessionID), transport.workSession.owner == caller.owner else {
+        guard let transport = sessions.find(sessionID), caller.owns(transport.workSession) else {
             return errorResponse(.notFound, JSONRPCError(.invalidRequest, "unknown or ended session: initialize a new one", id: id))
         }
         _ = try? registry.session(transport.workSession.handle)  // counts as activity for the idle timeout
@@ -113,7 +113,7 @@ struct MCPHTTPEndpoint: Sendable {
         guard let sessionID = request.headers[RequestValidation.sessionID] else {
             return errorResponse(.badRequest, JSONRPCError(.invalidRequest, "missing Mcp-Session-Id header: send initialize first (on its own, not in a batch)"))
         }
-        guard let transport = sessions.find(sessionID), transport.workSession.owner == caller.owner else {
+        guard let transport = sessions.find(sessionID), caller.owns(transport.workSession) else {
             return errorResponse(.notFound, JSONRPCError(.invalidRequest, "unknown or ended session: initialize a new one"))
         }
         guard MCPVersion.allowsBatches(transport.protocolVersion) else {
@@ -224,7 +224,7 @@ struct MCPHTTPEndpoint: Sendable {
         guard let id = request.headers[RequestValidation.sessionID] else {
             return errorResponse(.badRequest, JSONRPCError(.invalidRequest, "missing Mcp-Session-Id header"))
         }
-        guard let transport = sessions.find(id), transport.workSession.owner == caller.owner else {
+        guard let transport = sessions.find(id), caller.owns(transport.workSession) else {
             return errorResponse(.notFound, JSONRPCError(.invalidRequest, "unknown or ended session"))
         }
         await registry.endSession(transport.workSession.handle, reason: "DELETE")

@@ -1,4 +1,5 @@
 import PGMCPJSON
+import PGRegistry
 
 extension MCPDispatcher {
     /// Methods a 2026-07-28 client may call here. What that version removed (`initialize`, `ping`,
@@ -26,9 +27,15 @@ extension MCPDispatcher {
             return await requests.track(id) { [self] in
                 // A work session of the call's own: what it does (a clone's copy, a statement) ends
                 // with it, unless it names an open_session handle.
-                let outcome = await context.registry.withCallSession(label: envelope.clientName, owner: owner, identities: identities) { session in
-                    let transport = TransportSession(id: "call", workSession: session, protocolVersion: ModernProtocol.version)
-                    return await callTool(params, transport: transport, stateless: true, label: envelope.clientName)
+                let outcome: Result<ToolOutcome, JSONRPCError>
+                do {
+                    outcome = try await context.registry.withCallSession(label: envelope.clientName, owner: owner, identities: identities) { session in
+                        let transport = TransportSession(id: "call", workSession: session, protocolVersion: ModernProtocol.version)
+                        return await callTool(params, transport: transport, stateless: true, label: envelope.clientName)
+                    }
+                } catch {
+                    // Too many sessions and calls at once: the server is busy, say so as 2025 does.
+                    return .value(JSONRPCError(.serverBusy, (error as? RegistryError)?.message ?? "the server is busy", id: id).response)
                 }
                 switch outcome {
                 case .success(.structured(let structured)):

@@ -157,7 +157,10 @@ public final class MCPDispatcher: Sendable {
     func resolveSession(_ arguments: JSONObject, tool: ToolDefinition, transport: TransportSession) throws(ToolError) -> WorkSession {
         guard tool.routesBySessionArgument, let value = arguments["session"], value != .null else { return transport.workSession }
         guard case .string(let raw) = value else { throw ToolError("argument 'session' must be a string handle from open_session") }
-        guard let session = try? context.registry.session(SessionHandle(rawValue: raw)), session.owner == transport.workSession.owner else {
+        let caller = transport.workSession
+        guard let session = try? context.registry.session(SessionHandle(rawValue: raw)), session.owner == caller.owner,
+            session.identities.map(Set.init) == caller.identities.map(Set.init)
+        else {
             throw ToolError("unknown or expired session handle; open_session mints a new one")
         }
         return session
