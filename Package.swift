@@ -40,13 +40,13 @@ let package = Package(
         .target(name: "IOReactor", dependencies: ["CLinux"]),
         .target(name: "PGClient", dependencies: ["CLibPQ", "IOReactor", "PGMCPJSON"]),
         // Database and server settings from every source the contract names.
-        .target(name: "PGConfig", dependencies: ["PGClient", "PGMCPJSON"]),
+        .target(name: "PGConfig", dependencies: ["PGClient", "PGMCPJSON", "IOReactor"]),
 
         // ConnectionPoolRegistry: pools per database, work sessions, limits, idle timeouts, cleanup.
         .target(
             name: "PGRegistry",
             dependencies: [
-                "PGClient", "PGConfig",
+                "PGClient", "PGConfig", "IOReactor",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
@@ -60,12 +60,12 @@ let package = Package(
         // OAuth 2.1 resource server: bearer JWTs checked against the issuer's keys, into principals.
         .target(
             name: "PGMCPOAuth",
-            dependencies: ["PGConfig", "PGMCPJSON", .product(name: "JWTKit", package: "jwt-kit"), .product(name: "Logging", package: "swift-log")]
+            dependencies: ["PGConfig", "PGMCPJSON", "IOReactor", .product(name: "JWTKit", package: "jwt-kit"), .product(name: "Logging", package: "swift-log")]
         ),
         // A throwaway PostgreSQL cluster from the system's binaries: for `pgmcp demo` and the tests.
         .target(name: "PGCluster"),
         // `pgmcp demo`: two sample databases on a throwaway cluster, served over MCP.
-        .target(name: "PGMCPDemo", dependencies: ["PGCluster", "PGClient", "PGConfig", "PGMCPServer", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "PGMCPDemo", dependencies: ["PGCluster", "IOReactor", "PGClient", "PGConfig", "PGMCPServer", .product(name: "Logging", package: "swift-log")]),
         // The MCP protocol layer: JSON-RPC, Streamable HTTP on Hummingbird, stdio, the tool catalog.
         .target(
             name: "PGMCPServer",
@@ -94,7 +94,7 @@ let package = Package(
 
         // Shared test helpers: where the throwaway PostgreSQL of scripts/test lives.
         .target(
-            name: "TestSupport", dependencies: ["PGClient", "PGConfig", "PGMCPJSON", "PGCluster", .product(name: "JWTKit", package: "jwt-kit")],
+            name: "TestSupport", dependencies: ["PGClient", "PGConfig", "PGMCPJSON", "PGCluster", "IOReactor", .product(name: "JWTKit", package: "jwt-kit")],
             path: "Tests/TestSupport"),
         .testTarget(name: "PGMCPJSONTests", dependencies: ["PGMCPJSON"]),
         .testTarget(name: "PGClientTests", dependencies: ["PGClient", "IOReactor", "TestSupport"]),

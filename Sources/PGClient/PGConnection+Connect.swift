@@ -147,7 +147,7 @@ final class Connector: @unchecked Sendable {
 
 extension Duration {
     /// Seconds as a Double, for dispatch deadlines and messages.
-    var timeInterval: Double {
+    public var timeInterval: Double {
         let (seconds, attoseconds) = components
         return Double(seconds) + Double(attoseconds) / 1e18
     }

@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 #endif
 
-/// Runs programs to completion with posix_spawn and waitpid. Blocking: call it through `offPool`.
+/// Runs programs to completion with posix_spawn and waitpid. Blocking: call it through `offPool` (IOReactor).
 ///
 /// Not Foundation's `Process`: after `pg_ctl start` leaves a daemon behind, `Process` was seen never
 /// to reap the exited child (it stayed `<defunct>` and the call hung).
@@ -51,13 +51,6 @@ public enum ProgramRunner {
         let (status, output) = try run(arguments)
         guard status == 0 else { throw Failure(command: arguments.prefix(2).joined(separator: " "), status: status, output: output) }
         return output
-    }
-}
-
-/// Runs blocking work on a dispatch thread, so it never parks Swift's cooperative pool.
-public func offPool<R: Sendable>(_ body: @escaping @Sendable () throws -> R) async throws -> R {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
     }
 }
 

@@ -1,4 +1,5 @@
 import Dispatch
+import IOReactor
 
 /// Everything pgmcp is configured with: the databases, which one new sessions start on, and the
 /// server settings. Loading validates all of it and reports every problem at once.
@@ -67,12 +68,6 @@ public struct Configuration: Sendable {
     public static func loadOffPool(
         environment: [String: String], configFile: String? = nil, files: FileAccess = .system
     ) async throws -> Configuration {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { () throws(ConfigurationError) -> Configuration in
-                    try load(environment: environment, configFile: configFile, files: files)
-                }.mapError { $0 as any Error })
-            }
-        }
+        try await offPool { try load(environment: environment, configFile: configFile, files: files) }
     }
 }

@@ -100,11 +100,6 @@ extension DatabaseCalls {
         return TransactionInfo(
             database: pinned.target.name, readOnly: pinned.readOnly, startedAt: pinned.openedAt,
             status: pinned.transactionStatus == .inFailedTransaction ? "aborted" : "open",
-            ageSeconds: Date().timeIntervalSince(pinned.openedAt), idleSeconds: max(0, seconds(idle)))
+            ageSeconds: Date().timeIntervalSince(pinned.openedAt), idleSeconds: max(0, idle.timeInterval))
     }
-}
-
-func seconds(_ duration: Duration) -> Double {
-    let (whole, fraction) = duration.components
-    return Double(whole) + Double(fraction) / 1e18
 }

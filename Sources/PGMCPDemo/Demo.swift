@@ -1,3 +1,4 @@
+import IOReactor
 import Foundation
 import Logging
 import PGClient

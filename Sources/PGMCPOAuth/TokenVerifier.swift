@@ -1,5 +1,5 @@
-import Dispatch
 import Foundation
+import IOReactor
 import JWTKit
 import Logging
 #if canImport(FoundationNetworking)
@@ -141,11 +141,7 @@ public actor TokenVerifier {
     /// `/.well-known/oauth-authorization-server`, else OpenID's `/.well-known/openid-configuration`).
     public static let fetchJWKS: @Sendable (OAuthConfiguration) async throws -> String = { configuration in
         if let file = configuration.jwksFile {
-            return try await withCheckedThrowingContinuation { continuation in
-                DispatchQueue.global().async {
-                    continuation.resume(with: Result { try String(contentsOfFile: file, encoding: .utf8) })
-                }
-            }
+            return try await offPool { try String(contentsOfFile: file, encoding: .utf8) }
         }
         let base = configuration.issuer.hasSuffix("/") ? String(configuration.issuer.dropLast()) : configuration.issuer
         var lastError: any Error = OAuthFailure(.invalidToken, "no metadata")

@@ -91,11 +91,4 @@ public struct CloneOwner: Sendable, Equatable {
         let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self).filter { !$0.isWhitespace && $0 != "=" }
         return name.isEmpty ? "unknown" : name
     }
-
-    /// Runs `body` (file reads of /proc) on a dispatch thread, off Swift's cooperative pool.
-    static func offPool<R: Sendable>(_ body: @escaping @Sendable () -> R) async -> R {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global(qos: .utility).async { continuation.resume(returning: body()) }
-        }
-    }
 }

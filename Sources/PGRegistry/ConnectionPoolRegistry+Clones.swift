@@ -1,3 +1,4 @@
+import IOReactor
 import PGClient
 import PGConfig
 
@@ -43,7 +44,7 @@ extension ConnectionPoolRegistry {
         let name = Self.clonePrefix(of: base.config) + suffix
         // As long as the entry's statement timeout allows (copying a large template takes time), or
         // until cancelled (the session ending) plus the grace period.
-        let owner = await CloneOwner.offPool { CloneOwner.current }
+        let owner = await offPool { CloneOwner.current }
         do {
             try await withMaintenanceConnection(base.config, limit: callLimit(base)) { connection in
                 try await connection.command("CREATE DATABASE \(quoteIdentifier(name)) TEMPLATE \(quoteIdentifier(template))")
@@ -105,7 +106,7 @@ extension ConnectionPoolRegistry {
                         guard let name = row[0].stringValue, let owner = row[1].stringValue.flatMap(CloneOwner.init(comment:)) else { return nil }
                         return (name, owner)
                     }
-                    leftovers = await CloneOwner.offPool { candidates.filter { $0.1.isGone() }.map(\.0) }
+                    leftovers = await offPool { candidates.filter { $0.1.isGone() }.map(\.0) }
                     // Without FORCE: a copy someone is connected to (its maker misjudged) stays.
                     var dropped: [String] = []
                     for name in leftovers {

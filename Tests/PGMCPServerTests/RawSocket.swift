@@ -2,7 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
-import PGCluster
+import TestSupport
 import Synchronization
 
 /// One TCP connection to a test server on 127.0.0.1, written byte for byte: for headers an HTTP

@@ -1,3 +1,4 @@
+@_exported import IOReactor
 @_exported import PGCluster
 
 /// A PostgreSQL cluster of one test's own, for tests that stop or restart the server (which
