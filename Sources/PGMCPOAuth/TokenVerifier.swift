@@ -38,13 +38,14 @@ public actor TokenVerifier {
 
     /// The principal a valid token names, or why it is not accepted.
     public func verify(_ token: String) async throws(OAuthFailure) -> Principal {
-        guard let algorithm = Self.algorithm(of: token) else {
+        guard let header = Self.header(of: token), let algorithm = header["alg"] as? String else {
             throw OAuthFailure(.invalidToken, "the bearer token is not a JWT")
         }
         guard Self.algorithms.contains(algorithm) else {
             throw OAuthFailure(.invalidToken, "tokens signed with \(algorithm) are not accepted (RS256 or ES256)")
         }
-        let claims = try await verifiedClaims(token)
+        guard let kid = header["kid"] as? String else { throw OAuthFailure(.invalidToken, "the token names no key (kid)") }
+        let claims = try await verifiedClaims(token, kid: kid)
         let now = Date()
         guard claims.iss?.value == configuration.issuer else {
             throw OAuthFailure(.invalidToken, "the token was issued by another issuer than \(configuration.issuer)")
@@ -68,10 +69,7 @@ public actor TokenVerifier {
 
     /// The signature checked with the issuer's key the token names (`kid`), fetching the keys again
     /// first when it is not among them (a rotation), at most once per `keyRefreshInterval`.
-    private func verifiedClaims(_ token: String) async throws(OAuthFailure) -> AccessClaims {
-        guard let kid = Self.header(of: token)?["kid"] as? String else {
-            throw OAuthFailure(.invalidToken, "the token names no key (kid)")
-        }
+    private func verifiedClaims(_ token: String, kid: String) async throws(OAuthFailure) -> AccessClaims {
         var collection = try await currentKeys(refresh: false)
         if !knownKids.contains(kid), refreshAllowed { collection = try await currentKeys(refresh: true) }
         guard knownKids.contains(kid) else {
@@ -120,9 +118,6 @@ public actor TokenVerifier {
             throw OAuthFailure(.invalidToken, "the issuer's keys could not be loaded, so no token can be checked now")
         }
     }
-
-    /// The `alg` of a JWT's header, or nil when it is not a JWT.
-    static func algorithm(of token: String) -> String? { header(of: token)?["alg"] as? String }
 
     /// A JWT's header, or nil when it is not a JWT.
     static func header(of token: String) -> [String: Any]? {

@@ -51,10 +51,10 @@ extension MCPHTTPEndpoint {
         } catch {
             return errorResponse(Self.status(of: error.code), error)
         }
-        let requests = RequestTracker()
-        let answer = await ClientConnection.$current.withValue(await channel.asyncMap { await ClientConnectionHandler.connection(of: $0) } ?? nil) {
+        // Only a tool call runs long enough to be worth cancelling when the client goes.
+        let answer = await watchingClient(method == "tools/call" ? channel : nil) {
             await dispatcher.handleModern(
-                id: id, method: method, params: params, envelope: envelope, requests: requests, owner: caller.owner, identities: caller.identities)
+                id: id, method: method, params: params, envelope: envelope, requests: RequestTracker(), owner: caller.owner, identities: caller.identities)
         }
         let status: HTTPResponse.Status = if case .value(let value) = answer, let code = value["error"]?["code"]?.intValue {
             JSONRPCError.Code(rawValue: code).map(Self.status(of:)) ?? .ok
@@ -157,12 +157,5 @@ extension MCPHTTPEndpoint {
         var headers = HTTPFields()
         headers[.allow] = "POST"
         return Response(status: .methodNotAllowed, headers: headers)
-    }
-}
-
-extension Optional {
-    fileprivate func asyncMap<T>(_ transform: (Wrapped) async -> T) async -> T? {
-        guard let self else { return nil }
-        return await transform(self)
     }
 }

@@ -168,10 +168,15 @@ struct MCPHTTPEndpoint: Sendable {
 
     /// Dispatches one message; a `tools/call` is cancelled if the client goes away before its answer.
     private func dispatch(_ message: JSONRPCMessage, in transport: TransportSession, channel: (any Channel)?) async -> OutgoingMessage? {
-        guard case .request(_, "tools/call", _) = message, let channel, let connection = await ClientConnectionHandler.connection(of: channel) else {
-            return await dispatcher.handle(message, in: transport)
-        }
-        return await ClientConnection.$current.withValue(connection) { await dispatcher.handle(message, in: transport) }
+        guard case .request(_, "tools/call", _) = message else { return await dispatcher.handle(message, in: transport) }
+        return await watchingClient(channel) { await dispatcher.handle(message, in: transport) }
+    }
+
+    /// Runs `body` with the request's client connection at hand (`ClientConnection.current`), so a
+    /// call it starts is cancelled if the client goes away.
+    func watchingClient<R>(_ channel: (any Channel)?, _ body: () async -> R) async -> R {
+        guard let channel, let connection = await ClientConnectionHandler.connection(of: channel) else { return await body() }
+        return await ClientConnection.$current.withValue(connection, operation: body)
     }
 
     private func initialize(_ message: JSONValue, format: ResponseFormat, caller: Caller) -> Response {

@@ -31,7 +31,7 @@ extension MCPDispatcher {
                 do {
                     outcome = try await context.registry.withCallSession(label: envelope.clientName, owner: owner, identities: identities) { session in
                         let transport = TransportSession(id: "call", workSession: session, protocolVersion: ModernProtocol.version)
-                        return await callTool(params, transport: transport, stateless: true, label: envelope.clientName)
+                        return await callTool(params, transport: transport, stateless: true)
                     }
                 } catch {
                     // Too many sessions and calls at once: the server is busy, say so as 2025 does.

@@ -96,9 +96,9 @@ public final class MCPDispatcher: Sendable {
 
     /// - Parameter stateless: the call's protocol keeps no session (MCP 2026-07-28): without a
     ///   `session` handle it runs in a work session of its own that ends with it, and a tool that
-    ///   changes a session's state is refused. `label` names that session's client.
+    ///   changes a session's state is refused.
     func callTool(
-        _ params: JSONObject, transport: TransportSession, stateless: Bool = false, label: String? = nil
+        _ params: JSONObject, transport: TransportSession, stateless: Bool = false
     ) async -> Result<ToolOutcome, JSONRPCError> {
         guard case .string(let name)? = params["name"] else {
             return .failure(JSONRPCError(.invalidParams, "tools/call needs \"name\" (a string)"))
@@ -113,7 +113,7 @@ public final class MCPDispatcher: Sendable {
         case let other?: return .failure(JSONRPCError(.invalidParams, "\"arguments\" must be an object, got \(other.typeName)"))
         }
         let started = ContinuousClock.now
-        let outcome = await run(tool, arguments: arguments, transport: transport, stateless: stateless, label: label)
+        let outcome = await run(tool, arguments: arguments, transport: transport, stateless: stateless)
         let failed = if case .failed = outcome { true } else { false }
         tool.metrics.record(duration: ContinuousClock.now - started, failed: failed)
         return .success(outcome)
@@ -121,7 +121,7 @@ public final class MCPDispatcher: Sendable {
 
     /// Runs a known tool; any failure becomes an `isError` result. Either way the result honours
     /// `PGMCP_MAX_RESULT_BYTES` (see `ResultBudget`): every tool's result passes through here.
-    private func run(_ tool: ToolDefinition, arguments: JSONObject, transport: TransportSession, stateless: Bool, label: String?) async -> ToolOutcome {
+    private func run(_ tool: ToolDefinition, arguments: JSONObject, transport: TransportSession, stateless: Bool) async -> ToolOutcome {
         let handle = arguments["session"]
         if stateless, tool.keepsSessionState, handle == nil || handle == .null {
             return .failed(Self.failure(
