@@ -7,17 +7,12 @@ extension ProcessTests {
     /// Ten sessions on a clone entry each see only their own writes; a server killed with them open
     /// leaves their copies behind, and the next start drops them (and only them).
     @Test func tenSessionsOnACloneEntryAndAKilledServersCopiesAreDroppedAtTheNextStart() async throws {
-        let template = try await TestDatabase.createScratchDatabase(prefix: "ctpl")
-        try await TestDatabase.withConnection(database: template) { connection in
-            try await connection.command("CREATE TABLE notes (who text)")
-            try await connection.command("INSERT INTO notes VALUES ('template')")
-        }
+        let (template, databases) = try await scratchEntry(
+            id: "killed", prefix: "ctpl", extra: #""isolation": "clone""#,
+            ["CREATE TABLE notes (who text)", "INSERT INTO notes VALUES ('template')"])
         // Not ours (no owner comment): must survive.
         let stranger = "pgmcp_clone_killed_strangerxx"
         try await TestDatabase.withConnection { try await $0.command("CREATE DATABASE \(stranger)") }
-        let databases = """
-            [{"id": "killed", "host": "\(try TestDatabase.host)", "port": \(try TestDatabase.port), "database": "\(template)", "user": "\(try TestDatabase.user)", "passwordEnv": "TEST_DB_PASSWORD", "isolation": "clone"}]
-            """
         let copies = "SELECT count(*) FROM pg_database WHERE datname LIKE 'pgmcp\\_clone\\_killed\\_%' AND datname <> '\(stranger)'"
         func start() async throws -> (ChildProcess, String) {
             let port = freeLocalPort()

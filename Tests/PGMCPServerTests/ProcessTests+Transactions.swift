@@ -8,14 +8,9 @@ extension ProcessTests {
     /// The stdio session ends with its input: its open transaction is rolled back and its row lock
     /// released, by the real `pgmcp serve --transport stdio`.
     @Test func stdioEndOfInputRollsBackTheOpenTransactionAndFreesItsLock() async throws {
-        let name = try await TestDatabase.createScratchDatabase(prefix: "stx")
-        try await TestDatabase.withConnection(database: name) { connection in
-            try await connection.command("CREATE TABLE t (id int PRIMARY KEY, v text)")
-            try await connection.command("INSERT INTO t VALUES (1, 'before')")
-        }
-        let databases = """
-            [{"id": "main", "host": "\(try TestDatabase.host)", "port": \(try TestDatabase.port), "database": "\(name)", "user": "\(try TestDatabase.user)", "passwordEnv": "TEST_DB_PASSWORD", "readOnly": false}]
-            """
+        let (name, databases) = try await scratchEntry(
+            id: "main", prefix: "stx", extra: #""readOnly": false"#,
+            ["CREATE TABLE t (id int PRIMARY KEY, v text)", "INSERT INTO t VALUES (1, 'before')"])
         let child = try ChildProcess([pgmcpBinary, "serve", "--transport", "stdio"], environment: try environment(databases: databases))
         child.send(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"pipe","version":"1"}}}"#)
         _ = try #require(try await child.readLine())
@@ -26,15 +21,7 @@ extension ProcessTests {
         let updated = try JSONParser.parse(try #require(try await child.readLine()))
         #expect(updated["result"]?["structuredContent"]?["rowsAffected"] == 1, "\(updated)")
         func rowIsFree(lockTimeoutMs: Int) async throws -> Bool {
-            try await TestDatabase.withConnection(database: name) { connection in
-                try await connection.command("SET lock_timeout = \(lockTimeoutMs)")
-                do {
-                    try await connection.command("SELECT 1 FROM t WHERE id = 1 FOR UPDATE")
-                    return true
-                } catch let error as PGError where error.sqlState == "55P03" {
-                    return false
-                }
-            }
+            try await TestDatabase.canLock(database: name, "SELECT 1 FROM t WHERE id = 1 FOR UPDATE", lockTimeoutMs: lockTimeoutMs)
         }
         #expect(try await rowIsFree(lockTimeoutMs: 300) == false)
         child.closeInput()

@@ -16,6 +16,19 @@ import TestSupport
         return environment
     }
 
+    /// A scratch database made with `statements`, and `DB_CONFIGS` naming it as entry `id` (its JSON
+    /// members `extra` added, e.g. `"readOnly": false`).
+    func scratchEntry(id: String, prefix: String, extra: String, _ statements: [String]) async throws -> (database: String, configs: String) {
+        let name = try await TestDatabase.createScratchDatabase(prefix: prefix)
+        try await TestDatabase.withConnection(database: name) { connection in
+            for statement in statements { try await connection.command(statement) }
+        }
+        let configs = """
+            [{"id": "\(id)", "host": "\(try TestDatabase.host)", "port": \(try TestDatabase.port), "database": "\(name)", "user": "\(try TestDatabase.user)", "passwordEnv": "TEST_DB_PASSWORD", \(extra)}]
+            """
+        return (name, configs)
+    }
+
     @Test func stdioServesOneSessionAndExitsCleanlyAtEndOfInput() async throws {
         let child = try ChildProcess([pgmcpBinary, "serve", "--transport", "stdio"], environment: try environment())
         child.send(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"pipe","version":"1"}}}"#)

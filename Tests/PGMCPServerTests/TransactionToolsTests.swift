@@ -18,15 +18,7 @@ import Testing
 
     /// Tries to update customer 1 from another connection within `lockTimeoutMs`: true when it got the row lock.
     func rowIsFree(_ fixture: Fixture, lockTimeoutMs: Int = 300) async throws -> Bool {
-        try await TestDatabase.withConnection(database: fixture.databaseName) { connection in
-            try await connection.command("SET lock_timeout = \(lockTimeoutMs)")
-            do {
-                try await connection.command("UPDATE customers SET name = name WHERE id = 1")
-                return true
-            } catch let error as PGError where error.sqlState == "55P03" {
-                return false
-            }
-        }
+        try await TestDatabase.canLock(database: fixture.databaseName, "UPDATE customers SET name = name WHERE id = 1", lockTimeoutMs: lockTimeoutMs)
     }
 
     @Test func twoInsertsInTwoCallsRollBackToNothingAndCommitToBoth() async throws {

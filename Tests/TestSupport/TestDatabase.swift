@@ -102,3 +102,19 @@ extension TestDatabase {
     /// A short unique name for one test's pools (`application_name` prefix).
     public static func uniqueName(_ base: String) -> String { "\(base)-\(UInt32.random(in: 0...UInt32.max))" }
 }
+
+extension TestDatabase {
+    /// Whether `sql` (a statement that takes a row lock) gets its lock on `database` within
+    /// `lockTimeoutMs`: false while another connection holds it.
+    public static func canLock(database: String, _ sql: String, lockTimeoutMs: Int) async throws -> Bool {
+        try await withConnection(database: database) { connection in
+            try await connection.command("SET lock_timeout = \(lockTimeoutMs)")
+            do {
+                try await connection.command(sql)
+                return true
+            } catch let error as PGError where error.sqlState == "55P03" {
+                return false
+            }
+        }
+    }
+}

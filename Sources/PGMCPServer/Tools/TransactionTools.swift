@@ -1,5 +1,6 @@
 import PGDatabaseCalls
 import PGMCPJSON
+import PGRegistry
 
 /// begin_transaction, commit_transaction, rollback_transaction: a transaction held open across calls.
 enum TransactionTools {
@@ -44,40 +45,37 @@ enum TransactionTools {
             ("durationSeconds", ["type": "number"]),
         ], required: ["database", "outcome"])
 
-    static let commit = ToolDefinition(
+    static let commit = ending(
         name: "commit_transaction", title: "Commit the transaction",
         description: """
             Commits the session's open transaction on a database (default: the active one) and returns its connection. If a \
             statement in it failed, nothing is committed and the answer says so; if the answer to COMMIT is lost (the connection \
             broke), the error says the outcome is unknown: check the data before redoing anything.
             """,
-        inputSchema: JSONSchema.object([("database", JSONSchema.database)]),
-        outputSchema: endSchema,
-        annotations: ToolAnnotations(readOnly: false, destructive: true, idempotent: false, openWorld: true),
-        keepsSessionState: true,
-        handler: { call throws(ToolError) in
-            let database = try call.arguments.string("database")
-            let end = try await call.run { calls throws(DatabaseCallError) in
-                try await calls.commitTransaction(session: call.session, database: database)
-            }
-            return json(end)
-        })
+        destructive: true, { calls, session, database throws(DatabaseCallError) in try await calls.commitTransaction(session: session, database: database) })
 
-    static let rollback = ToolDefinition(
+    static let rollback = ending(
         name: "rollback_transaction", title: "Roll back the transaction",
         description:
             "Rolls back the session's open transaction on a database (default: the active one): nothing of it is kept, its locks are released, and its connection returns to the pool.",
-        inputSchema: JSONSchema.object([("database", JSONSchema.database)]),
-        outputSchema: endSchema,
-        annotations: ToolAnnotations(readOnly: false, destructive: false, idempotent: false, openWorld: true),
-        keepsSessionState: true,
-        handler: { call throws(ToolError) in
-            let database = try call.arguments.string("database")
-            let end = try await call.run { calls throws(DatabaseCallError) in
-                try await calls.rollbackTransaction(session: call.session, database: database)
-            }
-            return json(end)
-        })
+        destructive: false, { calls, session, database throws(DatabaseCallError) in try await calls.rollbackTransaction(session: session, database: database) })
+
+    /// commit_transaction and rollback_transaction: the same arguments, result and handling; only
+    /// the call differs.
+    static func ending(
+        name: String, title: String, description: String, destructive: Bool,
+        _ end: @escaping @Sendable (DatabaseCalls, WorkSession, String?) async throws(DatabaseCallError) -> TransactionEnd
+    ) -> ToolDefinition {
+        ToolDefinition(
+            name: name, title: title, description: description,
+            inputSchema: JSONSchema.object([("database", JSONSchema.database)]), outputSchema: endSchema,
+            annotations: ToolAnnotations(readOnly: false, destructive: destructive, idempotent: false, openWorld: true),
+            keepsSessionState: true,
+            handler: { call throws(ToolError) in
+                let database = try call.arguments.string("database")
+                return json(try await call.run { calls throws(DatabaseCallError) in try await end(calls, call.session, database) })
+            })
+    }
 
     static func json(_ info: TransactionInfo) -> JSONValue {
         .object(
