@@ -39,7 +39,7 @@ extension ProcessTests {
         #expect(try await child.wait() == 0)
         let output = answers.joined(separator: "\n") + "\n" + child.stderr
         #expect(child.stderr.contains("dynamic connection opened"), "\(child.stderr)")
-        #expect(SecretFragments.leaked(password, written: SecretFragments.quoted(password), in: output, context: "") == [], "\(output)")
+        #expect(SecretFragments.leaked(password, written: SecretFragments.quoted(password), in: output, context: "\(role) \(try TestDatabase.port)") == [], "\(output)")
     }
 }
 
