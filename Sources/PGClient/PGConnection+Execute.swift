@@ -35,27 +35,60 @@ extension PGConnection {
         return PGQueryResult(command: command, columns: command.columns, rows: collector.rows, truncated: collector.truncated)
     }
 
-    /// What resets a connection's session state (settings, temporary tables, prepared statements,
-    /// advisory locks, LISTEN) to that of a new connection. A connection whose last statement was this
-    /// reports `isReset`, so a pool can skip resetting it again.
-    public static let resetStatement = "DISCARD ALL"
+    /// What `DISCARD ALL` does, spelled out statement by statement, so that it can share one sync
+    /// (one round trip, one pipeline unit) with other statements: `DISCARD ALL` itself cannot run in a
+    /// pipeline or a transaction block. Each of these can, and runs on the server connection the
+    /// statements before it ran on, which a transaction-mode pooler (PgBouncer) guarantees only
+    /// within one sync. `setseed` comes too: a session's seed outlives `DISCARD ALL` and `ROLLBACK`,
+    /// and the next user of the connection could predict `random()` from it.
+    ///
+    /// Placed before a transaction's end, the transactional parts (settings, `LISTEN`, temporary
+    /// tables) are undone with it whatever the end is; locks, prepared statements and the seed are
+    /// not transactional and are undone at once.
+    static func sessionReset() -> [PGStatement] {
+        [
+            releaseLocksAndReseed(), PGStatement("CLOSE ALL"), PGStatement("UNLISTEN *"), PGStatement("DEALLOCATE ALL"),
+            PGStatement("SET SESSION AUTHORIZATION DEFAULT"), PGStatement("RESET ALL"),
+            PGStatement("DISCARD PLANS"), PGStatement("DISCARD TEMP"), PGStatement("DISCARD SEQUENCES"),
+        ]
+    }
 
-    /// Makes the connection as fresh as a new one in one round trip: rolls back any transaction
-    /// (harmless when there is none), re-seeds `random()` and discards all other session state.
+    /// Makes the connection as fresh as a new one in one round trip with a single sync: rolls back
+    /// any transaction (harmless when there is none) and undoes all session state (`sessionReset`).
+    /// A connection whose last pipeline ended this way reports `isReset`, so a pool can skip
+    /// resetting it again.
     public func reset() async throws {
         let (outcomes, _) = try await pipeline(
-            [PGStatement("ROLLBACK"), Self.reseed(), PGStatement(Self.resetStatement)], rowsFrom: 0, into: DiscardingSink())
+            [PGStatement("ROLLBACK")] + Self.sessionReset(), rowsFrom: 0, into: DiscardingSink(), syncs: .last, resets: true)
         for outcome in outcomes { _ = try outcome.get() }
     }
 
-    /// `setseed()` outlives both `ROLLBACK` and `DISCARD ALL`: after a session seeded `random()`, the
-    /// next session on the connection would get a sequence the first one can predict. A seed drawn
-    /// here, from the system's random source, makes it unpredictable again.
-    static func reseed() -> PGStatement {
-        PGStatement("SELECT setseed($1::float8)", parameters: [freshSeed])
+    /// Ends the transaction open on the connection and leaves the connection reset, in one round
+    /// trip with a single sync, so that under a transaction-mode pooler nothing the transaction set
+    /// for the session (`SET`, advisory locks, `SET ROLE`…) stays behind on the server connection
+    /// once the pooler hands it to someone else. `commit: false`, or a transaction already failed,
+    /// rolls back.
+    ///
+    /// - Returns: the outcome of the `COMMIT` or `ROLLBACK`: its tag says `ROLLBACK` when PostgreSQL
+    ///   refused to commit a failed transaction.
+    /// - Throws: `PGError`: `.statement` when `COMMIT` itself failed (a deferred constraint, a
+    ///   serialization failure; the transaction is rolled back then), or the pipeline's.
+    public func endTransaction(commit: Bool) async throws -> PGCommandResult {
+        guard commit, transactionStatus != .inFailedTransaction else {
+            let (outcomes, _) = try await pipeline(
+                [PGStatement("ROLLBACK")] + Self.sessionReset(), rowsFrom: 0, into: DiscardingSink(), syncs: .last, resets: true)
+            for outcome in outcomes { _ = try outcome.get() }
+            var rolledBack = try outcomes[0].get()
+            if commit { rolledBack.commandTag = "ROLLBACK" }
+            return rolledBack
+        }
+        let reset = Self.sessionReset()
+        let (outcomes, _) = try await pipeline(reset + [PGStatement("COMMIT")], rowsFrom: 0, into: DiscardingSink(), syncs: .last, resets: true)
+        for outcome in outcomes { _ = try outcome.get() }
+        return try outcomes[reset.count].get()
     }
 
-    /// `reseed()` together with releasing session-level advisory locks, in one statement.
+    /// Releases session-level advisory locks and re-seeds `random()`, in one statement.
     static func releaseLocksAndReseed() -> PGStatement {
         PGStatement("SELECT pg_advisory_unlock_all(), setseed($1::float8)", parameters: [freshSeed])
     }
@@ -211,8 +244,7 @@ extension PGConnection {
     /// Ends a single statement and returns its outcome.
     private func finish(_ operation: QueryOperation, failure: PGError?) async -> Result<PGCommandResult, PGError> {
         let outcome = outcome(of: operation, failure: failure)
-        let reset = operation.isReset && failure == nil && operation.error == nil
-        await finishOperation(id: operation.id, lastStatementReset: reset)
+        await finishOperation(id: operation.id, lastStatementReset: false)
         return outcome
     }
 
@@ -253,9 +285,6 @@ final class QueryOperation: @unchecked Sendable {
     let parameters: [String?]
     let onColumns: ([PGColumn]) -> Void
     let onRow: (PGRow) -> PGRowDecision
-
-    /// Whether this statement is `PGConnection.resetStatement`.
-    var isReset: Bool { sql == PGConnection.resetStatement }
 
     var columns: [PGColumn]?
     var commandTag = ""

@@ -23,18 +23,22 @@ public enum PGScope: Sendable, Equatable {
 
     static let savepointName = "pgmcp_scoped"
 
-    var resets: Bool { self == .transaction(readOnly: true) }
+    /// Whether the scope leaves the connection as fresh as `reset()` does.
+    var resets: Bool { if case .transaction = self { true } else { false } }
 
-    /// The statements before and after the scoped ones.
+    /// The statements before and after the scoped ones. A `.transaction` scope's rollback is
+    /// preceded by undoing what a rollback leaves: session advisory locks, prepared statements, the
+    /// seed of `random()` and sequences' `currval` (see `readOnlyTransaction`). All of it shares the
+    /// statement's sync, so a transaction-mode pooler cannot hand the server connection to someone
+    /// else before it is clean.
     func statements(statementTimeoutMs: Int?) -> (before: [PGStatement], after: [PGStatement]) {
         let timeout = statementTimeoutMs.map { [PGStatement("SET LOCAL statement_timeout = \($0)")] } ?? []
         switch self {
         case .transaction(let readOnly):
             let begin = [PGStatement(readOnly ? "BEGIN READ ONLY" : "BEGIN")] + timeout
-            let end = readOnly
-                ? [PGConnection.releaseLocksAndReseed(), PGStatement("DEALLOCATE ALL"), PGStatement("ROLLBACK")]
-                : [PGStatement("ROLLBACK")]
-            return (begin, end)
+            // A read-only transaction cannot call nextval(); a read-write one can.
+            let sequences = readOnly ? [] : [PGStatement("DISCARD SEQUENCES")]
+            return (begin, [PGConnection.releaseLocksAndReseed(), PGStatement("DEALLOCATE ALL")] + sequences + [PGStatement("ROLLBACK")])
         case .savepoint(let readOnly):
             // SET LOCAL inside a savepoint is undone by rolling back to it: the transaction's own
             // settings (its statement timeout, read-write mode) come back afterwards.
@@ -42,6 +46,26 @@ public enum PGScope: Sendable, Equatable {
                 + (readOnly ? [PGStatement("SET LOCAL transaction_read_only = on")] : []) + timeout
             let end = [PGStatement("ROLLBACK TO SAVEPOINT \(Self.savepointName)"), PGStatement("RELEASE SAVEPOINT \(Self.savepointName)")]
             return (begin, end)
+        }
+    }
+}
+
+/// Where a pipeline's syncs go: each ends a unit that succeeds or fails on its own (a failed
+/// statement skips the rest of its unit only), and under a transaction-mode pooler each unit may
+/// run on a different server connection.
+enum PGSyncs {
+    /// After every statement.
+    case each
+    /// After the last only: one unit.
+    case last
+    /// After the statements at these positions, and after the last.
+    case after(Set<Int>)
+
+    func follows(_ position: Int, of count: Int) -> Bool {
+        switch self {
+        case .each: true
+        case .last: position == count - 1
+        case .after(let positions): positions.contains(position) || position == count - 1
         }
     }
 }
@@ -58,7 +82,8 @@ extension PGConnection {
     public func pipeline<Sink: PGRowSink>(
         _ statements: [PGStatement], rowsFrom index: Int, into sink: Sink
     ) async throws -> ([Result<PGCommandResult, PGError>], Sink) {
-        try await pipeline(statements, rowsFrom: index, into: sink, syncEach: true, resets: statements.last?.sql == Self.resetStatement)
+        // A pipeline ending in a successful DISCARD ALL (each statement has its sync) leaves the connection reset.
+        try await pipeline(statements, rowsFrom: index, into: sink, syncs: .each, resets: statements.last?.sql == "DISCARD ALL")
     }
 
     /// Runs `statement` in a `READ ONLY` transaction that is rolled back, in one round trip with a
@@ -91,31 +116,63 @@ extension PGConnection {
     ) async throws -> (PGCommandResult, Sink) {
         let (before, after) = scope.statements(statementTimeoutMs: statementTimeoutMs)
         let (outcomes, sink) = try await pipeline(
-            before + [statement] + after, rowsFrom: before.count, into: sink, syncEach: false, resets: scope.resets)
+            before + [statement] + after, rowsFrom: before.count, into: sink, syncs: .last, resets: scope.resets)
         for outcome in outcomes.prefix(before.count) { _ = try outcome.get() }
         let command = try outcomes[before.count].get()
         if case .savepoint = scope, transactionStatus == .inFailedTransaction {
             // The statement was stopped early (the sink had enough): its cancel failed the savepoint,
             // not the statement. Rolling back to the savepoint gives the transaction back intact.
-            let (restored, _) = try await pipeline(after, rowsFrom: 0, into: DiscardingSink(), syncEach: false, resets: false)
+            let (restored, _) = try await pipeline(after, rowsFrom: 0, into: DiscardingSink(), syncs: .last, resets: false)
             for outcome in restored { _ = try outcome.get() }
         }
         return (command, sink)
     }
 
-    /// Runs `statement` on its own (its own implicit transaction, so VACUUM or CREATE INDEX
-    /// CONCURRENTLY work too) under `statementTimeoutMs`, and resets the connection afterwards, all
-    /// in one round trip: each statement has its own sync, so the reset runs whether the statement
-    /// succeeded or not, and the connection comes back as fresh as `reset()` leaves it.
+    /// Runs `statement` in a transaction of its own that is committed, under `statementTimeoutMs`
+    /// (`SET LOCAL`), and leaves the connection reset: one round trip with a single sync, so that a
+    /// transaction-mode pooler keeps every part of it on one server connection and nothing the
+    /// statement set for the session (`SET search_path`, `SET ROLE`, advisory locks, `LISTEN`,
+    /// temporary tables) outlives the call there. The session's state is undone before the
+    /// `COMMIT` (see `sessionReset`), so it is undone whether the commit succeeds or not.
+    ///
+    /// A statement PostgreSQL refuses inside a transaction block (`VACUUM`, `CREATE INDEX
+    /// CONCURRENTLY`, `CREATE DATABASE`…) fails with SQLSTATE 25001 before doing anything; it is
+    /// then run again on its own, each part with a sync of its own, and the connection reset
+    /// after it. `sessionTimeout: false` (behind a transaction-mode pooler, where a session
+    /// setting would land on a server connection others get next) runs it without
+    /// `SET statement_timeout`: the caller's own deadline, which cancels the statement, bounds it.
     ///
     /// - Throws: `PGError`: the statement's own error (`.statement`), or the pipeline's.
-    public func executeAlone<Sink: PGRowSink>(
-        _ statement: PGStatement, statementTimeoutMs: Int, into sink: Sink
+    public func executeCommitted<Sink: PGRowSink>(
+        _ statement: PGStatement, statementTimeoutMs: Int, sessionTimeout: Bool = true, into sink: Sink
     ) async throws -> (PGCommandResult, Sink) {
-        let statements = [PGStatement("SET statement_timeout = \(statementTimeoutMs)"), statement, PGStatement("ROLLBACK"), Self.reseed(), PGStatement(Self.resetStatement)]
-        let (outcomes, sink) = try await pipeline(statements, rowsFrom: 1, into: sink, syncEach: true, resets: true)
-        _ = try outcomes[0].get()
-        return (try outcomes[1].get(), sink)
+        let before = [PGStatement("BEGIN"), PGStatement("SET LOCAL statement_timeout = \(statementTimeoutMs)")]
+        let statements = before + [statement] + Self.sessionReset() + [PGStatement("COMMIT")]
+        let (outcomes, sink) = try await pipeline(statements, rowsFrom: before.count, into: sink, syncs: .last, resets: true)
+        for outcome in outcomes.prefix(before.count) { _ = try outcome.get() }
+        switch outcomes[before.count] {
+        case .failure(let error) where error.sqlState == PGError.activeTransactionState:
+            return try await executeOutsideTransaction(statement, statementTimeoutMs: sessionTimeout ? statementTimeoutMs : nil, into: sink)
+        case .failure(let error):
+            throw error
+        case .success(let command):
+            for outcome in outcomes { _ = try outcome.get() }
+            return (command, sink)
+        }
+    }
+
+    /// The second try of `executeCommitted`: the failed transaction rolled back, then the statement
+    /// alone, then the reset, each unit with its own sync, in one round trip.
+    private func executeOutsideTransaction<Sink: PGRowSink>(
+        _ statement: PGStatement, statementTimeoutMs: Int?, into sink: Sink
+    ) async throws -> (PGCommandResult, Sink) {
+        let timeout = statementTimeoutMs.map { [PGStatement("SET statement_timeout = \($0)")] } ?? []
+        let head = [PGStatement("ROLLBACK")] + timeout
+        let statements = head + [statement, PGStatement("ROLLBACK")] + Self.sessionReset()
+        let (outcomes, sink) = try await pipeline(
+            statements, rowsFrom: head.count, into: sink, syncs: .after(Set(0...head.count)), resets: true)
+        for outcome in outcomes.prefix(head.count) { _ = try outcome.get() }
+        return (try outcomes[head.count].get(), sink)
     }
 
     /// Rolls back to the savepoint of a `.savepoint` scope that failed and releases it: the
@@ -123,7 +180,7 @@ extension PGConnection {
     /// (a catalog lookup) whose failure must not cost the caller's transaction.
     public func undoScopedSavepoint() async throws {
         let (_, after) = PGScope.savepoint(readOnly: true).statements(statementTimeoutMs: nil)
-        let (outcomes, _) = try await pipeline(after, rowsFrom: 0, into: DiscardingSink(), syncEach: false, resets: false)
+        let (outcomes, _) = try await pipeline(after, rowsFrom: 0, into: DiscardingSink(), syncs: .last, resets: false)
         for outcome in outcomes { _ = try outcome.get() }
     }
 
@@ -142,7 +199,7 @@ extension PGConnection {
                 onColumns: { box?.sink.start(columns: $0) }, onRow: { box?.sink.consume($0) ?? .continue })
         }
         let outcomes = try await withTaskCancellationHandler {
-            await runPipeline(operations, id: id, syncEach: false, resets: scope.resets)
+            await runPipeline(operations, id: id, syncs: .last, resets: scope.resets)
         } onCancel: {
             requestCancel(of: id, external: true)
         }.get()
@@ -154,11 +211,10 @@ extension PGConnection {
     }
 
     /// - Parameters:
-    ///   - syncEach: a sync after every statement (each stands alone), else one after the last (a
-    ///     failure skips the rest, which read `.skipped`).
+    ///   - syncs: where the syncs go (a failure skips the rest of its unit, which read `.skipped`).
     ///   - resets: when the last statement succeeds, the connection is left reset.
-    private func pipeline<Sink: PGRowSink>(
-        _ statements: [PGStatement], rowsFrom index: Int, into sink: Sink, syncEach: Bool, resets: Bool
+    func pipeline<Sink: PGRowSink>(
+        _ statements: [PGStatement], rowsFrom index: Int, into sink: Sink, syncs: PGSyncs, resets: Bool
     ) async throws -> ([Result<PGCommandResult, PGError>], Sink) {
         for statement in statements { try NULCheck.check(sql: statement.sql, parameters: statement.parameters) }
         let id = try beginOperation()
@@ -170,7 +226,7 @@ extension PGConnection {
                 onRow: position == index ? { box.sink.consume($0) } : { _ in .continue })
         }
         let outcomes = await withTaskCancellationHandler {
-            await runPipeline(operations, id: id, syncEach: syncEach, resets: resets)
+            await runPipeline(operations, id: id, syncs: syncs, resets: resets)
         } onCancel: {
             requestCancel(of: id, external: true)
         }
@@ -180,7 +236,7 @@ extension PGConnection {
     /// Enters pipeline mode, sends every statement and the syncs, reads each one's results and
     /// the syncs, and leaves pipeline mode.
     private func runPipeline(
-        _ operations: [QueryOperation], id: UInt64, syncEach: Bool, resets: Bool
+        _ operations: [QueryOperation], id: UInt64, syncs: PGSyncs, resets: Bool
     ) async -> Result<[Result<PGCommandResult, PGError>], PGError> {
         guard let pg else { return .failure(PGError(kind: .misuse, message: "the connection is closed")) }
         guard markRunning(id) else {
@@ -196,7 +252,7 @@ extension PGConnection {
                 }
                 guard sent == 1 else { throw connectionFailure(pg) }
                 // libpq 15 flushes at every sync: one sync means one write to the socket.
-                if syncEach || position == operations.count - 1, PQpipelineSync(pg) != 1 { throw connectionFailure(pg) }
+                if syncs.follows(position, of: operations.count), PQpipelineSync(pg) != 1 { throw connectionFailure(pg) }
             }
             for (position, operation) in operations.enumerated() {
                 // Before anything reads this statement's input: single-row mode must come first.
@@ -208,7 +264,7 @@ extension PGConnection {
                     PQclear(result)
                 }
                 guard keepGoing else { throw operation.error ?? connectionFailure(pg) }
-                guard syncEach || position == operations.count - 1 else { continue }
+                guard syncs.follows(position, of: operations.count) else { continue }
                 guard let sync = try await nextResult(pg) else {
                     throw operation.error?.kind == .connection ? operation.error! : connectionFailure(pg)
                 }

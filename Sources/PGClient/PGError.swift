@@ -54,6 +54,8 @@ public struct PGError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// `query_canceled`: raised by PQcancel or statement_timeout.
     public static let queryCanceledState = "57014"
+    /// `active_sql_transaction`: a statement that cannot run inside a transaction block (`VACUUM`).
+    public static let activeTransactionState = "25001"
 
     /// A statement stopped by `cancel()` or task cancellation before it reached the server.
     static let cancelledBeforeSent = PGError(

@@ -10,6 +10,16 @@ public struct DatabaseConfig: Sendable {
         case clone
     }
 
+    /// What stands between pgmcp and PostgreSQL.
+    public enum Pooling: String, Sendable, CaseIterable {
+        /// pgmcp's connections are PostgreSQL sessions of their own.
+        case direct
+        /// A pooler in transaction mode (PgBouncer `pool_mode = transaction`): a server connection
+        /// is ours only within a transaction. pgmcp then sets nothing for the session outside one,
+        /// and refuses what needs a real session (clone databases).
+        case transaction
+    }
+
     public enum PrivilegeCheck: String, Sendable, CaseIterable {
         /// A read-only entry whose role is superuser or BYPASSRLS is logged as a warning.
         case warn
@@ -33,6 +43,7 @@ public struct DatabaseConfig: Sendable {
     public var maxRows: Int
     public var pool: PoolSettings
     public var isolation: Isolation
+    public var pooling: Pooling
     public var privilegeCheck: PrivilegeCheck
     /// With OAuth: the principals that may see and use this database (`sub:<subject>`,
     /// `group:<group>`, `scope:<scope>`, `*` for any authenticated caller); nil for everyone.
@@ -43,7 +54,7 @@ public struct DatabaseConfig: Sendable {
     public init(
         id: String, title: String? = nil, description: String? = nil, connection: PGConnectionParameters,
         password: Secret? = nil, readOnly: Bool = true, statementTimeoutMs: Int = 30_000, maxRows: Int = 1_000,
-        pool: PoolSettings = PoolSettings(), isolation: Isolation = .shared, privilegeCheck: PrivilegeCheck = .warn,
+        pool: PoolSettings = PoolSettings(), isolation: Isolation = .shared, pooling: Pooling = .direct, privilegeCheck: PrivilegeCheck = .warn,
         allowedPrincipals: [String]? = nil, writePrincipals: [String]? = nil
     ) {
         self.allowedPrincipals = allowedPrincipals
@@ -58,6 +69,7 @@ public struct DatabaseConfig: Sendable {
         self.maxRows = maxRows
         self.pool = pool
         self.isolation = isolation
+        self.pooling = pooling
         self.privilegeCheck = privilegeCheck
     }
 

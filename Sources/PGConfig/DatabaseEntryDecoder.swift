@@ -10,7 +10,7 @@ struct DatabaseEntryDecoder {
     static let fields = [
         "id", "name", "description", "url", "host", "port", "database", "user", "password", "passwordEnv",
         "passwordFile", "sslmode", "sslrootcert", "readOnly", "statementTimeoutMs", "maxRows", "pool", "isolation",
-        "privilegeCheck", "allowedPrincipals", "writePrincipals",
+        "pooling", "privilegeCheck", "allowedPrincipals", "writePrincipals",
     ]
     static let poolFields = ["min", "max", "idleTimeoutSeconds", "maxLifetimeSeconds"]
     static let sslModes = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
@@ -49,6 +49,12 @@ struct DatabaseEntryDecoder {
         let maxRows = fields.integer("maxRows", in: 1...1_000_000) ?? 1_000
         let pool = poolSettings(fields, log: log)
         let isolation = fields.choice("isolation", as: DatabaseConfig.Isolation.self) ?? .shared
+        let pooling = fields.choice("pooling", as: DatabaseConfig.Pooling.self) ?? .direct
+        if pooling == .transaction && isolation == .clone {
+            log.add(
+                "\"clone\" needs a direct connection to PostgreSQL, but pooling is \"transaction\": CREATE DATABASE … TEMPLATE fails while a pooler keeps connections to the template open, and each copy would need an entry of its own in the pooler. Point this entry at PostgreSQL itself (pooling \"direct\"), or use isolation \"shared\"",
+                field: "isolation")
+        }
         let privilegeCheck = fields.choice("privilegeCheck", as: DatabaseConfig.PrivilegeCheck.self) ?? .warn
         let allowedPrincipals = fields.strings("allowedPrincipals")
         let writePrincipals = fields.strings("writePrincipals")
@@ -65,7 +71,7 @@ struct DatabaseEntryDecoder {
         return DatabaseConfig(
             id: id, title: title, description: description, connection: connection, password: password ?? urlPassword,
             readOnly: readOnly, statementTimeoutMs: statementTimeout, maxRows: maxRows, pool: pool,
-            isolation: isolation, privilegeCheck: privilegeCheck, allowedPrincipals: allowedPrincipals, writePrincipals: writePrincipals)
+            isolation: isolation, pooling: pooling, privilegeCheck: privilegeCheck, allowedPrincipals: allowedPrincipals, writePrincipals: writePrincipals)
     }
 
     private func connectionParameters(_ fields: FieldReader, log: ProblemLog) -> PGConnectionParameters? {

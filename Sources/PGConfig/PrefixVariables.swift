@@ -11,7 +11,7 @@ enum PrefixVariables {
     static let suffixes: [(suffix: String, field: String)] = [
         ("STATEMENT_TIMEOUT_MS", "statementTimeoutMs"), ("MAX_CONNECTIONS", "pool.max"),
         ("PRIVILEGE_CHECK", "privilegeCheck"), ("PASSWORD_FILE", "passwordFile"), ("PASSWORD_ENV", "passwordEnv"),
-        ("DESCRIPTION", "description"), ("SSLROOTCERT", "sslrootcert"), ("ISOLATION", "isolation"),
+        ("DESCRIPTION", "description"), ("SSLROOTCERT", "sslrootcert"), ("ISOLATION", "isolation"), ("POOLING", "pooling"),
         ("READ_ONLY", "readOnly"), ("PASSWORD", "password"), ("DATABASE", "database"), ("MAX_ROWS", "maxRows"),
         ("SSLMODE", "sslmode"), ("HOST", "host"), ("PORT", "port"), ("USER", "user"), ("NAME", "name"),
         ("URL", "url"),

@@ -67,13 +67,14 @@ extension DatabaseCalls {
             let clock = ContinuousClock()
             let started = clock.now
             let sink = ResultRows(maxRows: target.config.maxRows, maxBytes: maxBytes, pastLimit: .skipRest)
-            // Outside a transaction: on its own (VACUUM and CREATE INDEX CONCURRENTLY work too), its
-            // timeout set and the connection reset in the same round trip. Inside the session's
-            // transaction: just the statement (its BEGIN set the timeout).
+            // Outside a transaction: committed in one of its own, its timeout set and the connection
+            // reset in the same round trip (VACUUM and CREATE INDEX CONCURRENTLY run on their own).
+            // Inside the session's transaction: just the statement (its BEGIN set the timeout).
             let (command, rows) =
                 transaction == nil
-                ? try await connection.executeAlone(
-                    PGStatement(sql, parameters: parameters), statementTimeoutMs: target.config.statementTimeoutMs, into: sink)
+                ? try await connection.executeCommitted(
+                    PGStatement(sql, parameters: parameters), statementTimeoutMs: target.config.statementTimeoutMs,
+                    sessionTimeout: target.config.pooling == .direct, into: sink)
                 : try await connection.execute(sql, parameters: parameters, into: sink)
             let elapsed = clock.now - started
             let table = rows.columns.isEmpty ? nil : await types.table(rows, pool: target.pool, connection: connection, inTransaction: transaction != nil)

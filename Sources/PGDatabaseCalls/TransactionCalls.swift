@@ -49,7 +49,9 @@ extension DatabaseCalls {
         var name = database ?? session.activeDatabase
         do {
             return try await registry.endTransaction(session: session, database: database) { connection, pinned in
-                let result = try await connection.command("COMMIT")
+                // The reset shares the COMMIT's sync: under a transaction-mode pooler the server
+                // connection is someone else's as soon as the transaction ends.
+                let result = try await connection.endTransaction(commit: true)
                 let age = Date().timeIntervalSince(pinned.openedAt)
                 if result.commandTag == "ROLLBACK" {
                     throw DatabaseCallError(
@@ -81,7 +83,7 @@ extension DatabaseCalls {
         do {
             return try await registry.endTransaction(session: session, database: database) { connection, pinned in
                 // The reset that returns the connection rolls back too; a failure here changes nothing.
-                _ = try? await connection.command("ROLLBACK")
+                _ = try? await connection.endTransaction(commit: false)
                 return TransactionEnd(database: pinned.target.name, outcome: "rolled_back", durationSeconds: Date().timeIntervalSince(pinned.openedAt))
             }
         } catch {

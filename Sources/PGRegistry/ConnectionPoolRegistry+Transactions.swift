@@ -241,7 +241,7 @@ extension ConnectionPoolRegistry {
         await returnPinned(pinned, to: session)
     }
 
-    /// The pinned connection back to its pool (reset: ROLLBACK, DISCARD ALL), its slot back to the session.
+    /// The pinned connection back to its pool (reset unless its end already reset it), its slot back to the session.
     func returnPinned(_ pinned: PinnedConnection, to session: WorkSession) async {
         pinned.gate.close(with: RegistryError(.transactionEnded, "the transaction on '\(pinned.target.name)' has ended"))
         await giveBack(pinned.lease)

@@ -74,29 +74,30 @@ struct Fixture: Sendable {
     var dev: DatabaseConfig
     var ro: DatabaseConfig
 
+    /// The tables, types and data every server test finds.
+    static let statements = [
+        "CREATE TABLE customers (id serial PRIMARY KEY, name text NOT NULL, email text UNIQUE)",
+        "COMMENT ON TABLE customers IS 'People who order'",
+        "COMMENT ON COLUMN customers.email IS 'Contact address'",
+        "CREATE TYPE order_status AS ENUM ('new', 'paid', 'shipped')",
+        """
+        CREATE TABLE orders (id serial PRIMARY KEY, customer_id int NOT NULL REFERENCES customers(id),
+        total numeric(10,2) CHECK (total >= 0), status order_status NOT NULL DEFAULT 'new',
+        created_at timestamptz DEFAULT now())
+        """,
+        "CREATE INDEX orders_customer_idx ON orders (customer_id)",
+        "INSERT INTO customers (name, email) SELECT 'customer ' || g, 'c' || g || '@example.com' FROM generate_series(1, 50) g",
+        "INSERT INTO orders (customer_id, total) SELECT (g % 50) + 1, g * 1.5 FROM generate_series(1, 200) g",
+        "CREATE VIEW big_orders AS SELECT * FROM orders WHERE total > 100",
+        "CREATE SCHEMA reporting",
+        "CREATE TABLE reporting.daily (day date PRIMARY KEY, revenue numeric)",
+        "ANALYZE",
+    ]
+
     static func make() async throws -> Fixture {
         let name = try await TestDatabase.createScratchDatabase(prefix: "srv")
         try await TestDatabase.withConnection(database: name) { c in
-            for statement in [
-                "CREATE TABLE customers (id serial PRIMARY KEY, name text NOT NULL, email text UNIQUE)",
-                "COMMENT ON TABLE customers IS 'People who order'",
-                "COMMENT ON COLUMN customers.email IS 'Contact address'",
-                "CREATE TYPE order_status AS ENUM ('new', 'paid', 'shipped')",
-                """
-                CREATE TABLE orders (id serial PRIMARY KEY, customer_id int NOT NULL REFERENCES customers(id),
-                total numeric(10,2) CHECK (total >= 0), status order_status NOT NULL DEFAULT 'new',
-                created_at timestamptz DEFAULT now())
-                """,
-                "CREATE INDEX orders_customer_idx ON orders (customer_id)",
-                "INSERT INTO customers (name, email) SELECT 'customer ' || g, 'c' || g || '@example.com' FROM generate_series(1, 50) g",
-                "INSERT INTO orders (customer_id, total) SELECT (g % 50) + 1, g * 1.5 FROM generate_series(1, 200) g",
-                "CREATE VIEW big_orders AS SELECT * FROM orders WHERE total > 100",
-                "CREATE SCHEMA reporting",
-                "CREATE TABLE reporting.daily (day date PRIMARY KEY, revenue numeric)",
-                "ANALYZE",
-            ] {
-                try await c.command(statement)
-            }
+            for statement in statements { try await c.command(statement) }
         }
         return Fixture(
             databaseName: name,

@@ -1,0 +1,302 @@
+import Foundation
+import MCP
+import PGClient
+import PGMCPJSON
+import Synchronization
+import Testing
+import TestSupport
+
+/// Two replicas behind HAProxy, PgBouncer in transaction mode in front of PostgreSQL: the topology
+/// of `scripts/cluster-demo` and docs/scale-out.md, with real clients through the router.
+@Suite("Scale-out: replicas behind a router, PgBouncer in front", .serialized) struct ScaleOutTests {
+    /// dev (read-write) and ro (read-only) through PgBouncer, as the Python SDK script expects.
+    static let fixtureEntries = """
+        [{"id": "dev", "host": "127.0.0.1", "port": @BOUNCER_PORT@, "database": "app", "user": "pgmcp", "passwordEnv": "PGMCP_APP_PASSWORD", "readOnly": false, "pooling": "transaction", "pool": {"max": 6}},
+         {"id": "ro", "host": "127.0.0.1", "port": @BOUNCER_PORT@, "database": "app", "user": "pgmcp", "passwordEnv": "PGMCP_APP_PASSWORD", "pooling": "transaction", "pool": {"max": 4}}]
+        """
+
+    /// Runs `body` with a fresh topology, stopped afterwards whatever happens.
+    func withCluster(
+        databases: String? = nil, environment: [String: String] = [:], _ body: (ScaleOutCluster) async throws -> Void
+    ) async throws {
+        let cluster = try await ScaleOutCluster.start(databases: databases, environment: environment)
+        do {
+            try await body(cluster)
+            await cluster.stop()
+        } catch {
+            await cluster.stop()
+            throw error
+        }
+    }
+
+    /// Samples PgBouncer's server connections and PostgreSQL's backends on `app` while `body` runs;
+    /// returns the largest of each.
+    func watchingTheBudget(_ cluster: ScaleOutCluster, _ body: () async throws -> Void) async throws -> (pools: Int, backends: Int) {
+        let peak = Mutex((pools: 0, backends: 0))
+        let watcher = Task {
+            let connection = try await PGConnection.connect(PGConnectionParameters(conninfo: cluster.postgresURL()), applicationName: "budget-watch")
+            defer { Task { await connection.close() } }
+            while !Task.isCancelled {
+                let pools = try await cluster.serverConnections(database: "app")
+                let backends = try await connection.query("SELECT count(*) FROM pg_stat_activity WHERE datname = 'app'").rows[0][0].intValue ?? 0
+                peak.withLock { $0 = (max($0.pools, pools), max($0.backends, Int(backends))) }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        do {
+            try await body()
+        } catch {
+            watcher.cancel()
+            throw error
+        }
+        watcher.cancel()
+        _ = await watcher.result
+        return peak.withLock { $0 }
+    }
+
+    @Test func theMCPScenariosPassThroughTheRouterAgainstTwoReplicasWithinTheBudget() async throws {
+        guard let python = ProcessInfo.processInfo.environment["PGMCP_TEST_PYTHON"] else {
+            Issue.record("PGMCP_TEST_PYTHON is not set: run through scripts/test, which installs the SDK")
+            return
+        }
+        let environment = [
+            "PGMCP_ALLOW_DYNAMIC_CONNECTIONS": "true", "PGMCP_DYNAMIC_ALLOWED_HOSTS": "127.0.0.1", "PGMCP_DYNAMIC_REQUIRE_SSL": "false",
+        ]
+        try await withCluster(databases: Self.fixtureEntries, environment: environment) { cluster in
+            // The suite's fixture in app (owned by the role pgmcp uses), and a role of its own for
+            // the dynamic connection (pgmcp's role is capped at the budget, which PgBouncer may fill).
+            let visitorPassword = "v\(UInt64.random(in: 0...UInt64.max))"
+            try await withDirect(cluster, database: "app", user: "pgmcp") { connection in
+                for statement in Fixture.statements { try await connection.command(statement) }
+            }
+            try await withDirect(cluster, database: "app") { connection in
+                try await connection.command("CREATE ROLE visitor LOGIN PASSWORD '\(visitorPassword)'")
+                try await connection.command("GRANT SELECT ON ALL TABLES IN SCHEMA public TO visitor")
+            }
+            let dynamic = cluster.postgresURL(database: "app", user: "visitor", password: visitorPassword)
+            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Python/python_sdk_client.py").path
+
+            let peak = try await watchingTheBudget(cluster) {
+                // The official Python SDK runs the whole tool set through the router, twice: 2026-07-28
+                // (handles routed by Mcp-Param-Session) and 2025-11-25 (by Mcp-Session-Id).
+                let result = try await offPool { try ProgramRunner.run([python, script, cluster.routerURL, dynamic]) }
+                #expect(result.status == 0, "\(result.output)")
+                #expect(result.output.contains("checks passed"))
+
+                // swift-sdk clients, spread over both replicas: what one call sets for its session
+                // (search_path, an advisory lock, a role) never reaches another call through PgBouncer.
+                var clients: [SDKClient] = []
+                for _ in 0..<4 { clients.append(try await SDKClient.connect(URL(string: cluster.routerURL)!)) }
+                for (index, client) in clients.enumerated() {
+                    _ = try await client.ok("execute", ["sql": "SET search_path TO pg_catalog", "database": "dev"])
+                    _ = try await client.ok("execute", ["sql": "SELECT pg_advisory_lock(\(index + 1))", "database": "dev"])
+                    _ = try await client.failure("execute", ["sql": "SELECT pg_advisory_lock(\(index + 100)), 1/0", "database": "dev"])
+                    _ = try await client.ok("begin_transaction", ["database": "dev", "read_only": false])
+                    _ = try await client.ok("execute", ["sql": "SET statement_timeout = 1", "database": "dev"])
+                    _ = try await client.ok("execute", ["sql": "INSERT INTO customers (name) VALUES ('scaled \(index)')", "database": "dev"])
+                    _ = try await client.ok("commit_transaction", ["database": "dev"])
+                }
+                for client in clients {
+                    for _ in 0..<10 {
+                        let seen = try await client.ok("query", ["sql": "SELECT current_setting('search_path'), current_setting('statement_timeout'), pg_sleep(0.001)::text", "database": "dev"])
+                        let row = seen["rows"]?.arrayValue?.first?.arrayValue
+                        #expect(row?.first == "\"$user\", public")
+                        #expect(row?.dropFirst().first != "1ms")
+                    }
+                }
+                for client in clients { await client.disconnect() }
+            }
+            #expect(peak.pools <= cluster.budget, "PgBouncer held \(peak.pools) server connections, budget \(cluster.budget)")
+            #expect(peak.backends <= cluster.budget, "PostgreSQL saw \(peak.backends) backends on app, budget \(cluster.budget)")
+
+            try await withDirect(cluster, database: "app") { connection in
+                let committed = try await connection.query("SELECT count(*) FROM customers WHERE name LIKE 'scaled %'")
+                #expect(committed.rows[0][0].intValue == 4)
+                let advisory = try await connection.query("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+                #expect(advisory.rows[0][0].intValue == 0, "an advisory lock outlived its call")
+            }
+        }
+    }
+
+    @Test func twoThousandSessionsSpreadEvenlyAndTheSurvivorServesWhenAReplicaDies() async throws {
+        try await withCluster { cluster in
+            let url = cluster.routerURL
+            #expect(Set(cluster.replicaPorts.keys) == ["r1", "r2"])
+
+            // 2,000 sessions through the router, 8 at a time: new sessions go round-robin.
+            let sessions = try await withThrowingTaskGroup(of: [String].self) { group in
+                for _ in 0..<8 {
+                    group.addTask { var ids: [String] = []; for _ in 0..<250 { ids.append(try await RawHTTP.openSession(url)) }; return ids }
+                }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
+            let byReplica = Dictionary(grouping: sessions) { String($0.prefix { $0 != "." }) }.mapValues(\.count)
+            #expect(sessions.count == 2_000)
+            #expect(Set(byReplica.keys) == ["r1", "r2"])
+            for (replica, count) in byReplica { #expect((900...1_100).contains(count), "\(replica) got \(count) of 2,000") }
+            // Every session is served by the replica that made it (a wrong one would answer 404).
+            for session in sessions.enumerated().filter({ $0.offset % 10 == 0 }).map(\.element) {
+                let reply = try await RawHTTP.call(url, session: session, tool: "query", arguments: ["sql": "SELECT 1", "database": "app"])
+                #expect(reply.status == 200 && reply.body.contains("\"isError\":false"), "\(session): \(reply.status) \(reply.body.prefix(200))")
+            }
+
+            // 2026-07-28: stateless calls spread too, and a handle's calls reach its replica.
+            var handles: [String] = []
+            for _ in 0..<20 {
+                let reply = try await ModernProtocolTests.call(url, "open_session", ["database": "app"])
+                let handle = try #require(reply.json?["result"]?["structuredContent"]?["session"]?.stringValue, "\(reply.body)")
+                handles.append(handle)
+            }
+            #expect(Set(handles.map { String($0.prefix { $0 != "." }) }) == ["r1", "r2"])
+            for handle in handles {
+                let reply = try await ModernProtocolTests.call(url, "query", ["sql": "SELECT 1", "session": .string(handle)])
+                #expect(reply.json?["result"]?["isError"] == false, "\(handle): \(reply.body.prefix(300))")
+            }
+
+            // A transaction on r2 holds a row lock when r2 dies.
+            let r2 = try #require(sessions.first { $0.hasPrefix("r2.") })
+            _ = try await RawHTTP.call(url, session: r2, tool: "begin_transaction", arguments: ["database": "app", "read_only": false])
+            let locked = try await RawHTTP.call(url, session: r2, tool: "execute", arguments: ["sql": "UPDATE notes SET body = 'held' WHERE id = 1", "database": "app"])
+            #expect(locked.body.contains("\"isError\":false"), "\(locked.body)")
+            #expect(try await !canLockNote(cluster))
+
+            // Clients at work when r2 is killed: its clients get 404, start over, and land on r1.
+            let flags = RunFlags()
+            let peak = try await watchingTheBudget(cluster) {
+                async let report = withThrowingTaskGroup(of: ClientRun.self) { group in
+                    let port = Int(cluster.values["ROUTER_PORT"]!)!
+                    for _ in 0..<16 { group.addTask { try await Self.work(port: port, flags) } }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+                try await Task.sleep(for: .seconds(1))
+                try cluster.kill(replica: "r2")
+                flags.killed.store(true, ordering: .relaxed)
+                try await Task.sleep(for: .seconds(3))
+                flags.stop.store(true, ordering: .relaxed)
+                let runs = try await report
+                let onR2 = runs.filter { $0.firstReplica == "r2" }
+                #expect(!onR2.isEmpty && onR2.count < runs.count, "the 16 clients started on both replicas")
+                for run in runs {
+                    #expect(run.unexpected.isEmpty, "\(run.unexpected.prefix(3))")
+                    // Only the one request in flight at the kill, on the replica that died.
+                    #expect(run.lost == 0 || (run.lost == 1 && run.firstReplica == "r2"), "\(run)")
+                    #expect(run.okAfterKill > 0, "a client made no call after the kill")
+                }
+                for run in onR2 { #expect(run.restarts >= 1 && run.lastReplica == "r1") }
+            }
+            #expect(peak.pools <= cluster.budget, "PgBouncer held \(peak.pools) server connections, budget \(cluster.budget)")
+            #expect(peak.backends <= cluster.budget, "PostgreSQL saw \(peak.backends) backends on app, budget \(cluster.budget)")
+
+            // Nothing the dead replica held stays in PostgreSQL: its transaction is rolled back and
+            // its lock freed, and no session of it lingers in a transaction.
+            #expect(try await eventually(within: .seconds(15)) { try await canLockNote(cluster) })
+            try await withDirect(cluster, database: "app") { connection in
+                let body = try await connection.query("SELECT body FROM notes WHERE id = 1")
+                #expect(body.rows[0][0] == "note 1")
+                let lingering = try await connection.query("SELECT count(*) FROM pg_stat_activity WHERE datname = 'app' AND state LIKE 'idle in transaction%'")
+                #expect(lingering.rows[0][0].intValue == 0)
+                let backends = try await connection.query("SELECT count(*) FROM pg_stat_activity WHERE datname = 'app'")
+                #expect(Int(backends.rows[0][0].intValue ?? 99) <= cluster.budget)
+            }
+            // The survivor's own sessions were never disturbed; the dead one's answer 404.
+            let r1 = try #require(sessions.first { $0.hasPrefix("r1.") })
+            let alive = try await RawHTTP.call(url, session: r1, tool: "query", arguments: ["sql": "SELECT 1", "database": "app"])
+            #expect(alive.status == 200)
+            let dead = try await RawHTTP.call(url, session: r2, tool: "query", arguments: ["sql": "SELECT 1", "database": "app"])
+            #expect(dead.status == 404)
+            let deadHandle = try #require(handles.first { $0.hasPrefix("r2.") })
+            let unknown = try await ModernProtocolTests.call(url, "query", ["sql": "SELECT 1", "session": .string(deadHandle)])
+            #expect(unknown.json?["result"]?["isError"] == true && unknown.body.contains("unknown or expired session handle"), "\(unknown.body.prefix(300))")
+        }
+    }
+
+    /// What one client saw while replicas came and went.
+    struct ClientRun: Sendable {
+        var firstReplica = ""
+        var lastReplica = ""
+        var restarts = 0
+        var okAfterKill = 0
+        /// Requests in flight when their replica died: lost with it (a 502, or the connection closed).
+        var lost = 0
+        var unexpected: [String] = []
+    }
+
+    final class RunFlags: Sendable {
+        let killed = Atomic(false)
+        let stop = Atomic(false)
+    }
+
+    /// One request on a connection of its own (URLSession's libcurl, when the router drops a
+    /// connection whose replica died, resends the headers of a POST without its body).
+    static func post(port: Int, _ body: String, session: String? = nil) async throws -> RawHTTP.Reply {
+        var headers = [("Host", "127.0.0.1:\(port)"), ("Connection", "close"), ("Content-Type", "application/json"), ("Accept", "application/json, text/event-stream")]
+        if let session { headers.append(("Mcp-Session-Id", session)) }
+        return try await RawHTTP.post(port: port, body: body, headers: headers)
+    }
+
+    static func openSession(port: Int) async throws -> String {
+        let reply = try await post(port: port, RawHTTP.initialize)
+        guard reply.status == 200, let id = reply.header("Mcp-Session-Id") else { throw RawHTTP.Failure(reply: reply) }
+        return id
+    }
+
+    /// A 2025 client in a loop, a query a call; on 404 (its replica is gone) a new session.
+    static func work(port: Int, _ flags: RunFlags) async throws -> ClientRun {
+        let query = #"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"query","arguments":{"sql":"SELECT count(*) FROM notes","database":"app"}}}"#
+        var run = ClientRun()
+        var session = try await openSession(port: port)
+        run.firstReplica = String(session.prefix { $0 != "." })
+        while !flags.stop.load(ordering: .relaxed) {
+            let reply: RawHTTP.Reply
+            do {
+                reply = try await post(port: port, query, session: session)
+            } catch {
+                if flags.killed.load(ordering: .relaxed) { run.lost += 1 } else { run.unexpected.append("\(error)") }
+                continue
+            }
+            if reply.status == 502 && flags.killed.load(ordering: .relaxed) {
+                run.lost += 1
+                continue
+            }
+            if reply.status == 404 {
+                run.restarts += 1
+                session = try await openSession(port: port)
+                continue
+            }
+            if reply.status == 200 && reply.body.contains("\"isError\":false") {
+                if flags.killed.load(ordering: .relaxed) { run.okAfterKill += 1 }
+            } else {
+                run.unexpected.append("\(reply.status) \(reply.body.prefix(200))")
+            }
+            run.lastReplica = String(session.prefix { $0 != "." })
+        }
+        return run
+    }
+
+    /// Whether note 1's row lock is free (the transaction holding it has ended).
+    func canLockNote(_ cluster: ScaleOutCluster) async throws -> Bool {
+        try await withDirect(cluster, database: "app") { connection in
+            try await connection.command("SET lock_timeout = 200")
+            do {
+                try await connection.command("SELECT 1 FROM notes WHERE id = 1 FOR UPDATE")
+                return true
+            } catch let error as PGError where error.sqlState == "55P03" {
+                return false
+            }
+        }
+    }
+
+    /// A connection straight to the topology's PostgreSQL, closed afterwards.
+    func withDirect<R>(_ cluster: ScaleOutCluster, database: String, user: String? = nil, _ body: (PGConnection) async throws -> R) async throws -> R {
+        let connection = try await PGConnection.connect(
+            PGConnectionParameters(conninfo: cluster.postgresURL(database: database, user: user)), applicationName: "scaleout-tests")
+        do {
+            let result = try await body(connection)
+            await connection.close()
+            return result
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+}
