@@ -51,6 +51,7 @@ func problems(_ environment: [String: String], configFile: String? = nil) -> [St
         #expect(database.maxRows == 1_000)
         #expect(database.pool == PoolSettings(min: 0, max: 10, idleTimeoutSeconds: 300, maxLifetimeSeconds: 1800))
         #expect(database.isolation == .shared)
+        #expect(database.pooling == .direct)
         #expect(database.privilegeCheck == .warn)
         #expect(database.title == "a")
     }
@@ -108,7 +109,7 @@ func problems(_ environment: [String: String], configFile: String? = nil) -> [St
             "DB_CONFIG_EU_WEST_HOST": "db.eu", "DB_CONFIG_EU_WEST_PORT": "5433", "DB_CONFIG_EU_WEST_DATABASE": "app",
             "DB_CONFIG_EU_WEST_USER": "ro", "DB_CONFIG_EU_WEST_PASSWORD": "pw", "DB_CONFIG_EU_WEST_SSLMODE": "require",
             "DB_CONFIG_EU_WEST_NAME": "EU West", "DB_CONFIG_EU_WEST_READ_ONLY": "false", "DB_CONFIG_EU_WEST_MAX_CONNECTIONS": "4",
-            "DB_CONFIG_LOCAL_URL": "postgresql://me@localhost/dev",
+            "DB_CONFIG_EU_WEST_POOLING": "transaction", "DB_CONFIG_LOCAL_URL": "postgresql://me@localhost/dev",
         ])
         #expect(configuration.source == "DB_CONFIG_* variables")
         #expect(configuration.databases.map(\.id) == ["eu_west", "local"])
@@ -119,7 +120,9 @@ func problems(_ environment: [String: String], configFile: String? = nil) -> [St
         #expect(eu.connection["sslmode"] == "require")
         #expect(!eu.readOnly)
         #expect(eu.pool.max == 4)
+        #expect(eu.pooling == .transaction)
         #expect(configuration.databases[1].connection.database == "dev")
+        #expect(configuration.databases[1].pooling == .direct)
     }
 
     @Test func databaseURLAloneIsTheDefaultDatabase() throws {

@@ -89,6 +89,17 @@ import Testing
         ])
     }
 
+    @Test func poolingIsDirectOrTransactionAndAClonePoolNeedsDirect() {
+        #expect(errors(#"[{"id": "a", "host": "h", "pooling": "session"}]"#) == [
+            "DB_CONFIGS: database 'a': field 'pooling': must be \"direct\" or \"transaction\", got \"session\""
+        ])
+        let clone = errors(#"[{"id": "a", "host": "h", "pooling": "transaction", "isolation": "clone"}]"#)
+        #expect(clone.count == 1)
+        #expect(clone.first?.hasPrefix("DB_CONFIGS: database 'a': field 'isolation': \"clone\" needs a direct connection to PostgreSQL") == true)
+        #expect(clone.first?.contains("pooling \"direct\"") == true)
+        #expect(errors(#"[{"id": "a", "host": "h", "pooling": "transaction"}]"#).isEmpty)
+    }
+
     @Test func sslRootCertMustExist() {
         #expect(errors(#"[{"id": "a", "host": "h", "sslrootcert": "/no/such/root.crt"}]"#) == [
             "DB_CONFIGS: database 'a': field 'sslrootcert': file not found: /no/such/root.crt"
@@ -122,7 +133,7 @@ import Testing
             "DB_CONFIG_* variables: environment variable DB_CONFIG_HOST: needs a database id: DB_CONFIG_<ID>_HOST"
         ])
         #expect(problems(["DB_CONFIG_PROD_HOST": "h", "DB_CONFIG_PROD_PASS": "pw"]) == [
-            "DB_CONFIG_* variables: environment variable DB_CONFIG_PROD_PASS: not a database setting; expected DB_CONFIG_<ID>_<FIELD> with FIELD one of DATABASE, DESCRIPTION, HOST, ISOLATION, MAX_CONNECTIONS, MAX_ROWS, NAME, PASSWORD, PASSWORD_ENV, PASSWORD_FILE, PORT, PRIVILEGE_CHECK, READ_ONLY, SSLMODE, SSLROOTCERT, STATEMENT_TIMEOUT_MS, URL, USER"
+            "DB_CONFIG_* variables: environment variable DB_CONFIG_PROD_PASS: not a database setting; expected DB_CONFIG_<ID>_<FIELD> with FIELD one of DATABASE, DESCRIPTION, HOST, ISOLATION, MAX_CONNECTIONS, MAX_ROWS, NAME, PASSWORD, PASSWORD_ENV, PASSWORD_FILE, POOLING, PORT, PRIVILEGE_CHECK, READ_ONLY, SSLMODE, SSLROOTCERT, STATEMENT_TIMEOUT_MS, URL, USER"
         ])
         #expect(problems(["DB_CONFIG_FILE": "/etc/dbs.json"]) == [
             "DB_CONFIG_* variables: environment variable DB_CONFIG_FILE: not a database setting; did you mean DB_CONFIGS_FILE?"
@@ -131,7 +142,7 @@ import Testing
         let configuration = try load(["DB_CONFIG_PATH": "/opt/x", "DATABASE_URL": "postgresql://h/db"])
         #expect(configuration.source == "DATABASE_URL")
         #expect(configuration.warnings.map(\.description) == [
-            "DB_CONFIG_* variables: environment variable DB_CONFIG_PATH: not a database setting (DB_CONFIG_<ID>_<FIELD>, FIELD one of DATABASE, DESCRIPTION, HOST, ISOLATION, MAX_CONNECTIONS, MAX_ROWS, NAME, PASSWORD, PASSWORD_ENV, PASSWORD_FILE, PORT, PRIVILEGE_CHECK, READ_ONLY, SSLMODE, SSLROOTCERT, STATEMENT_TIMEOUT_MS, URL, USER); ignored"
+            "DB_CONFIG_* variables: environment variable DB_CONFIG_PATH: not a database setting (DB_CONFIG_<ID>_<FIELD>, FIELD one of DATABASE, DESCRIPTION, HOST, ISOLATION, MAX_CONNECTIONS, MAX_ROWS, NAME, PASSWORD, PASSWORD_ENV, PASSWORD_FILE, POOLING, PORT, PRIVILEGE_CHECK, READ_ONLY, SSLMODE, SSLROOTCERT, STATEMENT_TIMEOUT_MS, URL, USER); ignored"
         ])
     }
 

@@ -367,6 +367,36 @@ def large_results():
     server.stop()
 
 
+def scale_out():
+    """Calls/s through HAProxy to two replicas (PgBouncer in front of PostgreSQL) against one of
+    those replicas called directly, in the same run (docs/scale-out.md)."""
+    log("scale-out: scripts/cluster-demo topology, router against one replica direct")
+    root = os.path.dirname(os.path.dirname(HERE))
+    directory = f"{options.work}/cluster"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PGMCP_", "DB_CONFIG"))}
+    env["PGMCP_CLUSTER_BINARY"] = options.pgmcp
+    subprocess.run([f"{root}/scripts/cluster-demo", "start", directory], check=True, env=env, capture_output=True)
+    try:
+        values = {}
+        with open(f"{directory}/cluster.env") as f:
+            for line in f:
+                key, _, value = line.strip().partition("=")
+                values[key] = value.strip('"')
+        router = int(values["ROUTER_PORT"])
+        direct = int(dict(pair.split("=") for pair in values["REPLICA_PORTS"].split())["r1"])
+        for clients in (8, 32):
+            direct_runs = [wrk(direct, "mcp_call.lua", clients, "select1") for _ in range(REPEATS)]
+            router_runs = [wrk(router, "mcp_call.lua", clients, "select1") for _ in range(REPEATS)]
+            direct_rps, router_rps = median([r[0] for r in direct_runs]), median([r[0] for r in router_runs])
+            p50 = median([r[1] for r in router_runs])
+            errors = sum(r[5] for r in router_runs + direct_runs)
+            row(f"SELECT 1 through HAProxy to 2 replicas, {clients} sessions: calls/s", f"{router_rps:,.0f}",
+                f"one replica direct {direct_rps:,.0f}", f"{router_rps / direct_rps:.1%}",
+                f"both through PgBouncer (transaction mode, 10 server connections); router p50 {p50:.2f} ms; {errors} errors")
+    finally:
+        subprocess.run([f"{root}/scripts/cluster-demo", "stop", directory], env=env, capture_output=True)
+
+
 def startup():
     log("start-up")
     databases = [database_entry(f"db{i}", f"bench{i}") for i in (1, 2, 3)]
@@ -394,6 +424,7 @@ throughput()
 peer_comparison()
 sessions_at_scale()
 large_results()
+scale_out()
 startup()
 
 print(f"\n## pgmcp benchmarks ({'quick' if options.quick else 'full'} run, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores)\n")
