@@ -41,16 +41,18 @@ extension PGConnection {
     /// statements before it ran on, which a transaction-mode pooler (PgBouncer) guarantees only
     /// within one sync. `setseed` comes too: a session's seed outlives `DISCARD ALL` and `ROLLBACK`,
     /// and the next user of the connection could predict `random()` from it.
-    ///
-    /// Placed before a transaction's end, the transactional parts (settings, `LISTEN`, temporary
-    /// tables) are undone with it whatever the end is; locks, prepared statements and the seed are
-    /// not transactional and are undone at once.
     static func sessionReset() -> [PGStatement] {
-        [
-            releaseLocksAndReseed(), PGStatement("CLOSE ALL"), PGStatement("UNLISTEN *"), PGStatement("DEALLOCATE ALL"),
-            PGStatement("SET SESSION AUTHORIZATION DEFAULT"), PGStatement("RESET ALL"),
-            PGStatement("DISCARD PLANS"), PGStatement("DISCARD TEMP"), PGStatement("DISCARD SEQUENCES"),
+        heldPastTransactions() + [
+            PGStatement("CLOSE ALL"), PGStatement("UNLISTEN *"), PGStatement("SET SESSION AUTHORIZATION DEFAULT"),
+            PGStatement("RESET ALL"), PGStatement("DISCARD PLANS"), PGStatement("DISCARD TEMP"), PGStatement("DISCARD SEQUENCES"),
         ]
+    }
+
+    /// The part of `sessionReset` that no transaction's end undoes: session advisory locks, the
+    /// seed of `random()`, prepared statements. Sent before a `COMMIT` too, so that they are gone
+    /// even when the commit fails (and with it the statements after it in the sync).
+    static func heldPastTransactions() -> [PGStatement] {
+        [releaseLocksAndReseed(), PGStatement("DEALLOCATE ALL")]
     }
 
     /// Makes the connection as fresh as a new one in one round trip with a single sync: rolls back
@@ -67,7 +69,8 @@ extension PGConnection {
     /// trip with a single sync, so that under a transaction-mode pooler nothing the transaction set
     /// for the session (`SET`, advisory locks, `SET ROLE`…) stays behind on the server connection
     /// once the pooler hands it to someone else. `commit: false`, or a transaction already failed,
-    /// rolls back.
+    /// rolls back. The settings are reset after the `COMMIT`, not before: deferred triggers and
+    /// constraints run at the commit with the transaction's own settings (`SET LOCAL …`).
     ///
     /// - Returns: the outcome of the `COMMIT` or `ROLLBACK`: its tag says `ROLLBACK` when PostgreSQL
     ///   refused to commit a failed transaction.
@@ -82,15 +85,18 @@ extension PGConnection {
             if commit { rolledBack.commandTag = "ROLLBACK" }
             return rolledBack
         }
-        let reset = Self.sessionReset()
-        let (outcomes, _) = try await pipeline(reset + [PGStatement("COMMIT")], rowsFrom: 0, into: DiscardingSink(), syncs: .last, resets: true)
+        let before = Self.heldPastTransactions()
+        let (outcomes, _) = try await pipeline(
+            before + [PGStatement("COMMIT")] + Self.sessionReset(), rowsFrom: 0, into: DiscardingSink(), syncs: .last, resets: true)
         for outcome in outcomes { _ = try outcome.get() }
-        return try outcomes[reset.count].get()
+        return try outcomes[before.count].get()
     }
 
-    /// Releases session-level advisory locks and re-seeds `random()`, in one statement.
+    /// Releases session-level advisory locks and re-seeds `random()`, in one statement. Qualified
+    /// with `pg_catalog`: a session's `search_path` must not be able to put functions of its own
+    /// in their place (and keep its locks while the connection is marked reset).
     static func releaseLocksAndReseed() -> PGStatement {
-        PGStatement("SELECT pg_advisory_unlock_all(), setseed($1::float8)", parameters: [freshSeed])
+        PGStatement("SELECT pg_catalog.pg_advisory_unlock_all(), pg_catalog.setseed($1::pg_catalog.float8)", parameters: [freshSeed])
     }
 
     /// A seed for `setseed` (from -1 to 1) from the system's random source.

@@ -132,47 +132,58 @@ extension PGConnection {
     /// (`SET LOCAL`), and leaves the connection reset: one round trip with a single sync, so that a
     /// transaction-mode pooler keeps every part of it on one server connection and nothing the
     /// statement set for the session (`SET search_path`, `SET ROLE`, advisory locks, `LISTEN`,
-    /// temporary tables) outlives the call there. The session's state is undone before the
-    /// `COMMIT` (see `sessionReset`), so it is undone whether the commit succeeds or not.
+    /// temporary tables) outlives the call there (see `endTransaction` for the order).
     ///
-    /// A statement PostgreSQL refuses inside a transaction block (`VACUUM`, `CREATE INDEX
-    /// CONCURRENTLY`, `CREATE DATABASE`…) fails with SQLSTATE 25001 before doing anything; it is
-    /// then run again on its own, each part with a sync of its own, and the connection reset
-    /// after it. `sessionTimeout: false` (behind a transaction-mode pooler, where a session
-    /// setting would land on a server connection others get next) runs it without
-    /// `SET statement_timeout`: the caller's own deadline, which cancels the statement, bounds it.
+    /// Statements PostgreSQL refuses inside a transaction block (`VACUUM`, `CREATE INDEX
+    /// CONCURRENTLY`, `CREATE DATABASE`…) and `CALL`/`DO`, which may commit themselves, run as the
+    /// first statement of their sync instead, followed by the reset (PostgreSQL commits such a
+    /// statement at once); one not known by its keywords that fails with SQLSTATE 25001 (refused in
+    /// a transaction block, before doing anything) is run that way after its transaction is rolled
+    /// back. There the timeout is a session setting in a sync of its own, sent only when
+    /// `sessionTimeout` (not behind a transaction-mode pooler, where it would land on a server
+    /// connection others get next): otherwise the caller's own deadline, which cancels the
+    /// statement, bounds it.
     ///
     /// - Throws: `PGError`: the statement's own error (`.statement`), or the pipeline's.
     public func executeCommitted<Sink: PGRowSink>(
         _ statement: PGStatement, statementTimeoutMs: Int, sessionTimeout: Bool = true, into sink: Sink
     ) async throws -> (PGCommandResult, Sink) {
+        let timeout = sessionTimeout ? statementTimeoutMs : nil
+        if PGReadStatement.runsOutsideTransactionBlocks(statement.sql) {
+            return try await executeOutsideTransaction(statement, statementTimeoutMs: timeout, rollingBack: false, into: sink)
+        }
         let before = [PGStatement("BEGIN"), PGStatement("SET LOCAL statement_timeout = \(statementTimeoutMs)")]
-        let statements = before + [statement] + Self.sessionReset() + [PGStatement("COMMIT")]
-        let (outcomes, sink) = try await pipeline(statements, rowsFrom: before.count, into: sink, syncs: .last, resets: true)
+        let statements = before + [statement] + Self.heldPastTransactions() + [PGStatement("COMMIT")] + Self.sessionReset()
+        let (outcomes, filled) = try await pipeline(statements, rowsFrom: before.count, into: sink, syncs: .last, resets: true)
         for outcome in outcomes.prefix(before.count) { _ = try outcome.get() }
         switch outcomes[before.count] {
         case .failure(let error) where error.sqlState == PGError.activeTransactionState:
-            return try await executeOutsideTransaction(statement, statementTimeoutMs: sessionTimeout ? statementTimeoutMs : nil, into: sink)
+            return try await executeOutsideTransaction(statement, statementTimeoutMs: timeout, rollingBack: true, into: sink)
         case .failure(let error):
             throw error
         case .success(let command):
             for outcome in outcomes { _ = try outcome.get() }
-            return (command, sink)
+            return (command, filled)
         }
     }
 
-    /// The second try of `executeCommitted`: the failed transaction rolled back, then the statement
-    /// alone, then the reset, each unit with its own sync, in one round trip.
+    /// `statement` as the first of its sync, the reset after it in the same sync, in one round
+    /// trip; before it, when `rollingBack`, the failed transaction of a first try rolled back and
+    /// reset (in its sync: the server connection is still ours while the transaction is open), and
+    /// the session's statement timeout when there is one.
     private func executeOutsideTransaction<Sink: PGRowSink>(
-        _ statement: PGStatement, statementTimeoutMs: Int?, into sink: Sink
+        _ statement: PGStatement, statementTimeoutMs: Int?, rollingBack: Bool, into sink: Sink
     ) async throws -> (PGCommandResult, Sink) {
-        let timeout = statementTimeoutMs.map { [PGStatement("SET statement_timeout = \($0)")] } ?? []
-        let head = [PGStatement("ROLLBACK")] + timeout
-        let statements = head + [statement, PGStatement("ROLLBACK")] + Self.sessionReset()
-        let (outcomes, sink) = try await pipeline(
-            statements, rowsFrom: head.count, into: sink, syncs: .after(Set(0...head.count)), resets: true)
-        for outcome in outcomes.prefix(head.count) { _ = try outcome.get() }
-        return (try outcomes[head.count].get(), sink)
+        var units: [[PGStatement]] = rollingBack ? [[PGStatement("ROLLBACK")] + Self.sessionReset()] : []
+        if let statementTimeoutMs { units.append([PGStatement("SET statement_timeout = \(statementTimeoutMs)")]) }
+        let head = units.joined().count
+        let ends = Set(units.reduce(into: [Int]()) { ends, unit in ends.append((ends.last ?? -1) + unit.count) })
+        let statements = Array(units.joined()) + [statement] + Self.sessionReset()
+        let (outcomes, filled) = try await pipeline(statements, rowsFrom: head, into: sink, syncs: .after(ends), resets: true)
+        for outcome in outcomes.prefix(head) { _ = try outcome.get() }
+        let command = try outcomes[head].get()
+        for outcome in outcomes { _ = try outcome.get() }
+        return (command, filled)
     }
 
     /// Rolls back to the savepoint of a `.savepoint` scope that failed and releases it: the

@@ -29,6 +29,22 @@ public enum PGReadStatement {
         leadingKeywords(of: sql, count: 1).first
     }
 
+    /// Whether `sql` must run outside a transaction block: PostgreSQL refuses it inside one
+    /// (`VACUUM`, `CREATE INDEX CONCURRENTLY`, `CREATE DATABASE`, `ALTER SYSTEM`, `COMMIT PREPARED`…),
+    /// or it may commit by itself (`CALL` of a procedure, `DO`). Judged by the leading keywords; a
+    /// statement missed here is still found by the error PostgreSQL raises (SQLSTATE 25001).
+    public static func runsOutsideTransactionBlocks(_ sql: String) -> Bool {
+        let words = leadingKeywords(of: sql, count: 4)
+        guard let first = words.first else { return false }
+        let second = words.count > 1 ? words[1] : ""
+        switch first {
+        case "VACUUM", "CLUSTER", "REINDEX", "CALL", "DO", "DISCARD": return true
+        case "CREATE", "DROP", "ALTER": return ["DATABASE", "TABLESPACE", "SUBSCRIPTION", "SYSTEM"].contains(second) || words.contains("CONCURRENTLY")
+        case "COMMIT", "ROLLBACK": return second == "PREPARED"
+        default: return false
+        }
+    }
+
     /// The statement's first `count` words, upper-cased, each found as `leadingKeyword` finds the
     /// first (fewer when the statement has fewer, or something other than a word comes first).
     public static func leadingKeywords(of sql: String, count: Int) -> [String] {

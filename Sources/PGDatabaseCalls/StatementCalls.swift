@@ -60,6 +60,10 @@ extension DatabaseCalls {
         let types = typeNames
         // The writable-and-chosen check happens in the same resolution as the lease.
         let answer = try await withDatabase(session, database, access: .write) { connection, target, transaction in
+            if Self.transactionControl(sql) == "PREPARE TRANSACTION" {
+                throw DatabaseCallError(
+                    "PREPARE TRANSACTION is not run through execute: the prepared transaction would outlive the call, holding its locks and holding back VACUUM until someone ends it. Use begin_transaction, then commit_transaction or rollback_transaction")
+            }
             if transaction != nil, let command = Self.transactionControl(sql) {
                 throw DatabaseCallError(
                     "\(command) is not run inside the session's transaction on '\(target.name)': pgmcp tracks it, and ending it from execute would leave later calls outside a transaction they believe open. Use commit_transaction or rollback_transaction (SAVEPOINT and ROLLBACK TO SAVEPOINT are fine)")

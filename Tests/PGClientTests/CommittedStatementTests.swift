@@ -103,4 +103,94 @@ import Testing
             #expect(connection.transactionStatus == .idle && connection.isReset)
         }
     }
+
+    @Test func aStatementRetriedOutsideATransactionIsResetInItsOwnSyncAndAnswersOnce() async throws {
+        let name = try await TestDatabase.createScratchDatabase(prefix: "committed")
+        defer { Task { try? await TestDatabase.dropDatabase(name) } }
+        try await TestDatabase.withConnection(database: name) { connection in
+            // Refused (25001) inside pgmcp's transaction (its SET LOCAL statement_timeout is seen);
+            // alone, as behind a pooler (no session timeout), it succeeds and plants state a pooler
+            // would hand to the next client.
+            try await connection.command("""
+                CREATE FUNCTION plant() RETURNS int LANGUAGE plpgsql AS $$
+                BEGIN
+                  IF current_setting('statement_timeout') <> '0' THEN RAISE SQLSTATE '25001'; END IF;
+                  PERFORM set_config('search_path', 'pg_catalog', false);
+                  PERFORM pg_advisory_lock(31337);
+                  CREATE TEMP TABLE planted (x int);
+                  RETURN 1;
+                END $$
+                """)
+            let clean = try await leftovers(connection)
+            let (_, rows) = try await connection.executeCommitted(
+                PGStatement("SELECT plant()"), statementTimeoutMs: 5000, sessionTimeout: false, into: PGRowCollector())
+            #expect(rows.rows == [[1]])
+            #expect(connection.isReset)
+            #expect(try await leftovers(connection) == clean)
+        }
+    }
+
+    @Test func procedureAndDOBlocksThatCommitRun() async throws {
+        let name = try await TestDatabase.createScratchDatabase(prefix: "committed")
+        defer { Task { try? await TestDatabase.dropDatabase(name) } }
+        try await TestDatabase.withConnection(database: name) { connection in
+            try await connection.command("CREATE TABLE t (x int)")
+            try await connection.command("CREATE PROCEDURE batch() LANGUAGE plpgsql AS $$ BEGIN INSERT INTO t VALUES (1); COMMIT; INSERT INTO t VALUES (2); END $$")
+            let clean = try await leftovers(connection)
+            for sql in ["CALL batch()", "DO $$ BEGIN INSERT INTO t VALUES (3); COMMIT; PERFORM set_config('search_path', 'pg_catalog', false); END $$"] {
+                _ = try await connection.executeCommitted(PGStatement(sql), statementTimeoutMs: 5000, into: DiscardingSink())
+                #expect(connection.isReset)
+                #expect(try await leftovers(connection) == clean)
+            }
+            #expect(try await connection.query("SELECT x FROM t ORDER BY x").rows == [[1], [2], [3]])
+        }
+    }
+
+    @Test func theResetCannotBeReplacedThroughTheSearchPath() async throws {
+        let name = try await TestDatabase.createScratchDatabase(prefix: "committed")
+        defer { Task { try? await TestDatabase.dropDatabase(name) } }
+        try await TestDatabase.withConnection(database: name) { connection in
+            try await connection.command("CREATE SCHEMA evil")
+            try await connection.command("CREATE FUNCTION evil.pg_advisory_unlock_all() RETURNS void LANGUAGE sql AS ''")
+            try await connection.command("CREATE FUNCTION evil.setseed(float8) RETURNS void LANGUAGE sql AS ''")
+            let clean = try await leftovers(connection)
+            _ = try await connection.executeCommitted(
+                PGStatement("SELECT pg_advisory_lock(5), set_config('search_path', 'evil, pg_catalog', false)"), statementTimeoutMs: 5000, into: DiscardingSink())
+            #expect(try await leftovers(connection) == clean)
+            try await connection.command("BEGIN")
+            try await connection.command("SELECT pg_advisory_lock(6), set_config('search_path', 'evil, pg_catalog', false)")
+            _ = try await connection.endTransaction(commit: true)
+            #expect(try await leftovers(connection) == clean)
+        }
+    }
+
+    @Test func deferredWorkAtCommitSeesTheTransactionsSettings() async throws {
+        let name = try await TestDatabase.createScratchDatabase(prefix: "committed")
+        defer { Task { try? await TestDatabase.dropDatabase(name) } }
+        try await TestDatabase.withConnection(database: name) { connection in
+            for statement in [
+                "CREATE TABLE t (x int)", "CREATE TABLE audit (who text)",
+                "CREATE FUNCTION record() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO audit VALUES (current_setting('app.who', true)); RETURN NULL; END $$",
+                "CREATE CONSTRAINT TRIGGER at_commit AFTER INSERT ON t DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION record()",
+            ] { try await connection.command(statement) }
+            try await connection.command("BEGIN")
+            try await connection.command("SET LOCAL app.who = 'ada'")
+            try await connection.command("INSERT INTO t VALUES (1)")
+            #expect(try await connection.endTransaction(commit: true).commandTag == "COMMIT")
+            _ = try await connection.executeCommitted(
+                PGStatement("WITH s AS (SELECT set_config('app.who', 'grace', true)) INSERT INTO t SELECT 2 FROM s"), statementTimeoutMs: 5000, into: DiscardingSink())
+            #expect(try await connection.query("SELECT who FROM audit ORDER BY who").rows == [["ada"], ["grace"]])
+        }
+    }
+
+    @Test func theKeywordsOfStatementsThatRunOutsideATransactionBlock() {
+        for sql in [
+            "VACUUM t", "vacuum (analyze) t", "CREATE INDEX CONCURRENTLY i ON t (x)", "create unique index concurrently i on t (x)",
+            "DROP INDEX CONCURRENTLY i", "REINDEX TABLE CONCURRENTLY t", "CREATE DATABASE d", "DROP DATABASE d", "ALTER SYSTEM SET work_mem = '8MB'",
+            "CREATE TABLESPACE s LOCATION '/x'", "COMMIT PREPARED 'g'", "ROLLBACK PREPARED 'g'", "CALL p()", "/* c */ DO $$ BEGIN END $$", "CLUSTER",
+        ] { #expect(PGReadStatement.runsOutsideTransactionBlocks(sql), "\(sql)") }
+        for sql in ["SELECT 1", "INSERT INTO vacuum VALUES (1)", "CREATE INDEX i ON t (x)", "COMMIT", "ROLLBACK", "ALTER TABLE t ADD c int", "UPDATE t SET x = 1"] {
+            #expect(!PGReadStatement.runsOutsideTransactionBlocks(sql), "\(sql)")
+        }
+    }
 }

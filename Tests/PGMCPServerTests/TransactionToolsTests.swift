@@ -98,6 +98,12 @@ import Testing
             _ = try await client.ok("commit_transaction", ["database": "dev"])
             #expect(try await count(fixture) == 1)
             #expect(try await count(fixture, "name = 'tx kept'") == 1)
+            // Outside a transaction too, PREPARE TRANSACTION is refused: it would prepare the
+            // transaction execute runs in, which would then outlive the call holding its locks.
+            let prepared = try await client.failure("execute", ["sql": "PREPARE TRANSACTION 'outside'", "database": "dev"])
+            #expect(prepared.contains("outlive the call"), "\(prepared)")
+            let pending = try await TestDatabase.withConnection { try await $0.query("SELECT count(*) FROM pg_prepared_xacts").rows }
+            #expect(pending == [[0]])
             // Outside a transaction, execute runs them as before (each on its own).
             _ = try await client.ok("execute", ["sql": "COMMIT", "database": "dev"])
             await client.disconnect()
