@@ -99,7 +99,7 @@ extension ConnectionPoolRegistry {
                 var leftovers: [String] = []
                 try await withMaintenanceConnection(entry, limit: grace + .seconds(30)) { connection in
                     let rows = try await connection.query(
-                        "SELECT datname::text, pg_catalog.shobj_description(oid, 'pg_database') FROM pg_catalog.pg_database WHERE starts_with(datname, $1)",
+                        "SELECT datname::text, pg_catalog.shobj_description(oid, 'pg_database') FROM pg_catalog.pg_database WHERE pg_catalog.starts_with(datname, $1)",
                         parameters: [prefix]
                     ).rows
                     let candidates = rows.compactMap { row -> (String, CloneOwner)? in
