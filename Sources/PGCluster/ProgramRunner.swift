@@ -34,7 +34,9 @@ public enum ProgramRunner {
         let argv = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
-        let spawned = posix_spawnp(&pid, arguments[0], &actions, nil, argv, environ)
+        var attributes = cleanSignalAttributes()
+        defer { posix_spawnattr_destroy(&attributes) }
+        let spawned = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, environ)
         guard spawned == 0 else {
             throw Failure(command: arguments[0], status: -1, output: String(cString: strerror(spawned)))
         }
@@ -52,6 +54,25 @@ public enum ProgramRunner {
         guard status == 0 else { throw Failure(command: arguments.prefix(2).joined(separator: " "), status: status, output: output) }
         return output
     }
+}
+
+/// Spawn attributes that give the child an empty signal mask and default signal actions. A child
+/// inherits both: spawned from a thread that blocks signals (Swift's runtime, NIO and test runners
+/// do), a daemon it starts (PgBouncer, a shell script's trap) never sees SIGTERM and cannot be
+/// stopped but by SIGKILL. Destroy with `posix_spawnattr_destroy`.
+public func cleanSignalAttributes() -> posix_spawnattr_t {
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    var none = sigset_t()
+    sigemptyset(&none)
+    posix_spawnattr_setsigmask(&attributes, &none)
+    var all = sigset_t()
+    sigfillset(&all)
+    sigdelset(&all, SIGKILL)
+    sigdelset(&all, SIGSTOP)
+    posix_spawnattr_setsigdefault(&attributes, &all)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    return attributes
 }
 
 /// A TCP port on 127.0.0.1 that was free a moment ago.

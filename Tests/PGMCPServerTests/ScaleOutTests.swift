@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import MCP
 import PGClient
 import PGMCPJSON
@@ -20,6 +23,7 @@ import TestSupport
         databases: String? = nil, environment: [String: String] = [:], _ body: (ScaleOutCluster) async throws -> Void
     ) async throws {
         let cluster = try await ScaleOutCluster.start(databases: databases, environment: environment)
+        let processes = cluster.processIDs
         do {
             try await body(cluster)
             await cluster.stop()
@@ -27,6 +31,40 @@ import TestSupport
             await cluster.stop()
             throw error
         }
+        // Stopped by PID, all of it, and the folder gone: nothing left behind.
+        #expect(processes.count == 5)
+        #expect(processes.filter(ScaleOutCluster.isRunning).isEmpty, "still running: \(processes.filter(ScaleOutCluster.isRunning))")
+        #expect(!FileManager.default.fileExists(atPath: cluster.directory))
+    }
+
+    /// `scripts/cluster-demo` as a user runs it: it prints the router's URL, serves through it, and
+    /// at Ctrl-C stops everything it started.
+    @Test func theDemoServesThroughTheRouterAndCtrlCLeavesNothingBehind() async throws {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("scripts/cluster-demo").path
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PGMCP_") && !$0.key.hasPrefix("DB_CONFIG") }
+        environment["PGMCP_CLUSTER_BINARY"] = pgmcpBinary
+        let demo = try ChildProcess([script], environment: environment)
+        var url: String?
+        var logs: String?
+        while let line = try await demo.readLine(timeout: .seconds(90)) {
+            let words = line.split(separator: " ")
+            if line.contains("MCP endpoint (HAProxy)") { url = words.last.map(String.init) }
+            if line.hasPrefix("Logs: ") { logs = words.dropFirst().first.map { String($0.prefix { $0 != "*" }) } }
+            if url != nil && logs != nil { break }
+        }
+        let endpoint = try #require(url, "no URL printed: \(demo.stderr)")
+        let directory = try #require(logs)
+        let session = try await RawHTTP.openSession(endpoint)
+        let reply = try await RawHTTP.call(endpoint, session: session, tool: "query", arguments: ["sql": "SELECT count(*) FROM notes"])
+        #expect(reply.body.contains("100"), "\(reply.body.prefix(300))")
+        let processes = ScaleOutCluster.processIDs(in: directory)
+        #expect(processes.count == 5)
+        // Ctrl-C (to the script alone: its sleep is not signalled, as it would be from a terminal).
+        demo.signal(SIGINT)
+        #expect(try await demo.wait(timeout: .seconds(30)) == 130)
+        #expect(processes.filter(ScaleOutCluster.isRunning).isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: directory))
     }
 
     /// Samples PgBouncer's server connections and PostgreSQL's backends on `app` while `body` runs;

@@ -33,7 +33,9 @@ public final class ChildProcess: @unchecked Sendable {
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { for pointer in argv + envp { free(pointer) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, arguments[0], &actions, nil, argv, envp)
+        var attributes = cleanSignalAttributes()
+        defer { posix_spawnattr_destroy(&attributes) }
+        let spawned = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp)
         close(toChild[0])
         close(fromChild[1])
         guard spawned == 0 else { throw ProgramRunner.Failure(command: arguments[0], status: spawned, output: String(cString: strerror(spawned))) }

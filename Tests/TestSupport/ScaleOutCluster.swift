@@ -92,6 +92,25 @@ public final class ScaleOutCluster: Sendable {
         }
     }
 
+    /// The PIDs of every process the topology runs (router, replicas, PgBouncer, postmaster).
+    public var processIDs: [Int32] { Self.processIDs(in: directory) }
+
+    /// The PIDs recorded in a topology's folder.
+    public static func processIDs(in directory: String) -> [Int32] {
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".pid") }.map { "\(directory)/\($0)" }
+            + ["\(directory)/pgbouncer/pgbouncer.pid", "\(directory)/pg/data/postmaster.pid"]
+        return files.compactMap { file in
+            (try? String(contentsOfFile: file, encoding: .utf8))?.split(separator: "\n").first.flatMap { Int32($0.trimmingCharacters(in: .whitespaces)) }
+        }
+    }
+
+    /// Whether a process with this PID still runs.
+    /// (A zombie, exited but not yet reaped by whatever adopted it, does not count.)
+    public static func isRunning(_ pid: Int32) -> Bool {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return false }
+        return !status.split(separator: "\n").contains { $0.hasPrefix("State:") && $0.contains("Z") }
+    }
+
     /// Stops everything the script started and removes the folder.
     public func stop() async {
         _ = try? await offPool { try ProgramRunner.run([Self.repository + "/scripts/cluster-demo", "stop", self.directory]) }

@@ -375,7 +375,9 @@ def scale_out():
     directory = f"{options.work}/cluster"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PGMCP_", "DB_CONFIG"))}
     env["PGMCP_CLUSTER_BINARY"] = options.pgmcp
-    subprocess.run([f"{root}/scripts/cluster-demo", "start", directory], check=True, env=env, capture_output=True)
+    started = subprocess.run([f"{root}/scripts/cluster-demo", "start", directory], env=env, capture_output=True, text=True)
+    if started.returncode != 0:
+        sys.exit(f"scripts/cluster-demo start failed:\n{started.stderr[-3000:]}")
     try:
         values = {}
         with open(f"{directory}/cluster.env") as f:

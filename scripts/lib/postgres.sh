@@ -61,10 +61,13 @@ as_pg() {
   fi
 }
 
+# A port nothing listens on, below Linux's ephemeral range (32768 and up by default): a port
+# there may be the local end of some client's connection a moment later, and a server can then
+# not bind it (seen after a load test's connection churn).
 free_port() {
   local port
   for _ in $(seq 50); do
-    port=$(( 20000 + RANDOM % 30000 ))
+    port=$(( 10000 + RANDOM % 22000 ))
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
   done
   return 1

@@ -22,13 +22,15 @@ ensure_scaleout_packages() {
 }
 
 # Waits until something accepts TCP connections on 127.0.0.1:PORT (at most ~15 s).
+# On failure, LOG (when given) says why.
 wait_for_port() {
-  local port=$1 name=$2
+  local port=$1 name=$2 logfile=${3:-}
   for _ in $(seq 150); do
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
     sleep 0.1
   done
   log "$name did not start listening on 127.0.0.1:$port"
+  [ -n "$logfile" ] && [ -f "$logfile" ] && tail -n 20 "$logfile" >&2
   return 1
 }
 
@@ -94,7 +96,7 @@ INI
   chown -R "$owner" "$dir/pgbouncer"
   chmod 600 "$dir/pgbouncer/userlist.txt"
   as_pg pgbouncer -d "$dir/pgbouncer/pgbouncer.ini" || { cat "$dir/pgbouncer/pgbouncer.log" >&2 2>/dev/null; return 1; }
-  wait_for_port "$bouncer_port" PgBouncer || return 1
+  wait_for_port "$bouncer_port" PgBouncer "$dir/pgbouncer/pgbouncer.log" || return 1
 
   # The replicas: the same configuration, each its own id and port.
   local configs
@@ -114,7 +116,7 @@ JSON
       PGMCP_APP_PASSWORD=$role_password DB_CONFIGS=$configs \
       nohup "$binary" serve --transport http > "$dir/replica-r$n.log" 2>&1 &
     echo $! > "$dir/replica-r$n.pid"
-    wait_for_port "$port" "replica r$n" || return 1
+    wait_for_port "$port" "replica r$n" "$dir/replica-r$n.log" || return 1
     servers+="    server r$n 127.0.0.1:$port check inter 500ms fall 2 rise 2"$'\n'
     rules+="    use-server r$n if { var(txn.replica) -m str r$n }"$'\n'
     ports+="r$n=$port "
@@ -173,7 +175,7 @@ CFG
   haproxy -c -q -f "$dir/haproxy.cfg" || return 1
   nohup haproxy -db -f "$dir/haproxy.cfg" > "$dir/haproxy.log" 2>&1 &
   echo $! > "$dir/haproxy.pid"
-  wait_for_port "$router_port" HAProxy || return 1
+  wait_for_port "$router_port" HAProxy "$dir/haproxy.log" || return 1
 
   cat > "$dir/cluster.env" <<ENV
 ROUTER_URL=http://127.0.0.1:$router_port/mcp
@@ -190,15 +192,21 @@ ENV
   chmod 600 "$dir/cluster.env"
 }
 
+# Whether PID runs: exists and is not a zombie (an exited process its parent, here whatever
+# adopted it, has not reaped yet).
+running() {
+  [ -r "/proc/$1/status" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
+
 # Stops a process by the PID in FILE: SIGTERM, then SIGKILL after 10 s.
 stop_pidfile() {
   local file=$1 pid
   [ -f "$file" ] || return 0
-  pid=$(cat "$file")
-  if kill -0 "$pid" 2>/dev/null; then
+  pid=$(head -n 1 "$file")
+  if running "$pid"; then
     kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do running "$pid" || break; sleep 0.1; done
+    running "$pid" && kill -KILL "$pid" 2>/dev/null
   fi
   rm -f "$file"
 }
