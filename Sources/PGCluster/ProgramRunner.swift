@@ -21,8 +21,10 @@ public enum ProgramRunner {
     }
 
     /// Runs `arguments` (the program found on PATH) and returns its exit status and combined output.
+    /// `extraEnvironment` is added to this process's environment for the child (a password there
+    /// stays out of the arguments, which `ps` shows).
     @discardableResult
-    public static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    public static func run(_ arguments: [String], extraEnvironment: [String: String] = [:]) throws -> (status: Int32, output: String) {
         let outputPath = NSTemporaryDirectory() + "pgmcp-run-\(UUID().uuidString)"
         defer { unlink(outputPath) }
         var actions = posix_spawn_file_actions_t()
@@ -36,7 +38,11 @@ public enum ProgramRunner {
         var pid: pid_t = 0
         var attributes = cleanSignalAttributes()
         defer { posix_spawnattr_destroy(&attributes) }
-        let spawned = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, environ)
+        var environment = ProcessInfo.processInfo.environment
+        for (key, value) in extraEnvironment { environment[key] = value }
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for pointer in envp { free(pointer) } }
+        let spawned = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, envp)
         guard spawned == 0 else {
             throw Failure(command: arguments[0], status: -1, output: String(cString: strerror(spawned)))
         }
@@ -49,8 +55,8 @@ public enum ProgramRunner {
 
     /// Runs `arguments` and throws `Failure` unless it exits 0.
     @discardableResult
-    public static func check(_ arguments: [String]) throws -> String {
-        let (status, output) = try run(arguments)
+    public static func check(_ arguments: [String], extraEnvironment: [String: String] = [:]) throws -> String {
+        let (status, output) = try run(arguments, extraEnvironment: extraEnvironment)
         guard status == 0 else { throw Failure(command: arguments.prefix(2).joined(separator: " "), status: status, output: output) }
         return output
     }

@@ -45,6 +45,17 @@ import TestSupport
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PGMCP_") && !$0.key.hasPrefix("DB_CONFIG") }
         environment["PGMCP_CLUSTER_BINARY"] = pgmcpBinary
         let demo = try ChildProcess([script], environment: environment)
+        do {
+            try await drive(demo)
+        } catch {
+            // Whatever failed, nothing stays running: Ctrl-C, then SIGKILL after 30 s.
+            demo.signal(SIGINT)
+            _ = try? await demo.wait(timeout: .seconds(30))
+            throw error
+        }
+    }
+
+    func drive(_ demo: ChildProcess) async throws {
         var url: String?
         var logs: String?
         while let line = try await demo.readLine(timeout: .seconds(90)) {
@@ -67,18 +78,40 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: directory))
     }
 
-    /// Samples PgBouncer's server connections and PostgreSQL's backends on `app` while `body` runs;
-    /// returns the largest of each.
-    func watchingTheBudget(_ cluster: ScaleOutCluster, _ body: () async throws -> Void) async throws -> (pools: Int, backends: Int) {
-        let peak = Mutex((pools: 0, backends: 0))
+    /// The budget as sampled while something ran: the most server connections PgBouncer held, the
+    /// most backends of pgmcp's role PostgreSQL had, the most clients waiting in PgBouncer's queue,
+    /// and how many samples were taken.
+    struct Peak: Sendable {
+        var pools = 0
+        var backends = 0
+        var waiting = 0
+        var samples = 0
+    }
+
+    /// Samples PgBouncer's `SHOW POOLS` and PostgreSQL's backends of the role pgmcp uses while `body`
+    /// runs (about every 100 ms, plus the time psql takes); a sampler that fails fails the test.
+    func watchingTheBudget(_ cluster: ScaleOutCluster, _ body: () async throws -> Void) async throws -> Peak {
+        let peak = Mutex(Peak())
         let watcher = Task {
             let connection = try await PGConnection.connect(PGConnectionParameters(conninfo: cluster.postgresURL()), applicationName: "budget-watch")
             defer { Task { await connection.close() } }
             while !Task.isCancelled {
-                let pools = try await cluster.serverConnections(database: "app")
-                let backends = try await connection.query("SELECT count(*) FROM pg_stat_activity WHERE datname = 'app'").rows[0][0].intValue ?? 0
-                peak.withLock { $0 = (max($0.pools, pools), max($0.backends, Int(backends))) }
-                try await Task.sleep(for: .milliseconds(100))
+                let pools: [[String: String]]
+                let backends: Int64
+                do {
+                    pools = try await cluster.showPools().filter { $0["database"] == "app" }
+                    backends = try await connection.query(
+                        "SELECT count(*) FROM pg_stat_activity WHERE usename = 'pgmcp' AND pid <> pg_backend_pid()").rows[0][0].intValue ?? 0
+                } catch where Task.isCancelled {
+                    break  // stopped in the middle of a sample: the end, not a failure
+                }
+                func total(_ columns: [String]) -> Int { pools.reduce(0) { sum, pool in sum + columns.reduce(0) { $0 + (Int(pool[$1] ?? "") ?? 0) } } }
+                let servers = total(["sv_active", "sv_idle", "sv_used", "sv_tested", "sv_login"])
+                let waiting = total(["cl_waiting"])
+                peak.withLock {
+                    $0 = Peak(pools: max($0.pools, servers), backends: max($0.backends, Int(backends)), waiting: max($0.waiting, waiting), samples: $0.samples + 1)
+                }
+                try? await Task.sleep(for: .milliseconds(100))
             }
         }
         do {
@@ -87,9 +120,12 @@ import TestSupport
             watcher.cancel()
             throw error
         }
+        try await Task.sleep(for: .milliseconds(300))
         watcher.cancel()
-        _ = await watcher.result
-        return peak.withLock { $0 }
+        try await watcher.value
+        let seen = peak.withLock { $0 }
+        #expect(seen.samples >= 3, "the budget was sampled \(seen.samples) times")
+        return seen
     }
 
     @Test func theMCPScenariosPassThroughTheRouterAgainstTwoReplicasWithinTheBudget() async throws {
@@ -143,9 +179,24 @@ import TestSupport
                     }
                 }
                 for client in clients { await client.disconnect() }
+
+                // Demand beyond the budget: 40 slow calls at once, each in a session of its own, spread
+                // over both replicas and both entries (each replica's pools allow 6 + 4 connections,
+                // 20 in all). PgBouncer queues what exceeds its 10 server connections; every call
+                // still succeeds.
+                let load = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Python/concurrent_calls.py").path
+                let output = try await offPool {
+                    try ProgramRunner.check([python, load, cluster.values["ROUTER_PORT"]!, "40", "SELECT pg_sleep(0.5)::text", "dev", "dev", "ro", "ro"])
+                }
+                let replies = output.split(separator: "\n").map(String.init)
+                #expect(replies.count == 40)
+                #expect(Set(replies.map { $0.split(separator: " ")[0] }) == ["r1", "r2"])
+                #expect(replies.allSatisfy { $0.hasSuffix(" 200 true") }, "\(replies)")
             }
             #expect(peak.pools <= cluster.budget, "PgBouncer held \(peak.pools) server connections, budget \(cluster.budget)")
-            #expect(peak.backends <= cluster.budget, "PostgreSQL saw \(peak.backends) backends on app, budget \(cluster.budget)")
+            #expect(peak.backends <= cluster.budget, "PostgreSQL saw \(peak.backends) backends of pgmcp's role, budget \(cluster.budget)")
+            // The demand did exceed the budget: clients waited, and the budget was reached, not passed.
+            #expect(peak.waiting > 0 && peak.pools == cluster.budget, "\(peak)")
 
             try await withDirect(cluster, database: "app") { connection in
                 let committed = try await connection.query("SELECT count(*) FROM customers WHERE name LIKE 'scaled %'")
@@ -206,11 +257,15 @@ import TestSupport
                     for _ in 0..<16 { group.addTask { try await Self.work(port: port, flags) } }
                     return try await group.reduce(into: []) { $0.append($1) }
                 }
-                try await Task.sleep(for: .seconds(1))
-                try cluster.kill(replica: "r2")
+                // Every client has made a call (its session exists) before the kill; each then has
+                // 20 s to make one after it (HAProxy waits a second per retry of a refused connection).
+                let ready = await eventually(within: .seconds(20)) { flags.working.load(ordering: .relaxed) == 16 }
                 flags.killed.store(true, ordering: .relaxed)
-                try await Task.sleep(for: .seconds(3))
+                do { try cluster.kill(replica: "r2") } catch { flags.stop.store(true, ordering: .relaxed); throw error }
+                let recovered = await eventually(within: .seconds(20)) { flags.recovered.load(ordering: .relaxed) == 16 }
+                try await Task.sleep(for: .milliseconds(500))
                 flags.stop.store(true, ordering: .relaxed)
+                #expect(ready && recovered, "ready \(ready), recovered \(flags.recovered.load(ordering: .relaxed)) of 16")
                 let runs = try await report
                 let onR2 = runs.filter { $0.firstReplica == "r2" }
                 #expect(!onR2.isEmpty && onR2.count < runs.count, "the 16 clients started on both replicas")
@@ -223,7 +278,7 @@ import TestSupport
                 for run in onR2 { #expect(run.restarts >= 1 && run.lastReplica == "r1") }
             }
             #expect(peak.pools <= cluster.budget, "PgBouncer held \(peak.pools) server connections, budget \(cluster.budget)")
-            #expect(peak.backends <= cluster.budget, "PostgreSQL saw \(peak.backends) backends on app, budget \(cluster.budget)")
+            #expect(peak.backends <= cluster.budget, "PostgreSQL saw \(peak.backends) backends of pgmcp's role, budget \(cluster.budget)")
 
             // Nothing the dead replica held stays in PostgreSQL: its transaction is rolled back and
             // its lock freed, and no session of it lingers in a transaction.
@@ -233,7 +288,7 @@ import TestSupport
                 #expect(body.rows[0][0] == "note 1")
                 let lingering = try await connection.query("SELECT count(*) FROM pg_stat_activity WHERE datname = 'app' AND state LIKE 'idle in transaction%'")
                 #expect(lingering.rows[0][0].intValue == 0)
-                let backends = try await connection.query("SELECT count(*) FROM pg_stat_activity WHERE datname = 'app'")
+                let backends = try await connection.query("SELECT count(*) FROM pg_stat_activity WHERE usename = 'pgmcp'")
                 #expect(Int(backends.rows[0][0].intValue ?? 99) <= cluster.budget)
             }
             // The survivor's own sessions were never disturbed; the dead one's answer 404.
@@ -262,6 +317,9 @@ import TestSupport
     final class RunFlags: Sendable {
         let killed = Atomic(false)
         let stop = Atomic(false)
+        /// Clients that made a call before the kill, and clients that made one after it.
+        let working = Atomic(0)
+        let recovered = Atomic(0)
     }
 
     /// One request on a connection of its own (URLSession's libcurl, when the router drops a
@@ -284,7 +342,8 @@ import TestSupport
         var run = ClientRun()
         var session = try await openSession(port: port)
         run.firstReplica = String(session.prefix { $0 != "." })
-        while !flags.stop.load(ordering: .relaxed) {
+        var counted = false
+        while !flags.stop.load(ordering: .relaxed) && !Task.isCancelled {
             let reply: RawHTTP.Reply
             do {
                 reply = try await post(port: port, query, session: session)
@@ -298,11 +357,19 @@ import TestSupport
             }
             if reply.status == 404 {
                 run.restarts += 1
-                session = try await openSession(port: port)
+                do { session = try await openSession(port: port) } catch { run.lost += 1 }
                 continue
             }
             if reply.status == 200 && reply.body.contains("\"isError\":false") {
-                if flags.killed.load(ordering: .relaxed) { run.okAfterKill += 1 }
+                // After the kill, a call counts once it is served by the survivor (a reply r2 sent
+                // just before it died does not).
+                if flags.killed.load(ordering: .relaxed) && !session.hasPrefix("r2.") {
+                    if run.okAfterKill == 0 { flags.recovered.add(1, ordering: .relaxed) }
+                    run.okAfterKill += 1
+                } else if !counted {
+                    counted = true
+                    flags.working.add(1, ordering: .relaxed)
+                }
             } else {
                 run.unexpected.append("\(reply.status) \(reply.body.prefix(200))")
             }

@@ -28,8 +28,8 @@ public final class ScaleOutCluster: Sendable {
         settings["PGMCP_CLUSTER_REPLICAS"] = "\(replicas)"
         settings["PGMCP_CLUSTER_BUDGET"] = "\(budget)"
         if let databases { settings["PGMCP_CLUSTER_DB_CONFIGS"] = databases }
-        let command = ["env"] + settings.map { "\($0.key)=\($0.value)" } + [repository + "/scripts/cluster-demo", "start", directory]
-        let (status, output) = try await offPool { try ProgramRunner.run(command) }
+        let command = [repository + "/scripts/cluster-demo", "start", directory]
+        let (status, output) = try await offPool { [settings] in try ProgramRunner.run(command, extraEnvironment: settings) }
         guard status == 0 else {
             throw ProgramRunner.Failure(command: "scripts/cluster-demo start", status: status, output: output)
         }
@@ -75,11 +75,9 @@ public final class ScaleOutCluster: Sendable {
 
     /// PgBouncer's `SHOW POOLS` (its admin console speaks the simple protocol only: through psql).
     public func showPools() async throws -> [[String: String]] {
-        let command = [
-            "env", "PGPASSWORD=\(values["PG_PASSWORD"]!)", "psql", "-h", "127.0.0.1", "-p", values["BOUNCER_PORT"]!, "-U", values["PG_USER"]!,
-            "-d", "pgbouncer", "--csv", "-c", "SHOW POOLS",
-        ]
-        let output = try await offPool { try ProgramRunner.check(command) }
+        let command = ["psql", "-h", "127.0.0.1", "-p", values["BOUNCER_PORT"]!, "-U", values["PG_USER"]!, "-d", "pgbouncer", "--csv", "-c", "SHOW POOLS"]
+        let password = values["PG_PASSWORD"]!
+        let output = try await offPool { try ProgramRunner.check(command, extraEnvironment: ["PGPASSWORD": password]) }
         let lines = output.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
         guard let header = lines.first else { return [] }
         return lines.dropFirst().map { Dictionary(uniqueKeysWithValues: zip(header, $0)) }

@@ -43,15 +43,20 @@ wait_for_port() {
 scaleout_start() {
   local dir=$1 binary=$2 replicas=${3:-2} budget=${4:-10}
   local owner; owner=$(pg_os_user)
-  mkdir -p "$dir"
-  chmod 755 "$dir"
+  # Passwords go into files here (PgBouncer's userlist, cluster.env): nothing is readable by
+  # others from the moment it is written. The folder itself only lets the cluster's user through.
+  umask 077
+  mkdir -p "$dir" || return 1
+  touch "$dir/.pgmcp-cluster"
+  chmod 711 "$dir"
 
   start_cluster "$dir/pg" || return 1
   local role_password; role_password=$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')
-  # The role pgmcp uses: no superuser, a connection limit of the budget (PostgreSQL enforces it
-  # too, should anything bypass PgBouncer), and a database of its own with a little data.
+  # The role pgmcp uses: no superuser, a connection limit just above the budget (PostgreSQL's own
+  # fence, should anything bypass PgBouncer; the margin lets PgBouncer reconnect while a closed
+  # backend is still exiting), and a database of its own with a little data.
   PGPASSWORD=$PG_PASSWORD psql -q -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d postgres -v ON_ERROR_STOP=1 >/dev/null <<SQL
-CREATE ROLE pgmcp LOGIN PASSWORD '$role_password' CONNECTION LIMIT $budget;
+CREATE ROLE pgmcp LOGIN PASSWORD '$role_password' CONNECTION LIMIT $((budget + 2));
 CREATE DATABASE app OWNER pgmcp;
 SQL
   [ $? = 0 ] || return 1
@@ -112,21 +117,32 @@ JSON
   local servers="" rules="" ports=""
   for n in $(seq "$replicas"); do
     local port; port=$(free_port)
-    PGMCP_REPLICA_ID="r$n" PGMCP_HOST=127.0.0.1 PGMCP_PORT=$port PGMCP_MAX_SESSIONS=5000 \
-      PGMCP_APP_PASSWORD=$role_password DB_CONFIGS=$configs \
+    # Only these entries: a configuration source of the caller's (a file, DB_CONFIG_* variables,
+    # DATABASE_URL) would take precedence or be warned about, and could bypass PgBouncer.
+    env $(compgen -e | grep -E '^(DB_CONFIG_|DB_CONFIGS_FILE$|DATABASE_URL$|DB_DEFAULT_CONFIG$)' | sed 's/^/-u /') \
+      PGMCP_REPLICA_ID="r$n" PGMCP_HOST=127.0.0.1 PGMCP_PORT=$port PGMCP_MAX_SESSIONS=5000 \
+      PGMCP_APP_PASSWORD="$role_password" DB_CONFIGS="$configs" \
       nohup "$binary" serve --transport http > "$dir/replica-r$n.log" 2>&1 &
     echo $! > "$dir/replica-r$n.pid"
     wait_for_port "$port" "replica r$n" "$dir/replica-r$n.log" || return 1
-    servers+="    server r$n 127.0.0.1:$port check inter 500ms fall 2 rise 2"$'\n'
+    servers+="    server r$n 127.0.0.1:$port check inter 500ms fall 3 rise 2"$'\n'
     rules+="    use-server r$n if { var(txn.replica) -m str r$n }"$'\n'
     ports+="r$n=$port "
   done
 
-  # HAProxy: sticky by the session's replica prefix, round-robin for the rest.
+  # HAProxy: sticky by the session's replica prefix, round-robin for the rest. Its connection limit
+  # fits the open-file limit (raised to the hard limit where allowed): HAProxy refuses to start
+  # when it cannot have the descriptors its maxconn needs.
+  ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+  local files; files=$(ulimit -n)
+  [ "$files" = unlimited ] && files=1048576
+  local maxconn=$(( (files - 200) / 2 ))
+  [ "$maxconn" -gt 10000 ] && maxconn=10000
   local router_port; router_port=$(free_port)
   cat > "$dir/haproxy.cfg" <<CFG
 global
-    # No maxconn: HAProxy sizes it from the open-file limit it is given.
+    # Two descriptors per connection (client and replica): within the open-file limit we have.
+    maxconn $maxconn
     log stderr format short local0 warning
 
 defaults
@@ -168,8 +184,11 @@ frontend mcp
 backend replicas
     balance roundrobin
 $rules
+    # A replica is out after 3 failed checks (1.5 s; each may take up to 2 s on a loaded machine),
+    # back after 2. /healthz, not /readyz: a database outage must not take every replica out.
     option httpchk GET /healthz
     http-check expect status 200
+    timeout check 2s
 $servers
 CFG
   haproxy -c -q -f "$dir/haproxy.cfg" || return 1
@@ -177,7 +196,7 @@ CFG
   echo $! > "$dir/haproxy.pid"
   wait_for_port "$router_port" HAProxy "$dir/haproxy.log" || return 1
 
-  cat > "$dir/cluster.env" <<ENV
+  cat > "$dir/cluster.env" <<ENV || return 1
 ROUTER_URL=http://127.0.0.1:$router_port/mcp
 ROUTER_PORT=$router_port
 REPLICA_PORTS="$ports"
@@ -189,7 +208,6 @@ APP_PASSWORD=$role_password
 BUDGET=$budget
 REPLICAS=$replicas
 ENV
-  chmod 600 "$dir/cluster.env"
 }
 
 # Whether PID runs: exists and is not a zombie (an exited process its parent, here whatever
@@ -206,15 +224,20 @@ stop_pidfile() {
   if running "$pid"; then
     kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 100); do running "$pid" || break; sleep 0.1; done
-    running "$pid" && kill -KILL "$pid" 2>/dev/null
+    if running "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
   fi
   rm -f "$file"
 }
 
-# scaleout_stop DIR: the router, the replicas, PgBouncer, PostgreSQL, then the folder.
+# scaleout_stop DIR: the router, the replicas, PgBouncer, PostgreSQL, then the folder; only a
+# folder scaleout_start made (it holds .pgmcp-cluster).
 scaleout_stop() {
   local dir=$1
   [ -d "$dir" ] || return 0
+  if [ ! -f "$dir/.pgmcp-cluster" ]; then
+    log "$dir was not made by scripts/cluster-demo start: left alone"
+    return 1
+  fi
   stop_pidfile "$dir/haproxy.pid"
   for file in "$dir"/replica-*.pid; do stop_pidfile "$file"; done
   stop_pidfile "$dir/pgbouncer/pgbouncer.pid"
