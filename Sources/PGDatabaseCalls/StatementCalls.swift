@@ -78,7 +78,7 @@ extension DatabaseCalls {
                 transaction == nil
                 ? try await connection.executeCommitted(
                     PGStatement(sql, parameters: parameters), statementTimeoutMs: target.config.statementTimeoutMs,
-                    sessionTimeout: target.config.pooling == .direct, into: sink)
+                    sessionTimeout: Self.allowsSessionSettings(target), into: sink)
                 : try await connection.execute(sql, parameters: parameters, into: sink)
             let elapsed = clock.now - started
             let table = rows.columns.isEmpty ? nil : await types.table(rows, pool: target.pool, connection: connection, inTransaction: transaction != nil)
@@ -109,6 +109,14 @@ extension DatabaseCalls {
 extension DatabaseCalls {
     /// The transaction-control command `sql` is, if any: one that would begin, end or hand over the
     /// transaction pgmcp holds open across calls. Savepoints stay the caller's.
+    /// Whether a statement may be preceded by a session setting in a sync of its own: only on a
+    /// configured entry that says it reaches PostgreSQL directly. A dynamic connection's string may
+    /// lead to a transaction-mode pooler, where that setting would stay on a server connection
+    /// someone else gets next; there the call's deadline bounds the statement instead.
+    static func allowsSessionSettings(_ target: DatabaseTarget) -> Bool {
+        target.kind == .configured && target.config.pooling == .direct
+    }
+
     static func transactionControl(_ sql: String) -> String? {
         let words = PGReadStatement.leadingKeywords(of: sql, count: 2)
         guard let first = words.first else { return nil }

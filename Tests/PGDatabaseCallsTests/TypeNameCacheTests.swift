@@ -73,3 +73,20 @@ import Testing
         }
     }
 }
+
+@Suite("Session settings ahead of a statement") struct SessionSettingsTests {
+    /// Only a configured entry that reaches PostgreSQL directly gets a session setting in a sync of
+    /// its own: behind a transaction-mode pooler (declared, or possible for a connection string a
+    /// client gave) it would stay on a server connection someone else gets next.
+    @Test func onlyDirectConfiguredEntriesGetThem() async throws {
+        let pool = ConnectionPool(
+            name: "settings", parameters: try TestDatabase.parameters(), configuration: .init(), applicationName: "settings",
+            connectTimeout: .seconds(5), logger: Logger(label: "test"), sharedByName: false)
+        var config = try TestDatabase.config(id: "settings")
+        #expect(DatabaseCalls.allowsSessionSettings(DatabaseTarget(config: config, kind: .configured, pool: pool)))
+        #expect(!DatabaseCalls.allowsSessionSettings(DatabaseTarget(config: config, kind: .dynamic, pool: pool)))
+        config.pooling = .transaction
+        #expect(!DatabaseCalls.allowsSessionSettings(DatabaseTarget(config: config, kind: .configured, pool: pool)))
+        await pool.shutdown()
+    }
+}
