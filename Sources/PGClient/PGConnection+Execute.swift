@@ -60,9 +60,15 @@ extension PGConnection {
     /// A connection whose last pipeline ended this way reports `isReset`, so a pool can skip
     /// resetting it again.
     public func reset() async throws {
+        _ = try await rollBackAndReset()
+    }
+
+    /// `ROLLBACK` and `sessionReset` in one sync; the `ROLLBACK`'s outcome.
+    private func rollBackAndReset() async throws -> PGCommandResult {
         let (outcomes, _) = try await pipeline(
             [PGStatement("ROLLBACK")] + Self.sessionReset(), rowsFrom: 0, into: DiscardingSink(), syncs: .last, resets: true)
         for outcome in outcomes { _ = try outcome.get() }
+        return try outcomes[0].get()
     }
 
     /// Ends the transaction open on the connection and leaves the connection reset, in one round
@@ -78,10 +84,7 @@ extension PGConnection {
     ///   serialization failure; the transaction is rolled back then), or the pipeline's.
     public func endTransaction(commit: Bool) async throws -> PGCommandResult {
         guard commit, transactionStatus != .inFailedTransaction else {
-            let (outcomes, _) = try await pipeline(
-                [PGStatement("ROLLBACK")] + Self.sessionReset(), rowsFrom: 0, into: DiscardingSink(), syncs: .last, resets: true)
-            for outcome in outcomes { _ = try outcome.get() }
-            var rolledBack = try outcomes[0].get()
+            var rolledBack = try await rollBackAndReset()
             if commit { rolledBack.commandTag = "ROLLBACK" }
             return rolledBack
         }

@@ -38,7 +38,7 @@ public enum PGScope: Sendable, Equatable {
             let begin = [PGStatement(readOnly ? "BEGIN READ ONLY" : "BEGIN")] + timeout
             // A read-only transaction cannot call nextval(); a read-write one can.
             let sequences = readOnly ? [] : [PGStatement("DISCARD SEQUENCES")]
-            return (begin, [PGConnection.releaseLocksAndReseed(), PGStatement("DEALLOCATE ALL")] + sequences + [PGStatement("ROLLBACK")])
+            return (begin, PGConnection.heldPastTransactions() + sequences + [PGStatement("ROLLBACK")])
         case .savepoint(let readOnly):
             // SET LOCAL inside a savepoint is undone by rolling back to it: the transaction's own
             // settings (its statement timeout, read-write mode) come back afterwards.
@@ -174,16 +174,15 @@ extension PGConnection {
     private func executeOutsideTransaction<Sink: PGRowSink>(
         _ statement: PGStatement, statementTimeoutMs: Int?, rollingBack: Bool, into sink: Sink
     ) async throws -> (PGCommandResult, Sink) {
-        var units: [[PGStatement]] = rollingBack ? [[PGStatement("ROLLBACK")] + Self.sessionReset()] : []
-        if let statementTimeoutMs { units.append([PGStatement("SET statement_timeout = \(statementTimeoutMs)")]) }
-        let head = units.joined().count
-        let ends = Set(units.reduce(into: [Int]()) { ends, unit in ends.append((ends.last ?? -1) + unit.count) })
-        let statements = Array(units.joined()) + [statement] + Self.sessionReset()
+        let rollback = rollingBack ? [PGStatement("ROLLBACK")] + Self.sessionReset() : []
+        let timeout = statementTimeoutMs.map { [PGStatement("SET statement_timeout = \($0)")] } ?? []
+        let head = rollback.count + timeout.count
+        // A sync after each of the two units before the statement (when present).
+        let ends = Set([rollback.count - 1, head - 1].filter { $0 >= 0 })
+        let statements = rollback + timeout + [statement] + Self.sessionReset()
         let (outcomes, filled) = try await pipeline(statements, rowsFrom: head, into: sink, syncs: .after(ends), resets: true)
-        for outcome in outcomes.prefix(head) { _ = try outcome.get() }
-        let command = try outcomes[head].get()
         for outcome in outcomes { _ = try outcome.get() }
-        return (command, filled)
+        return (try outcomes[head].get(), filled)
     }
 
     /// Rolls back to the savepoint of a `.savepoint` scope that failed and releases it: the

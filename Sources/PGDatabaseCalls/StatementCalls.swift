@@ -60,11 +60,12 @@ extension DatabaseCalls {
         let types = typeNames
         // The writable-and-chosen check happens in the same resolution as the lease.
         let answer = try await withDatabase(session, database, access: .write) { connection, target, transaction in
-            if Self.transactionControl(sql) == "PREPARE TRANSACTION" {
+            let control = Self.transactionControl(sql)
+            if control == "PREPARE TRANSACTION" {
                 throw DatabaseCallError(
                     "PREPARE TRANSACTION is not run through execute: the prepared transaction would outlive the call, holding its locks and holding back VACUUM until someone ends it. Use begin_transaction, then commit_transaction or rollback_transaction")
             }
-            if transaction != nil, let command = Self.transactionControl(sql) {
+            if transaction != nil, let command = control {
                 throw DatabaseCallError(
                     "\(command) is not run inside the session's transaction on '\(target.name)': pgmcp tracks it, and ending it from execute would leave later calls outside a transaction they believe open. Use commit_transaction or rollback_transaction (SAVEPOINT and ROLLBACK TO SAVEPOINT are fine)")
             }
@@ -107,8 +108,6 @@ extension DatabaseCalls {
 }
 
 extension DatabaseCalls {
-    /// The transaction-control command `sql` is, if any: one that would begin, end or hand over the
-    /// transaction pgmcp holds open across calls. Savepoints stay the caller's.
     /// Whether a statement may be preceded by a session setting in a sync of its own: only on a
     /// configured entry that says it reaches PostgreSQL directly. A dynamic connection's string may
     /// lead to a transaction-mode pooler, where that setting would stay on a server connection
@@ -117,6 +116,8 @@ extension DatabaseCalls {
         target.kind == .configured && target.config.pooling == .direct
     }
 
+    /// The transaction-control command `sql` is, if any: one that would begin, end or hand over the
+    /// transaction pgmcp holds open across calls. Savepoints stay the caller's.
     static func transactionControl(_ sql: String) -> String? {
         let words = PGReadStatement.leadingKeywords(of: sql, count: 2)
         guard let first = words.first else { return nil }

@@ -208,11 +208,10 @@ public final class ConnectionPoolRegistry: Sendable {
 
     // MARK: - Databases
 
-    /// Names the session can use: the configured databases, then its own dynamic connections.
     /// Names the session can use: the configured databases its caller may see
     /// (`allowedPrincipals`), then its own dynamic connections.
     public func visibleDatabases(for session: WorkSession) -> [DatabaseTarget] {
-        configuration.databases.compactMap { pools[$0.id].map { Self.asSeen($0, by: session) } }.compactMap { $0 }
+        configuration.databases.compactMap { pools[$0.id].flatMap { Self.asSeen($0, by: session) } }
             + session.dynamicDatabases.sorted { $0.name < $1.name }
     }
 
@@ -256,8 +255,8 @@ public final class ConnectionPoolRegistry: Sendable {
         let (active, chosen) = session.state.withLock { ($0.activeDatabase, $0.databaseChosen) }
         let target = try resolve(name ?? active, for: session)
         guard access == .write || (access == .writeRolledBack && !target.config.readOnly) else { return target }
-        if name == nil, !chosen, visibleDatabases(for: session).count > 1 {
-            let writable = visibleDatabases(for: session).filter { !$0.config.readOnly }.map { "'\($0.name)'" }
+        if name == nil, !chosen, case let visible = visibleDatabases(for: session), visible.count > 1 {
+            let writable = visible.filter { !$0.config.readOnly }.map { "'\($0.name)'" }
             throw RegistryError(
                 .databaseNotChosen,
                 "no database was named or selected in this session, so the write was not sent to the default '\(target.name)'. Pass 'database' (writable here: \(writable.isEmpty ? "none" : writable.joined(separator: ", "))), or call select_database first; a selection lasts for this MCP session only")
