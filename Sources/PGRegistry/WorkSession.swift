@@ -12,6 +12,13 @@ public final class WorkSession: Sendable {
     /// Its caller's principal patterns it matches (`sub:…`, `group:…`, `scope:…`) under OAuth,
     /// which decide the databases it sees and writes; nil without OAuth (every database).
     public let identities: [String]?
+
+    /// Whether a caller with `owner` and `identities` is the one that made this session: the same
+    /// credential, and the same groups and scopes (a later token of the same subject with fewer
+    /// rights does not inherit the session's). To any other caller the session does not exist.
+    public func belongs(to owner: String?, identities: [String]?) -> Bool {
+        self.owner == owner && self.identities.map(Set.init) == identities.map(Set.init)
+    }
     public let createdAt: Date
     /// False for a session that lives as long as its transport (stdio), whatever the idle timeout.
     public let expiresWhenIdle: Bool

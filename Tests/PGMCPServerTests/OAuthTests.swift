@@ -161,6 +161,9 @@ import TestSupport
             #expect(stolen.status == 404)
             let deleted = try await RawHTTP.send("DELETE", url, headers: headers(mallory).merging(["Mcp-Session-Id": session]) { $1 })
             #expect(deleted.status == 404)
+            // GET (405 for a session of one's own) does not reveal that the session exists either.
+            #expect(try await RawHTTP.send("GET", url, headers: headers(alice).merging(["Mcp-Session-Id": session]) { $1 }).status == 405)
+            #expect(try await RawHTTP.send("GET", url, headers: headers(mallory).merging(["Mcp-Session-Id": session]) { $1 }).status == 404)
             // The same subject with fewer rights (out of group dba) does not inherit the session's.
             let demoted = try await token(issuer, groups: [])
             let narrowed = try await RawHTTP.send(

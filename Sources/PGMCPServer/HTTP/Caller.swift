@@ -15,11 +15,8 @@ struct Caller: Sendable {
 
     static let anyone = Caller(owner: nil, identities: nil)
 
-    /// Whether `session` is this caller's: the same owner, and the same groups and scopes as when it
-    /// was made (a later token of the same subject with fewer rights does not inherit the old ones).
-    func owns(_ session: WorkSession) -> Bool {
-        session.owner == owner && session.identities.map(Set.init) == identities.map(Set.init)
-    }
+    /// Whether `session` is this caller's (`WorkSession.belongs`).
+    func owns(_ session: WorkSession) -> Bool { session.belongs(to: owner, identities: identities) }
 
     init(owner: String?, identities: [String]?) {
         self.owner = owner

@@ -206,12 +206,14 @@ struct MCPHTTPEndpoint: Sendable {
     }
 
     func get(_ request: Request) async -> Response {
+        let caller: Caller
         do {
             try validation.checkAccess(request)
-            _ = try await authenticate(request)
+            caller = try await authenticate(request)
         } catch { return reject(error) }
         if Self.isModern(request) { return modernNotAllowed() }
-        if let id = request.headers[RequestValidation.sessionID], sessions.find(id) == nil {
+        // Another caller's session does not exist here either (as for POST and DELETE).
+        if let id = request.headers[RequestValidation.sessionID], sessions.find(id).map({ caller.owns($0.workSession) }) != true {
             return errorResponse(.notFound, JSONRPCError(.invalidRequest, "unknown or ended session"))
         }
         var headers = HTTPFields()

@@ -158,8 +158,7 @@ public final class MCPDispatcher: Sendable {
         guard tool.routesBySessionArgument, let value = arguments["session"], value != .null else { return transport.workSession }
         guard case .string(let raw) = value else { throw ToolError("argument 'session' must be a string handle from open_session") }
         let caller = transport.workSession
-        guard let session = try? context.registry.session(SessionHandle(rawValue: raw)), session.owner == caller.owner,
-            session.identities.map(Set.init) == caller.identities.map(Set.init)
+        guard let session = try? context.registry.session(SessionHandle(rawValue: raw)), session.belongs(to: caller.owner, identities: caller.identities)
         else {
             throw ToolError("unknown or expired session handle; open_session mints a new one")
         }
