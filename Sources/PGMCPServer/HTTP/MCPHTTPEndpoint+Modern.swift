@@ -15,12 +15,14 @@ extension MCPHTTPEndpoint {
 
     /// Whether `request` (with body `parsed`) is of the 2026-07-28 era.
     static func isModern(_ request: Request, parsed: JSONValue? = nil) -> Bool {
-        let declared = parsed.flatMap { $0["method"]?.stringValue != "initialize" ? MCPVersion.declared(in: $0) : nil }
-        guard let version = request.headers[RequestValidation.protocolVersion] else { return declared != nil }
-        if ModernProtocol.supported.contains(version) { return true }
-        if MCPVersion.supported.contains(version) { return false }
-        // A version neither era serves: 2026's answer (-32022) only to a request in 2026's form.
-        return declared != nil
+        if let version = request.headers[RequestValidation.protocolVersion] {
+            if ModernProtocol.supported.contains(version) { return true }
+            if MCPVersion.supported.contains(version) { return false }
+        }
+        // No header, or a version neither era serves (2026's answer, -32022, only to a request in
+        // 2026's form): the body's `_meta` decides, read only now (not for every 2025 request).
+        guard let parsed, parsed["method"]?.stringValue != "initialize" else { return false }
+        return MCPVersion.declared(in: parsed) != nil
     }
 
     func modernPost(_ parsed: JSONValue, request: Request, format: ResponseFormat, channel: (any Channel)?, caller: Caller) async -> Response {

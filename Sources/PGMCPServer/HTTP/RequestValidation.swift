@@ -112,7 +112,6 @@ struct RequestValidation: Sendable {
     func isLoopback(authority: String) -> Bool {
         HostAndPort(Substring(authority))?.isLoopback ?? false
     }
-
 }
 
 /// Compares secrets in time that does not depend on where they differ.
