@@ -38,13 +38,13 @@ public actor TokenVerifier {
 
     /// The principal a valid token names, or why it is not accepted.
     public func verify(_ token: String) async throws(OAuthFailure) -> Principal {
-        guard let header = Self.header(of: token), let algorithm = header["alg"] as? String else {
+        guard let header = try? DefaultJWTParser().parse(Array(token.utf8), as: AccessClaims.self).header, let algorithm = header.alg else {
             throw OAuthFailure(.invalidToken, "the bearer token is not a JWT")
         }
         guard Self.algorithms.contains(algorithm) else {
             throw OAuthFailure(.invalidToken, "tokens signed with \(algorithm) are not accepted (RS256 or ES256)")
         }
-        guard let kid = header["kid"] as? String else { throw OAuthFailure(.invalidToken, "the token names no key (kid)") }
+        guard let kid = header.kid else { throw OAuthFailure(.invalidToken, "the token names no key (kid)") }
         let claims = try await verifiedClaims(token, kid: kid)
         let now = Date()
         guard claims.iss?.value == configuration.issuer else {
@@ -105,11 +105,11 @@ public actor TokenVerifier {
         }
         defer { if loading == task { loading = nil } }
         do {
-            let json = try await task.value
+            // Decoded once: the keys for the collection, their ids for `knownKids`.
+            let jwks = try JSONDecoder().decode(JWKS.self, from: Data(try await task.value.utf8))
             let collection = JWTKeyCollection()
-            try await collection.add(jwksJSON: json)
-            let published = (try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])?["keys"] as? [[String: Any]] ?? []
-            knownKids = Set(published.compactMap { $0["kid"] as? String })
+            try await collection.add(jwks: jwks)
+            knownKids = Set(jwks.keys.compactMap { $0.keyIdentifier?.string })
             keys = collection
             return collection
         } catch {
@@ -117,19 +117,6 @@ public actor TokenVerifier {
             if let keys { return keys }
             throw OAuthFailure(.invalidToken, "the issuer's keys could not be loaded, so no token can be checked now")
         }
-    }
-
-    /// A JWT's header, or nil when it is not a JWT.
-    static func header(of token: String) -> [String: Any]? {
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let header = base64URLDecode(parts[0]) else { return nil }
-        return try? JSONSerialization.jsonObject(with: header) as? [String: Any]
-    }
-
-    static func base64URLDecode(_ text: Substring) -> Data? {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        return Data(base64Encoded: base64)
     }
 
     /// The issuer's JWKS: from `jwksFile`, or from `jwks_uri` in the issuer's metadata (RFC 8414's
