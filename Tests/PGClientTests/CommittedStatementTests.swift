@@ -27,7 +27,7 @@ import Testing
                 "CREATE TEMP TABLE committed_temp (x int)", "LISTEN committed_channel", "PREPARE committed_plan AS SELECT 1",
                 "DECLARE committed_cursor CURSOR WITH HOLD FOR SELECT 1", "SET ROLE pg_read_all_data",
             ] {
-                let (command, _) = try await connection.executeCommitted(PGStatement(sql), statementTimeoutMs: 5000, into: DiscardingSink())
+                let command = try await connection.committed(sql)
                 #expect(!command.commandTag.isEmpty, "\(sql)")
                 #expect(connection.isReset, "\(sql)")
                 #expect(connection.transactionStatus == .idle)
@@ -37,11 +37,9 @@ import Testing
     }
 
     @Test func theStatementCommitsUnderItsTimeout() async throws {
-        let name = try await TestDatabase.createScratchDatabase(prefix: "committed")
-        defer { Task { try? await TestDatabase.dropDatabase(name) } }
-        try await TestDatabase.withConnection(database: name) { connection in
-            _ = try await connection.executeCommitted(PGStatement("CREATE TABLE t (x int)"), statementTimeoutMs: 5000, into: DiscardingSink())
-            let (insert, _) = try await connection.executeCommitted(PGStatement("INSERT INTO t VALUES (1), (2)"), statementTimeoutMs: 5000, into: DiscardingSink())
+        try await TestDatabase.withScratchDatabase(prefix: "committed") { connection, name in
+            _ = try await connection.committed("CREATE TABLE t (x int)")
+            let insert = try await connection.committed("INSERT INTO t VALUES (1), (2)")
             #expect(insert.rowsAffected == 2)
             let seen = try await TestDatabase.withConnection(database: name) { try await $0.query("SELECT count(*) FROM t").rows }
             #expect(seen == [[2]])
@@ -56,10 +54,8 @@ import Testing
     }
 
     @Test func statementsRefusedInATransactionBlockRunOnTheirOwn() async throws {
-        let name = try await TestDatabase.createScratchDatabase(prefix: "committed")
-        defer { Task { try? await TestDatabase.dropDatabase(name) } }
-        try await TestDatabase.withConnection(database: name) { connection in
-            _ = try await connection.executeCommitted(PGStatement("CREATE TABLE t (x int)"), statementTimeoutMs: 5000, into: DiscardingSink())
+        try await TestDatabase.withScratchDatabase(prefix: "committed") { connection, name in
+            _ = try await connection.committed("CREATE TABLE t (x int)")
             for (sql, tag) in [("VACUUM t", "VACUUM"), ("CREATE INDEX CONCURRENTLY t_x ON t (x)", "CREATE INDEX")] {
                 for sessionTimeout in [true, false] {
                     let (command, _) = try await connection.executeCommitted(
@@ -67,7 +63,7 @@ import Testing
                     #expect(command.commandTag == tag)
                     #expect(connection.isReset)
                     #expect(try await connection.query("SHOW statement_timeout").rows == [["0"]])
-                    if tag == "CREATE INDEX" { _ = try await connection.executeCommitted(PGStatement("DROP INDEX t_x"), statementTimeoutMs: 5000, into: DiscardingSink()) }
+                    if tag == "CREATE INDEX" { _ = try await connection.committed("DROP INDEX t_x") }
                 }
             }
             // Alone, the statement still has its timeout when a session setting is allowed.
@@ -80,9 +76,7 @@ import Testing
     }
 
     @Test func endingATransactionResetsTheSessionInTheSameSync() async throws {
-        let name = try await TestDatabase.createScratchDatabase(prefix: "committed")
-        defer { Task { try? await TestDatabase.dropDatabase(name) } }
-        try await TestDatabase.withConnection(database: name) { connection in
+        try await TestDatabase.withScratchDatabase(prefix: "committed") { connection, name in
             try await connection.command("CREATE TABLE t (x int)")
             let clean = try await leftovers(connection)
             for commit in [true, false] {
@@ -105,9 +99,7 @@ import Testing
     }
 
     @Test func aStatementRetriedOutsideATransactionIsResetInItsOwnSyncAndAnswersOnce() async throws {
-        let name = try await TestDatabase.createScratchDatabase(prefix: "committed")
-        defer { Task { try? await TestDatabase.dropDatabase(name) } }
-        try await TestDatabase.withConnection(database: name) { connection in
+        try await TestDatabase.withScratchDatabase(prefix: "committed") { connection, name in
             // Refused (25001) inside pgmcp's transaction (its SET LOCAL statement_timeout is seen);
             // alone, as behind a pooler (no session timeout), it succeeds and plants state a pooler
             // would hand to the next client.
@@ -131,14 +123,12 @@ import Testing
     }
 
     @Test func procedureAndDOBlocksThatCommitRun() async throws {
-        let name = try await TestDatabase.createScratchDatabase(prefix: "committed")
-        defer { Task { try? await TestDatabase.dropDatabase(name) } }
-        try await TestDatabase.withConnection(database: name) { connection in
+        try await TestDatabase.withScratchDatabase(prefix: "committed") { connection, name in
             try await connection.command("CREATE TABLE t (x int)")
             try await connection.command("CREATE PROCEDURE batch() LANGUAGE plpgsql AS $$ BEGIN INSERT INTO t VALUES (1); COMMIT; INSERT INTO t VALUES (2); END $$")
             let clean = try await leftovers(connection)
             for sql in ["CALL batch()", "DO $$ BEGIN INSERT INTO t VALUES (3); COMMIT; PERFORM set_config('search_path', 'pg_catalog', false); END $$"] {
-                _ = try await connection.executeCommitted(PGStatement(sql), statementTimeoutMs: 5000, into: DiscardingSink())
+                _ = try await connection.committed(sql)
                 #expect(connection.isReset)
                 #expect(try await leftovers(connection) == clean)
             }
@@ -147,15 +137,12 @@ import Testing
     }
 
     @Test func theResetCannotBeReplacedThroughTheSearchPath() async throws {
-        let name = try await TestDatabase.createScratchDatabase(prefix: "committed")
-        defer { Task { try? await TestDatabase.dropDatabase(name) } }
-        try await TestDatabase.withConnection(database: name) { connection in
+        try await TestDatabase.withScratchDatabase(prefix: "committed") { connection, name in
             try await connection.command("CREATE SCHEMA evil")
             try await connection.command("CREATE FUNCTION evil.pg_advisory_unlock_all() RETURNS void LANGUAGE sql AS ''")
             try await connection.command("CREATE FUNCTION evil.setseed(float8) RETURNS void LANGUAGE sql AS ''")
             let clean = try await leftovers(connection)
-            _ = try await connection.executeCommitted(
-                PGStatement("SELECT pg_advisory_lock(5), set_config('search_path', 'evil, pg_catalog', false)"), statementTimeoutMs: 5000, into: DiscardingSink())
+            try await connection.committed("SELECT pg_advisory_lock(5), set_config('search_path', 'evil, pg_catalog', false)")
             #expect(try await leftovers(connection) == clean)
             try await connection.command("BEGIN")
             try await connection.command("SELECT pg_advisory_lock(6), set_config('search_path', 'evil, pg_catalog', false)")
@@ -165,9 +152,7 @@ import Testing
     }
 
     @Test func deferredWorkAtCommitSeesTheTransactionsSettings() async throws {
-        let name = try await TestDatabase.createScratchDatabase(prefix: "committed")
-        defer { Task { try? await TestDatabase.dropDatabase(name) } }
-        try await TestDatabase.withConnection(database: name) { connection in
+        try await TestDatabase.withScratchDatabase(prefix: "committed") { connection, name in
             for statement in [
                 "CREATE TABLE t (x int)", "CREATE TABLE audit (who text)",
                 "CREATE FUNCTION record() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO audit VALUES (current_setting('app.who', true)); RETURN NULL; END $$",
@@ -177,8 +162,7 @@ import Testing
             try await connection.command("SET LOCAL app.who = 'ada'")
             try await connection.command("INSERT INTO t VALUES (1)")
             #expect(try await connection.endTransaction(commit: true).commandTag == "COMMIT")
-            _ = try await connection.executeCommitted(
-                PGStatement("WITH s AS (SELECT set_config('app.who', 'grace', true)) INSERT INTO t SELECT 2 FROM s"), statementTimeoutMs: 5000, into: DiscardingSink())
+            try await connection.committed("WITH s AS (SELECT set_config('app.who', 'grace', true)) INSERT INTO t SELECT 2 FROM s")
             #expect(try await connection.query("SELECT who FROM audit ORDER BY who").rows == [["ada"], ["grace"]])
         }
     }
@@ -192,5 +176,13 @@ import Testing
         for sql in ["SELECT 1", "INSERT INTO vacuum VALUES (1)", "CREATE INDEX i ON t (x)", "COMMIT", "ROLLBACK", "ALTER TABLE t ADD c int", "UPDATE t SET x = 1"] {
             #expect(!PGReadStatement.runsOutsideTransactionBlocks(sql), "\(sql)")
         }
+    }
+}
+
+extension PGConnection {
+    /// `executeCommitted` of `sql` under a 5 s timeout, its rows dropped.
+    @discardableResult
+    fileprivate func committed(_ sql: String) async throws -> PGCommandResult {
+        try await executeCommitted(PGStatement(sql), statementTimeoutMs: 5000, into: DiscardingSink()).0
     }
 }

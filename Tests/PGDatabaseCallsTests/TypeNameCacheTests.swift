@@ -36,27 +36,26 @@ import Testing
     /// The names are shared by every session of the pool: one session's search_path (inside its own
     /// transaction, where the lookup runs) must not put a function of its own in format_type's place.
     @Test func aSessionsSearchPathCannotPoisonThePoolsTypeNames() async throws {
-        let database = try await TestDatabase.createScratchDatabase(prefix: "types")
-        try await TestDatabase.withConnection(database: database) { connection in
+        let names = try await TestDatabase.withScratchDatabase(prefix: "types") { connection, database in
             for statement in [
                 "CREATE TYPE mood AS ENUM ('ok')", "CREATE SCHEMA evil",
                 "CREATE FUNCTION evil.format_type(oid, integer) RETURNS text LANGUAGE sql AS $$ SELECT 'poisoned' $$",
                 "CREATE FUNCTION evil.format_type(oid, oid) RETURNS text LANGUAGE sql AS $$ SELECT 'poisoned' $$",
             ] { try await connection.command(statement) }
+            let cache = TypeNameCache()
+            let pool = ConnectionPool(
+                name: "poison", parameters: try TestDatabase.parameters(database: database), configuration: .init(),
+                applicationName: "types", connectTimeout: .seconds(5), logger: Logger(label: "test"), sharedByName: false)
+            let lease = try await pool.lease(timeout: .seconds(5))
+            try await lease.connection.command("BEGIN")
+            try await lease.connection.command("SET LOCAL search_path = evil, pg_catalog, public")
+            let result = try await lease.connection.query("SELECT 'ok'::public.mood")
+            let names = await cache.columnTypes(result.columns, pool: pool, connection: lease.connection, inTransaction: true)
+            pool.release(lease, outcome: .close(.dirty))
+            await pool.shutdown()
+            return names
         }
-        let cache = TypeNameCache()
-        let pool = ConnectionPool(
-            name: "poison", parameters: try TestDatabase.parameters(database: database), configuration: .init(),
-            applicationName: "types", connectTimeout: .seconds(5), logger: Logger(label: "test"), sharedByName: false)
-        let lease = try await pool.lease(timeout: .seconds(5))
-        try await lease.connection.command("BEGIN")
-        try await lease.connection.command("SET LOCAL search_path = evil, pg_catalog, public")
-        let result = try await lease.connection.query("SELECT 'ok'::public.mood")
-        let names = await cache.columnTypes(result.columns, pool: pool, connection: lease.connection, inTransaction: true)
-        pool.release(lease, outcome: .close(.dirty))
-        await pool.shutdown()
         #expect(names == ["mood"])
-        try await TestDatabase.dropDatabase(database)
     }
 }
 

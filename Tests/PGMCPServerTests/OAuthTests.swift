@@ -133,12 +133,12 @@ import TestSupport
             #expect(try await list(bob) == ["ro"])
             #expect(try await list(carol) == ["dev", "ro"])
             // Under 2026-07-28 too, with a call alone.
-            let modern = try await ModernProtocolTests.send(url, "tools/call", params: ["name": "query", "arguments": ["sql": "SELECT 1", "database": "dev"]], headers: ["Authorization": "Bearer \(bob)"])
+            let modern = try await ModernProtocolTests.call(url, "query", ["sql": "SELECT 1", "database": "dev"], headers: ["Authorization": "Bearer \(bob)"])
             #expect(modern.json?["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue?.contains("unknown database 'dev'") == true, "\(modern.body)")
-            let write: JSONValue = ["name": "execute", "arguments": ["sql": "UPDATE customers SET name = name WHERE id = 1", "database": "dev"]]
-            let byCarol = try await ModernProtocolTests.send(url, "tools/call", params: write, headers: ["Authorization": "Bearer \(carol)"])
+            let write: JSONValue = ["sql": "UPDATE customers SET name = name WHERE id = 1", "database": "dev"]
+            let byCarol = try await ModernProtocolTests.call(url, "execute", write, headers: ["Authorization": "Bearer \(carol)"])
             #expect(byCarol.json?["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue?.contains("read-only") == true, "\(byCarol.body)")
-            let byAlice = try await ModernProtocolTests.send(url, "tools/call", params: write, headers: ["Authorization": "Bearer \(alice)"])
+            let byAlice = try await ModernProtocolTests.call(url, "execute", write, headers: ["Authorization": "Bearer \(alice)"])
             #expect(byAlice.json?["result"]?["structuredContent"]?["rowsAffected"] == 1, "\(byAlice.body)")
         }
     }
@@ -147,12 +147,12 @@ import TestSupport
         try await withServer { url, issuer in
             let alice = try await token(issuer)
             let mallory = try await token(issuer, subject: "mallory")
-            let opened = try await ModernProtocolTests.send(url, "tools/call", params: ["name": "open_session", "arguments": [:]], headers: ["Authorization": "Bearer \(alice)"])
+            let opened = try await ModernProtocolTests.call(url, "open_session", [:], headers: ["Authorization": "Bearer \(alice)"])
             let handle = try #require(opened.json?["result"]?["structuredContent"]?["session"]?.stringValue)
-            let use: JSONValue = ["name": "current_database", "arguments": ["session": .string(handle)]]
-            let byAlice = try await ModernProtocolTests.send(url, "tools/call", params: use, headers: ["Authorization": "Bearer \(alice)"])
+            let use: JSONValue = ["session": .string(handle)]
+            let byAlice = try await ModernProtocolTests.call(url, "current_database", use, headers: ["Authorization": "Bearer \(alice)"])
             #expect(byAlice.json?["result"]?["isError"] == false, "\(byAlice.body)")
-            let byMallory = try await ModernProtocolTests.send(url, "tools/call", params: use, headers: ["Authorization": "Bearer \(mallory)"])
+            let byMallory = try await ModernProtocolTests.call(url, "current_database", use, headers: ["Authorization": "Bearer \(mallory)"])
             #expect(byMallory.json?["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue?.contains("unknown or expired session handle") == true)
             // An Mcp-Session-Id too: to another principal it does not exist.
             let session = try await RawHTTP.openSession(url, headers: headers(alice))
@@ -169,7 +169,7 @@ import TestSupport
             let narrowed = try await RawHTTP.send(
                 "POST", url, body: #"{"jsonrpc":"2.0","id":3,"method":"tools/list"}"#, headers: headers(demoted).merging(["Mcp-Session-Id": session]) { $1 })
             #expect(narrowed.status == 404)
-            let byDemoted = try await ModernProtocolTests.send(url, "tools/call", params: use, headers: ["Authorization": "Bearer \(demoted)"])
+            let byDemoted = try await ModernProtocolTests.call(url, "current_database", use, headers: ["Authorization": "Bearer \(demoted)"])
             #expect(byDemoted.json?["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue?.contains("unknown or expired session handle") == true)
         }
     }

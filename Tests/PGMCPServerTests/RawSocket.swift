@@ -105,6 +105,22 @@ extension RawHTTP {
         return try await socket.readResponse()
     }
 
+    /// A POST to `/mcp` of `port` with the MCP headers (and `session`'s id), on a connection of its
+    /// own that is closed afterwards. (URLSession's libcurl, when a router drops a kept-alive
+    /// connection whose replica died, resends a POST's headers without its body.)
+    static func post(port: Int, _ body: String, session: String? = nil) async throws -> Reply {
+        var headers = [("Host", "127.0.0.1:\(port)"), ("Connection", "close")] + mcpHeaders.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        if let session { headers.append(("Mcp-Session-Id", session)) }
+        return try await post(port: port, body: body, headers: headers)
+    }
+
+    /// `openSession` over `post(port:_:session:)`.
+    static func openSession(port: Int) async throws -> String {
+        let reply = try await post(port: port, initialize)
+        guard reply.status == 200, let id = reply.header("Mcp-Session-Id") else { throw Failure(reply: reply) }
+        return id
+    }
+
     static func request(body: String, headers: [(String, String)]) -> String {
         var text = "POST /mcp HTTP/1.1\r\n"
         for (name, value) in headers { text += "\(name): \(value)\r\n" }

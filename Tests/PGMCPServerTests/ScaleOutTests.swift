@@ -40,8 +40,7 @@ import TestSupport
     /// `scripts/cluster-demo` as a user runs it: it prints the router's URL, serves through it, and
     /// at Ctrl-C stops everything it started.
     @Test func theDemoServesThroughTheRouterAndCtrlCLeavesNothingBehind() async throws {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("scripts/cluster-demo").path
+        let script = ScaleOutCluster.repository + "/scripts/cluster-demo"
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PGMCP_") && !$0.key.hasPrefix("DB_CONFIG") }
         environment["PGMCP_CLUSTER_BINARY"] = pgmcpBinary
         let demo = try ChildProcess([script], environment: environment)
@@ -93,25 +92,24 @@ import TestSupport
     func watchingTheBudget(_ cluster: ScaleOutCluster, _ body: () async throws -> Void) async throws -> Peak {
         let peak = Mutex(Peak())
         let watcher = Task {
-            let connection = try await PGConnection.connect(PGConnectionParameters(conninfo: cluster.postgresURL()), applicationName: "budget-watch")
-            defer { Task { await connection.close() } }
-            while !Task.isCancelled {
-                let pools: [[String: String]]
-                let backends: Int64
-                do {
-                    pools = try await cluster.showPools().filter { $0["database"] == "app" }
-                    backends = try await connection.query(
-                        "SELECT count(*) FROM pg_stat_activity WHERE usename = 'pgmcp' AND pid <> pg_backend_pid()").rows[0][0].intValue ?? 0
-                } catch where Task.isCancelled {
-                    break  // stopped in the middle of a sample: the end, not a failure
+            try await withDirect(cluster, database: "postgres") { connection in
+                while !Task.isCancelled {
+                    let pools: (servers: Int, waiting: Int)
+                    let backends: Int64
+                    do {
+                        pools = try await cluster.poolTotals(database: "app")
+                        backends = try await connection.query(
+                            "SELECT count(*) FROM pg_stat_activity WHERE usename = 'pgmcp' AND pid <> pg_backend_pid()").rows[0][0].intValue ?? 0
+                    } catch where Task.isCancelled {
+                        break  // stopped in the middle of a sample: the end, not a failure
+                    }
+                    peak.withLock {
+                        $0 = Peak(
+                            pools: max($0.pools, pools.servers), backends: max($0.backends, Int(backends)), waiting: max($0.waiting, pools.waiting),
+                            samples: $0.samples + 1)
+                    }
+                    try? await Task.sleep(for: .milliseconds(100))
                 }
-                func total(_ columns: [String]) -> Int { pools.reduce(0) { sum, pool in sum + columns.reduce(0) { $0 + (Int(pool[$1] ?? "") ?? 0) } } }
-                let servers = total(["sv_active", "sv_idle", "sv_used", "sv_tested", "sv_login"])
-                let waiting = total(["cl_waiting"])
-                peak.withLock {
-                    $0 = Peak(pools: max($0.pools, servers), backends: max($0.backends, Int(backends)), waiting: max($0.waiting, waiting), samples: $0.samples + 1)
-                }
-                try? await Task.sleep(for: .milliseconds(100))
             }
         }
         do {
@@ -125,6 +123,8 @@ import TestSupport
         try await watcher.value
         let seen = peak.withLock { $0 }
         #expect(seen.samples >= 3, "the budget was sampled \(seen.samples) times")
+        #expect(seen.pools <= cluster.budget, "PgBouncer held \(seen.pools) server connections, budget \(cluster.budget)")
+        #expect(seen.backends <= cluster.budget, "PostgreSQL saw \(seen.backends) backends of pgmcp's role, budget \(cluster.budget)")
         return seen
     }
 
@@ -193,8 +193,6 @@ import TestSupport
                 #expect(Set(replies.map { $0.split(separator: " ")[0] }) == ["r1", "r2"])
                 #expect(replies.allSatisfy { $0.hasSuffix(" 200 true") }, "\(replies)")
             }
-            #expect(peak.pools <= cluster.budget, "PgBouncer held \(peak.pools) server connections, budget \(cluster.budget)")
-            #expect(peak.backends <= cluster.budget, "PostgreSQL saw \(peak.backends) backends of pgmcp's role, budget \(cluster.budget)")
             // The demand did exceed the budget: clients waited, and the budget was reached, not passed.
             #expect(peak.waiting > 0 && peak.pools == cluster.budget, "\(peak)")
 
@@ -277,8 +275,6 @@ import TestSupport
                 }
                 for run in onR2 { #expect(run.restarts >= 1 && run.lastReplica == "r1") }
             }
-            #expect(peak.pools <= cluster.budget, "PgBouncer held \(peak.pools) server connections, budget \(cluster.budget)")
-            #expect(peak.backends <= cluster.budget, "PostgreSQL saw \(peak.backends) backends of pgmcp's role, budget \(cluster.budget)")
 
             // Nothing the dead replica held stays in PostgreSQL: its transaction is rolled back and
             // its lock freed, and no session of it lingers in a transaction.
@@ -322,31 +318,17 @@ import TestSupport
         let recovered = Atomic(0)
     }
 
-    /// One request on a connection of its own (URLSession's libcurl, when the router drops a
-    /// connection whose replica died, resends the headers of a POST without its body).
-    static func post(port: Int, _ body: String, session: String? = nil) async throws -> RawHTTP.Reply {
-        var headers = [("Host", "127.0.0.1:\(port)"), ("Connection", "close"), ("Content-Type", "application/json"), ("Accept", "application/json, text/event-stream")]
-        if let session { headers.append(("Mcp-Session-Id", session)) }
-        return try await RawHTTP.post(port: port, body: body, headers: headers)
-    }
-
-    static func openSession(port: Int) async throws -> String {
-        let reply = try await post(port: port, RawHTTP.initialize)
-        guard reply.status == 200, let id = reply.header("Mcp-Session-Id") else { throw RawHTTP.Failure(reply: reply) }
-        return id
-    }
-
     /// A 2025 client in a loop, a query a call; on 404 (its replica is gone) a new session.
     static func work(port: Int, _ flags: RunFlags) async throws -> ClientRun {
         let query = #"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"query","arguments":{"sql":"SELECT count(*) FROM notes","database":"app"}}}"#
         var run = ClientRun()
-        var session = try await openSession(port: port)
+        var session = try await RawHTTP.openSession(port: port)
         run.firstReplica = String(session.prefix { $0 != "." })
         var counted = false
         while !flags.stop.load(ordering: .relaxed) && !Task.isCancelled {
             let reply: RawHTTP.Reply
             do {
-                reply = try await post(port: port, query, session: session)
+                reply = try await RawHTTP.post(port: port, query, session: session)
             } catch {
                 if flags.killed.load(ordering: .relaxed) { run.lost += 1 } else { run.unexpected.append("\(error)") }
                 continue
@@ -357,7 +339,7 @@ import TestSupport
             }
             if reply.status == 404 {
                 run.restarts += 1
-                do { session = try await openSession(port: port) } catch { run.lost += 1 }
+                do { session = try await RawHTTP.openSession(port: port) } catch { run.lost += 1 }
                 continue
             }
             if reply.status == 200 && reply.body.contains("\"isError\":false") {
@@ -380,28 +362,12 @@ import TestSupport
 
     /// Whether note 1's row lock is free (the transaction holding it has ended).
     func canLockNote(_ cluster: ScaleOutCluster) async throws -> Bool {
-        try await withDirect(cluster, database: "app") { connection in
-            try await connection.command("SET lock_timeout = 200")
-            do {
-                try await connection.command("SELECT 1 FROM notes WHERE id = 1 FOR UPDATE")
-                return true
-            } catch let error as PGError where error.sqlState == "55P03" {
-                return false
-            }
-        }
+        try await withDirect(cluster, database: "app") { try await $0.canLock("SELECT 1 FROM notes WHERE id = 1 FOR UPDATE", lockTimeoutMs: 200) }
     }
 
     /// A connection straight to the topology's PostgreSQL, closed afterwards.
     func withDirect<R>(_ cluster: ScaleOutCluster, database: String, user: String? = nil, _ body: (PGConnection) async throws -> R) async throws -> R {
-        let connection = try await PGConnection.connect(
-            PGConnectionParameters(conninfo: cluster.postgresURL(database: database, user: user)), applicationName: "scaleout-tests")
-        do {
-            let result = try await body(connection)
-            await connection.close()
-            return result
-        } catch {
-            await connection.close()
-            throw error
-        }
+        try await PGConnection.with(
+            PGConnectionParameters(conninfo: cluster.postgresURL(database: database, user: user)), applicationName: "scaleout-tests", body)
     }
 }

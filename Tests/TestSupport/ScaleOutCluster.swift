@@ -12,7 +12,7 @@ public final class ScaleOutCluster: Sendable {
     public let values: [String: String]
 
     /// The repository's root (scripts/ lives there).
-    static var repository: String {
+    public static var repository: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
     }
 
@@ -83,11 +83,12 @@ public final class ScaleOutCluster: Sendable {
         return lines.dropFirst().map { Dictionary(uniqueKeysWithValues: zip(header, $0)) }
     }
 
-    /// Server connections PgBouncer holds for `database` (active, idle, used, tested, logging in).
-    public func serverConnections(database: String) async throws -> Int {
-        try await showPools().filter { $0["database"] == database }.reduce(0) { total, pool in
-            total + ["sv_active", "sv_idle", "sv_used", "sv_tested", "sv_login"].reduce(0) { $0 + (Int(pool[$1] ?? "") ?? 0) }
-        }
+    /// For `database`: the server connections PgBouncer holds (active, idle, used, tested, logging
+    /// in) and the clients waiting for one.
+    public func poolTotals(database: String) async throws -> (servers: Int, waiting: Int) {
+        let pools = try await showPools().filter { $0["database"] == database }
+        func total(_ columns: [String]) -> Int { pools.reduce(0) { sum, pool in sum + columns.reduce(0) { $0 + (Int(pool[$1] ?? "") ?? 0) } } }
+        return (total(["sv_active", "sv_idle", "sv_used", "sv_tested", "sv_login"]), total(["cl_waiting"]))
     }
 
     /// The PIDs of every process the topology runs (router, replicas, PgBouncer, postmaster).

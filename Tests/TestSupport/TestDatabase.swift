@@ -42,13 +42,20 @@ public enum TestDatabase {
     public static func withConnection<R>(
         database: String? = nil, applicationName: String = "pgmcp-tests", _ body: (PGConnection) async throws -> R
     ) async throws -> R {
-        let connection = try await connect(database: database, applicationName: applicationName)
+        try await PGConnection.with(parameters(database: database), applicationName: applicationName, body)
+    }
+
+    /// Runs `body` with a connection to a database of its own (named `<prefix>_<random>`, passed
+    /// too), and drops the database afterwards, whatever happens.
+    @discardableResult
+    public static func withScratchDatabase<R>(prefix: String = "t", _ body: (PGConnection, String) async throws -> R) async throws -> R {
+        let name = try await createScratchDatabase(prefix: prefix)
         do {
-            let result = try await body(connection)
-            await connection.close()
+            let result = try await withConnection(database: name) { try await body($0, name) }
+            try await dropDatabase(name)
             return result
         } catch {
-            await connection.close()
+            try? await dropDatabase(name)
             throw error
         }
     }
@@ -107,14 +114,35 @@ extension TestDatabase {
     /// Whether `sql` (a statement that takes a row lock) gets its lock on `database` within
     /// `lockTimeoutMs`: false while another connection holds it.
     public static func canLock(database: String, _ sql: String, lockTimeoutMs: Int) async throws -> Bool {
-        try await withConnection(database: database) { connection in
-            try await connection.command("SET lock_timeout = \(lockTimeoutMs)")
-            do {
-                try await connection.command(sql)
-                return true
-            } catch let error as PGError where error.sqlState == "55P03" {
-                return false
-            }
+        try await withConnection(database: database) { try await $0.canLock(sql, lockTimeoutMs: lockTimeoutMs) }
+    }
+}
+
+extension PGConnection {
+    /// Connects with `parameters`, runs `body`, and closes the connection afterwards, whatever happens.
+    public static func with<R>(
+        _ parameters: PGConnectionParameters, applicationName: String, _ body: (PGConnection) async throws -> R
+    ) async throws -> R {
+        let connection = try await connect(parameters, applicationName: applicationName)
+        do {
+            let result = try await body(connection)
+            await connection.close()
+            return result
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
+    /// Whether `sql` (a statement that takes a row lock) gets its lock within `lockTimeoutMs`: false
+    /// while another connection holds it.
+    public func canLock(_ sql: String, lockTimeoutMs: Int) async throws -> Bool {
+        try await command("SET lock_timeout = \(lockTimeoutMs)")
+        do {
+            try await command(sql)
+            return true
+        } catch let error as PGError where error.sqlState == "55P03" {
+            return false
         }
     }
 }
