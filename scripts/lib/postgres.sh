@@ -24,17 +24,30 @@ pg_bindir() {
 
 # Installs libpq-dev, the PostgreSQL server and pkg-config with apt when any is missing;
 # with --python also python3 and its venv module (the tests' Python MCP client needs them).
+# With --scaleout also PgBouncer, HAProxy and psql (the scale-out topology, scripts/lib/scaleout.sh);
+# Debian starts neither as a service here (no systemd in containers), and where it does, the units
+# are left alone: the topology runs its own. One apt run for all of it.
 ensure_packages() {
-  local missing=()
+  local missing=() option
   command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
   pkg-config --exists libpq 2>/dev/null || missing+=(libpq-dev)
   pg_bindir >/dev/null || missing+=(postgresql)
-  if [ "${1:-}" = --python ]; then
-    # The OAuth tests make an RSA key for their RS256 issuer with it.
-    command -v openssl >/dev/null 2>&1 || missing+=(openssl)
-    command -v python3 >/dev/null 2>&1 || missing+=(python3)
-    python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
-  fi
+  for option in "$@"; do
+    case "$option" in
+      --python)
+        # The OAuth tests make an RSA key for their RS256 issuer with it.
+        command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+        command -v python3 >/dev/null 2>&1 || missing+=(python3)
+        python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
+        ;;
+      --scaleout)
+        export PATH="$PATH:/usr/sbin"
+        command -v pgbouncer >/dev/null 2>&1 || missing+=(pgbouncer)
+        command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
+        command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
+        ;;
+    esac
+  done
   if [ ${#missing[@]} -gt 0 ]; then
     log "==> installing ${missing[*]}"
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
@@ -64,11 +77,17 @@ as_pg() {
 # A port nothing listens on, below Linux's ephemeral range (32768 and up by default): a port
 # there may be the local end of some client's connection a moment later, and a server can then
 # not bind it (seen after a load test's connection churn).
+# Whether something accepts TCP connections on 127.0.0.1:PORT.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# 36 hex digits from the system's random source: passwords of throwaway clusters.
+random_secret() { head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+
 free_port() {
   local port
   for _ in $(seq 50); do
     port=$(( 10000 + RANDOM % 22000 ))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+    port_open "$port" || { echo "$port"; return; }
   done
   return 1
 }
@@ -86,7 +105,7 @@ start_cluster() {
   chown "$owner" "$PG_DIR"
   chmod 700 "$PG_DIR"
   if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
-    PG_PASSWORD=$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    PG_PASSWORD=$(random_secret)
     printf '%s\n' "$PG_PASSWORD" > "$PG_DIR/password"
     chown "$owner" "$PG_DIR/password"
     chmod 600 "$PG_DIR/password"

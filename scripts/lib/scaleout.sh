@@ -6,27 +6,12 @@
 # Every process runs in the background with its PID in DIR/*.pid, and scaleout_stop stops exactly
 # those (never by name), so nothing else on the machine is touched and nothing is left behind.
 
-# Installs PgBouncer and HAProxy (Debian packages) when missing. Debian starts neither as a service
-# here (no systemd in containers); where it does, the units are left alone: we use our own configs.
-ensure_scaleout_packages() {
-  local missing=()
-  command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
-  command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
-  command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
-  if [ ${#missing[@]} -gt 0 ]; then
-    log "==> installing ${missing[*]}"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-  fi
-  export PATH="$PATH:/usr/sbin"
-}
-
 # Waits until something accepts TCP connections on 127.0.0.1:PORT (at most ~15 s).
 # On failure, LOG (when given) says why.
 wait_for_port() {
   local port=$1 name=$2 logfile=${3:-}
   for _ in $(seq 150); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+    port_open "$port" && return 0
     sleep 0.1
   done
   log "$name did not start listening on 127.0.0.1:$port"
@@ -51,20 +36,18 @@ scaleout_start() {
   chmod 711 "$dir"
 
   start_cluster "$dir/pg" || return 1
-  local role_password; role_password=$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  local role_password; role_password=$(random_secret)
   # The role pgmcp uses: no superuser, a connection limit just above the budget (PostgreSQL's own
   # fence, should anything bypass PgBouncer; the margin lets PgBouncer reconnect while a closed
   # backend is still exiting), and a database of its own with a little data.
-  PGPASSWORD=$PG_PASSWORD psql -q -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d postgres -v ON_ERROR_STOP=1 >/dev/null <<SQL
+  PGPASSWORD=$PG_PASSWORD psql -q -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d postgres -v ON_ERROR_STOP=1 >/dev/null <<SQL || return 1
 CREATE ROLE pgmcp LOGIN PASSWORD '$role_password' CONNECTION LIMIT $((budget + 2));
 CREATE DATABASE app OWNER pgmcp;
 SQL
-  [ $? = 0 ] || return 1
-  PGPASSWORD=$role_password psql -q -h 127.0.0.1 -p "$PG_PORT" -U pgmcp -d app -v ON_ERROR_STOP=1 >/dev/null <<SQL
+  PGPASSWORD=$role_password psql -q -h 127.0.0.1 -p "$PG_PORT" -U pgmcp -d app -v ON_ERROR_STOP=1 >/dev/null <<SQL || return 1
 CREATE TABLE notes (id serial PRIMARY KEY, body text NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
 INSERT INTO notes (body) SELECT 'note ' || n FROM generate_series(1, 100) AS n;
 SQL
-  [ $? = 0 ] || return 1
 
   # PgBouncer, in transaction mode, as the cluster's unprivileged user (it refuses to run as root).
   local bouncer_port; bouncer_port=$(free_port)
@@ -99,7 +82,6 @@ pidfile = $dir/pgbouncer/pgbouncer.pid
 logfile = $dir/pgbouncer/pgbouncer.log
 INI
   chown -R "$owner" "$dir/pgbouncer"
-  chmod 600 "$dir/pgbouncer/userlist.txt"
   as_pg pgbouncer -d "$dir/pgbouncer/pgbouncer.ini" || { cat "$dir/pgbouncer/pgbouncer.log" >&2 2>/dev/null; return 1; }
   wait_for_port "$bouncer_port" PgBouncer "$dir/pgbouncer/pgbouncer.log" || return 1
 
