@@ -31,6 +31,8 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
+        // libpg_query: PostgreSQL's own parser outside the server (`apt-get install libpg-query-dev`).
+        .systemLibrary(name: "CPGQuery", providers: [.apt(["libpg-query-dev"])]),
         // Linux headers Glibc's module lacks (epoll, prctl), for PGClient's socket reactor.
         .systemLibrary(name: "CLinux"),
         // The JSON value type every layer speaks: rows, config files, MCP messages.
@@ -39,6 +41,9 @@ let package = Package(
         // One epoll thread that waits on every socket (PostgreSQL's, stdio's) and can run tasks.
         .target(name: "IOReactor", dependencies: ["CLinux"]),
         .target(name: "PGClient", dependencies: ["CLibPQ", "IOReactor", "PGMCPJSON"]),
+        // What a statement is, by PostgreSQL's own parser: how many, which kind, what it writes, which
+        // functions it calls. Checked once per statement text.
+        .target(name: "PGParser", dependencies: ["CPGQuery"]),
         // Database and server settings from every source the contract names.
         .target(name: "PGConfig", dependencies: ["PGClient", "PGMCPJSON", "IOReactor"]),
 
@@ -55,7 +60,7 @@ let package = Package(
         // shaping, the type-name cache, database errors, and transactions pinned across calls.
         .target(
             name: "PGDatabaseCalls",
-            dependencies: ["PGRegistry", "PGClient", "PGConfig", "PGMCPJSON", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["PGRegistry", "PGClient", "PGConfig", "PGMCPJSON", "PGParser", .product(name: "Logging", package: "swift-log")]
         ),
         // OAuth 2.1 resource server: bearer JWTs checked against the issuer's keys, into principals.
         .target(
@@ -97,6 +102,7 @@ let package = Package(
             name: "TestSupport", dependencies: ["PGClient", "PGConfig", "PGMCPJSON", "PGCluster", "IOReactor", .product(name: "JWTKit", package: "jwt-kit")],
             path: "Tests/TestSupport"),
         .testTarget(name: "PGMCPJSONTests", dependencies: ["PGMCPJSON"]),
+        .testTarget(name: "PGParserTests", dependencies: ["PGParser"]),
         .testTarget(name: "PGClientTests", dependencies: ["PGClient", "IOReactor", "TestSupport"]),
         .testTarget(name: "PGDatabaseCallsTests", dependencies: ["PGDatabaseCalls", "TestSupport"]),
         .testTarget(name: "PGMCPOAuthTests", dependencies: ["PGMCPOAuth", "TestSupport", .product(name: "JWTKit", package: "jwt-kit")]),

@@ -20,6 +20,10 @@ public enum PGScope: Sendable, Equatable {
     /// rolled back to afterwards, so the statement leaves nothing behind but sees what the
     /// transaction wrote. `readOnly` makes PostgreSQL refuse writes for its duration.
     case savepoint(readOnly: Bool)
+    /// Inside the open transaction, in a savepoint released afterwards: what the statement did stays
+    /// in the transaction, but a statement stopped early (its rows cut) is rolled back to the
+    /// savepoint alone, leaving the transaction usable.
+    case keptSavepoint
 
     static let savepointName = "pgmcp_scoped"
 
@@ -44,10 +48,14 @@ public enum PGScope: Sendable, Equatable {
             // settings (its statement timeout, read-write mode) come back afterwards.
             let begin = [PGStatement("SAVEPOINT \(Self.savepointName)")]
                 + (readOnly ? [PGStatement("SET LOCAL transaction_read_only = on")] : []) + timeout
-            let end = [PGStatement("ROLLBACK TO SAVEPOINT \(Self.savepointName)"), PGStatement("RELEASE SAVEPOINT \(Self.savepointName)")]
-            return (begin, end)
+            return (begin, Self.undoSavepoint)
+        case .keptSavepoint:
+            return ([PGStatement("SAVEPOINT \(Self.savepointName)")], [PGStatement("RELEASE SAVEPOINT \(Self.savepointName)")])
         }
     }
+
+    /// Gives the enclosing transaction back as it was before the savepoint, and drops the savepoint.
+    static let undoSavepoint = [PGStatement("ROLLBACK TO SAVEPOINT \(savepointName)"), PGStatement("RELEASE SAVEPOINT \(savepointName)")]
 }
 
 /// Where a pipeline's syncs go: each ends a unit that succeeds or fails on its own (a failed
@@ -119,10 +127,10 @@ extension PGConnection {
             before + [statement] + after, rowsFrom: before.count, into: sink, syncs: .last, resets: scope.resets)
         for outcome in outcomes.prefix(before.count) { _ = try outcome.get() }
         let command = try outcomes[before.count].get()
-        if case .savepoint = scope, transactionStatus == .inFailedTransaction {
+        if !scope.resets, transactionStatus == .inFailedTransaction {
             // The statement was stopped early (the sink had enough): its cancel failed the savepoint,
             // not the statement. Rolling back to the savepoint gives the transaction back intact.
-            let (restored, _) = try await pipeline(after, rowsFrom: 0, into: DiscardingSink(), syncs: .last, resets: false)
+            let (restored, _) = try await pipeline(PGScope.undoSavepoint, rowsFrom: 0, into: DiscardingSink(), syncs: .last, resets: false)
             for outcome in restored { _ = try outcome.get() }
         }
         return (command, sink)
@@ -161,6 +169,10 @@ extension PGConnection {
             return try await executeOutsideTransaction(statement, statementTimeoutMs: timeout, rollingBack: true, into: sink)
         case .failure(let error):
             throw error
+        case .success(let command) where command.stoppedEarly:
+            // A read cut at its limit: the cancel that cut it failed the sync's rest, the COMMIT and
+            // the reset; what the statement read is the answer, and the pool resets the connection.
+            return (command, filled)
         case .success(let command):
             for outcome in outcomes { _ = try outcome.get() }
             return (command, filled)
@@ -189,8 +201,7 @@ extension PGConnection {
     /// enclosing transaction is as it was before the scope, not aborted. For work of pgmcp's own
     /// (a catalog lookup) whose failure must not cost the caller's transaction.
     public func undoScopedSavepoint() async throws {
-        let (_, after) = PGScope.savepoint(readOnly: true).statements(statementTimeoutMs: nil)
-        let (outcomes, _) = try await pipeline(after, rowsFrom: 0, into: DiscardingSink(), syncs: .last, resets: false)
+        let (outcomes, _) = try await pipeline(PGScope.undoSavepoint, rowsFrom: 0, into: DiscardingSink(), syncs: .last, resets: false)
         for outcome in outcomes { _ = try outcome.get() }
     }
 

@@ -1,28 +1,9 @@
-/// Which statements a read-only call may run.
-///
-/// `BEGIN READ ONLY` stops writes, but PostgreSQL still lets a read-only transaction take locks no
-/// reader needs: `LOCK TABLE … IN ACCESS EXCLUSIVE MODE`, `CLUSTER`, `REINDEX` and `ANALYZE` (which
-/// also updates statistics in place), or any of them inside a `DO` block. One such lock, held for a
-/// statement's length or queued behind a long reader, stalls every reader of the table. So a
-/// read-only call runs only statements that read: those starting with one of `allowed`, checked
-/// here before anything is sent. Comments, white space and opening parentheses before the first
-/// word are skipped, as PostgreSQL's lexer skips them.
+/// A statement's leading keywords, found without a parser: what `execute` needs to know before
+/// sending (does it run outside a transaction block, does it control the transaction). Whether a
+/// read-only call may run a statement is decided on PostgreSQL's own parse of it (PGParser), not
+/// here. Comments, white space and opening parentheses before the first word are skipped, as
+/// PostgreSQL's lexer skips them.
 public enum PGReadStatement {
-    /// The first words a read-only call accepts.
-    public static let allowed: Set<String> = ["SELECT", "WITH", "VALUES", "TABLE", "SHOW", "EXPLAIN"]
-
-    /// Refuses `sql` unless it starts with one of `allowed`.
-    public static func check(_ sql: String) throws(PGError) {
-        let keyword = leadingKeyword(of: sql)
-        guard let keyword, allowed.contains(keyword) else {
-            let found = keyword.map { "a \($0) statement" } ?? "a statement that does not start with a keyword"
-            throw PGError(
-                kind: .statement,
-                message: "a read-only call runs only statements that read (\(allowed.sorted().joined(separator: ", "))); this is \(found), which was not sent. Statements such as LOCK, DO, CALL, ANALYZE, CLUSTER or REINDEX take locks a reader does not need; run them with 'execute' on a writable database",
-                sqlState: readOnlyState)
-        }
-    }
-
     /// The statement's first word, upper-cased, after white space, `--` and (nested) `/* */`
     /// comments and opening parentheses; `nil` when it does not start with a word.
     public static func leadingKeyword(of sql: String) -> String? {
@@ -104,7 +85,4 @@ public enum PGReadStatement {
         default: false
         }
     }
-
-    /// `read_only_sql_transaction`, as PostgreSQL reports a write in a read-only transaction.
-    static let readOnlyState = "25006"
 }

@@ -1,5 +1,6 @@
 import PGClient
 import PGMCPJSON
+import PGParser
 import PGRegistry
 
 /// What `query` returned.
@@ -26,9 +27,8 @@ extension DatabaseCalls {
     public func query(
         session: WorkSession, database: String?, sql: String, parameters: [String?], maxRows: Int?
     ) async throws(DatabaseCallError) -> QueryAnswer {
-        // Reads only: a read-only transaction alone would still let LOCK, CLUSTER or a DO block
-        // take locks that stall every reader of a table.
-        do { try PGReadStatement.check(sql) } catch { throw DatabaseCallError.from(error) }
+        // Reads only, by PostgreSQL's own parser (`StatementRules`), before anything is sent.
+        _ = try await StatementRules.checkRead(sql)
         let maxBytes = settings.maxResultBytes
         let types = typeNames
         let answer = try await withDatabase(session, database) { connection, target, transaction in
@@ -58,6 +58,10 @@ extension DatabaseCalls {
     ) async throws(DatabaseCallError) -> ExecuteAnswer {
         let maxBytes = settings.maxResultBytes
         let types = typeNames
+        // A statement that only reads is cut at the row or byte limit like `query`; anything else
+        // (a write with RETURNING, a SELECT of a function that writes) runs to its end, its rows kept
+        // up to the limit: a cancel would roll back what it did.
+        let facts = try await StatementRules.facts(forWrite: sql)
         // The writable-and-chosen check happens in the same resolution as the lease.
         let answer = try await withDatabase(session, database, access: .write) { connection, target, transaction in
             let control = Self.transactionControl(sql)
@@ -69,38 +73,56 @@ extension DatabaseCalls {
                 throw DatabaseCallError(
                     "\(command) is not run inside the session's transaction on '\(target.name)': pgmcp tracks it, and ending it from execute would leave later calls outside a transaction they believe open. Use commit_transaction or rollback_transaction (SAVEPOINT and ROLLBACK TO SAVEPOINT are fine)")
             }
+            if transaction?.readOnly == true {
+                // The session's read-only transaction makes this a read-only call.
+                if let facts { try StatementRules.refuseEscapingFunctions(facts) } else { _ = try await StatementRules.checkRead(sql) }
+            }
+            var reads = facts?.onlyReads ?? false
+            if let facts, reads { reads = await !StatementRules.mayWrite(facts, on: connection, inTransaction: transaction != nil) }
             let clock = ContinuousClock()
             let started = clock.now
-            let sink = ResultRows(maxRows: target.config.maxRows, maxBytes: maxBytes, pastLimit: .skipRest)
+            let sink = ResultRows(maxRows: target.config.maxRows, maxBytes: maxBytes, pastLimit: reads ? .stop : .skipRest)
+            let statement = PGStatement(sql, parameters: parameters)
             // Outside a transaction: committed in one of its own, its timeout set and the connection
             // reset in the same round trip (VACUUM and CREATE INDEX CONCURRENTLY run on their own).
-            // Inside the session's transaction: just the statement (its BEGIN set the timeout).
+            // Inside the session's transaction: just the statement (its BEGIN set the timeout); a
+            // read in a savepoint kept when it ends, so that a cut undoes the read, not the transaction.
             let (command, rows) =
-                transaction == nil
-                ? try await connection.executeCommitted(
-                    PGStatement(sql, parameters: parameters), statementTimeoutMs: target.config.statementTimeoutMs,
-                    sessionTimeout: Self.allowsSessionSettings(target), into: sink)
-                : try await connection.execute(sql, parameters: parameters, into: sink)
+                if transaction == nil {
+                    try await connection.executeCommitted(
+                        statement, statementTimeoutMs: target.config.statementTimeoutMs, sessionTimeout: Self.allowsSessionSettings(target), into: sink)
+                } else if reads {
+                    try await connection.scoped(statement, in: .keptSavepoint, statementTimeoutMs: nil, into: sink)
+                } else {
+                    try await connection.execute(sql, parameters: parameters, into: sink)
+                }
             let elapsed = clock.now - started
             let table = rows.columns.isEmpty ? nil : await types.table(rows, pool: target.pool, connection: connection, inTransaction: transaction != nil)
-            return ExecuteAnswer(
-                command: command.command, rowsAffected: command.rowsAffected, table: table, elapsed: elapsed, database: target.name)
+            // A read cut at its limit never got its command tag.
+            let name = command.command.isEmpty && command.stoppedEarly ? Self.commandWord(of: facts) : command.command
+            return ExecuteAnswer(command: name, rowsAffected: command.rowsAffected, table: table, elapsed: elapsed, database: target.name)
         }
         if let table = answer.table { session.recordRowsReturned(table.rows.count) }
         return answer
     }
 
     /// `EXPLAIN (FORMAT JSON)` of one statement; with `analyze` it really runs, in a transaction that
-    /// is rolled back, read-write only where the database allows it.
+    /// is rolled back: read-only for a statement that only reads (a read, like `query`), read-write
+    /// for a write, only where the database allows it.
     public func explain(
         session: WorkSession, database: String?, sql: String, parameters: [String?], analyze: Bool
     ) async throws(DatabaseCallError) -> JSONValue {
-        try await withDatabase(session, database, access: analyze ? .writeRolledBack : .read) { connection, target, transaction in
-            let options = analyze ? "FORMAT JSON, ANALYZE, BUFFERS" : "FORMAT JSON"
-            let readOnly = target.config.readOnly || !analyze
+        let options = analyze ? "FORMAT JSON, ANALYZE, BUFFERS" : "FORMAT JSON"
+        // What is checked is what is sent: the statement with its EXPLAIN in front.
+        let text = "EXPLAIN (\(options)) \(sql)"
+        let facts = try await StatementRules.facts(forWrite: text)
+        let runsWrite = facts.map { !$0.onlyReads } ?? analyze
+        if !runsWrite { _ = try await StatementRules.checkRead(text) }
+        return try await withDatabase(session, database, access: runsWrite ? .writeRolledBack : .read) { connection, target, transaction in
+            let readOnly = target.config.readOnly || !runsWrite
             let scope = transaction == nil ? PGScope.transaction(readOnly: readOnly) : .savepoint(readOnly: readOnly)
             let (_, rows) = try await connection.scoped(
-                PGStatement("EXPLAIN (\(options)) \(sql)", parameters: parameters), in: scope,
+                PGStatement(text, parameters: parameters), in: scope,
                 statementTimeoutMs: target.config.statementTimeoutMs, into: PGRowCollector())
             return rows.rows.first?.first ?? .null
         }
@@ -114,6 +136,15 @@ extension DatabaseCalls {
     /// someone else gets next; there the call's deadline bounds the statement instead.
     static func allowsSessionSettings(_ target: DatabaseTarget) -> Bool {
         target.kind == .configured && target.config.pooling == .direct
+    }
+
+    /// The command tag's word for a statement that only reads.
+    static func commandWord(of facts: ParsedStatement?) -> String {
+        switch facts?.kind {
+        case "VariableShowStmt": "SHOW"
+        case "ExplainStmt": "EXPLAIN"
+        default: "SELECT"
+        }
     }
 
     /// The transaction-control command `sql` is, if any: one that would begin, end or hand over the

@@ -243,6 +243,9 @@ extension QueryToolsTests {
             #expect(errorText(readOnly) == nil, "\(readOnly.body)")
             let plain = try await call(url, session, "explain", ["sql": "SELECT 1"])
             #expect(errorText(plain) == nil, "\(plain.body)")
+            // A reading statement's EXPLAIN ANALYZE reads: no choice needed on a writable one either.
+            let read = try await call(url, session, "explain", ["sql": "SELECT count(*) FROM customers", "analyze": true])
+            #expect(errorText(read) == nil, "\(read.body)")
         }
     }
 }

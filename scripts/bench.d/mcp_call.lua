@@ -1,5 +1,5 @@
 -- wrk script: one MCP session per wrk thread (run with -t N -c N), then tools/call query.
--- wrk -s mcp_call.lua URL -- select1|pk
+-- wrk -s mcp_call.lua URL -- select1|pk|same|unique
 local session = nil
 local id = 0
 local mode = "select1"
@@ -20,6 +20,11 @@ function request()
   local arguments
   if mode == "pk" then
     arguments = string.format('{"sql":"SELECT abalance FROM pgbench_accounts WHERE aid = $1","params":[%d]}', math.random(1, 100000))
+  elseif mode == "unique" then
+    -- A text never sent before: pgmcp's statement check parses it (no cached outcome).
+    arguments = string.format('{"sql":"SELECT 1 AS c%d_%d"}', id, math.random(1, 1000000000))
+  elseif mode == "same" then
+    arguments = '{"sql":"SELECT 1 AS c1_1"}'
   else
     arguments = '{"sql":"SELECT 1"}'
   end

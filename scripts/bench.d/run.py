@@ -198,6 +198,27 @@ def throughput():
     server.stop()
 
 
+def parser_check():
+    """The statement check on PostgreSQL's parser: a text seen before (cached outcome) against one never
+    seen (parsed), the same shape of statement, at 8 sessions; the difference in server CPU per call is
+    what an uncached check costs."""
+    log("statement check: cached against uncached")
+    server = Server([database_entry("bench", "bench")])
+    cpu = {}
+    for mode in ("same", "unique"):
+        runs = []
+        for _ in range(REPEATS):
+            cpu0 = server.cpu_seconds()
+            result = wrk(server.port, "mcp_call.lua", 8, mode)
+            runs.append((result[0], (server.cpu_seconds() - cpu0) / max(1, result[4]) * 1e6))
+        cpu[mode] = (median([r[0] for r in runs]), median([r[1] for r in runs]))
+    (same_rps, same_cpu), (unique_rps, unique_cpu) = cpu["same"], cpu["unique"]
+    row("statement check, 8 sessions: a new text each call (parsed)", f"{unique_rps:,.0f} calls/s, {unique_cpu:.0f} µs CPU/call",
+        f"the same text each call (cached): {same_rps:,.0f} calls/s, {same_cpu:.0f} µs CPU/call", f"{unique_rps / same_rps:.1%}",
+        f"an uncached check costs about {unique_cpu - same_cpu:.0f} µs of server CPU")
+    server.stop()
+
+
 def peer_comparison():
     log("peer: postgres-mcp vs pgmcp, both over stdio")
     if not options.peer:
@@ -425,6 +446,7 @@ def prepare():
 
 prepare()
 throughput()
+parser_check()
 peer_comparison()
 sessions_at_scale()
 large_results()

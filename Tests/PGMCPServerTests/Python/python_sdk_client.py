@@ -68,7 +68,9 @@ async def every_tool(client, label):
     bad = await client.call_tool("query", {"sql": "SELECT FROM WHERE", **s})
     check(bad.is_error and "42601" in bad.content[0].text, f"syntax error {bad.content}")
     typo = await client.call_tool("query", {"sql": "SELEC 1", **s})
-    check(typo.is_error and "runs only statements that read" in typo.content[0].text, f"not a reading statement {typo.content}")
+    check(typo.is_error and "42601" in typo.content[0].text and "SELEC" in typo.content[0].text, f"PostgreSQL's syntax error {typo.content}")
+    escaping = await client.call_tool("query", {"sql": "SELECT pg_catalog.pg_terminate_backend(pg_backend_pid())", **s})
+    check(escaping.is_error and "pg_terminate_backend" in escaping.content[0].text, f"an escaping function {escaping.content}")
 
     described = await client.call_tool("describe_table", {"table": "orders", **s})
     check(described.structured_content["primaryKey"] == ["id"], "describe_table")

@@ -1,0 +1,55 @@
+/// What PostgreSQL's parser says a statement text is: the facts a caller needs to decide whether a
+/// call may run it, found once per text (see `PGParser.parse`).
+public struct ParsedStatement: Sendable, Equatable {
+    /// How many statements the text holds (`SELECT 1; SELECT 2` is two; only comments is none).
+    public var count: Int
+    /// The parse-tree node of the first statement: `SelectStmt`, `InsertStmt`, `ExplainStmt`,
+    /// `VariableShowStmt`, `LockStmt`, `DoStmt`…
+    public var kind: String?
+    /// Whether the text writes anywhere in it: an INSERT, UPDATE, DELETE or MERGE (a data-modifying
+    /// `WITH` included) or `SELECT … INTO`.
+    public var writes: Bool
+    /// For `EXPLAIN`: whether it runs the statement (`ANALYZE`), and the explained statement's node.
+    public var explain: Explain?
+    /// Every function called by name, each as written (`["pg_catalog", "pg_sleep"]`), in order.
+    public var functions: [[String]]
+    /// The last field of every column reference: `x.f` also calls a function `f(x)` when there is
+    /// no column `f` (PostgreSQL's attribute notation), so such a name may be a call.
+    public var attributeNames: [String]
+
+    public struct Explain: Sendable, Equatable {
+        public var analyze: Bool
+        public var explained: String?
+    }
+
+    public init(
+        count: Int, kind: String?, writes: Bool = false, explain: Explain? = nil, functions: [[String]] = [], attributeNames: [String] = []
+    ) {
+        self.count = count
+        self.kind = kind
+        self.writes = writes
+        self.explain = explain
+        self.functions = functions
+        self.attributeNames = attributeNames
+    }
+
+    /// Whether the one statement only reads: a `SELECT` (`WITH`, `VALUES`, `TABLE`) that writes
+    /// nowhere, `SHOW`, or `EXPLAIN` that does not run what it explains, or runs such a `SELECT`.
+    /// What the functions it calls do is another question (see `functions`).
+    public var onlyReads: Bool {
+        guard count == 1 else { return false }
+        switch kind {
+        case "SelectStmt", "VariableShowStmt": return !writes
+        case "ExplainStmt": return explain.map { !$0.analyze || ($0.explained == "SelectStmt" && !writes) } ?? false
+        default: return false
+        }
+    }
+}
+
+/// Why a statement text could not be parsed or checked.
+public enum ParseFailure: Error, Sendable, Equatable {
+    /// PostgreSQL's parser refused it: its message and 1-based character position.
+    case syntax(message: String, position: Int?)
+    /// Larger than the parser is run on (see `PGParser.limits`): what was counted, and the limit.
+    case tooLarge(what: String, count: Int, limit: Int)
+}
