@@ -21,6 +21,7 @@ enum EscapingFunctions {
     private static let statistics = "it resets statistics, outside any transaction"
     private static let sessionLocks = "it takes or releases a session-level advisory lock, which outlives the transaction"
     private static let otherSQL = "it runs SQL given as text, which no check before sending can see"
+    private static let largeObjects = "it writes large objects, which PostgreSQL lets even a read-only transaction do"
     private static let hypothetical = "it changes the session's hypothetical indexes, which outlive the transaction"
 
     private static let exact: [String: String] = {
@@ -42,6 +43,9 @@ enum EscapingFunctions {
         }
         for name in ["pg_drop_replication_slot", "pg_replication_slot_advance", "pg_stat_statements_reset"] {
             table[name] = name.hasSuffix("reset") ? statistics : replication
+        }
+        for name in ["lo_create", "lo_creat", "lo_from_bytea", "lo_put", "lo_unlink", "lowrite", "lo_truncate", "lo_truncate64"] {
+            table[name] = largeObjects
         }
         for name in ["query_to_xml", "query_to_xmlschema", "query_to_xml_and_xmlschema", "cursor_to_xml", "cursor_to_xmlschema", "ts_stat"] {
             table[name] = otherSQL

@@ -67,11 +67,13 @@ extension DatabaseCalls {
             let control = Self.transactionControl(sql)
             if control == "PREPARE TRANSACTION" {
                 throw DatabaseCallError(
-                    "PREPARE TRANSACTION is not run through execute: the prepared transaction would outlive the call, holding its locks and holding back VACUUM until someone ends it. Use begin_transaction, then commit_transaction or rollback_transaction")
+                    "PREPARE TRANSACTION is not run through execute: the prepared transaction would outlive the call, holding its locks and holding back VACUUM until someone ends it. Use begin_transaction, then commit_transaction or rollback_transaction"
+                )
             }
             if transaction != nil, let command = control {
                 throw DatabaseCallError(
-                    "\(command) is not run inside the session's transaction on '\(target.name)': pgmcp tracks it, and ending it from execute would leave later calls outside a transaction they believe open. Use commit_transaction or rollback_transaction (SAVEPOINT and ROLLBACK TO SAVEPOINT are fine)")
+                    "\(command) is not run inside the session's transaction on '\(target.name)': pgmcp tracks it, and ending it from execute would leave later calls outside a transaction they believe open. Use commit_transaction or rollback_transaction (SAVEPOINT and ROLLBACK TO SAVEPOINT are fine)"
+                )
             }
             if transaction?.readOnly == true {
                 // The session's read-only transaction makes this a read-only call.

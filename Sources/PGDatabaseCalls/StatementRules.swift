@@ -14,16 +14,27 @@ enum StatementRules {
     /// to do for anything else.
     static func checkRead(_ sql: String) async throws(DatabaseCallError) -> ParsedStatement {
         let statement = try await parsed(sql)
-        try requireOne(statement, sql)
-        guard statement.onlyReads else {
-            let next =
-                statement.writes
-                ? "To write, use 'execute' on a writable database"
-                : "Statements such as LOCK, DO, CALL, ANALYZE, CLUSTER or REINDEX take locks a reader does not need; run them with 'execute' on a writable database"
+        if statement.count == 0 { throw noStatement }
+        // The first statement's kind decides the refusal even when more follow: `COMMIT; DROP …` is
+        // refused as the COMMIT it starts with.
+        if !statement.firstOnlyReads, let write = statement.writeCommand {
+            // Worded as PostgreSQL refuses a write in a read-only transaction, which it would have been.
+            var error = DatabaseCallError(
+                """
+                ERROR 25006: cannot execute \(write) in a read-only transaction
+                This call runs in a READ ONLY transaction ('query', 'explain', or any call on a read-only database or in a read-only \
+                transaction); the statement was not sent. To write, use 'execute' on a writable database.
+                """)
+            error.sqlState = "25006"
+            error.serverMessage = "cannot execute \(write) in a read-only transaction"
+            throw error
+        }
+        guard statement.firstOnlyReads else {
             throw DatabaseCallError(
-                "a read-only call runs only statements that read (SELECT, WITH, VALUES, TABLE, SHOW, EXPLAIN); this is \(describe(statement, sql)), which was not sent. \(next)"
+                "a read-only call runs only statements that read (SELECT, WITH, VALUES, TABLE, SHOW, EXPLAIN); this is \(describe(statement, sql)), which was not sent. Statements such as LOCK, DO, CALL, ANALYZE, CLUSTER or REINDEX take locks a reader does not need; run them with 'execute' on a writable database"
             )
         }
+        try requireOne(statement, sql)
         try refuseEscapingFunctions(statement)
         return statement
     }
@@ -81,25 +92,31 @@ enum StatementRules {
             throw DatabaseCallError.from(PGError(kind: .statement, message: message, sqlState: "42601", position: position, severity: "ERROR"))
         case .failure(.tooLarge(let what, let count, let limit)):
             throw DatabaseCallError(
-                "the statement has \(count) \(what); a read-only call checks statements of up to \(limit) before sending them, so it was not sent. Split it into smaller statements")
+                "the statement has \(count) \(what); a read-only call checks statements of up to \(limit) before sending them, so it was not sent. Split it into smaller statements"
+            )
+        case .failure(.unavailable(let reason)):
+            throw DatabaseCallError("the statement could not be checked before sending: \(reason). It was not sent; try again")
         }
     }
 
     private static func requireOne(_ statement: ParsedStatement, _ sql: String) throws(DatabaseCallError) {
-        if statement.count == 0 { throw DatabaseCallError("'sql' holds no statement (only white space or comments): send one SQL statement") }
+        if statement.count == 0 { throw noStatement }
         if statement.count > 1 {
-            throw DatabaseCallError(
-                "'sql' holds \(statement.count) statements; each call runs exactly one, and none of these was sent. Send each statement in a call of its own")
+            // Worded as the refusal PostgreSQL's extended protocol gives, which it would have been.
+            var error = DatabaseCallError(
+                "'sql' holds more than one statement; each call runs exactly one. Send each statement in a call of its own (none of these \(statement.count) was sent). (ERROR 42601: cannot insert multiple commands into a prepared statement)"
+            )
+            error.sqlState = "42601"
+            error.serverMessage = "cannot insert multiple commands into a prepared statement"
+            throw error
         }
     }
 
-    /// "a LOCK statement", "a SELECT that writes (a data-modifying WITH or SELECT INTO)"…
+    private static let noStatement = DatabaseCallError("'sql' holds no statement (only white space or comments): send one SQL statement")
+
+    /// "a LOCK statement", "an EXPLAIN ANALYZE of a statement that is not a SELECT"…
     private static func describe(_ statement: ParsedStatement, _ sql: String) -> String {
         let word = PGReadStatement.leadingKeyword(of: sql) ?? statement.kind ?? "statement"
-        switch statement.kind {
-        case "SelectStmt": return "a \(word) that writes (a data-modifying WITH, or SELECT INTO)"
-        case "ExplainStmt": return "an EXPLAIN ANALYZE of a statement that writes"
-        default: return "a \(word) statement"
-        }
+        return statement.kind == "ExplainStmt" ? "an EXPLAIN ANALYZE of a statement that is not a SELECT" : "a \(word) statement"
     }
 }

@@ -42,7 +42,7 @@ struct ParseTreeFacts {
             guard !frames.isEmpty else { return }
             let first = frames[frames.count - 1].firstKey == nil
             if first { frames[frames.count - 1].firstKey = key }
-            if Self.writingKeys.contains(key) { facts.writes = true }
+            if facts.count == 1, facts.firstWrite == nil, Self.writingKeys.contains(key) { facts.firstWrite = key }
             if first, atStatementNode, facts.count == 1 {
                 facts.kind = key
                 if key == "ExplainStmt" { facts.explain = .init(analyze: false, explained: nil) }

@@ -6,9 +6,9 @@ public struct ParsedStatement: Sendable, Equatable {
     /// The parse-tree node of the first statement: `SelectStmt`, `InsertStmt`, `ExplainStmt`,
     /// `VariableShowStmt`, `LockStmt`, `DoStmt`…
     public var kind: String?
-    /// Whether the text writes anywhere in it: an INSERT, UPDATE, DELETE or MERGE (a data-modifying
-    /// `WITH` included) or `SELECT … INTO`.
-    public var writes: Bool
+    /// What the first statement writes first, anywhere in it: `InsertStmt`, `UpdateStmt`,
+    /// `DeleteStmt`, `MergeStmt` (a data-modifying `WITH` included) or `intoClause` (`SELECT … INTO`).
+    public var firstWrite: String?
     /// For `EXPLAIN`: whether it runs the statement (`ANALYZE`), and the explained statement's node.
     public var explain: Explain?
     /// Every function called by name, each as written (`["pg_catalog", "pg_sleep"]`), in order.
@@ -23,21 +23,31 @@ public struct ParsedStatement: Sendable, Equatable {
     }
 
     public init(
-        count: Int, kind: String?, writes: Bool = false, explain: Explain? = nil, functions: [[String]] = [], attributeNames: [String] = []
+        count: Int, kind: String?, firstWrite: String? = nil, explain: Explain? = nil, functions: [[String]] = [], attributeNames: [String] = []
     ) {
         self.count = count
         self.kind = kind
-        self.writes = writes
+        self.firstWrite = firstWrite
         self.explain = explain
         self.functions = functions
         self.attributeNames = attributeNames
     }
 
-    /// Whether the one statement only reads: a `SELECT` (`WITH`, `VALUES`, `TABLE`) that writes
+    /// Whether the first statement writes anywhere in it.
+    public var writes: Bool { firstWrite != nil }
+
+    /// The write as PostgreSQL's read-only refusal names it: `DELETE`, `SELECT INTO`…
+    public var writeCommand: String? {
+        firstWrite.map { $0 == "intoClause" ? "SELECT INTO" : String($0.dropLast("Stmt".count)).uppercased() }
+    }
+
+    /// Whether the text is exactly one statement and it only reads (`firstOnlyReads`).
+    public var onlyReads: Bool { count == 1 && firstOnlyReads }
+
+    /// Whether the first statement only reads: a `SELECT` (`WITH`, `VALUES`, `TABLE`) that writes
     /// nowhere, `SHOW`, or `EXPLAIN` that does not run what it explains, or runs such a `SELECT`.
     /// What the functions it calls do is another question (see `functions`).
-    public var onlyReads: Bool {
-        guard count == 1 else { return false }
+    public var firstOnlyReads: Bool {
         switch kind {
         case "SelectStmt", "VariableShowStmt": return !writes
         case "ExplainStmt": return explain.map { !$0.analyze || ($0.explained == "SelectStmt" && !writes) } ?? false
@@ -52,4 +62,6 @@ public enum ParseFailure: Error, Sendable, Equatable {
     case syntax(message: String, position: Int?)
     /// Larger than the parser is run on (see `PGParser.limits`): what was counted, and the limit.
     case tooLarge(what: String, count: Int, limit: Int)
+    /// Not checked this time (no parser thread): the reason.
+    case unavailable(String)
 }

@@ -62,6 +62,8 @@ import Testing
         ("SELECT lo_import('/etc/passwd')", "lo_import"),
         ("SELECT lo_export(12345, '/tmp/pgmcp-escape')", "lo_export"),
         ("SELECT pg_catalog.lo_export(oid, '/tmp/x') FROM pg_largeobject_metadata", "lo_export"),
+        ("SELECT lo_put(4242, 0, 'committed by a read-only transaction')", "lo_put"),
+        ("SELECT lo_unlink(oid) FROM pg_largeobject_metadata", "lo_unlink"),
         ("SELECT pg_switch_wal()", "pg_switch_wal"),
         ("SELECT pg_create_restore_point('x')", "pg_create_restore_point"),
         ("SELECT pg_backup_start('x')", "pg_backup_start"),
@@ -141,8 +143,11 @@ import Testing
         try await withCalls { calls, session, _ in
             for (sql, words) in [
                 ("LOCK TABLE t", "LOCK"), ("DO $$ BEGIN PERFORM 1; END $$", "DO"), ("ANALYZE t", "ANALYZE"),
-                ("WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d", "writes"), ("SELECT 1 INTO t2", "writes"),
-                ("SELECT 1; SELECT 2", "2 statements"), ("-- nothing", "no statement"), ("SET transaction_read_only = off", "SET"),
+                ("WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d", "cannot execute DELETE in a read-only transaction"),
+                ("SELECT 1 INTO t2", "cannot execute SELECT INTO in a read-only transaction"),
+                ("EXPLAIN ANALYZE UPDATE t SET x = 1", "cannot execute UPDATE in a read-only transaction"),
+                ("SELECT 1; SELECT 2", "more than one statement"), ("SELECT 1; DELETE FROM t", "more than one statement"),
+                ("COMMIT; DROP TABLE t", "this is a COMMIT statement"), ("-- nothing", "no statement"), ("SET transaction_read_only = off", "SET"),
             ] {
                 let error = await #expect(throws: DatabaseCallError.self, "\(sql)") {
                     try await calls.query(session: session, database: nil, sql: sql, parameters: [], maxRows: nil)

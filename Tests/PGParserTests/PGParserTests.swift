@@ -29,7 +29,8 @@ import Testing
             "INSERT INTO t VALUES (1)", "WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d", "SELECT 1 INTO new_table",
             "EXPLAIN ANALYZE DELETE FROM t", "EXPLAIN (ANALYZE, BUFFERS) WITH d AS (UPDATE t SET x = 1 RETURNING 1) SELECT 1",
             "EXPLAIN (ANALYZE on) CREATE TABLE x AS SELECT 1", "EXPLAIN (ANALYZE 1) EXECUTE p", "LOCK TABLE t", "CALL p()", "VACUUM t",
-            "COPY t TO PROGRAM 'true'", "CLUSTER t", "REINDEX TABLE t", "ANALYZE t", "COMMIT", "SET transaction_read_only = off", "SELECT 1; SELECT 2", "", "MERGE INTO t USING s ON true WHEN MATCHED THEN DELETE",
+            "COPY t TO PROGRAM 'true'", "CLUSTER t", "REINDEX TABLE t", "ANALYZE t", "COMMIT", "SET transaction_read_only = off", "SELECT 1; SELECT 2", "",
+            "MERGE INTO t USING s ON true WHEN MATCHED THEN DELETE",
         ] {
             #expect(try await !facts(sql).onlyReads, "\(sql)")
         }
