@@ -84,8 +84,8 @@ enum QueryTools {
         name: "explain", title: "Explain a query plan",
         description: """
             Shows PostgreSQL's plan for one statement (EXPLAIN (FORMAT JSON)). With analyze: true the statement really \
-            runs, inside a transaction that is rolled back (read-only on read-only databases), and the plan carries actual \
-            times and row counts.
+            runs, inside a transaction that is rolled back (read-only for a SELECT, and on read-only databases), and the \
+            plan carries actual times and row counts.
             """,
         inputSchema: JSONSchema.object(
             [
