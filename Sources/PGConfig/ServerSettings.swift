@@ -20,6 +20,12 @@ public struct ServerSettings: Sendable {
     public var allowedOrigins: [String] = []
     /// `PGMCP_MAX_SESSIONS`: defaults to 1000.
     public var maxSessions = 1000
+    /// `PGMCP_MAX_SESSIONS_PER_PRINCIPAL`: under OAuth, the places of `maxSessions` one subject may
+    /// hold at once (its MCP sessions, handles and calls running without one). Unset, a tenth of
+    /// `maxSessions` (at least 1): one subject cannot lock out the others (`sessionsPerPrincipal`).
+    public var maxSessionsPerPrincipal: Int?
+    /// Each OAuth subject's share of `maxSessions`: `maxSessionsPerPrincipal`, or a tenth of `maxSessions`.
+    public var sessionsPerPrincipal: Int { maxSessionsPerPrincipal ?? Swift.max(1, maxSessions / 10) }
     /// `PGMCP_SESSION_IDLE_TIMEOUT`: seconds without requests before a session ends. Defaults to 1800.
     public var sessionIdleTimeout: Duration = .seconds(1800)
     /// `PGMCP_SESSION_MAX_CONNECTIONS`: connections one session may hold at once. Defaults to 2.
@@ -78,6 +84,10 @@ public struct ServerSettings: Sendable {
         authToken = reader.string("PGMCP_AUTH_TOKEN").map(Secret.init)
         allowedOrigins = reader.list("PGMCP_ALLOWED_ORIGINS") ?? []
         maxSessions = reader.integer("PGMCP_MAX_SESSIONS", in: 1...1_000_000) ?? maxSessions
+        maxSessionsPerPrincipal = reader.integer("PGMCP_MAX_SESSIONS_PER_PRINCIPAL", in: 1...1_000_000)
+        if let share = maxSessionsPerPrincipal, share > maxSessions {
+            log.add("must be at most PGMCP_MAX_SESSIONS (\(maxSessions)), got \(share)", variable: "PGMCP_MAX_SESSIONS_PER_PRINCIPAL")
+        }
         sessionIdleTimeout = reader.seconds("PGMCP_SESSION_IDLE_TIMEOUT") ?? sessionIdleTimeout
         sessionMaxConnections = reader.integer("PGMCP_SESSION_MAX_CONNECTIONS", in: 1...1000) ?? sessionMaxConnections
         acquireTimeout = reader.seconds("PGMCP_ACQUIRE_TIMEOUT") ?? acquireTimeout
@@ -86,7 +96,9 @@ public struct ServerSettings: Sendable {
         allowDynamicConnections = reader.bool("PGMCP_ALLOW_DYNAMIC_CONNECTIONS") ?? allowDynamicConnections
         if let patterns = reader.list("PGMCP_DYNAMIC_ALLOWED_HOSTS") {
             for text in patterns {
-                if let pattern = HostPattern(text) { dynamicAllowedHosts.append(pattern) } else {
+                if let pattern = HostPattern(text) {
+                    dynamicAllowedHosts.append(pattern)
+                } else {
                     log.add("\"\(text)\" is not a host name, a *.suffix pattern or an IP/prefix range", variable: "PGMCP_DYNAMIC_ALLOWED_HOSTS")
                 }
             }
@@ -98,7 +110,9 @@ public struct ServerSettings: Sendable {
         maxRequestBytes = reader.integer("PGMCP_MAX_REQUEST_BYTES", in: 1024...(256 * 1024 * 1024)) ?? maxRequestBytes
         logLevel = reader.choice("PGMCP_LOG_LEVEL", as: LogLevel.self) ?? logLevel
         if let replica = reader.string("PGMCP_REPLICA_ID") {
-            if Self.isReplicaID(replica) { replicaID = replica } else {
+            if Self.isReplicaID(replica) {
+                replicaID = replica
+            } else {
                 log.add("must be 1 to 32 letters, digits or '-', got \"\(replica)\"", variable: "PGMCP_REPLICA_ID")
             }
         }
@@ -111,6 +125,12 @@ public struct ServerSettings: Sendable {
             if !(value.hasPrefix("https://") || Self.isLoopbackHTTP(value)) {
                 log.add("must be an https:// URL (http:// only on loopback), got \"\(value)\"", variable: name)
             }
+        }
+        if maxSessionsPerPrincipal != nil, oauthIssuer == nil {
+            warnings.append(
+                ConfigProblem(
+                    source: "server settings", field: "PGMCP_MAX_SESSIONS_PER_PRINCIPAL", fieldKind: .environmentVariable,
+                    message: "applies to OAuth subjects only, and PGMCP_OAUTH_ISSUER is not set; ignored"))
         }
         if (oauthIssuer == nil) != (oauthAudience == nil) {
             log.add("PGMCP_OAUTH_ISSUER and PGMCP_OAUTH_AUDIENCE go together: set both, or neither", variable: oauthIssuer == nil ? "PGMCP_OAUTH_ISSUER" : "PGMCP_OAUTH_AUDIENCE")
@@ -131,7 +151,7 @@ public struct ServerSettings: Sendable {
     /// Every variable this type reads.
     public static let variables = [
         "PGMCP_TRANSPORT", "PGMCP_HOST", "PGMCP_PORT", "PGMCP_AUTH_TOKEN", "PGMCP_ALLOWED_ORIGINS", "PGMCP_MAX_SESSIONS",
-        "PGMCP_SESSION_IDLE_TIMEOUT", "PGMCP_SESSION_MAX_CONNECTIONS", "PGMCP_ACQUIRE_TIMEOUT", "PGMCP_CONNECT_TIMEOUT",
+        "PGMCP_MAX_SESSIONS_PER_PRINCIPAL", "PGMCP_SESSION_IDLE_TIMEOUT", "PGMCP_SESSION_MAX_CONNECTIONS", "PGMCP_ACQUIRE_TIMEOUT", "PGMCP_CONNECT_TIMEOUT",
         "PGMCP_HEALTH_CHECK_INTERVAL", "PGMCP_ALLOW_DYNAMIC_CONNECTIONS", "PGMCP_DYNAMIC_ALLOWED_HOSTS",
         "PGMCP_DYNAMIC_REQUIRE_SSL", "PGMCP_SESSION_MAX_DYNAMIC", "PGMCP_TRANSACTION_IDLE_TIMEOUT",
         "PGMCP_MAX_RESULT_BYTES", "PGMCP_MAX_REQUEST_BYTES", "PGMCP_LOG_LEVEL", "PGMCP_OAUTH_ISSUER", "PGMCP_OAUTH_AUDIENCE",

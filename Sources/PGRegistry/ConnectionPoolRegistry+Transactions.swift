@@ -152,8 +152,8 @@ extension ConnectionPoolRegistry {
     public func reapIdleTransactions() async {
         let now = clock()
         let timeout = configuration.server.transactionIdleTimeout
-        let idle = sessions.withLock { sessions in
-            sessions.values.flatMap { session in
+        let idle = sessions.withLock { table in
+            table.byHandle.values.flatMap { session in
                 session.state.withLock { state in
                     state.transactions.values.compactMap { slot -> (WorkSession, PinnedConnection)? in
                         guard case .open(let pinned) = slot, pinned.isIdle(now: now, timeout: timeout) else { return nil }

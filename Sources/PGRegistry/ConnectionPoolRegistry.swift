@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-import Dispatch
-import Glibc
-#endif
 import Logging
 import Metrics
 import PGClient
 import PGConfig
 import Synchronization
+
+#if canImport(Glibc)
+    import Dispatch
+    import Glibc
+#endif
 
 /// Maps work sessions to named PostgreSQL pools. One pool per configured database, shared by the
 /// sessions on it; one private pool per dynamic connection, owned by its session. Sessions are keyed
@@ -15,9 +16,8 @@ import Synchronization
 public final class ConnectionPoolRegistry: Sendable {
     public let configuration: Configuration
     let pools: [String: DatabaseTarget]
-    let sessions: Mutex<[SessionHandle: WorkSession]>
-    /// Work sessions of single calls (`withCallSession`) running now: counted with `sessions` against the limit.
-    let callSessions = Mutex(0)
+    /// The work sessions, and the places they and single calls hold against the session limits.
+    let sessions: Mutex<SessionTable>
     let logger: Logger
     let applicationName: String
     let clock: @Sendable () -> ContinuousClock.Instant
@@ -25,9 +25,9 @@ public final class ConnectionPoolRegistry: Sendable {
     /// How long a healthy server may take to end a cancelled statement or answer a reset, past a
     /// call's statement timeout too: `PGMCP_CONNECT_TIMEOUT` (see `ConnectionWatchdog`).
     var grace: Duration { configuration.server.connectTimeout }
-    private let endObservers = Mutex<[@Sendable (SessionHandle) -> Void]>([])
+    let endObservers = Mutex<[@Sendable (SessionHandle) -> Void]>([])
     /// Sessions ended since memory was last handed back to the system.
-    private let endedSinceTrim = Mutex(0)
+    let endedSinceTrim = Mutex(0)
 
     /// - Parameters:
     ///   - applicationName: prefix of every backend's `application_name` (`pgmcp/<database>`).
@@ -48,7 +48,7 @@ public final class ConnectionPoolRegistry: Sendable {
             pools[database.id] = DatabaseTarget(config: database, kind: .configured, pool: pool)
         }
         self.pools = pools
-        sessions = Mutex([:])
+        sessions = Mutex(SessionTable(limit: configuration.server.maxSessions, share: configuration.server.sessionsPerPrincipal))
     }
 
     static func makePool(
@@ -65,112 +65,6 @@ public final class ConnectionPoolRegistry: Sendable {
             applicationName: "\(applicationName)/\(database.id)", connectTimeout: server.connectTimeout, logger: logger,
             sharedByName: sharedByName,
             prepare: PrivilegeCheck.hook(for: database, logger: logger))
-    }
-
-    // MARK: - Sessions
-
-    /// Creates a work session on `database` (default: the configured default). One that does not
-    /// `expireWhenIdle` lives until it is ended (the stdio session ends with its stream).
-    public func createSession(
-        database: String? = nil, label: String? = nil, owner: String? = nil, identities: [String]? = nil, expiresWhenIdle: Bool = true
-    ) throws(RegistryError) -> WorkSession {
-        let name = database ?? startingDatabase(for: identities)
-        let session = WorkSession(
-            handle: .random(replica: configuration.server.replicaID), label: label, owner: owner, identities: identities, database: name,
-            databaseChosen: database != nil,
-            expiresWhenIdle: expiresWhenIdle, connectionLimit: configuration.server.sessionMaxConnections, now: clock())
-        if database != nil {
-            guard let pool = pools[name], Self.asSeen(pool, by: session) != nil else {
-                throw unknownDatabase(name, visible: visibleDatabases(for: session).map(\.name))
-            }
-        }
-        let count = try sessions.withLock { sessions throws(RegistryError) -> Int in
-            guard sessions.count + callSessions.withLock({ $0 }) < configuration.server.maxSessions else {
-                throw RegistryError(
-                    .tooManySessions,
-                    "too many sessions: \(sessions.count) of PGMCP_MAX_SESSIONS=\(configuration.server.maxSessions) are open; end idle ones or raise the limit")
-            }
-            sessions[session.handle] = session
-            return sessions.count
-        }
-        metrics.sessionCreated(count: count)
-        return session
-    }
-
-    /// Runs `body` in a work session of its own that lives only as long as the call: for a request
-    /// of a protocol that keeps no state between calls (MCP 2026-07-28 without a handle). It is not
-    /// listed among the sessions (no handle reaches it, no limit of PGMCP_MAX_SESSIONS, no session
-    /// metrics) and is ended afterwards with the same cleanup as any session (a clone entry's copy
-    /// is dropped).
-    public func withCallSession<R: Sendable>(
-        label: String?, owner: String?, identities: [String]? = nil, _ body: (WorkSession) async throws -> R
-    ) async throws -> R {
-        // Counted with the other sessions against PGMCP_MAX_SESSIONS: a flood of calls alone is bounded too.
-        let admitted = sessions.withLock { sessions in
-            callSessions.withLock { calls in
-                guard sessions.count + calls < configuration.server.maxSessions else { return false }
-                calls += 1
-                return true
-            }
-        }
-        guard admitted else {
-            throw RegistryError(
-                .tooManySessions, "too many sessions: PGMCP_MAX_SESSIONS=\(configuration.server.maxSessions) are open or running a call; try again shortly")
-        }
-        defer { callSessions.withLock { $0 -= 1 } }
-        let session = WorkSession(
-            handle: .random(), label: label, owner: owner, identities: identities, database: startingDatabase(for: identities), expiresWhenIdle: false,
-            connectionLimit: configuration.server.sessionMaxConnections, now: clock())
-        do {
-            let result = try await body(session)
-            await session.end(registry: self, reason: "call ended")
-            return result
-        } catch {
-            await session.end(registry: self, reason: "call ended")
-            throw error
-        }
-    }
-
-    /// Where a session of a caller named by `identities` starts: the default database, or, when that
-    /// one is hidden from the caller, the first configured database it may see.
-    func startingDatabase(for identities: [String]?) -> String {
-        let fallback = configuration.defaultDatabaseID
-        guard identities != nil, pools[fallback].map({ $0.config.isVisible(to: identities) }) != true else { return fallback }
-        return configuration.databases.first { $0.isVisible(to: identities) }?.id ?? fallback
-    }
-
-    /// The live session behind `handle`, its last activity refreshed.
-    public func session(_ handle: SessionHandle) throws(RegistryError) -> WorkSession {
-        guard let session = sessions.withLock({ $0[handle] }), session.isActive else {
-            throw RegistryError(.unknownSession, "unknown or ended session")
-        }
-        session.touch(clock())
-        return session
-    }
-
-    public var sessionCount: Int { sessions.withLock { $0.count } }
-
-    /// Ends a session: its waiting calls fail, its running statements are cancelled in PostgreSQL,
-    /// its connections are rolled back, reset and returned, its dynamic pools close, and it is
-    /// forgotten. Runs once; concurrent and later calls wait for (or skip) that one run.
-    public func endSession(_ handle: SessionHandle, reason: String = "closed") async {
-        guard let session = sessions.withLock({ $0[handle] }) else { return }
-        await session.end(registry: self, reason: reason)
-        // Concurrent callers all get here; only the one that removes the session reports its end.
-        let count = sessions.withLock { sessions -> Int? in
-            guard sessions.removeValue(forKey: handle) != nil else { return nil }
-            return sessions.count
-        }
-        guard let count else { return }
-        metrics.sessionEnded(count: count, reason: reason)
-        endedSinceTrim.withLock { $0 += 1 }
-        for observer in endObservers.withLock({ $0 }) { observer(handle) }
-    }
-
-    /// Calls `observer` after every session end (DELETE, close_session, idle timeout, shutdown), so
-    /// a transport can forget what it kept for the session.
-    public func onSessionEnded(_ observer: @escaping @Sendable (SessionHandle) -> Void) {
-        endObservers.withLock { $0.append(observer) }
     }
 
     /// Checks that `database` answers (`SELECT 1` on a pooled connection), for readiness probes.
@@ -193,16 +87,6 @@ public final class ConnectionPoolRegistry: Sendable {
         } catch {
             target.pool.release(lease, outcome: .close(lease.connection.isBroken ? .broken : .dirty))
             throw error
-        }
-    }
-
-    /// Ends every session idle longer than `PGMCP_SESSION_IDLE_TIMEOUT` (at the injected clock's now).
-    public func reapIdleSessions() async {
-        let candidates = sessions.withLock { $0.values.map(\.reaperCandidate) }
-        let expired = SessionReaper.expired(candidates, now: clock(), idleTimeout: configuration.server.sessionIdleTimeout)
-        for handle in expired {
-            logger.info("ending idle session", metadata: ["session": "\(handle.rawValue.prefix(8))…"])
-            await endSession(handle, reason: "idle timeout")
         }
     }
 
@@ -259,7 +143,8 @@ public final class ConnectionPoolRegistry: Sendable {
             let writable = visible.filter { !$0.config.readOnly }.map { "'\($0.name)'" }
             throw RegistryError(
                 .databaseNotChosen,
-                "no database was named or selected in this session, so the write was not sent to the default '\(target.name)'. Pass 'database' (writable here: \(writable.isEmpty ? "none" : writable.joined(separator: ", "))), or call select_database first; a selection lasts for this MCP session only")
+                "no database was named or selected in this session, so the write was not sent to the default '\(target.name)'. Pass 'database' (writable here: \(writable.isEmpty ? "none" : writable.joined(separator: ", "))), or call select_database first; a selection lasts for this MCP session only"
+            )
         }
         if access == .write, target.config.readOnly {
             throw RegistryError(
@@ -351,7 +236,7 @@ public final class ConnectionPoolRegistry: Sendable {
 
     /// Every pool: the configured ones, then each session's own (dynamic databases, copies).
     public var allPools: [DatabaseTarget] {
-        configuration.databases.compactMap { pools[$0.id] } + sessions.withLock { $0.values.flatMap(\.ownPools) }
+        configuration.databases.compactMap { pools[$0.id] } + sessions.withLock { $0.byHandle.values.flatMap(\.ownPools) }
     }
 
     // MARK: - Running
@@ -387,16 +272,16 @@ public final class ConnectionPoolRegistry: Sendable {
     /// `nil` on other C libraries.
     static let mallocTrim: (@convention(c) (Int) -> Int32)? = {
         #if canImport(Glibc)
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
-        return unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
+            guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
+            return unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
         #else
-        return nil
+            return nil
         #endif
     }()
 
     /// Ends every session (cancelling running statements), then closes every pool.
     public func shutdown() async {
-        let handles = sessions.withLock { Array($0.keys) }
+        let handles = sessions.withLock { Array($0.byHandle.keys) }
         await withTaskGroup(of: Void.self) { group in
             for handle in handles { group.addTask { await self.endSession(handle, reason: "shutdown") } }
         }

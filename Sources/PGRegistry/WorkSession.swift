@@ -6,6 +6,7 @@ import Synchronization
 /// the session can cancel), its statistics and its last activity. Created and ended by the registry.
 public final class WorkSession: Sendable {
     public let handle: SessionHandle
+    /// The name its client gave it, cut short and cleaned on the way in (`SessionLabel`).
     public let label: String?
     /// Whoever created it (a credential fingerprint); `nil` for anyone.
     public let owner: String?
@@ -62,7 +63,7 @@ public final class WorkSession: Sendable {
     ) {
         self.handle = handle
         self.expiresWhenIdle = expiresWhenIdle
-        self.label = label
+        self.label = SessionLabel.cleaned(label)
         self.owner = owner
         self.identities = identities
         createdAt = Date()

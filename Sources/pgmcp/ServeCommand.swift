@@ -18,6 +18,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Bearer token clients must send. Prefer the variable: options show in `ps`. [PGMCP_AUTH_TOKEN]") var authToken: String?
     @Option(help: "Comma-separated extra allowed Origins. [PGMCP_ALLOWED_ORIGINS]") var allowedOrigins: String?
     @Option(help: "Most sessions at once. [PGMCP_MAX_SESSIONS, default 1000]") var maxSessions: String?
+    @Option(help: "Under OAuth, most sessions one subject may hold at once. [PGMCP_MAX_SESSIONS_PER_PRINCIPAL, default a tenth of --max-sessions]")
+    var maxSessionsPerPrincipal: String?
     @Option(help: "Seconds without requests before a session ends. [PGMCP_SESSION_IDLE_TIMEOUT, default 1800]") var sessionIdleTimeout: String?
     @Option(help: "Connections one session may hold at once. [PGMCP_SESSION_MAX_CONNECTIONS, default 2]") var sessionMaxConnections: String?
     @Option(help: "Seconds a call waits for a connection. [PGMCP_ACQUIRE_TIMEOUT, default 10]") var acquireTimeout: String?
@@ -37,6 +39,7 @@ struct ServeCommand: AsyncParsableCommand {
         let pairs: [(String, String?)] = [
             ("PGMCP_TRANSPORT", transport), ("PGMCP_HOST", host), ("PGMCP_PORT", port), ("PGMCP_AUTH_TOKEN", authToken),
             ("PGMCP_ALLOWED_ORIGINS", allowedOrigins), ("PGMCP_MAX_SESSIONS", maxSessions),
+            ("PGMCP_MAX_SESSIONS_PER_PRINCIPAL", maxSessionsPerPrincipal),
             ("PGMCP_SESSION_IDLE_TIMEOUT", sessionIdleTimeout), ("PGMCP_SESSION_MAX_CONNECTIONS", sessionMaxConnections),
             ("PGMCP_ACQUIRE_TIMEOUT", acquireTimeout), ("PGMCP_CONNECT_TIMEOUT", connectTimeout),
             ("PGMCP_HEALTH_CHECK_INTERVAL", healthCheckInterval), ("PGMCP_ALLOW_DYNAMIC_CONNECTIONS", allowDynamicConnections),

@@ -10,6 +10,8 @@ import Testing
         #expect(settings.authToken == nil)
         #expect(settings.allowedOrigins.isEmpty)
         #expect(settings.maxSessions == 1000)
+        #expect(settings.maxSessionsPerPrincipal == nil)
+        #expect(settings.sessionsPerPrincipal == 100)
         #expect(settings.sessionIdleTimeout == .seconds(1800))
         #expect(settings.sessionMaxConnections == 2)
         #expect(settings.acquireTimeout == .seconds(10))
@@ -28,6 +30,7 @@ import Testing
         let settings = try ServerSettings(environment: [
             "PGMCP_TRANSPORT": "stdio", "PGMCP_HOST": "0.0.0.0", "PGMCP_PORT": "8080", "PGMCP_AUTH_TOKEN": "tok",
             "PGMCP_ALLOWED_ORIGINS": "https://a.example, https://b.example", "PGMCP_MAX_SESSIONS": "50",
+            "PGMCP_MAX_SESSIONS_PER_PRINCIPAL": "7",
             "PGMCP_SESSION_IDLE_TIMEOUT": "0.5", "PGMCP_SESSION_MAX_CONNECTIONS": "3", "PGMCP_ACQUIRE_TIMEOUT": "2",
             "PGMCP_CONNECT_TIMEOUT": "1.5", "PGMCP_HEALTH_CHECK_INTERVAL": "10", "PGMCP_ALLOW_DYNAMIC_CONNECTIONS": "true",
             "PGMCP_DYNAMIC_ALLOWED_HOSTS": "*.internal.example, 10.0.0.0/8, db.example.com", "PGMCP_DYNAMIC_REQUIRE_SSL": "false",
@@ -40,6 +43,8 @@ import Testing
         #expect(settings.authToken?.reveal() == "tok")
         #expect(settings.allowedOrigins == ["https://a.example", "https://b.example"])
         #expect(settings.maxSessions == 50)
+        #expect(settings.sessionsPerPrincipal == 7)
+        #expect(settings.warnings.isEmpty)
         #expect(settings.sessionIdleTimeout == .milliseconds(500))
         #expect(settings.connectTimeout == .milliseconds(1500))
         #expect(settings.allowDynamicConnections)
@@ -72,12 +77,14 @@ import Testing
                 return []
             } catch { return error.problems.map(\.description) }
         }
-        #expect(messages(["PGMCP_OAUTH_ISSUER": "https://id.example.com"]) == [
-            "server settings: environment variable PGMCP_OAUTH_AUDIENCE: PGMCP_OAUTH_ISSUER and PGMCP_OAUTH_AUDIENCE go together: set both, or neither"
-        ])
-        #expect(messages(["PGMCP_OAUTH_ISSUER": "http://id.example.com", "PGMCP_OAUTH_AUDIENCE": "https://mcp.example.com"]) == [
-            "server settings: environment variable PGMCP_OAUTH_ISSUER: must be an https:// URL (http:// only on loopback), got \"http://id.example.com\""
-        ])
+        #expect(
+            messages(["PGMCP_OAUTH_ISSUER": "https://id.example.com"]) == [
+                "server settings: environment variable PGMCP_OAUTH_AUDIENCE: PGMCP_OAUTH_ISSUER and PGMCP_OAUTH_AUDIENCE go together: set both, or neither"
+            ])
+        #expect(
+            messages(["PGMCP_OAUTH_ISSUER": "http://id.example.com", "PGMCP_OAUTH_AUDIENCE": "https://mcp.example.com"]) == [
+                "server settings: environment variable PGMCP_OAUTH_ISSUER: must be an https:// URL (http:// only on loopback), got \"http://id.example.com\""
+            ])
         for lookalike in ["http://localhost.evil.example", "http://127.evil.example/x", "http://127.0.0.1@evil.example"] {
             #expect(messages(["PGMCP_OAUTH_ISSUER": lookalike, "PGMCP_OAUTH_AUDIENCE": "https://mcp.example.com"]).count == 1, "\(lookalike)")
         }
@@ -87,10 +94,34 @@ import Testing
         #expect(messages(["PGMCP_REPLICA_ID": "eu.1"]) == ["server settings: environment variable PGMCP_REPLICA_ID: must be 1 to 32 letters, digits or '-', got \"eu.1\""])
         #expect(messages(["PGMCP_PORT": "http"]) == ["server settings: environment variable PGMCP_PORT: must be a whole number from 0 to 65535, got \"http\""])
         #expect(messages(["PGMCP_ACQUIRE_TIMEOUT": "-1"]) == ["server settings: environment variable PGMCP_ACQUIRE_TIMEOUT: must be a number of seconds above 0, got \"-1\""])
-        #expect(messages(["PGMCP_ALLOW_DYNAMIC_CONNECTIONS": "maybe"]) == ["server settings: environment variable PGMCP_ALLOW_DYNAMIC_CONNECTIONS: must be true or false, got \"maybe\""])
+        #expect(
+            messages(["PGMCP_ALLOW_DYNAMIC_CONNECTIONS": "maybe"]) == [
+                "server settings: environment variable PGMCP_ALLOW_DYNAMIC_CONNECTIONS: must be true or false, got \"maybe\""
+            ])
         #expect(messages(["PGMCP_TRANSPORT": "grpc"]) == ["server settings: environment variable PGMCP_TRANSPORT: must be one of http, stdio, got \"grpc\""])
         #expect(messages(["PGMCP_MAX_SESSION": "5"]) == ["server settings: environment variable PGMCP_MAX_SESSION: unknown setting; did you mean PGMCP_MAX_SESSIONS?"])
         #expect(messages(["PGMCP_DYNAMIC_ALLOWED_HOSTS": "10.0.0.0/33"]).count == 1)
+        #expect(
+            messages(["PGMCP_MAX_SESSIONS_PER_PRINCIPAL": "0"]) == [
+                "server settings: environment variable PGMCP_MAX_SESSIONS_PER_PRINCIPAL: must be a whole number from 1 to 1000000, got \"0\""
+            ])
+        #expect(
+            messages(["PGMCP_MAX_SESSIONS": "20", "PGMCP_MAX_SESSIONS_PER_PRINCIPAL": "21"]) == [
+                "server settings: environment variable PGMCP_MAX_SESSIONS_PER_PRINCIPAL: must be at most PGMCP_MAX_SESSIONS (20), got 21"
+            ])
+        #expect(
+            messages(["PGMCP_MAX_SESSIONS_PER_PRINCIPLE": "5"]) == [
+                "server settings: environment variable PGMCP_MAX_SESSIONS_PER_PRINCIPLE: unknown setting; did you mean PGMCP_MAX_SESSIONS_PER_PRINCIPAL?"
+            ])
+    }
+
+    /// The share is an OAuth subject's: without OAuth there is none to give it, and setting it says so.
+    @Test func aShareWithoutOAuthIsAWarning() throws {
+        let settings = try ServerSettings(environment: ["PGMCP_MAX_SESSIONS_PER_PRINCIPAL": "5"])
+        #expect(
+            settings.warnings.map(\.description) == [
+                "server settings: environment variable PGMCP_MAX_SESSIONS_PER_PRINCIPAL: applies to OAuth subjects only, and PGMCP_OAUTH_ISSUER is not set; ignored"
+            ])
     }
 
     @Test func anUnknownVariableCloseToASettingIsAnErrorAnyOtherAWarning() throws {
@@ -108,12 +139,13 @@ import Testing
         let wrapped = ["PGMCP_BIN": "/x", "PGMCP_HOME": "/opt/pgmcp", "PGMCP_VERSION": "1", "PGMCP_CONFIG_DIR": "/etc", "PGMCP_PORT": "4000"]
         let settings = try ServerSettings(environment: wrapped)
         #expect(settings.port == 4000)
-        #expect(settings.warnings.map(\.description) == [
-            "server settings: environment variable PGMCP_BIN: not a pgmcp setting; ignored",
-            "server settings: environment variable PGMCP_CONFIG_DIR: not a pgmcp setting; ignored",
-            "server settings: environment variable PGMCP_HOME: not a pgmcp setting; ignored",
-            "server settings: environment variable PGMCP_VERSION: not a pgmcp setting; ignored",
-        ])
+        #expect(
+            settings.warnings.map(\.description) == [
+                "server settings: environment variable PGMCP_BIN: not a pgmcp setting; ignored",
+                "server settings: environment variable PGMCP_CONFIG_DIR: not a pgmcp setting; ignored",
+                "server settings: environment variable PGMCP_HOME: not a pgmcp setting; ignored",
+                "server settings: environment variable PGMCP_VERSION: not a pgmcp setting; ignored",
+            ])
         #expect(try ServerSettings(environment: ["PGMCP_PORT": "4000"]).warnings.isEmpty)
     }
 
@@ -123,7 +155,10 @@ import Testing
             _ = try ServerSettings(environment: ["PGMCP_HOST": "0.0.0.0"])
             problems = []
         } catch { problems = error.problems.map(\.description) }
-        #expect(problems == ["server settings: environment variable PGMCP_HOST: binding 0.0.0.0 (not a loopback address) requires PGMCP_AUTH_TOKEN (or --auth-token) or OAuth (PGMCP_OAUTH_ISSUER)"])
+        #expect(
+            problems == [
+                "server settings: environment variable PGMCP_HOST: binding 0.0.0.0 (not a loopback address) requires PGMCP_AUTH_TOKEN (or --auth-token) or OAuth (PGMCP_OAUTH_ISSUER)"
+            ])
         _ = try ServerSettings(environment: ["PGMCP_HOST": "0.0.0.0", "PGMCP_AUTH_TOKEN": "t"])
         _ = try ServerSettings(environment: ["PGMCP_HOST": "localhost"])
     }

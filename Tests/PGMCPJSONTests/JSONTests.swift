@@ -62,6 +62,38 @@ import Testing
             try JSONParser.parse(#"{"a":1,"a":2}"#, options: .init(rejectDuplicateKeys: true))
         }
     }
+
+    /// Requests refuse a key named twice at any depth, and the error names it (cut: a key may be
+    /// megabytes long).
+    @Test func requestsRefuseAKeyTwiceAtAnyDepthAndTheErrorNamesIt() throws {
+        let nested = #"{"params":{"arguments":{"params":[{"x":{"sql":1,"sql":2}}]}}}"#
+        let error = #expect(throws: JSONParseError.self) { try JSONParser.parse(nested, options: .request) }
+        #expect(error?.duplicateKey == "sql")
+        #expect(error?.reason == #"duplicate key "sql""#)
+        #expect(try JSONParser.parse(nested)["params"]?["arguments"]?["params"] == [["x": ["sql": 2]]])
+        let long = String(repeating: "k", count: 100_000)
+        let longError = #expect(throws: JSONParseError.self) { try JSONParser.parse(#"{"\#(long)":1,"\#(long)":2}"#, options: .request) }
+        #expect(longError?.duplicateKey == String(repeating: "k", count: 64) + "…")
+        #expect((longError?.reason.count ?? .max) < 100)
+        // Not a duplicate: keys that differ only after an escape, or in case.
+        #expect(try JSONParser.parse(#"{"a":1,"A":2,"a\u0000":3}"#, options: .request).objectValue?.count == 3)
+    }
+
+    /// Past a few members the parser keeps an object's keys in a set (a hostile object of 300,000
+    /// keys must not cost 300,000² comparisons): duplicates are found there too, early or late.
+    @Test func largeObjectsFindDuplicatesToo() throws {
+        let keys = (0..<40).map { "\"k\($0)\":\($0)" }
+        for repeated in ["k0", "k15", "k16", "k39"] {
+            let text = "{" + keys.joined(separator: ",") + ",\"\(repeated)\":-1}"
+            let error = #expect(throws: JSONParseError.self, "\(repeated)") { try JSONParser.parse(text, options: .request) }
+            #expect(error?.duplicateKey == repeated)
+            let lastWins = try JSONParser.parse(text)
+            #expect(lastWins[repeated] == -1)
+            #expect(lastWins.objectValue?.count == 40)
+        }
+        let distinct = try JSONParser.parse("{" + (0..<50_000).map { "\"k\($0)\":0" }.joined(separator: ",") + "}", options: .request)
+        #expect(distinct.objectValue?.count == 50_000)
+    }
 }
 
 @Suite("JSON object equality") struct JSONObjectEqualityTests {

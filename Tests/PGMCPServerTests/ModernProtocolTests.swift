@@ -1,8 +1,8 @@
 import Foundation
 import PGConfig
 import PGMCPJSON
-import Testing
 import TestSupport
+import Testing
 
 /// MCP 2026-07-28 on `/mcp`, byte for byte: the envelope, the headers that must repeat the body,
 /// the errors and statuses the spec names, the result fields it adds, and state only by handle.
@@ -28,7 +28,9 @@ import TestSupport
         return (body.jsonText, headers)
     }
 
-    static func send(_ url: String, _ method: String, id: Int = 1, params: JSONValue = [:], version: String = version, headers: [String: String?] = [:])
+    static func send(
+        _ url: String, _ method: String, id: Int = 1, params: JSONValue = [:], version: String = version, headers: [String: String?] = [:]
+    )
         async throws -> RawHTTP.Reply
     {
         let (body, headers) = request(method, id: id, params: params, version: version, headers: headers)
@@ -220,6 +222,38 @@ import TestSupport
             let busy = try await Self.call(url, "query", ["sql": "SELECT 1"])
             #expect(busy.json?["error"]?["code"] == -32000, "\(busy.body)")
             #expect(busy.json?["error"]?["message"]?.stringValue?.contains("PGMCP_MAX_SESSIONS") == true)
+        }
+    }
+
+    /// A call that names a handle runs in that session, which holds its place already; close_session
+    /// and open_session need only their caller. So a full table locks no client out of its own
+    /// handles (before, each such call took a place of its own and was refused as busy, and the
+    /// handle's open transaction rolled back at the idle timeout).
+    @Test func aFullTableStillServesCallsInExistingHandles() async throws {
+        try await Fixture.withServer(settings: { $0.maxSessions = 2 }) { server, _ in
+            let url = server.url.absoluteString
+            let handle = try #require(try await Self.call(url, "open_session").json?["result"]?["structuredContent"]?["session"]?.stringValue)
+            let session = JSONValue.string(handle)
+            _ = try await RawHTTP.openSession(url)  // the second and last place
+            #expect(server.registry.sessionCount == 2)
+            let begun = try await Self.call(url, "begin_transaction", ["database": "dev", "read_only": false, "session": session])
+            #expect(begun.json?["result"]?["structuredContent"]?["transaction"]?["status"] == "open", "\(begun.body)")
+            let queried = try await Self.call(url, "query", ["sql": "SELECT 1 AS one", "session": session])
+            #expect(queried.json?["result"]?["structuredContent"]?["rows"] == [[1]], "\(queried.body)")
+            _ = try await Self.call(url, "rollback_transaction", ["database": "dev", "session": session])
+            // A call without a handle still needs a place of its own: refused while the table is full.
+            let alone = try await Self.call(url, "query", ["sql": "SELECT 1"])
+            #expect(alone.json?["error"]?["code"] == -32000, "\(alone.body)")
+            // An unknown handle is told as such, not as a busy server.
+            let forged = try await Self.call(url, "query", ["sql": "SELECT 1", "session": "forged"])
+            #expect(forged.json?["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue?.contains("unknown or expired session handle") == true, "\(forged.body)")
+            let closed = try await Self.call(url, "close_session", ["session": session])
+            #expect(closed.json?["result"]?["structuredContent"]?["closed"] == session, "\(closed.body)")
+            #expect(server.registry.sessionCount == 1)
+            // One place free: open_session takes exactly that one.
+            let reopened = try await Self.call(url, "open_session")
+            #expect(reopened.json?["result"]?["structuredContent"]?["session"]?.stringValue != nil, "\(reopened.body)")
+            #expect(server.registry.sessionCount == 2)
         }
     }
 }

@@ -4,8 +4,8 @@ import Logging
 import NIOCore
 import PGConfig
 import PGMCPJSON
-import Testing
 import TestSupport
+import Testing
 
 /// pgmcp as an OAuth 2.1 resource server, against a local issuer this test starts: its keys
 /// generated here, its metadata and JWKS served on loopback.
@@ -53,7 +53,7 @@ import TestSupport
 
     /// A server on the fixture's two entries, OAuth on: `dev` only for group dba and written only
     /// by alice; `ro` for every authenticated caller.
-    func withServer(_ body: (String, TestIssuer) async throws -> Void) async throws {
+    func withServer(_ tweak: @escaping (inout ServerSettings) -> Void = { _ in }, _ body: (String, TestIssuer) async throws -> Void) async throws {
         try await Self.withIssuer { issuer in
             try await Fixture.withServer(
                 entries: { fixture in
@@ -65,6 +65,7 @@ import TestSupport
                     settings.oauthIssuer = issuer.name
                     settings.oauthAudience = Self.audience
                     settings.oauthRequiredScopes = ["pgmcp"]
+                    tweak(&settings)
                 }
             ) { server, _ in try await body(server.url.absoluteString, issuer) }
         }
@@ -171,6 +172,74 @@ import TestSupport
             #expect(narrowed.status == 404)
             let byDemoted = try await ModernProtocolTests.call(url, "current_database", use, headers: ["Authorization": "Bearer \(demoted)"])
             #expect(byDemoted.json?["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue?.contains("unknown or expired session handle") == true)
+        }
+    }
+
+    /// close_session asks what every other path asks (`WorkSession.belongs`): the same subject with
+    /// fewer rights cannot end a session it could not use.
+    @Test func aNarrowerTokenOfTheSameSubjectCannotCloseTheSession() async throws {
+        try await withServer { url, issuer in
+            let alice = ["Authorization": "Bearer \(try await token(issuer))"]
+            let demoted = ["Authorization": "Bearer \(try await token(issuer, groups: []))"]
+            let opened = try await ModernProtocolTests.call(url, "open_session", [:], headers: alice)
+            let handle = JSONValue.string(try #require(opened.json?["result"]?["structuredContent"]?["session"]?.stringValue))
+            let refused = try await ModernProtocolTests.call(url, "close_session", ["session": handle], headers: demoted)
+            #expect(refused.json?["result"]?["isError"] == true, "\(refused.body)")
+            #expect(refused.json?["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue?.contains("unknown or expired session handle") == true)
+            let used = try await ModernProtocolTests.call(url, "current_database", ["session": handle], headers: alice)
+            #expect(used.json?["result"]?["isError"] == false, "\(used.body)")
+            let closed = try await ModernProtocolTests.call(url, "close_session", ["session": handle], headers: alice)
+            #expect(closed.json?["result"]?["structuredContent"]?["closed"] == handle, "\(closed.body)")
+        }
+    }
+
+    /// Each subject holds at most PGMCP_MAX_SESSIONS_PER_PRINCIPAL places (MCP sessions, handles,
+    /// calls running without a handle), so one subject cannot lock the others out; the refusal says
+    /// whose share is full and how to free a place.
+    @Test func oneSubjectCannotTakeEverySessionPlace() async throws {
+        try await withServer({
+            $0.maxSessions = 6; $0.maxSessionsPerPrincipal = 2
+        }) { url, issuer in
+            let aliceToken = try await token(issuer)
+            let alice = ["Authorization": "Bearer \(aliceToken)"]
+            let bob = ["Authorization": "Bearer \(try await token(issuer, subject: "bob", groups: []))"]
+            _ = try await RawHTTP.openSession(url, headers: headers(aliceToken))
+            let opened = try await ModernProtocolTests.call(url, "open_session", [:], headers: alice)
+            let handle = JSONValue.string(try #require(opened.json?["result"]?["structuredContent"]?["session"]?.stringValue))
+            func expectFull(_ message: String?, _ comment: Comment) {
+                #expect(message?.contains("too many sessions for sub:alice") == true, "\(comment): \(message ?? "nil")")
+                #expect(message?.contains("PGMCP_MAX_SESSIONS_PER_PRINCIPAL=2") == true, comment)
+                #expect(message?.contains("close_session") == true, comment)
+            }
+            let third = try await ModernProtocolTests.call(url, "open_session", [:], headers: alice)
+            expectFull(third.json?["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue, "open_session")
+            let initialize = try await RawHTTP.send("POST", url, body: RawHTTP.initialize, headers: headers(aliceToken))
+            #expect(initialize.status == 503)
+            expectFull(initialize.json?["error"]?["message"]?.stringValue, "initialize")
+            let alone = try await ModernProtocolTests.call(url, "query", ["sql": "SELECT 1"], headers: alice)
+            #expect(alone.json?["error"]?["code"] == -32000)
+            expectFull(alone.json?["error"]?["message"]?.stringValue, "a call alone")
+            // Her handle still serves her; bob is not held back by her.
+            let inHandle = try await ModernProtocolTests.call(url, "query", ["sql": "SELECT 1 AS one", "session": handle], headers: alice)
+            #expect(inHandle.json?["result"]?["structuredContent"]?["rows"] == [[1]], "\(inHandle.body)")
+            let byBob = try await ModernProtocolTests.call(url, "open_session", [:], headers: bob)
+            #expect(byBob.json?["result"]?["structuredContent"]?["session"] != nil, "\(byBob.body)")
+            #expect(try await ModernProtocolTests.call(url, "query", ["sql": "SELECT 1"], headers: bob).json?["result"]?["isError"] == false)
+            // Closing one frees her place.
+            _ = try await ModernProtocolTests.call(url, "close_session", ["session": handle], headers: alice)
+            let again = try await ModernProtocolTests.call(url, "query", ["sql": "SELECT 2 AS two"], headers: alice)
+            #expect(again.json?["result"]?["structuredContent"]?["rows"] == [[2]], "\(again.body)")
+
+            // A call running without a handle holds one of her places while it runs.
+            let running = Task { try await ModernProtocolTests.call(url, "query", ["sql": "SELECT pg_sleep(30) /* share-held */"], headers: alice) }
+            let find = "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%share-held */'"
+            #expect(try await eventually { try await TestDatabase.rows(find) == [[1]] })
+            let whileRunning = try await ModernProtocolTests.call(url, "open_session", [:], headers: alice)
+            expectFull(whileRunning.json?["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue, "while a call runs")
+            _ = try await TestDatabase.rows("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%share-held */'")
+            _ = try await running.value
+            let afterCall = try await ModernProtocolTests.call(url, "open_session", [:], headers: alice)
+            #expect(afterCall.json?["result"]?["structuredContent"]?["session"] != nil, "\(afterCall.body)")
         }
     }
 }

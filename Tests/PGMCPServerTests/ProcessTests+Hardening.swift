@@ -1,7 +1,7 @@
 import Foundation
 import PGMCPJSON
-import Testing
 import TestSupport
+import Testing
 
 extension ProcessTests {
     /// `pgmcp serve --transport stdio` with `extra` settings, its session initialized.
@@ -68,5 +68,31 @@ extension ProcessTests {
         #expect(try JSONParser.parse(try #require(try await child.readLine()))["id"] == 3)
         child.closeInput()
         #expect(try await child.wait() == 0)
+    }
+}
+
+extension ProcessTests {
+    /// A line that names a key twice is refused whole (-32600, naming the key), in both eras: a
+    /// reader that keeps the first `sql` would see another statement than the one that ran.
+    @Test func aStdioLineWithAKeyTwiceIsRefusedInBothEras() async throws {
+        let twice = #""name":"query","arguments":{"sql":"SELECT 1","sql":"SELECT 2"}"#
+        let meta = #""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#
+        for (era, params) in [("2025", twice), ("2026", twice + "," + meta)] {
+            // One child at a time: a second one would inherit the first one's input pipe and keep it open.
+            let child =
+                era == "2025"
+                ? try await initializedStdio(extra: [:]) : try ChildProcess([pgmcpBinary, "serve", "--transport", "stdio"], environment: try environment())
+            child.send(#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{\#(params)}}"#)
+            let refused = try JSONParser.parse(try #require(try await child.readLine()))
+            #expect(refused["error"]?["code"] == -32600, "\(era): \(refused)")
+            #expect(refused["error"]?["message"]?.stringValue?.contains(#"the key "sql" appears twice"#) == true, "\(era): \(refused)")
+            #expect(refused["result"] == nil, "\(era)")
+            // The pipe goes on.
+            child.send(#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"query","arguments":{"sql":"SELECT 3"}\#(era == "2026" ? "," + meta : "")}}"#)
+            let answer = try JSONParser.parse(try #require(try await child.readLine()))
+            #expect(answer["result"]?["structuredContent"]?["rows"] == [[3]], "\(era): \(answer)")
+            child.closeInput()
+            #expect(try await child.wait() == 0)
+        }
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import PGMCPJSON
-import Testing
 import TestSupport
+import Testing
 
 extension ProcessTests {
     /// The real `pgmcp serve --transport stdio` spoken to in MCP 2026-07-28: the first request
@@ -28,7 +28,8 @@ extension ProcessTests {
         // Without its envelope a request is refused; initialize is not part of this pipe's era.
         let bare = try await ask(#"{"jsonrpc":"2.0","id":4,"method":"tools/list"}"#)
         #expect(bare["error"]?["code"] == -32602)
-        let initialize = try await ask(#"{"jsonrpc":"2.0","id":5,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"late","version":"1"}}}"#)
+        let initialize = try await ask(
+            #"{"jsonrpc":"2.0","id":5,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"late","version":"1"}}}"#)
         #expect(initialize["error"]?["code"] == -32022)
         #expect(initialize["error"]?["data"]?["supported"] == ["2026-07-28"])
         #expect(try await ask(#"{"jsonrpc":"2.0","id":6,"method":"ping","params":{\#(meta)}}"#)["error"]?["code"] == -32601)
@@ -46,6 +47,30 @@ extension ProcessTests {
         #expect(try await eventually { try await TestDatabase.rows(running) == [[1]] })
         child.send(#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":11,\#(meta)}}"#)
         #expect(try await eventually(within: .seconds(3)) { try await TestDatabase.rows(running) == [[0]] })
+        child.closeInput()
+        #expect(try await child.wait() == 0)
+    }
+}
+
+extension ProcessTests {
+    /// On a 2026-07-28 pipe too, a call in an existing handle takes no place of its own: with the one
+    /// place there is held by the handle, its calls and its close_session still run.
+    @Test func stdioOf2026ServesItsHandlesWhenTheTableIsFull() async throws {
+        let child = try ChildProcess([pgmcpBinary, "serve", "--transport", "stdio"], environment: try environment(extra: ["PGMCP_MAX_SESSIONS": "1"]))
+        let meta = #""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#
+        func call(_ id: Int, _ tool: String, _ arguments: String) async throws -> JSONValue {
+            child.send(#"{"jsonrpc":"2.0","id":\#(id),"method":"tools/call","params":{"name":"\#(tool)","arguments":\#(arguments),\#(meta)}}"#)
+            return try JSONParser.parse(try #require(try await child.readLine()))
+        }
+        let handle = try #require(try await call(1, "open_session", "{}")["result"]?["structuredContent"]?["session"]?.stringValue)
+        let inside = try await call(2, "query", #"{"sql":"SELECT 2","session":"\#(handle)"}"#)
+        #expect(inside["result"]?["structuredContent"]?["rows"] == [[2]], "\(inside)")
+        let alone = try await call(3, "query", #"{"sql":"SELECT 3"}"#)
+        #expect(alone["error"]?["code"] == -32000, "\(alone)")
+        let closed = try await call(4, "close_session", #"{"session":"\#(handle)"}"#)
+        #expect(closed["result"]?["structuredContent"]?["closed"] == .string(handle), "\(closed)")
+        let after = try await call(5, "query", #"{"sql":"SELECT 5"}"#)
+        #expect(after["result"]?["structuredContent"]?["rows"] == [[5]], "\(after)")
         child.closeInput()
         #expect(try await child.wait() == 0)
     }

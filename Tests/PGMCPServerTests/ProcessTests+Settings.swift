@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 extension ProcessTests {
     /// Wrappers export `PGMCP_*` variables of their own: pgmcp warns and runs. A slip for a setting stops it, naming the setting.
@@ -64,5 +64,10 @@ extension ProcessTests {
         let variable = try ChildProcess([pgmcpBinary, "serve"], environment: try environment(extra: ["PGMCP_MAX_SESSIONS": "lots"]))
         #expect(try await variable.wait() == 2)
         #expect(variable.stderr.contains("server settings: environment variable PGMCP_MAX_SESSIONS: must be a whole number from 1 to 1000000, got \"lots\""), "\(variable.stderr)")
+        // The share is a flag too, checked against the total whichever way each is given.
+        let share = try ChildProcess(
+            [pgmcpBinary, "serve", "--max-sessions", "10", "--max-sessions-per-principal", "11"], environment: try environment())
+        #expect(try await share.wait() == 2)
+        #expect(share.stderr.contains("server settings: option --max-sessions-per-principal: must be at most PGMCP_MAX_SESSIONS (10), got 11"), "\(share.stderr)")
     }
 }

@@ -61,10 +61,10 @@ struct MCPHTTPEndpoint: Sendable {
         let parsed: JSONValue
         do {
             parsed = try body.withUnsafeReadableBytes { raw throws(JSONParseError) in
-                try JSONParser.parse(UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: UInt8.self), count: raw.count))
+                try JSONParser.parse(UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: UInt8.self), count: raw.count), options: .request)
             }
         } catch {
-            return errorResponse(.badRequest, JSONRPCError(.parseError, "invalid JSON: \(error)"))
+            return errorResponse(.badRequest, .unreadable(error))
         }
 
         if Self.isModern(request, parsed: parsed) {
@@ -152,10 +152,13 @@ struct MCPHTTPEndpoint: Sendable {
                     continue
                 }
                 if answers.bytes.count > limit {
-                    add(.value(JSONRPCError(
-                        .serverBusy,
-                        "not run: this batch's answer passed \(limit) bytes (4 × PGMCP_MAX_RESULT_BYTES) before this request; send it again, on its own or in a smaller batch",
-                        id: id).response))
+                    add(
+                        .value(
+                            JSONRPCError(
+                                .serverBusy,
+                                "not run: this batch's answer passed \(limit) bytes (4 × PGMCP_MAX_RESULT_BYTES) before this request; send it again, on its own or in a smaller batch",
+                                id: id
+                            ).response))
                     continue
                 }
             }

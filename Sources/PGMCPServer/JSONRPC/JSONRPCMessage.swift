@@ -97,6 +97,17 @@ public struct JSONRPCError: Error, Sendable {
             data: ["supported": .array(MCPVersion.supported.map { .string($0) }), "requested": .string(requested)])
     }
 
+    /// A message that is not JSON we read (-32700), or (-32600) one that names a key twice in an
+    /// object: which of the two counts differs between readers, so a proxy that checked one would
+    /// let the other run. Both transports, both eras, answer with this.
+    static func unreadable(_ error: JSONParseError) -> JSONRPCError {
+        guard let key = error.duplicateKey else { return JSONRPCError(.parseError, "invalid JSON: \(error)") }
+        return JSONRPCError(
+            .invalidRequest,
+            "the key \"\(key)\" appears twice in one object (line \(error.line), column \(error.column)); readers disagree on which one counts, so nothing of this message ran: send each key once"
+        )
+    }
+
     /// The most a message takes: it may echo what a client sent (a method or tool name), which can
     /// be megabytes. Below the smallest `PGMCP_MAX_RESULT_BYTES` (1024).
     static let maxMessageBytes = 1000

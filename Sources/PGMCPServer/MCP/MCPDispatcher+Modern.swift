@@ -26,10 +26,12 @@ extension MCPDispatcher {
         case "tools/call":
             return await requests.track(id) { [self] in
                 // A work session of the call's own: what it does (a clone's copy, a statement) ends
-                // with it, unless it names an open_session handle.
+                // with it, unless it names an open_session handle (then it holds no place of its own).
                 let outcome: Result<ToolOutcome, JSONRPCError>
                 do {
-                    outcome = try await context.registry.withCallSession(label: envelope.clientName, owner: owner, identities: identities) { session in
+                    outcome = try await context.registry.withCallSession(
+                        label: envelope.clientName, owner: owner, identities: identities, holdsPlace: callHoldsPlace(params)
+                    ) { session in
                         let transport = TransportSession(id: "call", workSession: session, protocolVersion: ModernProtocol.version)
                         return await callTool(params, transport: transport, stateless: true)
                     }
@@ -48,7 +50,11 @@ extension MCPDispatcher {
                 }
             }
         default:
-            return .value(JSONRPCError(.methodNotFound, "Method not found: \(method) (MCP \(ModernProtocol.version) serves \(Self.modernMethods.sorted().joined(separator: ", ")))", id: id, data: .string(method)).response)
+            return .value(
+                JSONRPCError(
+                    .methodNotFound, "Method not found: \(method) (MCP \(ModernProtocol.version) serves \(Self.modernMethods.sorted().joined(separator: ", ")))", id: id,
+                    data: .string(method)
+                ).response)
         }
     }
 }

@@ -124,10 +124,12 @@ public final class MCPDispatcher: Sendable {
     private func run(_ tool: ToolDefinition, arguments: JSONObject, transport: TransportSession, stateless: Bool) async -> ToolOutcome {
         let handle = arguments["session"]
         if stateless, tool.keepsSessionState, handle == nil || handle == .null {
-            return .failed(Self.failure(
-                ToolError(
-                    "\(tool.name) changes a work session's state, and MCP \(ModernProtocol.version) keeps none between calls: call open_session first and pass its handle as 'session' to this and the calls that follow"),
-                maxBytes: context.settings.maxResultBytes))
+            return .failed(
+                Self.failure(
+                    ToolError(
+                        "\(tool.name) changes a work session's state, and MCP \(ModernProtocol.version) keeps none between calls: call open_session first and pass its handle as 'session' to this and the calls that follow"
+                    ),
+                    maxBytes: context.settings.maxResultBytes))
         }
         // Stateless, the transport's work session is the call's own (see `handleModern`).
         return await run(tool, arguments: arguments, transport: transport, in: nil)
@@ -145,7 +147,8 @@ public final class MCPDispatcher: Sendable {
                 return .structured(result)
             case .tooLarge(let bytes):
                 throw ToolError(
-                    "the result is \(bytes) bytes, over PGMCP_MAX_RESULT_BYTES=\(maxBytes) even cut to one item per list and its strings emptied. Narrow the request (fewer columns, a smaller statement to explain, a narrower schema or table) or raise PGMCP_MAX_RESULT_BYTES")
+                    "the result is \(bytes) bytes, over PGMCP_MAX_RESULT_BYTES=\(maxBytes) even cut to one item per list and its strings emptied. Narrow the request (fewer columns, a smaller statement to explain, a narrower schema or table) or raise PGMCP_MAX_RESULT_BYTES"
+                )
             }
         } catch {
             if Task.isCancelled { return .failed(Self.failure(ToolError("the call was cancelled"), maxBytes: maxBytes)) }
@@ -158,11 +161,19 @@ public final class MCPDispatcher: Sendable {
         guard tool.routesBySessionArgument, let value = arguments["session"], value != .null else { return transport.workSession }
         guard case .string(let raw) = value else { throw ToolError("argument 'session' must be a string handle from open_session") }
         let caller = transport.workSession
-        guard let session = try? context.registry.session(SessionHandle(rawValue: raw)), session.belongs(to: caller.owner, identities: caller.identities)
-        else {
-            throw ToolError("unknown or expired session handle; open_session mints a new one")
+        do { return try context.registry.session(SessionHandle(rawValue: raw), ownedBy: caller.owner, identities: caller.identities) } catch {
+            throw ToolError.from(error)
         }
-        return session
+    }
+
+    /// Whether a stateless call (MCP 2026-07-28) of `params` needs a work session of its own that
+    /// holds a place against the session limits. Not when it names a handle (it runs in that
+    /// session, which holds its place already), nor for a tool that uses only its caller
+    /// (`usesCallerOnly`), nor for a call that fails before any tool runs.
+    func callHoldsPlace(_ params: JSONObject) -> Bool {
+        guard case .string(let name)? = params["name"], let tool = catalog[name], !tool.usesCallerOnly else { return false }
+        guard tool.routesBySessionArgument, case .object(let arguments)? = params["arguments"], let handle = arguments["session"] else { return true }
+        return handle == .null
     }
 
     /// The `isError` result, its text cut to fit `maxBytes` (a PostgreSQL error may quote a

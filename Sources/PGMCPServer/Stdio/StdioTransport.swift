@@ -32,8 +32,8 @@ public final class StdioTransport: Sendable {
                 }
                 guard !line.allSatisfy(\.isWhitespace) else { continue }
                 let parsed: JSONValue
-                do { parsed = try JSONParser.parse(line) } catch {
-                    write(JSONRPCError(.parseError, "invalid JSON: \(error)").response)
+                do throws(JSONParseError) { parsed = try JSONParser.parse(line, options: .request) } catch {
+                    write(JSONRPCError.unreadable(error).response)
                     continue
                 }
                 if case .array = parsed {

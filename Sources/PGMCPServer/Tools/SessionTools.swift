@@ -15,12 +15,13 @@ enum SessionTools {
             """,
         inputSchema: JSONSchema.object([
             ("database", JSONSchema.string("The database it starts on. Defaults to the server's default database.")),
-            ("label", JSONSchema.string("A name for it, shown in logs.")),
+            ("label", JSONSchema.string("A name for it, shown in logs when it ends idle (its first 64 characters).")),
         ]),
         outputSchema: JSONSchema.output(
             [("session", ["type": "string"]), ("database", ["type": "string"]), ("expiresAfterIdleSeconds", ["type": "number"])],
             required: ["session", "database", "expiresAfterIdleSeconds"]),
         annotations: ToolAnnotations(readOnly: false, destructive: false, idempotent: false, openWorld: false),
+        usesCallerOnly: true,
         handler: { call throws(ToolError) in
             let database = try call.arguments.string("database")
             let label = try call.arguments.string("label")
@@ -42,14 +43,14 @@ enum SessionTools {
         inputSchema: JSONSchema.object([("session", JSONSchema.session)], required: ["session"]),
         outputSchema: JSONSchema.output([("closed", ["type": "string"])], required: ["closed"]),
         annotations: ToolAnnotations(readOnly: false, destructive: false, idempotent: true, openWorld: false),
-        routesBySessionArgument: false,
+        routesBySessionArgument: false, usesCallerOnly: true,
         handler: { call throws(ToolError) in
             let handle = SessionHandle(rawValue: try call.arguments.requiredString("session"))
-            let target: WorkSession
-            do { target = try call.server.registry.session(handle) } catch {
-                throw ToolError("unknown or expired session handle; open_session mints a new one")
+            // Owned as every other path checks it: a narrower token of the same subject cannot end
+            // a session it could not use.
+            do { _ = try call.server.registry.session(handle, ownedBy: call.session.owner, identities: call.session.identities) } catch {
+                throw ToolError.from(error)
             }
-            guard target.owner == call.session.owner else { throw ToolError("unknown or expired session handle; open_session mints a new one") }
             await call.server.registry.endSession(handle, reason: "close_session")
             return JSONObject([("closed", .string(handle.rawValue))])
         })
@@ -74,12 +75,13 @@ enum SessionTools {
             let targets = call.server.registry.visibleDatabases(for: call.session)
             let snapshots = await call.server.registry.probedSnapshots(of: targets)
             let pools = zip(targets, snapshots).map { target, snapshot -> JSONValue in
-                .object(JSONObject([
-                    ("name", .string(target.name)), ("open", .int(Int64(snapshot.open))), ("idle", .int(Int64(snapshot.idle))),
-                    ("inUse", .int(Int64(snapshot.inUse))), ("waiting", .int(Int64(snapshot.waiting))),
-                    ("max", .int(Int64(snapshot.maximum))), ("status", .string(snapshot.health.rawValue)),
-                    ("lastError", snapshot.lastError.map(JSONValue.string) ?? .null),
-                ]))
+                .object(
+                    JSONObject([
+                        ("name", .string(target.name)), ("open", .int(Int64(snapshot.open))), ("idle", .int(Int64(snapshot.idle))),
+                        ("inUse", .int(Int64(snapshot.inUse))), ("waiting", .int(Int64(snapshot.waiting))),
+                        ("max", .int(Int64(snapshot.maximum))), ("status", .string(snapshot.health.rawValue)),
+                        ("lastError", snapshot.lastError.map(JSONValue.string) ?? .null),
+                    ]))
             }
             return JSONObject([("pools", .array(pools)), ("sessions", .int(Int64(call.server.registry.sessionCount)))])
         })

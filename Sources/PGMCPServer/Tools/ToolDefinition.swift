@@ -18,6 +18,10 @@ public struct ToolDefinition: Sendable {
     /// connection, an open transaction): under a protocol that keeps no state between calls
     /// (MCP 2026-07-28), it needs an `open_session` handle.
     public var keepsSessionState = false
+    /// It uses only who calls (its work session's owner and identities), never a session's state or
+    /// databases (`open_session`, `close_session`): under MCP 2026-07-28 it runs without taking a
+    /// place in `PGMCP_MAX_SESSIONS`, so a full table never keeps a client from its own handles.
+    public var usesCallerOnly = false
     /// The arguments it accepts (its schema's properties), filled in by the catalog once.
     var argumentNames: [String] = []
     /// Its arguments that travel in HTTP headers too (`x-mcp-header`): (property, header name
@@ -29,10 +33,11 @@ public struct ToolDefinition: Sendable {
 
     /// The `tools/list` entry.
     var listing: JSONValue {
-        .object(JSONObject([
-            ("name", .string(name)), ("title", .string(title)), ("description", .string(description)),
-            ("inputSchema", .object(inputSchema)), ("outputSchema", outputSchema), ("annotations", annotations.json(title: title)),
-        ]))
+        .object(
+            JSONObject([
+                ("name", .string(name)), ("title", .string(title)), ("description", .string(description)),
+                ("inputSchema", .object(inputSchema)), ("outputSchema", outputSchema), ("annotations", annotations.json(title: title)),
+            ]))
     }
 }
 
