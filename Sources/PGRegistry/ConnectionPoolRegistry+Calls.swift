@@ -73,12 +73,14 @@ extension ConnectionPoolRegistry {
         let limit = callLimit(target).map { "within \($0.readable) (statementTimeoutMs \(target.config.statementTimeoutMs) ms + PGMCP_CONNECT_TIMEOUT)" }
         // A write may have committed before the server stopped answering (a commit waiting on a
         // synchronous replica is beyond statement_timeout): a blind retry could write twice.
-        let next = access == .write
+        let next =
+            access == .write
             ? "Whether the write committed is unknown: check the data before retrying"
             : "Check it, then retry"
         return RegistryError(
             .deadlineExceeded,
-            "database '\(target.name)' did not answer \(limit ?? "within PGMCP_CONNECT_TIMEOUT of the call being cancelled"); its connection was abandoned (closed, not reused). PostgreSQL may be frozen, overloaded or unreachable. \(next)")
+            "database '\(target.name)' did not answer \(limit ?? "within PGMCP_CONNECT_TIMEOUT of the call being cancelled"); its connection was abandoned (closed, not reused). PostgreSQL may be frozen, overloaded or unreachable. \(next)"
+        )
     }
 
     /// Returns a connection to its pool only clean; otherwise closes it. A connection the call already
@@ -87,6 +89,8 @@ extension ConnectionPoolRegistry {
     func giveBack(_ lease: PooledConnection) async {
         let connection = lease.connection
         if connection.isBroken { return lease.pool.release(lease, outcome: .close(.broken)) }
+        // A reset that failed on its own is not tried again in a second sync: the connection closes.
+        if let failure = connection.resetFailure { return closeUnreset(lease, failure) }
         if connection.isReset { return lease.pool.release(lease, outcome: .reusable) }
         await Task {
             do {
@@ -94,9 +98,19 @@ extension ConnectionPoolRegistry {
                 try await connection.bounded(by: grace) { try await connection.reset() }
                 lease.pool.release(lease, outcome: .reusable)
             } catch {
-                lease.pool.release(lease, outcome: .close(connection.isBroken ? .broken : .dirty))
+                if connection.isBroken { return lease.pool.release(lease, outcome: .close(.broken)) }
+                closeUnreset(lease, error)
             }
         }.value
+    }
+
+    /// Closes a connection whose session state could not be reset, and says why in the log (the
+    /// error is PostgreSQL's about a statement of ours: no secret in it).
+    private func closeUnreset(_ lease: PooledConnection, _ error: any Error) {
+        logger.warning(
+            "closing a connection whose reset failed",
+            metadata: ["database": "\(lease.pool.name)", "pid": "\(lease.connection.backendPID)", "error": "\(error)"])
+        lease.pool.release(lease, outcome: .close(.dirty))
     }
 }
 
