@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-import Dispatch
-import Glibc
-#endif
 import Logging
 import Metrics
 import PGClient
 import PGConfig
 import Synchronization
+
+#if canImport(Glibc)
+    import Dispatch
+    import Glibc
+#endif
 
 /// Maps work sessions to named PostgreSQL pools. One pool per configured database, shared by the
 /// sessions on it; one private pool per dynamic connection, owned by its session. Sessions are keyed
@@ -200,9 +201,13 @@ public final class ConnectionPoolRegistry: Sendable {
     public func reapIdleSessions() async {
         let candidates = sessions.withLock { $0.values.map(\.reaperCandidate) }
         let expired = SessionReaper.expired(candidates, now: clock(), idleTimeout: configuration.server.sessionIdleTimeout)
-        for handle in expired {
-            logger.info("ending idle session", metadata: ["session": "\(handle.rawValue.prefix(8))…"])
-            await endSession(handle, reason: "idle timeout")
+        // Concurrently: a session whose backend does not answer must not hold up the others (nor the
+        // pool ticks of the loop that called this) for its grace period each.
+        await withTaskGroup(of: Void.self) { group in
+            for handle in expired {
+                logger.info("ending idle session", metadata: ["session": "\(handle.rawValue.prefix(8))…"])
+                group.addTask { await self.endSession(handle, reason: "idle timeout") }
+            }
         }
     }
 
@@ -259,7 +264,8 @@ public final class ConnectionPoolRegistry: Sendable {
             let writable = visible.filter { !$0.config.readOnly }.map { "'\($0.name)'" }
             throw RegistryError(
                 .databaseNotChosen,
-                "no database was named or selected in this session, so the write was not sent to the default '\(target.name)'. Pass 'database' (writable here: \(writable.isEmpty ? "none" : writable.joined(separator: ", "))), or call select_database first; a selection lasts for this MCP session only")
+                "no database was named or selected in this session, so the write was not sent to the default '\(target.name)'. Pass 'database' (writable here: \(writable.isEmpty ? "none" : writable.joined(separator: ", "))), or call select_database first; a selection lasts for this MCP session only"
+            )
         }
         if access == .write, target.config.readOnly {
             throw RegistryError(
@@ -387,10 +393,10 @@ public final class ConnectionPoolRegistry: Sendable {
     /// `nil` on other C libraries.
     static let mallocTrim: (@convention(c) (Int) -> Int32)? = {
         #if canImport(Glibc)
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
-        return unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
+            guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
+            return unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
         #else
-        return nil
+            return nil
         #endif
     }()
 
