@@ -274,7 +274,7 @@ extension ConnectionPoolRegistry {
     }
 
     /// Runs `body` as one of the session's calls: counted in its statistics and the target pool's
-    /// metrics, cancelled when the session ends.
+    /// metrics, cancelled when the session ends (or, by its pool, when its database is closed).
     func registered<R: Sendable>(_ session: WorkSession, _ target: DatabaseTarget, _ body: @escaping @Sendable () async throws -> R) async throws -> R {
         let id = session.state.withLock { state in
             defer { state.nextCallID += 1 }
@@ -282,7 +282,7 @@ extension ConnectionPoolRegistry {
             return state.nextCallID
         }
         do {
-            guard let result = try await session.calls.run(id, body) else {
+            guard let result = try await session.calls.run(id, tag: target.pool.serial, body) else {
                 throw RegistryError(.sessionEnded, "the session has ended")
             }
             session.finishCall(failed: false, now: clock())
@@ -293,6 +293,10 @@ extension ConnectionPoolRegistry {
             target.pool.metrics.recordCall(failed: true)
             if !session.isActive, !(error is RegistryError) {
                 throw RegistryError(.sessionEnded, "the session ended while the call ran; its statement was cancelled")
+            }
+            if target.kind == .dynamic, session.state.withLock({ $0.dynamic[target.name]?.pool !== target.pool }) {
+                throw RegistryError(
+                    .closedUnderCall, "'\(target.name)' was disconnected (disconnect_database) while the call ran, which cancelled it: \(error)")
             }
             throw error
         }

@@ -320,8 +320,10 @@ public final class ConnectionPoolRegistry: Sendable {
         return target
     }
 
-    /// Closes one of the session's dynamic databases (rolling back its open transaction there); the
-    /// session falls back to the default if it was active.
+    /// Closes one of the session's dynamic databases at once: its running statements are cancelled
+    /// (as a session's end cancels them), its open transaction there is rolled back, and its pool
+    /// closes; the session falls back to the default if it was active. Bounded like a session's end:
+    /// a cancelled call gives its connection up within the grace period.
     public func removeDynamicDatabase(_ name: String, from session: WorkSession) async throws(RegistryError) {
         let (removed, transaction) = session.state.withLock { state -> (DatabaseTarget?, PinnedConnection?) in
             guard let target = state.dynamic.removeValue(forKey: name) else { return (nil, nil) }
@@ -338,11 +340,11 @@ public final class ConnectionPoolRegistry: Sendable {
         guard let removed else {
             throw RegistryError(.unknownDatabase, "this session has no dynamic connection named '\(name)'")
         }
+        // First no new lease (a call that resolved it before it was removed fails at its lease), then
+        // the calls running on it are cancelled and awaited, so that its pool need not wait them out.
+        removed.pool.beginShutdown()
+        await session.calls.cancelAndDrain(tag: removed.pool.serial)
         if let transaction {
-            // A call running in it finishes first (bounded): its connection is not reset under it.
-            try? await transaction.gate.acquire(timeout: configuration.server.acquireTimeout) { waited in
-                RegistryError(.sessionLimit, "waited \(waited.readable) for a call in the transaction")
-            }
             await release(transaction, of: session, reason: "its connection was closed (disconnect_database)") { _ in true }
             session.state.withLock { _ = $0.endedTransactions.removeValue(forKey: name) }
         }

@@ -124,10 +124,12 @@ public final class MCPDispatcher: Sendable {
     private func run(_ tool: ToolDefinition, arguments: JSONObject, transport: TransportSession, stateless: Bool) async -> ToolOutcome {
         let handle = arguments["session"]
         if stateless, tool.keepsSessionState, handle == nil || handle == .null {
-            return .failed(Self.failure(
-                ToolError(
-                    "\(tool.name) changes a work session's state, and MCP \(ModernProtocol.version) keeps none between calls: call open_session first and pass its handle as 'session' to this and the calls that follow"),
-                maxBytes: context.settings.maxResultBytes))
+            return .failed(
+                Self.failure(
+                    ToolError(
+                        "\(tool.name) changes a work session's state, and MCP \(ModernProtocol.version) keeps none between calls: call open_session first and pass its handle as 'session' to this and the calls that follow"
+                    ),
+                    maxBytes: context.settings.maxResultBytes))
         }
         // Stateless, the transport's work session is the call's own (see `handleModern`).
         return await run(tool, arguments: arguments, transport: transport, in: nil)
@@ -145,11 +147,13 @@ public final class MCPDispatcher: Sendable {
                 return .structured(result)
             case .tooLarge(let bytes):
                 throw ToolError(
-                    "the result is \(bytes) bytes, over PGMCP_MAX_RESULT_BYTES=\(maxBytes) even cut to one item per list and its strings emptied. Narrow the request (fewer columns, a smaller statement to explain, a narrower schema or table) or raise PGMCP_MAX_RESULT_BYTES")
+                    "the result is \(bytes) bytes, over PGMCP_MAX_RESULT_BYTES=\(maxBytes) even cut to one item per list and its strings emptied. Narrow the request (fewer columns, a smaller statement to explain, a narrower schema or table) or raise PGMCP_MAX_RESULT_BYTES"
+                )
             }
         } catch {
-            if Task.isCancelled { return .failed(Self.failure(ToolError("the call was cancelled"), maxBytes: maxBytes)) }
-            return .failed(Self.failure(ToolError.from(error), maxBytes: maxBytes))
+            let failure = ToolError.from(error)
+            if Task.isCancelled, !failure.explainsCancellation { return .failed(Self.failure(ToolError("the call was cancelled"), maxBytes: maxBytes)) }
+            return .failed(Self.failure(failure, maxBytes: maxBytes))
         }
     }
 

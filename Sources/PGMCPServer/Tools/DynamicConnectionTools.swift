@@ -35,7 +35,7 @@ enum DynamicConnectionTools {
     static let disconnect = ToolDefinition(
         name: "disconnect_database", title: "Disconnect a database",
         description:
-            "Closes one of this session's dynamic connections (connect_database), rolling back its open transaction if any. If it was the active database, the session falls back to the default database.",
+            "Closes one of this session's dynamic connections (connect_database) at once: statements running on it are cancelled and its open transaction, if any, is rolled back. If it was the active database, the session falls back to the default database.",
         inputSchema: JSONSchema.object([("name", JSONSchema.string("The dynamic connection's name (see list_databases)."))], required: ["name"]),
         outputSchema: JSONSchema.output([("disconnected", ["type": "string"]), ("activeDatabase", ["type": "string"])], required: ["disconnected", "activeDatabase"]),
         annotations: ToolAnnotations(readOnly: false, destructive: false, idempotent: false, openWorld: true),
