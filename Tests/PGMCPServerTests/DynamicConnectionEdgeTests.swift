@@ -48,4 +48,61 @@ import Testing
             #expect(try await TestDatabase.withConnection(database: fixture.databaseName) { try await $0.query("SELECT count(*) FROM customers WHERE name = 'dyn'").rows } == [[0]])
         }
     }
+
+    /// A tools/call in `session` as the holder of `token`; the result object.
+    func call(_ url: String, _ session: String, _ token: String, _ tool: String, _ arguments: JSONValue) async throws -> JSONValue {
+        let body: JSONValue = ["jsonrpc": "2.0", "id": 9, "method": "tools/call", "params": ["name": .string(tool), "arguments": arguments]]
+        let reply = try await RawHTTP.send(
+            "POST", url, body: body.jsonText, headers: RawHTTP.mcpHeaders.merging(["Mcp-Session-Id": session, "Authorization": "Bearer \(token)"]) { $1 })
+        return reply.json?["result"] ?? .null
+    }
+
+    @Test func aConfiguredNameHiddenFromTheCallerLooksNeverConfiguredAndADefaultNameIsMadeUnique() async throws {
+        // Entry `dev` is renamed to the fixture database's own name (the default name of a connection
+        // string naming it) and seen only by group dba; bob is not in it, carol is.
+        try await OAuthTests.withIssuer { issuer in
+            var hidden = ""
+            try await Fixture.withServer(
+                entries: { fixture in
+                    hidden = fixture.databaseName
+                    fixture.dev.id = fixture.databaseName
+                    fixture.dev.allowedPrincipals = ["group:dba"]
+                    fixture.ro.allowedPrincipals = ["*"]
+                },
+                settings: DynamicConnectionToolsTests.allowed { settings in
+                    settings.oauthIssuer = issuer.name
+                    settings.oauthAudience = OAuthTests.audience
+                    settings.oauthRequiredScopes = ["pgmcp"]
+                }
+            ) { server, fixture in
+                let url = server.url.absoluteString
+                let string = JSONValue.string(try DynamicConnectionToolsTests.url(database: fixture.databaseName))
+                let bob = try await OAuthTests().token(issuer, subject: "bob", groups: [])
+                let carol = try await OAuthTests().token(issuer, subject: "carol", groups: ["dba"])
+                let bobs = try await RawHTTP.openSession(url, headers: RawHTTP.mcpHeaders.merging(["Authorization": "Bearer \(bob)"]) { $1 })
+                let carols = try await RawHTTP.openSession(url, headers: RawHTTP.mcpHeaders.merging(["Authorization": "Bearer \(carol)"]) { $1 })
+                // To bob the name was never configured: the default name is his as it is, and so is an explicit one.
+                let byDefault = try await call(url, bobs, bob, "connect_database", ["connection_string": string])
+                #expect(byDefault["structuredContent"]?["database"]?["name"] == .string(hidden), "\(byDefault)")
+                let never = try await call(url, bobs, bob, "connect_database", ["connection_string": string, "name": "never-configured"])
+                #expect(never["isError"] == false, "\(never)")
+                _ = try await call(url, bobs, bob, "disconnect_database", ["name": .string(hidden)])
+                let explicit = try await call(url, bobs, bob, "connect_database", ["connection_string": string, "name": .string(hidden)])
+                #expect(explicit["isError"] == false, "\(explicit)")
+                // Taken by his own connection now: a default name becomes unique; an explicit one is refused as for any name.
+                let again = try await call(url, bobs, bob, "connect_database", ["connection_string": string])
+                #expect(again["structuredContent"]?["database"]?["name"] == .string(hidden + "-2"), "\(again)")
+                // The name means his connection (read-only), never the hidden entry (read-write for dba).
+                let write = try await call(url, bobs, bob, "execute", ["sql": "UPDATE customers SET name = name WHERE id = 1", "database": .string(hidden)])
+                #expect(write["content"]?.arrayValue?.first?["text"]?.stringValue?.contains("read-only") == true, "\(write)")
+                let listed = try await call(url, bobs, bob, "list_databases", [:])["structuredContent"]?["databases"]?.arrayValue ?? []
+                #expect(listed.filter { $0["name"] == .string(hidden) }.map { $0["kind"] } == ["dynamic"], "\(listed)")
+                // Carol sees the entry: her default name is made unique, her explicit one refused.
+                let carolsDefault = try await call(url, carols, carol, "connect_database", ["connection_string": string])
+                #expect(carolsDefault["structuredContent"]?["database"]?["name"] == .string(hidden + "-2"), "\(carolsDefault)")
+                let carolsExplicit = try await call(url, carols, carol, "connect_database", ["connection_string": string, "name": .string(hidden)])
+                #expect(carolsExplicit["content"]?.arrayValue?.first?["text"]?.stringValue?.contains("is the name of a configured database") == true)
+            }
+        }
+    }
 }

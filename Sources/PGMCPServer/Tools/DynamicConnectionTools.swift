@@ -15,7 +15,10 @@ enum DynamicConnectionTools {
         inputSchema: JSONSchema.object(
             [
                 ("connection_string", JSONSchema.string("A libpq connection string or postgresql:// URI naming one host.")),
-                ("name", JSONSchema.string("What to call it in this session (letters, digits, '-', '_', '.'). Defaults to its database name.")),
+                (
+                    "name",
+                    JSONSchema.string("What to call it in this session (letters, digits, '-', '_', '.'). Defaults to its database name, made unique in this session (-2, -3…).")
+                ),
                 ("read_only", JSONSchema.boolean("Open it read-only. Defaults to true; false lets execute write there.")),
             ], required: ["connection_string"]),
         outputSchema: JSONSchema.output([("database", DatabaseTools.entrySchema)], required: ["database"]),
