@@ -35,76 +35,6 @@ extension PGConnection {
         return PGQueryResult(command: command, columns: command.columns, rows: collector.rows, truncated: collector.truncated)
     }
 
-    /// What `DISCARD ALL` does, spelled out statement by statement, so that it can share one sync
-    /// (one round trip, one pipeline unit) with other statements: `DISCARD ALL` itself cannot run in a
-    /// pipeline or a transaction block. Each of these can, and runs on the server connection the
-    /// statements before it ran on, which a transaction-mode pooler (PgBouncer) guarantees only
-    /// within one sync. `setseed` comes too: a session's seed outlives `DISCARD ALL` and `ROLLBACK`,
-    /// and the next user of the connection could predict `random()` from it.
-    static func sessionReset() -> [PGStatement] {
-        heldPastTransactions() + [
-            PGStatement("CLOSE ALL"), PGStatement("UNLISTEN *"), PGStatement("SET SESSION AUTHORIZATION DEFAULT"),
-            PGStatement("RESET ALL"), PGStatement("DISCARD PLANS"), PGStatement("DISCARD TEMP"), PGStatement("DISCARD SEQUENCES"),
-        ]
-    }
-
-    /// The part of `sessionReset` that no transaction's end undoes: session advisory locks, the
-    /// seed of `random()`, prepared statements. Sent before a `COMMIT` too, so that they are gone
-    /// even when the commit fails (and with it the statements after it in the sync).
-    static func heldPastTransactions() -> [PGStatement] {
-        [releaseLocksAndReseed(), PGStatement("DEALLOCATE ALL")]
-    }
-
-    /// Makes the connection as fresh as a new one in one round trip with a single sync: rolls back
-    /// any transaction (harmless when there is none) and undoes all session state (`sessionReset`).
-    /// A connection whose last pipeline ended this way reports `isReset`, so a pool can skip
-    /// resetting it again.
-    public func reset() async throws {
-        _ = try await rollBackAndReset()
-    }
-
-    /// `ROLLBACK` and `sessionReset` in one sync; the `ROLLBACK`'s outcome.
-    private func rollBackAndReset() async throws -> PGCommandResult {
-        let (outcomes, _) = try await pipeline(
-            [PGStatement("ROLLBACK")] + Self.sessionReset(), rowsFrom: 0, into: DiscardingSink(), syncs: .last, resets: true)
-        for outcome in outcomes { _ = try outcome.get() }
-        return try outcomes[0].get()
-    }
-
-    /// Ends the transaction open on the connection and leaves the connection reset, in one round
-    /// trip with a single sync, so that under a transaction-mode pooler nothing the transaction set
-    /// for the session (`SET`, advisory locks, `SET ROLE`…) stays behind on the server connection
-    /// once the pooler hands it to someone else. `commit: false`, or a transaction already failed,
-    /// rolls back. The settings are reset after the `COMMIT`, not before: deferred triggers and
-    /// constraints run at the commit with the transaction's own settings (`SET LOCAL …`).
-    ///
-    /// - Returns: the outcome of the `COMMIT` or `ROLLBACK`: its tag says `ROLLBACK` when PostgreSQL
-    ///   refused to commit a failed transaction.
-    /// - Throws: `PGError`: `.statement` when `COMMIT` itself failed (a deferred constraint, a
-    ///   serialization failure; the transaction is rolled back then), or the pipeline's.
-    public func endTransaction(commit: Bool) async throws -> PGCommandResult {
-        guard commit, transactionStatus != .inFailedTransaction else {
-            var rolledBack = try await rollBackAndReset()
-            if commit { rolledBack.commandTag = "ROLLBACK" }
-            return rolledBack
-        }
-        let before = Self.heldPastTransactions()
-        let (outcomes, _) = try await pipeline(
-            before + [PGStatement("COMMIT")] + Self.sessionReset(), rowsFrom: 0, into: DiscardingSink(), syncs: .last, resets: true)
-        for outcome in outcomes { _ = try outcome.get() }
-        return try outcomes[before.count].get()
-    }
-
-    /// Releases session-level advisory locks and re-seeds `random()`, in one statement. Qualified
-    /// with `pg_catalog`: a session's `search_path` must not be able to put functions of its own
-    /// in their place (and keep its locks while the connection is marked reset).
-    static func releaseLocksAndReseed() -> PGStatement {
-        PGStatement("SELECT pg_catalog.pg_advisory_unlock_all(), pg_catalog.setseed($1::pg_catalog.float8)", parameters: [freshSeed])
-    }
-
-    /// A seed for `setseed` (from -1 to 1) from the system's random source.
-    private static var freshSeed: String { String(Double.random(in: -1...1)) }
-
     /// Runs one statement whose rows, if any, do not matter (`DISCARD ALL`, `ROLLBACK`, DDL).
     @discardableResult
     public func command(_ sql: String, parameters: [String?] = []) async throws -> PGCommandResult {
@@ -207,6 +137,7 @@ extension PGConnection {
             operation.commandTag = String(cString: PQcmdStatus(result))
             operation.rowsAffected = Int(String(cString: PQcmdTuples(result)))
         case PGRES_PIPELINE_ABORTED:
+            operation.skipped = true
             operation.error = PGError(kind: .statement, message: "not run: an earlier statement of the pipeline failed")
         case PGRES_EMPTY_QUERY:
             operation.error = PGError(kind: .statement, message: "the statement is empty")
@@ -292,6 +223,8 @@ final class QueryOperation: @unchecked Sendable {
     let id: UInt64
     let sql: String
     let parameters: [String?]
+    /// Part of a reset (`PGStatement.isReset`).
+    let isReset: Bool
     let onColumns: ([PGColumn]) -> Void
     let onRow: (PGRow) -> PGRowDecision
 
@@ -301,14 +234,17 @@ final class QueryOperation: @unchecked Sendable {
     var error: PGError?
     var discarding = false
     var stoppedEarly = false
+    /// Not run: an earlier statement of its sync failed.
+    var skipped = false
 
     init(
-        id: UInt64, sql: String, parameters: [String?], onColumns: @escaping ([PGColumn]) -> Void,
+        id: UInt64, sql: String, parameters: [String?], isReset: Bool = false, onColumns: @escaping ([PGColumn]) -> Void,
         onRow: @escaping (PGRow) -> PGRowDecision
     ) {
         self.id = id
         self.sql = sql
         self.parameters = parameters
+        self.isReset = isReset
         self.onColumns = onColumns
         self.onRow = onRow
     }

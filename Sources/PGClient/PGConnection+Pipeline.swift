@@ -4,10 +4,19 @@ import CLibPQ
 public struct PGStatement: Sendable {
     public var sql: String
     public var parameters: [String?]
+    /// Part of leaving the connection clean for its next user: when it fails on its own (not
+    /// skipped after an earlier failure, not hit by a cancel we sent), the connection reports
+    /// `resetFailure` and its pool closes it rather than trust another reset.
+    var isReset = false
 
     public init(_ sql: String, parameters: [String?] = []) {
         self.sql = sql
         self.parameters = parameters
+    }
+
+    init(reset sql: String, parameters: [String?] = []) {
+        self.init(sql, parameters: parameters)
+        isReset = true
     }
 }
 
@@ -41,12 +50,13 @@ public enum PGScope: Sendable, Equatable {
         case .transaction(let readOnly):
             let begin = [PGStatement(readOnly ? "BEGIN READ ONLY" : "BEGIN")] + timeout
             // A read-only transaction cannot call nextval(); a read-write one can.
-            let sequences = readOnly ? [] : [PGStatement("DISCARD SEQUENCES")]
-            return (begin, PGConnection.heldPastTransactions() + sequences + [PGStatement("ROLLBACK")])
+            let sequences = readOnly ? [] : [PGStatement(reset: "DISCARD SEQUENCES")]
+            return (begin, PGConnection.heldPastTransactions() + sequences + [PGStatement(reset: "ROLLBACK")])
         case .savepoint(let readOnly):
             // SET LOCAL inside a savepoint is undone by rolling back to it: the transaction's own
             // settings (its statement timeout, read-write mode) come back afterwards.
-            let begin = [PGStatement("SAVEPOINT \(Self.savepointName)")]
+            let begin =
+                [PGStatement("SAVEPOINT \(Self.savepointName)")]
                 + (readOnly ? [PGStatement("SET LOCAL transaction_read_only = on")] : []) + timeout
             return (begin, Self.undoSavepoint)
         case .keptSavepoint:
@@ -136,67 +146,6 @@ extension PGConnection {
         return (command, sink)
     }
 
-    /// Runs `statement` in a transaction of its own that is committed, under `statementTimeoutMs`
-    /// (`SET LOCAL`), and leaves the connection reset: one round trip with a single sync, so that a
-    /// transaction-mode pooler keeps every part of it on one server connection and nothing the
-    /// statement set for the session (`SET search_path`, `SET ROLE`, advisory locks, `LISTEN`,
-    /// temporary tables) outlives the call there (see `endTransaction` for the order).
-    ///
-    /// Statements PostgreSQL refuses inside a transaction block (`VACUUM`, `CREATE INDEX
-    /// CONCURRENTLY`, `CREATE DATABASE`…) and `CALL`/`DO`, which may commit themselves, run as the
-    /// first statement of their sync instead, followed by the reset (PostgreSQL commits such a
-    /// statement at once); one not known by its keywords that fails with SQLSTATE 25001 (refused in
-    /// a transaction block, before doing anything) is run that way after its transaction is rolled
-    /// back. There the timeout is a session setting in a sync of its own, sent only when
-    /// `sessionTimeout` (not behind a transaction-mode pooler, where it would land on a server
-    /// connection others get next): otherwise the caller's own deadline, which cancels the
-    /// statement, bounds it.
-    ///
-    /// - Throws: `PGError`: the statement's own error (`.statement`), or the pipeline's.
-    public func executeCommitted<Sink: PGRowSink>(
-        _ statement: PGStatement, statementTimeoutMs: Int, sessionTimeout: Bool = true, into sink: Sink
-    ) async throws -> (PGCommandResult, Sink) {
-        let timeout = sessionTimeout ? statementTimeoutMs : nil
-        if PGReadStatement.runsOutsideTransactionBlocks(statement.sql) {
-            return try await executeOutsideTransaction(statement, statementTimeoutMs: timeout, rollingBack: false, into: sink)
-        }
-        let before = [PGStatement("BEGIN"), PGStatement("SET LOCAL statement_timeout = \(statementTimeoutMs)")]
-        let statements = before + [statement] + Self.heldPastTransactions() + [PGStatement("COMMIT")] + Self.sessionReset()
-        let (outcomes, filled) = try await pipeline(statements, rowsFrom: before.count, into: sink, syncs: .last, resets: true)
-        for outcome in outcomes.prefix(before.count) { _ = try outcome.get() }
-        switch outcomes[before.count] {
-        case .failure(let error) where error.sqlState == PGError.activeTransactionState:
-            return try await executeOutsideTransaction(statement, statementTimeoutMs: timeout, rollingBack: true, into: sink)
-        case .failure(let error):
-            throw error
-        case .success(let command) where command.stoppedEarly:
-            // A read cut at its limit: the cancel that cut it failed the sync's rest, the COMMIT and
-            // the reset; what the statement read is the answer, and the pool resets the connection.
-            return (command, filled)
-        case .success(let command):
-            for outcome in outcomes { _ = try outcome.get() }
-            return (command, filled)
-        }
-    }
-
-    /// `statement` as the first of its sync, the reset after it in the same sync, in one round
-    /// trip; before it, when `rollingBack`, the failed transaction of a first try rolled back and
-    /// reset (in its sync: the server connection is still ours while the transaction is open), and
-    /// the session's statement timeout when there is one.
-    private func executeOutsideTransaction<Sink: PGRowSink>(
-        _ statement: PGStatement, statementTimeoutMs: Int?, rollingBack: Bool, into sink: Sink
-    ) async throws -> (PGCommandResult, Sink) {
-        let rollback = rollingBack ? [PGStatement("ROLLBACK")] + Self.sessionReset() : []
-        let timeout = statementTimeoutMs.map { [PGStatement("SET statement_timeout = \($0)")] } ?? []
-        let head = rollback.count + timeout.count
-        // A sync after each of the two units before the statement (when present).
-        let ends = Set([rollback.count - 1, head - 1].filter { $0 >= 0 })
-        let statements = rollback + timeout + [statement] + Self.sessionReset()
-        let (outcomes, filled) = try await pipeline(statements, rowsFrom: head, into: sink, syncs: .after(ends), resets: true)
-        for outcome in outcomes { _ = try outcome.get() }
-        return (try outcomes[head].get(), filled)
-    }
-
     /// Rolls back to the savepoint of a `.savepoint` scope that failed and releases it: the
     /// enclosing transaction is as it was before the scope, not aborted. For work of pgmcp's own
     /// (a catalog lookup) whose failure must not cost the caller's transaction.
@@ -216,14 +165,16 @@ extension PGConnection {
         let operations = all.enumerated().map { position, statement in
             let box = (before.count..<before.count + statements.count).contains(position) ? boxes[position - before.count] : nil
             return QueryOperation(
-                id: id, sql: statement.sql, parameters: statement.parameters,
+                id: id, sql: statement.sql, parameters: statement.parameters, isReset: statement.isReset,
                 onColumns: { box?.sink.start(columns: $0) }, onRow: { box?.sink.consume($0) ?? .continue })
         }
-        let outcomes = try await withTaskCancellationHandler {
+        let run = await withTaskCancellationHandler {
             await runPipeline(operations, id: id, syncs: .last, resets: scope.resets)
         } onCancel: {
             requestCancel(of: id, external: true)
-        }.get()
+        }
+        if let failure = run.failure { throw failure }
+        let outcomes = run.outcomes
         for outcome in outcomes.prefix(before.count + statements.count) { _ = try outcome.get() }
         return zip(outcomes[before.count...], boxes).map { outcome, box in
             let command = try! outcome.get()
@@ -234,37 +185,67 @@ extension PGConnection {
     /// - Parameters:
     ///   - syncs: where the syncs go (a failure skips the rest of its unit, which read `.skipped`).
     ///   - resets: when the last statement succeeds, the connection is left reset.
+    /// - Throws: `PGError` when the pipeline itself failed (link broken, cancelled before it was sent).
     func pipeline<Sink: PGRowSink>(
         _ statements: [PGStatement], rowsFrom index: Int, into sink: Sink, syncs: PGSyncs, resets: Bool
     ) async throws -> ([Result<PGCommandResult, PGError>], Sink) {
+        let (run, filled) = try await start(statements, rowsFrom: index, into: sink, syncs: syncs, resets: resets)
+        if let failure = run.failure { throw failure }
+        return (run.outcomes, filled)
+    }
+
+    /// `pipeline` that ends with a reset, for statements whose answers matter even when the link
+    /// broke after them (a `COMMIT` answered is committed): each statement answered keeps its
+    /// outcome, and only those the link broke before carry its failure.
+    func pipelineOutcomes<Sink: PGRowSink>(
+        _ statements: [PGStatement], rowsFrom index: Int, into sink: Sink, syncs: PGSyncs = .last
+    ) async throws -> ([Result<PGCommandResult, PGError>], Sink) {
+        let (run, filled) = try await start(statements, rowsFrom: index, into: sink, syncs: syncs, resets: true)
+        return (run.outcomes, filled)
+    }
+
+    private func start<Sink: PGRowSink>(
+        _ statements: [PGStatement], rowsFrom index: Int, into sink: Sink, syncs: PGSyncs, resets: Bool
+    ) async throws -> (PipelineRun, Sink) {
         for statement in statements { try NULCheck.check(sql: statement.sql, parameters: statement.parameters) }
         let id = try beginOperation()
         let box = SinkBox(sink)
         let operations = statements.enumerated().map { position, statement in
             QueryOperation(
-                id: id, sql: statement.sql, parameters: statement.parameters,
+                id: id, sql: statement.sql, parameters: statement.parameters, isReset: statement.isReset,
                 onColumns: position == index ? { box.sink.start(columns: $0) } : { _ in },
                 onRow: position == index ? { box.sink.consume($0) } : { _ in .continue })
         }
-        let outcomes = await withTaskCancellationHandler {
+        let run = await withTaskCancellationHandler {
             await runPipeline(operations, id: id, syncs: syncs, resets: resets)
         } onCancel: {
             requestCancel(of: id, external: true)
         }
-        return (try outcomes.get(), box.sink)
+        return (run, box.sink)
+    }
+
+    /// What a pipeline did.
+    struct PipelineRun {
+        /// Each statement's outcome, in order; one the link broke before answering carries `failure`.
+        var outcomes: [Result<PGCommandResult, PGError>]
+        /// Why the pipeline itself failed (link broken, cancelled before it was sent), if it did.
+        var failure: PGError?
     }
 
     /// Enters pipeline mode, sends every statement and the syncs, reads each one's results and
     /// the syncs, and leaves pipeline mode.
-    private func runPipeline(
-        _ operations: [QueryOperation], id: UInt64, syncs: PGSyncs, resets: Bool
-    ) async -> Result<[Result<PGCommandResult, PGError>], PGError> {
-        guard let pg else { return .failure(PGError(kind: .misuse, message: "the connection is closed")) }
+    private func runPipeline(_ operations: [QueryOperation], id: UInt64, syncs: PGSyncs, resets: Bool) async -> PipelineRun {
+        guard let pg else {
+            let closed = PGError(kind: .misuse, message: "the connection is closed")
+            return PipelineRun(outcomes: operations.map { _ in .failure(closed) }, failure: closed)
+        }
         guard markRunning(id) else {
             await finishOperation(id: id, lastStatementReset: false)
-            return .failure(.cancelledBeforeSent)
+            return PipelineRun(outcomes: operations.map { _ in .failure(.cancelledBeforeSent) }, failure: .cancelledBeforeSent)
         }
         var failure: PGError?
+        // How many statements were answered in full.
+        var answered = 0
         do throws(PGError) {
             guard PQenterPipelineMode(pg) == 1 else { throw connectionFailure(pg) }
             for (position, operation) in operations.enumerated() {
@@ -285,6 +266,7 @@ extension PGConnection {
                     PQclear(result)
                 }
                 guard keepGoing else { throw operation.error ?? connectionFailure(pg) }
+                answered = position + 1
                 guard syncs.follows(position, of: operations.count) else { continue }
                 guard let sync = try await nextResult(pg) else {
                     throw operation.error?.kind == .connection ? operation.error! : connectionFailure(pg)
@@ -299,20 +281,37 @@ extension PGConnection {
             failure = operations.lazy.compactMap(\.error).first { $0.kind == .connection } ?? error
         }
         if failure != nil { shared.withLock { $0.broken = true } }
+        recordResetFailure(of: operations, id: id)
         // Stopped early, then abandoned because the cancel could not reach the postmaster: the rows
         // read are the answer; what came after the cut never ran.
-        if let failure, isAbandoned, let cut = operations.firstIndex(where: \.stoppedEarly) {
-            let outcomes = operations.enumerated().map { position, operation in
-                position <= cut ? outcome(of: operation) : .failure(failure)
+        if let lost = failure, isAbandoned, let cut = operations.firstIndex(where: \.stoppedEarly) {
+            answered = cut + 1
+            failure = nil
+            let outcomes = operations.enumerated().map { position, operation -> Result<PGCommandResult, PGError> in
+                position < answered ? outcome(of: operation) : .failure(lost)
             }
             await finishOperation(id: id, lastStatementReset: false)
-            return .success(outcomes)
+            return PipelineRun(outcomes: outcomes, failure: nil)
         }
-        let outcomes = operations.map { outcome(of: $0) }
+        let outcomes = operations.enumerated().map { position, operation -> Result<PGCommandResult, PGError> in
+            if let failure, position >= answered { .failure(failure) } else { outcome(of: operation) }
+        }
         // With one sync, the last statement succeeds only if all did; with a sync each, a reset at the
         // end holds whatever failed before it.
         let reset = resets && failure == nil && operations.last?.error == nil
         await finishOperation(id: id, lastStatementReset: reset)
-        return failure.map { .failure($0) } ?? .success(outcomes)
+        return PipelineRun(outcomes: outcomes, failure: failure)
+    }
+
+    /// A statement of a reset that failed on its own — not skipped after an earlier failure, not hit
+    /// by a cancel we sent (to stop reading early, or for the caller) — leaves the connection in a
+    /// state we cannot vouch for: it is recorded, and the connection's pool closes it.
+    private func recordResetFailure(of operations: [QueryOperation], id: UInt64) {
+        guard !operations.contains(where: \.stoppedEarly) else { return }
+        guard let failed = operations.first(where: { $0.isReset && !$0.skipped && $0.error?.kind == .statement })?.error else { return }
+        shared.withLock { state in
+            guard state.cancelRequested != id else { return }
+            state.resetFailure = state.resetFailure ?? failed
+        }
     }
 }

@@ -1,9 +1,10 @@
 import CLibPQ
-import IOReactor
 import Dispatch
+import IOReactor
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One PostgreSQL connection.
@@ -57,6 +58,8 @@ public final class PGConnection: @unchecked Sendable {
         var transactionStatus = PGTransactionStatus.idle
         /// The last statement was a successful `DISCARD ALL` and no transaction is open.
         var isReset = true
+        /// A statement of a reset failed on its own (see `resetFailure`).
+        var resetFailure: PGError?
         var nextOperationID: UInt64 = 0
         /// The operation whose statement is on the server now (cancel targets only it).
         var runningOperation: UInt64?
@@ -97,6 +100,13 @@ public final class PGConnection: @unchecked Sendable {
     /// True when nothing ran since a successful `DISCARD ALL` (or since connecting): the session
     /// state is as fresh as a new connection's, so a pool can reuse it without resetting it again.
     public var isReset: Bool { shared.withLock { $0.isReset } }
+
+    /// Why a reset of this connection failed, if one did: a statement of it failed on its own
+    /// (a `statement_timeout` or session default the last user left, a lock), so the session state
+    /// it left cannot be vouched for. Such a connection is not to be reset again and reused, but
+    /// closed: a second reset would be a second sync, which a transaction-mode pooler may run on
+    /// another server connection. Never cleared.
+    public var resetFailure: PGError? { shared.withLock { $0.resetFailure } }
 
     /// True once the connection failed (network, server gone, protocol state it cannot leave): close it.
     public var isBroken: Bool { shared.withLock { $0.broken } }

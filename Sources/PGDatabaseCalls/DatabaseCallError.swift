@@ -4,7 +4,7 @@ import PGRegistry
 
 /// A database call's failure as a person or an agent can act on it: the sentence to show, and, for
 /// a PostgreSQL error, its SQLSTATE, message, detail, hint and position as fields of their own.
-public struct DatabaseCallError: Error, Sendable {
+public struct DatabaseCallError: Error, Sendable, CustomStringConvertible {
     public var message: String
     public var sqlState: String?
     /// PostgreSQL's own message, when the error came from PostgreSQL.
@@ -12,8 +12,12 @@ public struct DatabaseCallError: Error, Sendable {
     public var detail: String?
     public var hint: String?
     public var position: Int?
+    /// Says why the server cancelled the call (its session ended, its database was disconnected).
+    public var explainsCancellation = false
 
     public init(_ message: String) { self.message = message }
+
+    public var description: String { message }
 
     /// The PostgreSQL fields as JSON (`sqlstate`, `message`, `detail`, `hint`, `position`), or nil.
     public var details: JSONObject? {
@@ -43,7 +47,9 @@ public struct DatabaseCallError: Error, Sendable {
             failure.position = error.position
             return failure
         case let error as RegistryError:
-            return DatabaseCallError(error.message)
+            var failure = DatabaseCallError(error.message)
+            failure.explainsCancellation = [.sessionEnded, .closedUnderCall].contains(error.kind)
+            return failure
         case is CancellationError:
             return DatabaseCallError("the call was cancelled")
         default:

@@ -13,8 +13,8 @@ extension DynamicConnectionPolicy {
 
 extension DatabaseCalls {
     /// Checks `connectionString`, opens a pool private to `session` named `name` (default: its
-    /// database name), read-only unless `readOnly` is false, connects once to prove it works, and
-    /// makes it the session's active database.
+    /// database name, made unique in the session with `-2`, `-3`…), read-only unless `readOnly` is
+    /// false, connects once to prove it works, and makes it the session's active database.
     public func connectDatabase(
         session: WorkSession, connectionString: String, name: String?, readOnly: Bool?, resolve: HostResolver = .system
     ) async throws(DatabaseCallError) -> DatabaseTarget {
@@ -31,17 +31,18 @@ extension DatabaseCalls {
             id: id, title: id, description: "connected by this session", connection: parameters, password: password.map(Secret.init),
             readOnly: readOnly ?? true, pool: DynamicConnectionPolicy.pool, privilegeCheck: .warn)
         let target: DatabaseTarget
-        do { target = try registry.addDynamicDatabase(config, to: session) } catch { throw DatabaseCallError.from(error) }
+        do { target = try registry.addDynamicDatabase(config, to: session, uniqueName: name == nil) } catch { throw DatabaseCallError.from(error) }
+        let chosen = target.name
         do {
-            try await registry.withConnection(session: session, database: id) { connection, _ in try await connection.command("SELECT 1") }
+            try await registry.withConnection(session: session, database: chosen) { connection, _ in try await connection.command("SELECT 1") }
         } catch {
-            try? await registry.removeDynamicDatabase(id, from: session)
+            try? await registry.removeDynamicDatabase(chosen, from: session)
             let reason = DatabaseCallError.from(error).message
-            throw DatabaseCallError("could not connect to '\(id)' (\(config.maskedTarget)): \(reason). Nothing was kept; check the connection string and try again")
+            throw DatabaseCallError("could not connect to '\(chosen)' (\(config.maskedTarget)): \(reason). Nothing was kept; check the connection string and try again")
         }
         // Proven: now it becomes the session's active (and chosen) database.
-        do { try registry.selectDatabase(id, for: session) } catch { throw DatabaseCallError.from(error) }
-        logger.info("dynamic connection opened", metadata: ["database": "\(id)", "target": "\(config.maskedTarget)", "readOnly": "\(config.readOnly)"])
+        do { try registry.selectDatabase(chosen, for: session) } catch { throw DatabaseCallError.from(error) }
+        logger.info("dynamic connection opened", metadata: ["database": "\(chosen)", "target": "\(config.maskedTarget)", "readOnly": "\(config.readOnly)"])
         return target
     }
 

@@ -81,8 +81,9 @@ extension DatabaseCalls {
     /// it back too (PostgreSQL ends the transaction of a connection that ends).
     public func rollbackTransaction(session: WorkSession, database: String?) async throws(DatabaseCallError) -> TransactionEnd {
         do {
-            return try await registry.endTransaction(session: session, database: database) { connection, pinned in
-                // The reset that returns the connection rolls back too; a failure here changes nothing.
+            return try await registry.endTransaction(session: session, database: database, rollingBack: true) { connection, pinned in
+                // The reset that returns the connection rolls back too; a failure here changes nothing
+                // (a connection given up at the deadline ends, and PostgreSQL rolls back its transaction).
                 _ = try? await connection.endTransaction(commit: false)
                 return TransactionEnd(database: pinned.target.name, outcome: "rolled_back", durationSeconds: Date().timeIntervalSince(pinned.openedAt))
             }

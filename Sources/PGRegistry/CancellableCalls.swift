@@ -1,7 +1,8 @@
 import PGClient
 import Synchronization
 
-/// Running calls, each cancellable from outside by key — without a task of its own.
+/// Running calls, each cancellable from outside by key — without a task of its own — and, by a
+/// tag they share (the pool they run on), together: what closing one database of a session needs.
 ///
 /// Wrapping a call in `Task { }` so it can be cancelled costs a schedule and a wake-up per call
 /// (measured: scheduler work was a quarter of the server's CPU). Instead the call registers the task
@@ -9,25 +10,33 @@ import Synchronization
 /// and the task lives while it is registered: registration ends, under the same lock that cancel
 /// takes, before the call returns.
 public final class CancellableCalls<Key: Hashable & Sendable>: Sendable {
-    private struct TaskRef: @unchecked Sendable { let task: UnsafeCurrentTask }
+    private struct TaskRef: @unchecked Sendable {
+        let task: UnsafeCurrentTask
+        let tag: UInt64?
+    }
 
     private struct State {
         var running: [Key: TaskRef] = [:]
         var closed = false
         var drained: [CheckedContinuation<Void, Never>] = []
+        /// Waiting until no call with their tag runs.
+        var tagDrained: [(tag: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
+
+        func isRunning(tagged tag: UInt64) -> Bool { running.values.contains { $0.tag == tag } }
     }
 
     private let state = Mutex(State())
 
     public init() {}
 
-    /// Runs `body` registered under `key`. Returns `nil` without running it once `close()` was called.
-    public func run<R>(_ key: Key, _ body: () async throws -> R) async rethrows -> R? {
+    /// Runs `body` registered under `key` (and `tag`, when given). Returns `nil` without running it
+    /// once `close()` was called.
+    public func run<R>(_ key: Key, tag: UInt64? = nil, _ body: () async throws -> R) async rethrows -> R? {
         let registered = withUnsafeCurrentTask { task -> Bool in
             guard let task else { return true }
             return state.withLock { state in
                 guard !state.closed else { return false }
-                state.running[key] = TaskRef(task: task)
+                state.running[key] = TaskRef(task: task, tag: tag)
                 return true
             }
         }
@@ -35,9 +44,12 @@ public final class CancellableCalls<Key: Hashable & Sendable>: Sendable {
         defer {
             let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
                 state.running[key] = nil
-                guard state.running.isEmpty else { return [] }
+                let running = Set(state.running.values.compactMap(\.tag))
+                let waiters = state.tagDrained.filter { !running.contains($0.tag) }.map(\.continuation)
+                state.tagDrained.removeAll { !running.contains($0.tag) }
+                guard state.running.isEmpty else { return waiters }
                 defer { state.drained = [] }
-                return state.drained
+                return waiters + state.drained
             }
             for waiter in waiters { waiter.resume() }
         }
@@ -49,6 +61,18 @@ public final class CancellableCalls<Key: Hashable & Sendable>: Sendable {
     }
 
     public var count: Int { state.withLock { $0.running.count } }
+
+    /// Cancels every running call registered with `tag`, and returns when they have all returned.
+    /// Calls that start meanwhile are not refused: stop what they would use first (close the pool).
+    /// Never from a call with that tag: it would wait for itself.
+    public func cancelAndDrain(tag: UInt64) async {
+        await state.wait { state, continuation in
+            for call in state.running.values where call.tag == tag { call.task.cancel() }
+            if !state.isRunning(tagged: tag) { return true }
+            state.tagDrained.append((tag, continuation))
+            return false
+        }
+    }
 
     /// Refuses new calls, cancels every running one, and returns when they have all returned.
     public func closeAndDrain() async {

@@ -116,6 +116,12 @@ public final class ConnectionPool: Sendable {
 
     private static let serials = Atomic<UInt64>(0)
 
+    /// Starts `shutdown` without waiting for it: from now on no lease is granted (waiters fail),
+    /// idle connections close, and leased ones close as they come back.
+    public func beginShutdown() {
+        run(state.withLock { apply($0.machine.shutdown(), &$0) })
+    }
+
     /// Fails waiters, closes idle connections now and leased ones as they come back, and returns
     /// once every connection is closed.
     public func shutdown() async {
@@ -179,10 +185,11 @@ public final class ConnectionPool: Sendable {
     /// Records a probe made outside the pool (a clone entry's template, which must hold no pooled
     /// connection): `problem` is `nil` when the database answered.
     public func recordProbe(problem: String?) {
-        run(state.withLock { state in
-            state.machine.probeFinished(problem: problem, now: .now)
-            return apply([], &state)
-        })
+        run(
+            state.withLock { state in
+                state.machine.probeFinished(problem: problem, now: .now)
+                return apply([], &state)
+            })
     }
 
     /// Whether `probedSnapshot` would connect now; for pools that probe outside themselves.
@@ -230,17 +237,18 @@ public final class ConnectionPool: Sendable {
 
     /// Fails every waiting request whose deadline has passed, and re-arms for the next one.
     private func expireWaiters() {
-        run(state.withLock { state in
-            state.timer = nil
-            let now = ContinuousClock.now
-            var effects: [Effect] = []
-            for (request, deadline) in state.deadlines where deadline <= now {
-                state.deadlines[request] = nil
-                effects += apply(state.machine.leaseTimedOut(request, now: now), &state)
-            }
-            if let next = state.deadlines.values.min() { armTimer(for: next, &state) }
-            return effects
-        })
+        run(
+            state.withLock { state in
+                state.timer = nil
+                let now = ContinuousClock.now
+                var effects: [Effect] = []
+                for (request, deadline) in state.deadlines where deadline <= now {
+                    state.deadlines[request] = nil
+                    effects += apply(state.machine.leaseTimedOut(request, now: now), &state)
+                }
+                if let next = state.deadlines.values.min() { armTimer(for: next, &state) }
+                return effects
+            })
     }
 
     /// Turns actions into effects, taking the continuations and connections they need (under the lock).
@@ -304,10 +312,11 @@ public final class ConnectionPool: Sendable {
                     } catch {
                         problem = parameters.reason(for: error)
                     }
-                    run(state.withLock { state in
-                        guard let problem else { return apply(state.machine.checkSucceeded(id, now: .now), &state) }
-                        return apply(state.machine.checkFailed(id, reason: problem, now: .now), &state)
-                    })
+                    run(
+                        state.withLock { state in
+                            guard let problem else { return apply(state.machine.checkSucceeded(id, now: .now), &state) }
+                            return apply(state.machine.checkFailed(id, reason: problem, now: .now), &state)
+                        })
                 }
             case .finishShutdown(let waiters):
                 for waiter in waiters { waiter.resume() }

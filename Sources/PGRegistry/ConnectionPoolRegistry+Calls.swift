@@ -73,30 +73,53 @@ extension ConnectionPoolRegistry {
         let limit = callLimit(target).map { "within \($0.readable) (statementTimeoutMs \(target.config.statementTimeoutMs) ms + PGMCP_CONNECT_TIMEOUT)" }
         // A write may have committed before the server stopped answering (a commit waiting on a
         // synchronous replica is beyond statement_timeout): a blind retry could write twice.
-        let next = access == .write
+        let next =
+            access == .write
             ? "Whether the write committed is unknown: check the data before retrying"
             : "Check it, then retry"
         return RegistryError(
             .deadlineExceeded,
-            "database '\(target.name)' did not answer \(limit ?? "within PGMCP_CONNECT_TIMEOUT of the call being cancelled"); its connection was abandoned (closed, not reused). PostgreSQL may be frozen, overloaded or unreachable. \(next)")
+            "database '\(target.name)' did not answer \(limit ?? "within PGMCP_CONNECT_TIMEOUT of the call being cancelled"); its connection was abandoned (closed, not reused). PostgreSQL may be frozen, overloaded or unreachable. \(next)"
+        )
     }
 
     /// Returns a connection to its pool only clean; otherwise closes it. A connection the call already
     /// reset (a pipelined query ends with the reset) goes straight back; any other is reset in a task
     /// of its own, so that a cancelled call (its session ending) still resets the connection it used.
-    func giveBack(_ lease: PooledConnection) async {
+    ///
+    /// - Parameter deadline: when the reset must be over (a session's end has one for all it
+    ///   returns); by default the grace period from now. Past it the connection is abandoned, not reset.
+    func giveBack(_ lease: PooledConnection, before deadline: ContinuousClock.Instant? = nil) async {
         let connection = lease.connection
         if connection.isBroken { return lease.pool.release(lease, outcome: .close(.broken)) }
+        // A reset that failed on its own is not tried again in a second sync: the connection closes.
+        if let failure = connection.resetFailure { return closeUnreset(lease, failure) }
         if connection.isReset { return lease.pool.release(lease, outcome: .reusable) }
+        let limit = deadline.map { min(grace, $0 - .now) } ?? grace
+        guard limit > .zero else {
+            // PostgreSQL rolls back the transaction of a connection that ends.
+            connection.abandon()
+            return lease.pool.release(lease, outcome: .close(.broken))
+        }
         await Task {
             do {
                 // Bounded: a reset a healthy server answers at once must not wait on a frozen one.
-                try await connection.bounded(by: grace) { try await connection.reset() }
+                try await connection.bounded(by: limit) { try await connection.reset() }
                 lease.pool.release(lease, outcome: .reusable)
             } catch {
-                lease.pool.release(lease, outcome: .close(connection.isBroken ? .broken : .dirty))
+                if connection.isBroken { return lease.pool.release(lease, outcome: .close(.broken)) }
+                closeUnreset(lease, error)
             }
         }.value
+    }
+
+    /// Closes a connection whose session state could not be reset, and says why in the log (the
+    /// error is PostgreSQL's about a statement of ours: no secret in it).
+    private func closeUnreset(_ lease: PooledConnection, _ error: any Error) {
+        logger.warning(
+            "closing a connection whose reset failed",
+            metadata: ["database": "\(lease.pool.name)", "pid": "\(lease.connection.backendPID)", "error": "\(error)"])
+        lease.pool.release(lease, outcome: .close(.dirty))
     }
 }
 
@@ -110,7 +133,15 @@ extension WorkSession {
     }
 
     /// The session's end, once: waiting calls fail, running ones are cancelled and awaited (their
-    /// connections go back reset), dynamic pools close. Later callers wait for the first to finish.
+    /// connections go back reset), open transactions roll back, dynamic pools close, copies are
+    /// dropped. Later callers wait for the first to finish.
+    ///
+    /// Bounded as a whole, whatever PostgreSQL does (a frozen backend answers nothing): the grace
+    /// period (`PGMCP_CONNECT_TIMEOUT`) from now is one deadline for all of it, not one per step.
+    /// A cancelled call gives its connection up by then (its watchdog), and what is returned after
+    /// that is returned concurrently, each reset bounded by what is left of it; a connection not
+    /// reset by then is abandoned (PostgreSQL rolls back the transaction of a connection that
+    /// ends). Only dropping a copy keeps its own bound (a large copy may take a while to drop).
     func end(registry: ConnectionPoolRegistry, reason: String) async {
         enum Role { case first, waiter, done }
         let role = state.withLock { state -> Role in
@@ -134,31 +165,35 @@ extension WorkSession {
         case .first:
             break
         }
+        let deadline = ContinuousClock.now + registry.grace
+        // A copy still being made is cancelled first: a call waiting for it waits on that task, which
+        // would otherwise hold the drain below for as long as the copy may take.
+        let making = state.withLock { $0.clones.values.compactMap { if case .making(let task) = $0 { task } else { nil } } }
+        for task in making { task.cancel() }
         slots.close(with: RegistryError(.sessionEnded, "the session ended (\(reason))"))
         await calls.closeAndDrain()
-        // Its open transactions roll back (the reset's ROLLBACK) and release their locks.
-        let transactions = state.withLock { state in
-            defer { state.transactions = [:] }
-            return state.transactions.values.compactMap { if case .open(let pinned) = $0 { pinned } else { nil } }
-        }
-        for pinned in transactions {
-            await registry.release(pinned, of: self, reason: "the session ended (\(reason))") { _ in true }
-        }
-        let (dynamic, clones) = state.withLock { state in
+        let (transactions, dynamic, clones) = state.withLock { state in
             defer {
+                state.transactions = [:]
                 state.dynamic = [:]
                 state.clones = [:]
             }
-            return (Array(state.dynamic.values), Array(state.clones.values))
+            let transactions = state.transactions.values.compactMap { if case .open(let pinned) = $0 { pinned } else { nil } }
+            return (transactions, Array(state.dynamic.values), Array(state.clones.values))
         }
-        for target in dynamic { await target.pool.shutdown() }
-        for clone in clones {
-            switch clone {
-            case .made(let target): await registry.dropClone(target)
-            case .making(let task):
-                // Cancelled, so a copy still being made on a frozen server is bounded by the grace period.
-                task.cancel()
-                if let target = try? await task.value { await registry.dropClone(target) }
+        await withTaskGroup(of: Void.self) { group in
+            // Its open transactions roll back (the reset's ROLLBACK) and release their locks.
+            for pinned in transactions {
+                group.addTask { await registry.release(pinned, of: self, reason: "the session ended (\(reason))", before: deadline) { _ in true } }
+            }
+            for target in dynamic { group.addTask { await target.pool.shutdown() } }
+            for clone in clones {
+                group.addTask {
+                    switch clone {
+                    case .made(let target): await registry.dropClone(target)
+                    case .making(let task): if let target = try? await task.value { await registry.dropClone(target) }
+                    }
+                }
             }
         }
         let waiters = state.withLock { state in

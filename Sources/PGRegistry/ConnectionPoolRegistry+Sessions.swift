@@ -114,11 +114,15 @@ extension ConnectionPoolRegistry {
     public func reapIdleSessions() async {
         let candidates = sessions.withLock { $0.byHandle.values.map(\.reaperCandidate) }
         let expired = SessionReaper.expired(candidates, now: clock(), idleTimeout: configuration.server.sessionIdleTimeout)
-        for handle in expired {
-            var metadata: Logger.Metadata = ["session": "\(handle.rawValue.prefix(8))…"]
-            if let label = sessions.withLock({ $0[handle]?.label }) { metadata["label"] = "\(label)" }
-            logger.info("ending idle session", metadata: metadata)
-            await endSession(handle, reason: "idle timeout")
+        // Concurrently: a session whose backend does not answer must not hold up the others (nor the
+        // pool ticks of the loop that called this) for its grace period each.
+        await withTaskGroup(of: Void.self) { group in
+            for handle in expired {
+                var metadata: Logger.Metadata = ["session": "\(handle.rawValue.prefix(8))…"]
+                if let label = sessions.withLock({ $0[handle]?.label }) { metadata["label"] = "\(label)" }
+                logger.info("ending idle session", metadata: metadata)
+                group.addTask { await self.endSession(handle, reason: "idle timeout") }
+            }
         }
     }
 }

@@ -105,10 +105,15 @@ extension ConnectionPoolRegistry {
     }
 
     /// Ends the transaction `session` holds on `database`: waits for a call running on it, runs
-    /// `finish` (`COMMIT` or `ROLLBACK`) under the call deadline, and returns the connection to its
-    /// pool reset (or closed when it broke). Whatever `finish` throws is rethrown after that.
+    /// `finish` (`COMMIT` or `ROLLBACK`) under a deadline, and returns the connection to its pool
+    /// reset (or closed when it broke). Whatever `finish` throws is rethrown after that.
+    ///
+    /// The deadline of a `COMMIT` is a call's (deferred triggers run in it, under the statement
+    /// timeout); a rollback (`rollingBack`) has only the grace period: a healthy server answers one
+    /// at once, and a frozen one must not hold the caller for a statement timeout.
     public func endTransaction<R: Sendable>(
-        session: WorkSession, database: String?, _ finish: @escaping @Sendable (PGConnection, PinnedConnection) async throws -> R
+        session: WorkSession, database: String?, rollingBack: Bool = false,
+        _ finish: @escaping @Sendable (PGConnection, PinnedConnection) async throws -> R
     ) async throws -> R {
         let target = try self.target(database, for: session, access: .read)
         let pinned = try session.state.withLock { state throws(RegistryError) -> PinnedConnection in
@@ -136,8 +141,8 @@ extension ConnectionPoolRegistry {
             session.state.withLock { _ = $0.transactions.removeValue(forKey: target.name) }
             do {
                 let result = try await ConnectionWatchdog.shared.run(
-                    pinned.connection, limit: self.callLimit(pinned.target), cancelGrace: self.grace,
-                    expired: { self.deadlineExceeded(pinned.target, access: .write) }, { try await finish(pinned.connection, pinned) })
+                    pinned.connection, limit: rollingBack ? self.grace : self.callLimit(pinned.target), cancelGrace: self.grace,
+                    expired: { self.deadlineExceeded(pinned.target, access: rollingBack ? .read : .write) }, { try await finish(pinned.connection, pinned) })
                 await self.returnPinned(pinned, to: session)
                 return result
             } catch {
@@ -162,9 +167,14 @@ extension ConnectionPoolRegistry {
                 }
             }
         }
-        for (session, pinned) in idle {
-            await release(pinned, of: session, reason: "it was idle for more than \(timeout.readable) (PGMCP_TRANSACTION_IDLE_TIMEOUT)") {
-                $0.callsRunning == 0 && now - $0.lastUsed >= timeout
+        // Concurrently: one whose backend does not answer must not hold up the others for its grace period.
+        await withTaskGroup(of: Void.self) { group in
+            for (session, pinned) in idle {
+                group.addTask {
+                    await self.release(pinned, of: session, reason: "it was idle for more than \(timeout.readable) (PGMCP_TRANSACTION_IDLE_TIMEOUT)") {
+                        $0.callsRunning == 0 && now - $0.lastUsed >= timeout
+                    }
+                }
             }
         }
     }
@@ -222,7 +232,10 @@ extension ConnectionPoolRegistry {
 
     /// Ends a pinned transaction the caller did not end: claims it (unless `still` says it is busy
     /// again), leaves the reason for the next call, and returns its connection (the reset rolls back).
-    func release(_ pinned: PinnedConnection, of session: WorkSession, reason: String, still: (PinnedConnection.State) -> Bool) async {
+    func release(
+        _ pinned: PinnedConnection, of session: WorkSession, reason: String, before deadline: ContinuousClock.Instant? = nil,
+        still: (PinnedConnection.State) -> Bool
+    ) async {
         let claimed = pinned.state.withLock { state -> Bool in
             guard !state.released, still(state) else { return false }
             state.released = true
@@ -238,13 +251,14 @@ extension ConnectionPoolRegistry {
             }
         }
         logger.info("rolled back a transaction", metadata: ["database": "\(name)", "reason": "\(reason)"])
-        await returnPinned(pinned, to: session)
+        await returnPinned(pinned, to: session, before: deadline)
     }
 
-    /// The pinned connection back to its pool (reset unless its end already reset it), its slot back to the session.
-    func returnPinned(_ pinned: PinnedConnection, to session: WorkSession) async {
+    /// The pinned connection back to its pool (reset unless its end already reset it; see
+    /// `giveBack` for `deadline`), its slot back to the session.
+    func returnPinned(_ pinned: PinnedConnection, to session: WorkSession, before deadline: ContinuousClock.Instant? = nil) async {
         pinned.gate.close(with: RegistryError(.transactionEnded, "the transaction on '\(pinned.target.name)' has ended"))
-        await giveBack(pinned.lease)
+        await giveBack(pinned.lease, before: deadline)
         session.slots.release()
     }
 
@@ -260,7 +274,7 @@ extension ConnectionPoolRegistry {
     }
 
     /// Runs `body` as one of the session's calls: counted in its statistics and the target pool's
-    /// metrics, cancelled when the session ends.
+    /// metrics, cancelled when the session ends (or, by its pool, when its database is closed).
     func registered<R: Sendable>(_ session: WorkSession, _ target: DatabaseTarget, _ body: @escaping @Sendable () async throws -> R) async throws -> R {
         let id = session.state.withLock { state in
             defer { state.nextCallID += 1 }
@@ -268,7 +282,7 @@ extension ConnectionPoolRegistry {
             return state.nextCallID
         }
         do {
-            guard let result = try await session.calls.run(id, body) else {
+            guard let result = try await session.calls.run(id, tag: target.pool.serial, body) else {
                 throw RegistryError(.sessionEnded, "the session has ended")
             }
             session.finishCall(failed: false, now: clock())
@@ -279,6 +293,10 @@ extension ConnectionPoolRegistry {
             target.pool.metrics.recordCall(failed: true)
             if !session.isActive, !(error is RegistryError) {
                 throw RegistryError(.sessionEnded, "the session ended while the call ran; its statement was cancelled")
+            }
+            if target.kind == .dynamic, session.state.withLock({ $0.dynamic[target.name]?.pool !== target.pool }) {
+                throw RegistryError(
+                    .closedUnderCall, "'\(target.name)' was disconnected (disconnect_database) while the call ran, which cancelled it: \(error)")
             }
             throw error
         }

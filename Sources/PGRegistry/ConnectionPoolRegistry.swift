@@ -165,69 +165,6 @@ public final class ConnectionPoolRegistry: Sendable {
         return target
     }
 
-    /// Adds a dynamic database, private to `session`, with a pool of its own. It does not become
-    /// active: the caller selects it once it has proven it works, so that a connection that fails
-    /// leaves the session's choice as it was.
-    public func addDynamicDatabase(_ config: DatabaseConfig, to session: WorkSession) throws(RegistryError) -> DatabaseTarget {
-        if pools[config.id] != nil {
-            throw RegistryError(.invalidArgument, "'\(config.id)' is the name of a configured database; pass another 'name'")
-        }
-        let limit = configuration.server.sessionMaxDynamic
-        try session.state.withLock { state throws(RegistryError) in
-            guard state.phase == .active else { throw RegistryError(.sessionEnded, "the session has ended") }
-            guard state.dynamic[config.id] == nil else {
-                throw RegistryError(.invalidArgument, "this session already has a connection named '\(config.id)'; pass another 'name' or disconnect_database it first")
-            }
-            guard state.dynamic.count < limit else {
-                throw RegistryError(
-                    .invalidArgument,
-                    "this session already has \(state.dynamic.count) of \(limit) dynamic connections (PGMCP_SESSION_MAX_DYNAMIC); disconnect_database one first")
-            }
-        }
-        let pool = Self.makePool(
-            for: config, server: configuration.server, applicationName: applicationName, logger: logger, sharedByName: false)
-        let target = DatabaseTarget(config: config, kind: .dynamic, pool: pool)
-        let added = session.state.withLock { state -> Bool in
-            guard state.phase == .active, state.dynamic[config.id] == nil, state.dynamic.count < limit else { return false }
-            state.dynamic[config.id] = target
-            return true
-        }
-        guard added else {
-            Task { await pool.shutdown() }
-            throw RegistryError(.invalidArgument, "another call of this session added a dynamic connection meanwhile; try again")
-        }
-        return target
-    }
-
-    /// Closes one of the session's dynamic databases (rolling back its open transaction there); the
-    /// session falls back to the default if it was active.
-    public func removeDynamicDatabase(_ name: String, from session: WorkSession) async throws(RegistryError) {
-        let (removed, transaction) = session.state.withLock { state -> (DatabaseTarget?, PinnedConnection?) in
-            guard let target = state.dynamic.removeValue(forKey: name) else { return (nil, nil) }
-            if state.activeDatabase == name {
-                // Back to the default, and not as a choice: a write without 'database' must not go
-                // to the default just because the session had chosen the connection that closed.
-                state.activeDatabase = startingDatabase(for: session.identities)
-                state.databaseChosen = false
-            }
-            let transaction: PinnedConnection? = if case .open(let pinned)? = state.transactions.removeValue(forKey: name) { pinned } else { nil }
-            state.endedTransactions[name] = nil
-            return (target, transaction)
-        }
-        guard let removed else {
-            throw RegistryError(.unknownDatabase, "this session has no dynamic connection named '\(name)'")
-        }
-        if let transaction {
-            // A call running in it finishes first (bounded): its connection is not reset under it.
-            try? await transaction.gate.acquire(timeout: configuration.server.acquireTimeout) { waited in
-                RegistryError(.sessionLimit, "waited \(waited.readable) for a call in the transaction")
-            }
-            await release(transaction, of: session, reason: "its connection was closed (disconnect_database)") { _ in true }
-            session.state.withLock { _ = $0.endedTransactions.removeValue(forKey: name) }
-        }
-        await removed.pool.shutdown()
-    }
-
     var configuredNames: [String] { configuration.databases.map(\.id) }
 
     func unknownDatabase(_ name: String, visible: [String]) -> RegistryError {

@@ -57,6 +57,34 @@ extension ProcessTests {
 }
 
 extension ProcessTests {
+    @Test func endOfStdioInputEndsPromptlyWhenTheTransactionsBackendsAreFrozen() async throws {
+        // Two transactions on stopped backends: before, the end waited a grace period for each in turn.
+        let name = try await TestDatabase.createScratchDatabase(prefix: "sfrozen")
+        let entry = { (id: String) in
+            #"{"id": "\#(id)", "host": "\#(try TestDatabase.host)", "port": \#(try TestDatabase.port), "database": "\#(name)", "user": "\#(try TestDatabase.user)", "passwordEnv": "TEST_DB_PASSWORD"}"#
+        }
+        let child = try await initializedStdio(extra: ["PGMCP_CONNECT_TIMEOUT": "1", "DB_CONFIGS": "[\(try entry("a")), \(try entry("b"))]"])
+        for (id, database) in [(2, "a"), (3, "b")] {
+            child.send(#"{"jsonrpc":"2.0","id":\#(id),"method":"tools/call","params":{"name":"begin_transaction","arguments":{"database":"\#(database)"}}}"#)
+            let begun = try JSONParser.parse(try #require(try await child.readLine()))
+            #expect(begun["result"]?["structuredContent"]?["transaction"]?["status"] == "open", "\(begun)")
+        }
+        let find = "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND state LIKE 'idle in transaction%'"
+        #expect(try await eventually { try await TestDatabase.rows(find, [name]).count == 2 })
+        let pids = try await TestDatabase.rows(find, [name]).compactMap { $0.first?.intValue.map(Int32.init) }
+        let started = ContinuousClock.now
+        let status = try await whileFrozen(pids[0]) { () async throws -> Int32 in
+            try await whileFrozen(pids[1]) { () async throws -> Int32 in
+                child.closeInput()
+                return try await child.wait(timeout: .seconds(10))
+            }
+        }
+        let elapsed = ContinuousClock.now - started
+        #expect(status == 0)
+        #expect(elapsed < .milliseconds(2500), "the end of input took \(elapsed)")
+        try await TestDatabase.dropDatabase(name)
+    }
+
     @Test func anOverlongStdioLineIsDroppedUnreadAndTheSessionGoesOn() async throws {
         // A line is a request: it is held to PGMCP_MAX_REQUEST_BYTES, as an HTTP body is, instead of
         // growing in memory for as long as the client sends.

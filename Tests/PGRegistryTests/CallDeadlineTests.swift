@@ -3,8 +3,8 @@ import PGClient
 import PGConfig
 import PGRegistry
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 /// Deadlines of our own: a PostgreSQL that stops answering (SIGSTOP on its backend) must not hold a
 /// call, a session's end or shutdown forever.
@@ -67,5 +67,34 @@ import TestSupport
             let stopped = await finishes(within: .seconds(4)) { await registry.shutdown() }
             #expect(stopped, "shutdown waited on a frozen backend")
         }
+    }
+
+    @Test func idleSessionsWithFrozenTransactionsAreEndedTogetherWithinOneGracePeriod() async throws {
+        // Before, the reaper ended them one after the other, a grace period each, and the
+        // housekeeping loop that runs it (pool ticks included) waited for all of them.
+        let clock = ManualClock()
+        let (registry, _) = try testRegistry(databases: [try TestDatabase.config(id: "main")], clock: clock) { $0.connectTimeout = .seconds(1) }
+        var pids: [Int32] = []
+        for _ in 0..<3 {
+            let session = try registry.createSession()
+            let pinned = try await registry.pin(session: session, database: nil, readOnly: true) { connection, _ in
+                try await connection.command("BEGIN READ ONLY")
+            }
+            pids.append(pinned.connection.backendPID)
+        }
+        clock.advance(by: .seconds(3600))
+        let started = ContinuousClock.now
+        try await whileFrozen(pids[0]) {
+            try await whileFrozen(pids[1]) {
+                try await whileFrozen(pids[2]) {
+                    let reaped = await finishes(within: .seconds(5)) { await registry.reapIdleSessions() }
+                    #expect(reaped)
+                }
+            }
+        }
+        let elapsed = ContinuousClock.now - started
+        #expect(elapsed < .milliseconds(1800), "the reaper took \(elapsed)")
+        #expect(registry.sessionCount == 0)
+        await registry.shutdown()
     }
 }

@@ -4,10 +4,12 @@ import Testing
 @Suite("Cancellable calls") struct CancellableCallsTests {
     @Test func aRegisteredCallIsCancelledFromOutside() async throws {
         let calls = CancellableCalls<Int>()
-        let task = Task { await calls.run(1) { () async -> Bool in
-            try? await Task.sleep(for: .seconds(30))
-            return Task.isCancelled
-        } }
+        let task = Task {
+            await calls.run(1) { () async -> Bool in
+                try? await Task.sleep(for: .seconds(30))
+                return Task.isCancelled
+            }
+        }
         try await Task.sleep(for: .milliseconds(100))
         #expect(calls.count == 1)
         let started = ContinuousClock.now
@@ -19,10 +21,14 @@ import Testing
 
     @Test func closingCancelsEverythingWaitsAndRefusesNewCalls() async throws {
         let calls = CancellableCalls<Int>()
-        let tasks = (0..<5).map { key in Task { await calls.run(key) { () async -> Bool in
-            try? await Task.sleep(for: .seconds(30))
-            return Task.isCancelled
-        } } }
+        let tasks = (0..<5).map { key in
+            Task {
+                await calls.run(key) { () async -> Bool in
+                    try? await Task.sleep(for: .seconds(30))
+                    return Task.isCancelled
+                }
+            }
+        }
         try await Task.sleep(for: .milliseconds(100))
         await calls.closeAndDrain()
         #expect(calls.count == 0)
@@ -33,12 +39,40 @@ import Testing
     @Test func nestedRegistrationsOfOneTaskBothCancel() async throws {
         let outer = CancellableCalls<String>()
         let inner = CancellableCalls<Int>()
-        let task = Task { await outer.run("a") { await inner.run(1) { () async -> Bool in
-            try? await Task.sleep(for: .seconds(30))
-            return Task.isCancelled
-        } } }
+        let task = Task {
+            await outer.run("a") {
+                await inner.run(1) { () async -> Bool in
+                    try? await Task.sleep(for: .seconds(30))
+                    return Task.isCancelled
+                }
+            }
+        }
         try await Task.sleep(for: .milliseconds(100))
         outer.cancel("a")
         #expect(await task.value == .some(.some(true)))
+    }
+
+    @Test func callsOfOneTagAreCancelledAndAwaitedTogetherAndTheOthersRunOn() async throws {
+        let calls = CancellableCalls<Int>()
+        func sleeper(_ key: Int, tag: UInt64) -> Task<Bool?, Never> {
+            Task {
+                await calls.run(key, tag: tag) { () async -> Bool in
+                    try? await Task.sleep(for: .seconds(30))
+                    return Task.isCancelled
+                }
+            }
+        }
+        let closed = [sleeper(1, tag: 7), sleeper(2, tag: 7)]
+        let other = sleeper(3, tag: 8)
+        try await Task.sleep(for: .milliseconds(100))
+        let started = ContinuousClock.now
+        await calls.cancelAndDrain(tag: 7)
+        #expect(ContinuousClock.now - started < .seconds(1))
+        for task in closed { #expect(await task.value == true) }
+        #expect(calls.count == 1)
+        // Nothing of that tag runs: returns at once. The other call was never touched.
+        await calls.cancelAndDrain(tag: 7)
+        calls.cancel(3)
+        #expect(await other.value == true)
     }
 }

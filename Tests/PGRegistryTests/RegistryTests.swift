@@ -2,8 +2,8 @@ import Foundation
 import PGClient
 import PGConfig
 import PGRegistry
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Registry and work sessions") struct RegistryTests {
     @Test func sessionsHaveOpaqueUniqueHandlesAndStartOnTheDefault() throws {
@@ -43,6 +43,17 @@ import TestSupport
         #expect(value == 42)
         try await registry.removeDynamicDatabase("mine", from: owner)
         #expect(owner.activeDatabase == "main")
+        await registry.shutdown()
+    }
+
+    @Test func aDefaultDynamicNameIsMadeUniqueWithinSixtyThreeCharacters() async throws {
+        let (registry, _) = try testRegistry(databases: [TestDatabase.config(id: "main")]) { $0.sessionMaxDynamic = 5 }
+        let session = try registry.createSession()
+        let long = String(repeating: "a", count: 63)
+        #expect(try registry.addDynamicDatabase(TestDatabase.config(id: "main"), to: session, uniqueName: true).name == "main-2")
+        #expect(try registry.addDynamicDatabase(TestDatabase.config(id: "main"), to: session, uniqueName: true).name == "main-3")
+        #expect(try registry.addDynamicDatabase(TestDatabase.config(id: long), to: session, uniqueName: true).name == long)
+        #expect(try registry.addDynamicDatabase(TestDatabase.config(id: long), to: session, uniqueName: true).name == String(long.prefix(61)) + "-2")
         await registry.shutdown()
     }
 
@@ -126,13 +137,18 @@ import TestSupport
         let call = Task {
             try await registry.withConnection(session: session) { c, _ in try await c.command("SELECT pg_sleep(30) /* end-me */") }
         }
-        #expect(try await eventually {
-            try await TestDatabase.rows("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%end-me%' AND application_name LIKE $1 || '%'", [prefix]) == [[1]]
-        })
+        #expect(
+            try await eventually {
+                try await TestDatabase.rows("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%end-me%' AND application_name LIKE $1 || '%'", [prefix])
+                    == [[1]]
+            })
         let started = ContinuousClock.now
         await registry.endSession(session.handle)
         #expect(ContinuousClock.now - started < .seconds(2))
-        #expect(try await TestDatabase.rows("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%end-me%' AND application_name LIKE $1 || '%'", [prefix]) == [[0]])
+        #expect(
+            try await TestDatabase.rows("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%end-me%' AND application_name LIKE $1 || '%'", [prefix]) == [
+                [0]
+            ])
         let error = try await #require(throws: RegistryError.self) { try await call.value }
         #expect(error.kind == .sessionEnded)
         // Its connection went back to the pool reset, not leaked.

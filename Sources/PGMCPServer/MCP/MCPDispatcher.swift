@@ -151,8 +151,9 @@ public final class MCPDispatcher: Sendable {
                 )
             }
         } catch {
-            if Task.isCancelled { return .failed(Self.failure(ToolError("the call was cancelled"), maxBytes: maxBytes)) }
-            return .failed(Self.failure(ToolError.from(error), maxBytes: maxBytes))
+            let failure = ToolError.from(error)
+            if Task.isCancelled, !failure.explainsCancellation { return .failed(Self.failure(ToolError("the call was cancelled"), maxBytes: maxBytes)) }
+            return .failed(Self.failure(failure, maxBytes: maxBytes))
         }
     }
 

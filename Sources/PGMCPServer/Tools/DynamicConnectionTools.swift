@@ -15,7 +15,10 @@ enum DynamicConnectionTools {
         inputSchema: JSONSchema.object(
             [
                 ("connection_string", JSONSchema.string("A libpq connection string or postgresql:// URI naming one host.")),
-                ("name", JSONSchema.string("What to call it in this session (letters, digits, '-', '_', '.'). Defaults to its database name.")),
+                (
+                    "name",
+                    JSONSchema.string("What to call it in this session (letters, digits, '-', '_', '.'). Defaults to its database name, made unique in this session (-2, -3…).")
+                ),
                 ("read_only", JSONSchema.boolean("Open it read-only. Defaults to true; false lets execute write there.")),
             ], required: ["connection_string"]),
         outputSchema: JSONSchema.output([("database", DatabaseTools.entrySchema)], required: ["database"]),
@@ -35,7 +38,7 @@ enum DynamicConnectionTools {
     static let disconnect = ToolDefinition(
         name: "disconnect_database", title: "Disconnect a database",
         description:
-            "Closes one of this session's dynamic connections (connect_database), rolling back its open transaction if any. If it was the active database, the session falls back to the default database.",
+            "Closes one of this session's dynamic connections (connect_database) at once: statements running on it are cancelled and its open transaction, if any, is rolled back. If it was the active database, the session falls back to the default database.",
         inputSchema: JSONSchema.object([("name", JSONSchema.string("The dynamic connection's name (see list_databases)."))], required: ["name"]),
         outputSchema: JSONSchema.output([("disconnected", ["type": "string"]), ("activeDatabase", ["type": "string"])], required: ["disconnected", "activeDatabase"]),
         annotations: ToolAnnotations(readOnly: false, destructive: false, idempotent: false, openWorld: true),

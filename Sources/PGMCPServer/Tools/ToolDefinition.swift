@@ -97,6 +97,9 @@ public struct ToolError: Error, Sendable {
     public var message: String
     /// Machine-readable details (e.g. SQLSTATE), also shown in the text.
     public var details: JSONObject?
+    /// The message says why the server itself cancelled the call (its session ended, its database
+    /// was disconnected): kept, rather than replaced by a bare "the call was cancelled".
+    public var explainsCancellation = false
 
     public init(_ message: String, details: JSONObject? = nil) {
         self.message = message

@@ -7,7 +7,9 @@ extension ToolError {
     static func from(_ error: any Error) -> ToolError {
         if let error = error as? ToolError { return error }
         let failure = DatabaseCallError.from(error)
-        return ToolError(failure.message, details: failure.details)
+        var mapped = ToolError(failure.message, details: failure.details)
+        mapped.explainsCancellation = failure.explainsCancellation
+        return mapped
     }
 }
 
