@@ -346,7 +346,7 @@ public final class ConnectionPool: Sendable {
             let reason = parameters.reason(for: error)
             metrics.recordConnectFailure()
             logger.warning("cannot connect", metadata: ["database": "\(name)", "reason": "\(reason)"])
-            finishConnect { $0.machine.connectionFailed(id, reason: reason, now: .now) }
+            finishConnect { $0.machine.connectionFailed(id, reason: reason, lasting: error is any LastingRefusal, now: .now) }
         }
     }
 
@@ -360,6 +360,10 @@ public final class ConnectionPool: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 }
+
+/// A connect refused for a reason that lasts until someone changes something (a role with more
+/// power than its entry allows), not an outage that may pass: what `prepare` throws to say so.
+protocol LastingRefusal: Error {}
 
 /// A connection on loan from a pool. Give it back with `ConnectionPool.release`.
 public struct PooledConnection: Sendable {

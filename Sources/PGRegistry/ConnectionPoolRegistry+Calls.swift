@@ -45,7 +45,7 @@ extension ConnectionPoolRegistry {
         do {
             lease = try await target.pool.lease(timeout: max(.zero, timeout - (clock.now - started)))
         } catch let error as PoolError {
-            throw RegistryError(error)
+            throw leaseFailure(error, target)
         }
         let deadline = callLimit(target)
         // Only a call without a deadline lets the idle timeout end its session (SessionReaper).

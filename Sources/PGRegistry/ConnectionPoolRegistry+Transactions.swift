@@ -42,7 +42,7 @@ extension ConnectionPoolRegistry {
                 lease = try await target.pool.lease(timeout: self.configuration.server.acquireTimeout)
             } catch let error as PoolError {
                 session.slots.release()
-                throw RegistryError(error)
+                throw self.leaseFailure(error, target)
             } catch {
                 session.slots.release()
                 throw error

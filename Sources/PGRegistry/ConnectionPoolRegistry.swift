@@ -98,6 +98,17 @@ public final class ConnectionPoolRegistry: Sendable {
         return session
     }
 
+    /// `createSession` for `open_session`: a `database` refused for good (see
+    /// `refuseIfRefusedForGood`) is refused here too, rather than made the new session's start.
+    public func openSession(
+        database: String?, label: String?, owner: String?, identities: [String]?
+    ) async throws(RegistryError) -> WorkSession {
+        if let database, let target = pools[database], target.config.isVisible(to: identities) {
+            try await refuseIfRefusedForGood(target, "no session was opened on it. Open it on another database (list_databases)")
+        }
+        return try createSession(database: database, label: label, owner: owner, identities: identities)
+    }
+
     /// Runs `body` in a work session of its own that lives only as long as the call: for a request
     /// of a protocol that keeps no state between calls (MCP 2026-07-28 without a handle). It is not
     /// listed among the sessions (no handle reaches it, no limit of PGMCP_MAX_SESSIONS, no session
@@ -275,10 +286,13 @@ public final class ConnectionPoolRegistry: Sendable {
         return target
     }
 
-    /// Makes `name` the session's active database.
+    /// Makes `name` the session's active database, unless it is refused for good (see
+    /// `refuseIfRefusedForGood`): one that is down or unhealthy may come back, and is selected.
     @discardableResult
-    public func selectDatabase(_ name: String, for session: WorkSession) throws(RegistryError) -> DatabaseTarget {
+    public func selectDatabase(_ name: String, for session: WorkSession) async throws(RegistryError) -> DatabaseTarget {
         let target = try resolve(name, for: session)
+        try await refuseIfRefusedForGood(
+            target, "it cannot be selected: the session stays on '\(session.activeDatabase)'. Select another database (list_databases)")
         session.state.withLock { state in
             state.activeDatabase = name
             state.databaseChosen = true

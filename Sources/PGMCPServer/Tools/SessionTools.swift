@@ -26,7 +26,7 @@ enum SessionTools {
             let label = try call.arguments.string("label")
             let session: WorkSession
             do {
-                session = try call.server.registry.createSession(
+                session = try await call.server.registry.openSession(
                     database: database, label: label, owner: call.session.owner, identities: call.session.identities)
             } catch { throw ToolError.from(error) }
             let idle = call.server.settings.sessionIdleTimeout.components
@@ -74,12 +74,13 @@ enum SessionTools {
             let targets = call.server.registry.visibleDatabases(for: call.session)
             let snapshots = await call.server.registry.probedSnapshots(of: targets)
             let pools = zip(targets, snapshots).map { target, snapshot -> JSONValue in
-                .object(JSONObject([
-                    ("name", .string(target.name)), ("open", .int(Int64(snapshot.open))), ("idle", .int(Int64(snapshot.idle))),
-                    ("inUse", .int(Int64(snapshot.inUse))), ("waiting", .int(Int64(snapshot.waiting))),
-                    ("max", .int(Int64(snapshot.maximum))), ("status", .string(snapshot.health.rawValue)),
-                    ("lastError", snapshot.lastError.map(JSONValue.string) ?? .null),
-                ]))
+                .object(
+                    JSONObject([
+                        ("name", .string(target.name)), ("open", .int(Int64(snapshot.open))), ("idle", .int(Int64(snapshot.idle))),
+                        ("inUse", .int(Int64(snapshot.inUse))), ("waiting", .int(Int64(snapshot.waiting))),
+                        ("max", .int(Int64(snapshot.maximum))), ("status", .string(snapshot.health.rawValue)),
+                        ("lastError", snapshot.lastError.map(JSONValue.string) ?? .null),
+                    ]))
             }
             return JSONObject([("pools", .array(pools)), ("sessions", .int(Int64(call.server.registry.sessionCount)))])
         })
