@@ -221,6 +221,23 @@ extension WorkSession {
             let transactions = state.transactions.values.compactMap { if case .open(let pinned) = $0 { pinned } else { nil } }
             return (transactions, Array(state.dynamic.values), Array(state.clones.values))
         }
+        // Most sessions (every stateless call's) hold none of these: no group for them.
+        if !(transactions.isEmpty && dynamic.isEmpty && clones.isEmpty) {
+            await returnConcurrently(registry, reason: reason, deadline: deadline, transactions, dynamic, clones)
+        }
+        let waiters = state.withLock { state in
+            state.phase = .ended
+            defer { state.endWaiters = [] }
+            return state.endWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// The end's returns, each on its own so that none waits for another's PostgreSQL.
+    private func returnConcurrently(
+        _ registry: ConnectionPoolRegistry, reason: String, deadline: ContinuousClock.Instant, _ transactions: [PinnedConnection],
+        _ dynamic: [DatabaseTarget], _ clones: [Clone]
+    ) async {
         await withTaskGroup(of: Void.self) { group in
             // Its open transactions roll back (the reset's ROLLBACK) and release their locks.
             for pinned in transactions {
@@ -236,11 +253,5 @@ extension WorkSession {
                 }
             }
         }
-        let waiters = state.withLock { state in
-            state.phase = .ended
-            defer { state.endWaiters = [] }
-            return state.endWaiters
-        }
-        for waiter in waiters { waiter.resume() }
     }
 }
