@@ -17,8 +17,9 @@ public final class ConnectionPoolRegistry: Sendable {
     public let configuration: Configuration
     let pools: [String: DatabaseTarget]
     let sessions: Mutex<[SessionHandle: WorkSession]>
-    /// Work sessions of single calls (`withCallSession`) running now: counted with `sessions` against the limit.
-    let callSessions = Mutex(0)
+    /// Work sessions of single calls (`withCallSession`) running now: counted with `sessions` against
+    /// the limit, and ended at shutdown like them (their calls are cancelled, not waited out).
+    let callSessions = Mutex<[SessionHandle: WorkSession]>([:])
     let logger: Logger
     let applicationName: String
     let clock: @Sendable () -> ContinuousClock.Instant
@@ -86,7 +87,7 @@ public final class ConnectionPoolRegistry: Sendable {
             }
         }
         let count = try sessions.withLock { sessions throws(RegistryError) -> Int in
-            guard sessions.count + callSessions.withLock({ $0 }) < configuration.server.maxSessions else {
+            guard sessions.count + callSessions.withLock({ $0.count }) < configuration.server.maxSessions else {
                 throw RegistryError(
                     .tooManySessions,
                     "too many sessions: \(sessions.count) of PGMCP_MAX_SESSIONS=\(configuration.server.maxSessions) are open; end idle ones or raise the limit")
@@ -117,11 +118,14 @@ public final class ConnectionPoolRegistry: Sendable {
     public func withCallSession<R: Sendable>(
         label: String?, owner: String?, identities: [String]? = nil, _ body: (WorkSession) async throws -> R
     ) async throws -> R {
+        let session = WorkSession(
+            handle: .random(), label: label, owner: owner, identities: identities, database: startingDatabase(for: identities), expiresWhenIdle: false,
+            connectionLimit: configuration.server.sessionMaxConnections, now: clock())
         // Counted with the other sessions against PGMCP_MAX_SESSIONS: a flood of calls alone is bounded too.
         let admitted = sessions.withLock { sessions in
             callSessions.withLock { calls in
-                guard sessions.count + calls < configuration.server.maxSessions else { return false }
-                calls += 1
+                guard sessions.count + calls.count < configuration.server.maxSessions else { return false }
+                calls[session.handle] = session
                 return true
             }
         }
@@ -129,10 +133,7 @@ public final class ConnectionPoolRegistry: Sendable {
             throw RegistryError(
                 .tooManySessions, "too many sessions: PGMCP_MAX_SESSIONS=\(configuration.server.maxSessions) are open or running a call; try again shortly")
         }
-        defer { callSessions.withLock { $0 -= 1 } }
-        let session = WorkSession(
-            handle: .random(), label: label, owner: owner, identities: identities, database: startingDatabase(for: identities), expiresWhenIdle: false,
-            connectionLimit: configuration.server.sessionMaxConnections, now: clock())
+        defer { callSessions.withLock { _ = $0.removeValue(forKey: session.handle) } }
         do {
             let result = try await body(session)
             await session.end(registry: self, reason: "call ended")
@@ -351,11 +352,14 @@ public final class ConnectionPoolRegistry: Sendable {
         #endif
     }()
 
-    /// Ends every session (cancelling running statements), then closes every pool.
+    /// Ends every session (cancelling running statements), those of single calls too, then closes
+    /// every pool: no pool waits out a statement still running.
     public func shutdown() async {
         let handles = sessions.withLock { Array($0.keys) }
+        let calls = callSessions.withLock { Array($0.values) }
         await withTaskGroup(of: Void.self) { group in
             for handle in handles { group.addTask { await self.endSession(handle, reason: "shutdown") } }
+            for session in calls { group.addTask { await session.end(registry: self, reason: "shutdown") } }
         }
         await withTaskGroup(of: Void.self) { group in
             for target in pools.values { group.addTask { await target.pool.shutdown() } }
