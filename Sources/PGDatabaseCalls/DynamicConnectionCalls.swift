@@ -41,7 +41,7 @@ extension DatabaseCalls {
             throw DatabaseCallError("could not connect to '\(chosen)' (\(config.maskedTarget)): \(reason). Nothing was kept; check the connection string and try again")
         }
         // Proven: now it becomes the session's active (and chosen) database.
-        do { try registry.selectDatabase(chosen, for: session) } catch { throw DatabaseCallError.from(error) }
+        do { try await registry.selectDatabase(chosen, for: session) } catch { throw DatabaseCallError.from(error) }
         logger.info("dynamic connection opened", metadata: ["database": "\(chosen)", "target": "\(config.maskedTarget)", "readOnly": "\(config.readOnly)"])
         return target
     }

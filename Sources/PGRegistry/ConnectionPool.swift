@@ -25,7 +25,7 @@ public final class ConnectionPool: Sendable {
     let metrics: PoolMetrics
     /// Runs on every new connection before it is used; a throw makes the connect a failure.
     let prepare: (@Sendable (PGConnection) async throws -> Void)?
-    private let state: Mutex<State>
+    let state: Mutex<State>
 
     struct State: ~Copyable {
         var machine: PoolStateMachine
@@ -145,71 +145,6 @@ public final class ConnectionPool: Sendable {
         state.withLock { $0.machine.snapshot() }
     }
 
-    /// The snapshot, with health found out first-hand when it is unknown or stale and nothing is
-    /// open (see `PoolStateMachine.isHealthProbeDue`): one connection is opened (then parked idle)
-    /// and its outcome awaited, as is one already opening while health is unknown. Waits at most
-    /// `PGMCP_CONNECT_TIMEOUT` (and a second for the role check); holds no connection.
-    public func probedSnapshot() async -> PoolStateMachine.Snapshot {
-        let waiter = state.withLock { state in
-            defer { state.nextRequestID += 1 }
-            return state.nextRequestID
-        }
-        let wait = connectTimeout + .seconds(1)
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let (effects, waits) = state.withLock { state in
-                    let actions = state.machine.healthProbeRequested(now: .now)
-                    let effects = apply(actions, &state)
-                    let snapshot = state.machine.snapshot()
-                    let waits = snapshot.connecting > 0 && (!actions.isEmpty || snapshot.health == .unknown)
-                    if waits {
-                        let limit = Task { [weak self] in
-                            guard (try? await Task.sleep(for: wait)) != nil else { return }
-                            self?.wakeProbeWaiter(waiter)
-                        }
-                        state.probeWaiters[waiter] = (continuation, limit)
-                    }
-                    return (effects, waits)
-                }
-                run(effects)
-                if !waits { continuation.resume() }
-                // Cancelled before it was registered, the handler below found nothing to wake.
-                if Task.isCancelled { wakeProbeWaiter(waiter) }
-            }
-        } onCancel: {
-            wakeProbeWaiter(waiter)
-        }
-        return snapshot()
-    }
-
-    /// Records a probe made outside the pool (a clone entry's template, which must hold no pooled
-    /// connection): `problem` is `nil` when the database answered.
-    public func recordProbe(problem: String?) {
-        run(
-            state.withLock { state in
-                state.machine.probeFinished(problem: problem, now: .now)
-                return apply([], &state)
-            })
-    }
-
-    /// Whether `probedSnapshot` would connect now; for pools that probe outside themselves.
-    public var isHealthProbeDue: Bool { state.withLock { $0.machine.isHealthProbeDue(now: .now) } }
-
-    private func wakeProbeWaiter(_ waiter: Int) {
-        guard let (continuation, limit) = state.withLock({ $0.probeWaiters.removeValue(forKey: waiter) }) else { return }
-        limit.cancel()
-        continuation.resume()
-    }
-
-    /// A connect finished (either way): whoever waits for the pool's health has its answer.
-    private func wakeProbeWaiters(_ state: inout State) -> [CheckedContinuation<Void, Never>] {
-        defer { state.probeWaiters = [:] }
-        return state.probeWaiters.values.map { waiter in
-            waiter.limit.cancel()
-            return waiter.continuation
-        }
-    }
-
     // MARK: - Running actions
 
     /// What to do once the lock is released.
@@ -252,7 +187,7 @@ public final class ConnectionPool: Sendable {
     }
 
     /// Turns actions into effects, taking the continuations and connections they need (under the lock).
-    private func apply(_ actions: [PoolStateMachine.Action], _ state: inout State) -> [Effect] {
+    func apply(_ actions: [PoolStateMachine.Action], _ state: inout State) -> [Effect] {
         var effects: [Effect] = []
         for action in actions {
             switch action {
@@ -284,7 +219,7 @@ public final class ConnectionPool: Sendable {
         return effects
     }
 
-    private func run(_ effects: [Effect]) {
+    func run(_ effects: [Effect]) {
         for effect in effects {
             switch effect {
             case .resume(let continuation, let lease):
@@ -346,7 +281,7 @@ public final class ConnectionPool: Sendable {
             let reason = parameters.reason(for: error)
             metrics.recordConnectFailure()
             logger.warning("cannot connect", metadata: ["database": "\(name)", "reason": "\(reason)"])
-            finishConnect { $0.machine.connectionFailed(id, reason: reason, now: .now) }
+            finishConnect { $0.machine.connectionFailed(id, reason: reason, lasting: error is any LastingRefusal, now: .now) }
         }
     }
 
@@ -360,6 +295,10 @@ public final class ConnectionPool: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 }
+
+/// A connect refused for a reason that lasts until someone changes something (a role with more
+/// power than its entry allows), not an outage that may pass: what `prepare` throws to say so.
+protocol LastingRefusal: Error {}
 
 /// A connection on loan from a pool. Give it back with `ConnectionPool.release`.
 public struct PooledConnection: Sendable {

@@ -45,7 +45,7 @@ extension ConnectionPoolRegistry {
         do {
             lease = try await target.pool.lease(timeout: max(.zero, timeout - (clock.now - started)))
         } catch let error as PoolError {
-            throw RegistryError(error)
+            throw leaseFailure(error, target)
         }
         let deadline = callLimit(target)
         // Only a call without a deadline lets the idle timeout end its session (SessionReaper).
@@ -121,6 +121,46 @@ extension ConnectionPoolRegistry {
             metadata: ["database": "\(lease.pool.name)", "pid": "\(lease.connection.backendPID)", "error": "\(error)"])
         lease.pool.release(lease, outcome: .close(.dirty))
     }
+
+    /// Takes one of the session's connection slots (`PGMCP_SESSION_MAX_CONNECTIONS`).
+    func acquireSlot(_ session: WorkSession) async throws {
+        let limit = session.slots.limit
+        try await session.slots.acquire(timeout: configuration.server.acquireTimeout) { waited in
+            RegistryError(
+                .sessionLimit,
+                "this session already holds \(limit) of \(limit) connections (PGMCP_SESSION_MAX_CONNECTIONS, an open transaction holds one); waited \(waited.readable) for one to free up"
+            )
+        }
+    }
+
+    /// Runs `body` as one of the session's calls: counted in its statistics and the target pool's
+    /// metrics, cancelled when the session ends (or, by its pool, when its database is closed).
+    func registered<R: Sendable>(_ session: WorkSession, _ target: DatabaseTarget, _ body: @escaping @Sendable () async throws -> R) async throws -> R {
+        let id = session.state.withLock { state in
+            defer { state.nextCallID += 1 }
+            state.lastActivity = clock()
+            return state.nextCallID
+        }
+        do {
+            guard let result = try await session.calls.run(id, tag: target.pool.serial, body) else {
+                throw RegistryError(.sessionEnded, "the session has ended")
+            }
+            session.finishCall(failed: false, now: clock())
+            target.pool.metrics.recordCall(failed: false)
+            return result
+        } catch {
+            session.finishCall(failed: true, now: clock())
+            target.pool.metrics.recordCall(failed: true)
+            if !session.isActive, !(error is RegistryError) {
+                throw RegistryError(.sessionEnded, "the session ended while the call ran; its statement was cancelled")
+            }
+            if target.kind == .dynamic, session.state.withLock({ $0.dynamic[target.name]?.pool !== target.pool }) {
+                throw RegistryError(
+                    .closedUnderCall, "'\(target.name)' was disconnected (disconnect_database) while the call ran, which cancelled it: \(error)")
+            }
+            throw error
+        }
+    }
 }
 
 extension WorkSession {
@@ -181,6 +221,23 @@ extension WorkSession {
             let transactions = state.transactions.values.compactMap { if case .open(let pinned) = $0 { pinned } else { nil } }
             return (transactions, Array(state.dynamic.values), Array(state.clones.values))
         }
+        // Most sessions (every stateless call's) hold none of these: no group for them.
+        if !(transactions.isEmpty && dynamic.isEmpty && clones.isEmpty) {
+            await returnConcurrently(registry, reason: reason, deadline: deadline, transactions, dynamic, clones)
+        }
+        let waiters = state.withLock { state in
+            state.phase = .ended
+            defer { state.endWaiters = [] }
+            return state.endWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// The end's returns, each on its own so that none waits for another's PostgreSQL.
+    private func returnConcurrently(
+        _ registry: ConnectionPoolRegistry, reason: String, deadline: ContinuousClock.Instant, _ transactions: [PinnedConnection],
+        _ dynamic: [DatabaseTarget], _ clones: [Clone]
+    ) async {
         await withTaskGroup(of: Void.self) { group in
             // Its open transactions roll back (the reset's ROLLBACK) and release their locks.
             for pinned in transactions {
@@ -196,11 +253,5 @@ extension WorkSession {
                 }
             }
         }
-        let waiters = state.withLock { state in
-            state.phase = .ended
-            defer { state.endWaiters = [] }
-            return state.endWaiters
-        }
-        for waiter in waiters { waiter.resume() }
     }
 }

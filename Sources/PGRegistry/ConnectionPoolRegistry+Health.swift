@@ -29,4 +29,26 @@ extension ConnectionPoolRegistry {
         }
         return target.pool.snapshot()
     }
+
+    /// Throws when `target` refuses its connections for a reason that lasts until someone changes
+    /// something (`privilegeCheck: "enforce"` and a role with more power than reading needs), so that
+    /// it is not made a session's database: every call there would fail. Found out first-hand when
+    /// not known yet (one connection, bounded by PGMCP_CONNECT_TIMEOUT), only for entries the check
+    /// applies to. A database that is down, missing or unhealthy is not refused: it may come back.
+    func refuseIfRefusedForGood(_ target: DatabaseTarget, _ next: String) async throws(RegistryError) {
+        guard target.kind == .configured, let entry = pools[target.name]?.config, entry.privilegeCheck == .enforce, PrivilegeCheck.applies(to: entry)
+        else { return }
+        guard let refusal = await target.pool.probedSnapshot().refusal else { return }
+        throw RegistryError(.databaseRefused, "database '\(target.name)' \(refusal); \(next)")
+    }
+
+    /// A lease that failed, as a call reports it. A database refused for good says so and what the
+    /// caller can do, instead of the next connect attempt's time (which will be refused too).
+    func leaseFailure(_ error: PoolError, _ target: DatabaseTarget) -> RegistryError {
+        var failure = RegistryError(error)
+        if error.kind == .unavailable, let refusal = target.pool.snapshot().refusal {
+            failure.message = "database '\(target.name)' \(refusal); calls there fail until that changes: pass another 'database', or select_database another (list_databases)"
+        }
+        return failure
+    }
 }

@@ -28,6 +28,17 @@ extension ConnectionPoolRegistry {
         return session
     }
 
+    /// `createSession` for `open_session`: a `database` refused for good (see
+    /// `refuseIfRefusedForGood`) is refused here too, rather than made the new session's start.
+    public func openSession(
+        database: String?, label: String?, owner: String?, identities: [String]?
+    ) async throws(RegistryError) -> WorkSession {
+        if let database, let target = pools[database], target.config.isVisible(to: identities) {
+            try await refuseIfRefusedForGood(target, "no session was opened on it. Open it on another database (list_databases)")
+        }
+        return try createSession(database: database, label: label, owner: owner, identities: identities)
+    }
+
     /// Runs `body` in a work session of its own that lives only as long as the call: for a request
     /// of a protocol that keeps no state between calls (MCP 2026-07-28 without a handle). It is not
     /// listed among the sessions (no handle reaches it, no session metrics) and is ended afterwards
@@ -40,12 +51,12 @@ extension ConnectionPoolRegistry {
     public func withCallSession<R: Sendable>(
         label: String?, owner: String?, identities: [String]? = nil, holdsPlace: Bool = true, _ body: (WorkSession) async throws -> R
     ) async throws -> R {
-        // A flood of calls alone is bounded too: each holds a place while it runs.
-        if holdsPlace { try sessions.withLock { table throws(RegistryError) in try table.admitCall(owner: owner) } }
-        defer { if holdsPlace { sessions.withLock { $0.finishCall(owner: owner) } } }
         let session = WorkSession(
             handle: .random(), label: label, owner: owner, identities: identities, database: startingDatabase(for: identities), expiresWhenIdle: false,
             connectionLimit: configuration.server.sessionMaxConnections, now: clock())
+        // A flood of calls alone is bounded too: each holds a place while it runs (and shutdown ends it).
+        if holdsPlace { try sessions.withLock { table throws(RegistryError) in try table.admitCall(session) } }
+        defer { if holdsPlace { sessions.withLock { $0.finishCall(session) } } }
         do {
             let result = try await body(session)
             await session.end(registry: self, reason: "call ended")

@@ -42,7 +42,7 @@ extension ConnectionPoolRegistry {
                 lease = try await target.pool.lease(timeout: self.configuration.server.acquireTimeout)
             } catch let error as PoolError {
                 session.slots.release()
-                throw RegistryError(error)
+                throw self.leaseFailure(error, target)
             } catch {
                 session.slots.release()
                 throw error
@@ -260,45 +260,5 @@ extension ConnectionPoolRegistry {
         pinned.gate.close(with: RegistryError(.transactionEnded, "the transaction on '\(pinned.target.name)' has ended"))
         await giveBack(pinned.lease, before: deadline)
         session.slots.release()
-    }
-
-    /// Takes one of the session's connection slots (`PGMCP_SESSION_MAX_CONNECTIONS`).
-    func acquireSlot(_ session: WorkSession) async throws {
-        let limit = session.slots.limit
-        try await session.slots.acquire(timeout: configuration.server.acquireTimeout) { waited in
-            RegistryError(
-                .sessionLimit,
-                "this session already holds \(limit) of \(limit) connections (PGMCP_SESSION_MAX_CONNECTIONS, an open transaction holds one); waited \(waited.readable) for one to free up"
-            )
-        }
-    }
-
-    /// Runs `body` as one of the session's calls: counted in its statistics and the target pool's
-    /// metrics, cancelled when the session ends (or, by its pool, when its database is closed).
-    func registered<R: Sendable>(_ session: WorkSession, _ target: DatabaseTarget, _ body: @escaping @Sendable () async throws -> R) async throws -> R {
-        let id = session.state.withLock { state in
-            defer { state.nextCallID += 1 }
-            state.lastActivity = clock()
-            return state.nextCallID
-        }
-        do {
-            guard let result = try await session.calls.run(id, tag: target.pool.serial, body) else {
-                throw RegistryError(.sessionEnded, "the session has ended")
-            }
-            session.finishCall(failed: false, now: clock())
-            target.pool.metrics.recordCall(failed: false)
-            return result
-        } catch {
-            session.finishCall(failed: true, now: clock())
-            target.pool.metrics.recordCall(failed: true)
-            if !session.isActive, !(error is RegistryError) {
-                throw RegistryError(.sessionEnded, "the session ended while the call ran; its statement was cancelled")
-            }
-            if target.kind == .dynamic, session.state.withLock({ $0.dynamic[target.name]?.pool !== target.pool }) {
-                throw RegistryError(
-                    .closedUnderCall, "'\(target.name)' was disconnected (disconnect_database) while the call ran, which cancelled it: \(error)")
-            }
-            throw error
-        }
     }
 }

@@ -154,10 +154,13 @@ public final class ConnectionPoolRegistry: Sendable {
         return target
     }
 
-    /// Makes `name` the session's active database.
+    /// Makes `name` the session's active database, unless it is refused for good (see
+    /// `refuseIfRefusedForGood`): one that is down or unhealthy may come back, and is selected.
     @discardableResult
-    public func selectDatabase(_ name: String, for session: WorkSession) throws(RegistryError) -> DatabaseTarget {
+    public func selectDatabase(_ name: String, for session: WorkSession) async throws(RegistryError) -> DatabaseTarget {
         let target = try resolve(name, for: session)
+        try await refuseIfRefusedForGood(
+            target, "it cannot be selected: the session stays on '\(session.activeDatabase)'. Select another database (list_databases)")
         session.state.withLock { state in
             state.activeDatabase = name
             state.databaseChosen = true
@@ -216,11 +219,13 @@ public final class ConnectionPoolRegistry: Sendable {
         #endif
     }()
 
-    /// Ends every session (cancelling running statements), then closes every pool.
+    /// Ends every session (cancelling running statements), those of single calls too, then closes
+    /// every pool: no pool waits out a statement still running.
     public func shutdown() async {
-        let handles = sessions.withLock { Array($0.byHandle.keys) }
+        let (handles, calls) = sessions.withLock { (Array($0.byHandle.keys), Array($0.calls.values)) }
         await withTaskGroup(of: Void.self) { group in
             for handle in handles { group.addTask { await self.endSession(handle, reason: "shutdown") } }
+            for session in calls { group.addTask { await session.end(registry: self, reason: "shutdown") } }
         }
         await withTaskGroup(of: Void.self) { group in
             for target in pools.values { group.addTask { await target.pool.shutdown() } }

@@ -83,5 +83,7 @@ extension PoolStateMachine {
         public var health: Health
         /// Why it is unhealthy: the last failed connect's or health check's error.
         public var lastError: String?
+        /// A refusal of the pool's connections that lasts (`privilegeCheck: "enforce"`), if any.
+        public var refusal: String? = nil
     }
 }

@@ -56,6 +56,10 @@ public struct PoolStateMachine: Sendable {
     private var waiters: [Waiter] = []
     private var failure: Failure?
     private var evidence: Evidence?
+    /// Why the database refuses this pool's connections for a reason that lasts until someone
+    /// changes something (`privilegeCheck: "enforce"`), unlike an outage: set by a failed connect
+    /// that says so, cleared by the next connect that succeeds.
+    private var refusal: String?
     private var nextConnectionID: ConnectionID = 0
     public private(set) var isShuttingDown = false
 
@@ -110,6 +114,7 @@ public struct PoolStateMachine: Sendable {
     public mutating func connectionEstablished(_ id: ConnectionID, now: Instant, lifetime: Duration? = nil) -> [Action] {
         guard connections[id]?.state == .connecting else { return [.close(id, .broken)] }
         failure = nil
+        refusal = nil
         evidence = Evidence(problem: nil, at: now)
         let life = lifetime ?? configuration.maxLifetime
         connections[id] = Connection(state: .connecting, expiresAt: life.map { now + $0 }, lastChecked: now)
@@ -120,9 +125,11 @@ public struct PoolStateMachine: Sendable {
         return makeAvailable(id, now: now)
     }
 
-    /// Connection `id` could not be opened.
-    public mutating func connectionFailed(_ id: ConnectionID, reason: String, now: Instant) -> [Action] {
+    /// Connection `id` could not be opened; `lasting` when the reason is a refusal that will not go
+    /// away by itself (see `refusal`). Another failure leaves an earlier refusal as it was.
+    public mutating func connectionFailed(_ id: ConnectionID, reason: String, lasting: Bool = false, now: Instant) -> [Action] {
         connections[id] = nil
+        if lasting { refusal = reason }
         let consecutive = (failure?.consecutive ?? 0) + 1
         let delay = backoff(afterFailures: consecutive)
         failure = Failure(reason: reason, consecutive: consecutive, nextAttemptAt: now + delay)
@@ -252,7 +259,7 @@ public struct PoolStateMachine: Sendable {
             open: connections.count - connecting - closing, idle: idle, inUse: inUse, connecting: connecting,
             closing: closing, waiting: waiters.count, maximum: configuration.maximum,
             health: evidence.map { $0.problem == nil ? .healthy : .unhealthy } ?? .unknown,
-            lastError: evidence?.problem)
+            lastError: evidence?.problem, refusal: refusal)
     }
 
     // MARK: - Helpers

@@ -8,7 +8,7 @@ import Synchronization
 /// transaction's protection with functions that write). Logged once per database with `warn`;
 /// every connection refused with `enforce`, and `pgmcp check` fails on it.
 public enum PrivilegeCheck {
-    struct Refused: Error, CustomStringConvertible {
+    struct Refused: LastingRefusal, CustomStringConvertible {
         let description: String
     }
 

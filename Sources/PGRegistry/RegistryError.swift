@@ -10,6 +10,8 @@ public struct RegistryError: Error, Sendable, Equatable, CustomStringConvertible
         /// A transaction across calls: one is already open on that database, none is, or it ended
         /// without the caller asking (idle timeout, lost connection).
         case transactionOpen, noTransaction, transactionEnded
+        /// The database refuses its connections until someone changes something (privilegeCheck).
+        case databaseRefused
         /// The dynamic connection the call ran on was disconnected under it, which cancelled it.
         case closedUnderCall
     }

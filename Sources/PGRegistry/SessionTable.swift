@@ -8,8 +8,9 @@ struct SessionTable {
     let limit: Int
     let share: Int
     private(set) var byHandle: [SessionHandle: WorkSession] = [:]
-    /// Calls running in sessions of their own, which are not in `byHandle`.
-    private(set) var calls = 0
+    /// Calls running in sessions of their own, which are not in `byHandle` (kept so that shutdown
+    /// can end them: their statements are cancelled, not waited out).
+    private(set) var calls: [SessionHandle: WorkSession] = [:]
     /// Places held by each owner: its sessions in the table and its running calls.
     private(set) var byOwner: [String: Int] = [:]
 
@@ -24,7 +25,7 @@ struct SessionTable {
 
     /// Adds `session`, unless the total or its owner's share is full.
     mutating func insert(_ session: WorkSession) throws(RegistryError) {
-        if byHandle.count + calls >= limit {
+        if byHandle.count + calls.count >= limit {
             throw RegistryError(
                 .tooManySessions, "too many sessions: \(byHandle.count) of PGMCP_MAX_SESSIONS=\(limit) are open; end idle ones or raise the limit")
         }
@@ -40,21 +41,21 @@ struct SessionTable {
         return session
     }
 
-    /// Admits a call in a session of its own, unless the total or its owner's share is full.
-    mutating func admitCall(owner: String?) throws(RegistryError) {
-        if byHandle.count + calls >= limit {
+    /// Admits a call in `session`, a session of its own, unless the total or its owner's share is full.
+    mutating func admitCall(_ session: WorkSession) throws(RegistryError) {
+        if byHandle.count + calls.count >= limit {
             throw RegistryError(
                 .tooManySessions, "too many sessions: PGMCP_MAX_SESSIONS=\(limit) are open or running a call; try again shortly")
         }
-        try checkShare(of: owner)
-        calls += 1
-        take(owner)
+        try checkShare(of: session.owner)
+        calls[session.handle] = session
+        take(session.owner)
     }
 
     /// A call admitted by `admitCall` ended.
-    mutating func finishCall(owner: String?) {
-        calls -= 1
-        give(owner)
+    mutating func finishCall(_ session: WorkSession) {
+        guard calls.removeValue(forKey: session.handle) != nil else { return }
+        give(session.owner)
     }
 
     /// The places `owner` holds now.

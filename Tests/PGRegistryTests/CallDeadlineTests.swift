@@ -97,4 +97,21 @@ import Testing
         #expect(registry.sessionCount == 0)
         await registry.shutdown()
     }
+
+    @Test func shutdownCancelsTheStatementOfASingleCallSession() async throws {
+        // A stateless call's session (MCP 2026-07-28 without a handle) is not among the sessions;
+        // before, shutdown did not end it, and the pool's close waited out its statement.
+        let (registry, prefix) = try frozenSetup(statementTimeoutMs: 0)
+        let call = Task {
+            try await registry.withCallSession(label: nil, owner: nil) { session in
+                try await registry.withConnection(session: session) { c, _ in try await c.command("SELECT pg_sleep(30) /* single-call */") }
+            }
+        }
+        let running = "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%single-call */' AND application_name LIKE $1 || '%'"
+        #expect(try await eventually { try await TestDatabase.rows(running, [prefix]) == [[1]] })
+        let stopped = await finishes(within: .seconds(4)) { await registry.shutdown() }
+        #expect(stopped, "shutdown waited out a single call's statement")
+        await #expect(throws: (any Error).self) { try await call.value }
+        #expect(try await TestDatabase.rows(running, [prefix]) == [[0]])
+    }
 }

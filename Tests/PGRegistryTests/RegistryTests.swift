@@ -18,10 +18,10 @@ import Testing
         #expect(throws: RegistryError.self) { try registry.session(SessionHandle(rawValue: "forged")) }
     }
 
-    @Test func unknownDatabaseListsTheNamesTheSessionCanUse() throws {
+    @Test func unknownDatabaseListsTheNamesTheSessionCanUse() async throws {
         let (registry, _) = try testRegistry(databases: [TestDatabase.config(id: "dev"), TestDatabase.config(id: "prod")])
         let session = try registry.createSession()
-        let error = try #require(throws: RegistryError.self) { try registry.selectDatabase("staging", for: session) }
+        let error = try await #require(throws: RegistryError.self) { try await registry.selectDatabase("staging", for: session) }
         #expect(error.message == "unknown database 'staging'; this session can use: 'dev', 'prod'")
         #expect(throws: RegistryError.self) { try registry.createSession(database: "staging") }
     }
@@ -32,7 +32,7 @@ import Testing
         let other = try registry.createSession()
         _ = try registry.addDynamicDatabase(try TestDatabase.config(id: "mine"), to: owner)
         #expect(owner.activeDatabase == "main")
-        try registry.selectDatabase("mine", for: owner)
+        try await registry.selectDatabase("mine", for: owner)
         #expect(registry.visibleDatabases(for: owner).map(\.name) == ["main", "mine"])
         #expect(registry.visibleDatabases(for: other).map(\.name) == ["main"])
         let error = try #require(throws: RegistryError.self) { try registry.resolve("mine", for: other) }
@@ -62,7 +62,7 @@ import Testing
         let (registry, _) = try testRegistry(databases: [TestDatabase.config(id: "one"), TestDatabase.config(id: "two", database: scratch)])
         let first = try registry.createSession()
         let second = try registry.createSession()
-        try registry.selectDatabase("two", for: second)
+        try await registry.selectDatabase("two", for: second)
         let names = try await (
             registry.withConnection(session: first) { c, _ in try await c.query("SELECT current_database()").rows[0][0] },
             registry.withConnection(session: second) { c, _ in try await c.query("SELECT current_database()").rows[0][0] },

@@ -19,7 +19,8 @@ enum DatabaseTools {
 
     static let listDatabases = ToolDefinition(
         name: "list_databases", title: "List databases",
-        description: "Lists the databases this session can use: the configured ones and its own dynamic connections, with which one is active, whether it is read-only, where it is (never a password) and whether it answers.",
+        description:
+            "Lists the databases this session can use: the configured ones and its own dynamic connections, with which one is active, whether it is read-only, where it is (never a password) and whether it answers.",
         inputSchema: JSONSchema.object([]),
         outputSchema: JSONSchema.output([("databases", JSONSchema.array(of: entrySchema))], required: ["databases"]),
         annotations: .readsDatabase,
@@ -35,17 +36,18 @@ enum DatabaseTools {
     static func entry(for target: DatabaseTarget, active: String, snapshot: PoolStateMachine.Snapshot? = nil) -> JSONValue {
         let connection = target.config.connection
         let snapshot = snapshot ?? target.pool.snapshot()
-        return .object(JSONObject([
-            ("name", .string(target.name)), ("title", .string(target.config.title)),
-            ("description", target.config.description.map(JSONValue.string) ?? .null),
-            ("kind", .string(target.kind.rawValue)), ("active", .bool(target.name == active)),
-            ("readOnly", .bool(target.config.readOnly)),
-            ("host", connection.host.map(JSONValue.string) ?? .null),
-            ("port", connection.port.flatMap { Int64($0) }.map(JSONValue.int) ?? .null),
-            ("dbname", connection.database.map(JSONValue.string) ?? .null),
-            ("user", connection.user.map(JSONValue.string) ?? .null),
-            ("status", .string(snapshot.health.rawValue)),
-        ]))
+        return .object(
+            JSONObject([
+                ("name", .string(target.name)), ("title", .string(target.config.title)),
+                ("description", target.config.description.map(JSONValue.string) ?? .null),
+                ("kind", .string(target.kind.rawValue)), ("active", .bool(target.name == active)),
+                ("readOnly", .bool(target.config.readOnly)),
+                ("host", connection.host.map(JSONValue.string) ?? .null),
+                ("port", connection.port.flatMap { Int64($0) }.map(JSONValue.int) ?? .null),
+                ("dbname", connection.database.map(JSONValue.string) ?? .null),
+                ("user", connection.user.map(JSONValue.string) ?? .null),
+                ("status", .string(snapshot.health.rawValue)),
+            ]))
     }
 
     static let currentSchema = JSONSchema.output(
@@ -56,20 +58,22 @@ enum DatabaseTools {
 
     static let currentDatabase = ToolDefinition(
         name: "current_database", title: "Current database",
-        description: "Shows the session's active database (read-only or not, PostgreSQL version), the transaction the session holds open on it (mode, status, age) if any, and the session's statistics and connection limit.",
+        description:
+            "Shows the session's active database (read-only or not, PostgreSQL version), the transaction the session holds open on it (mode, status, age) if any, and the session's statistics and connection limit.",
         inputSchema: JSONSchema.object([]), outputSchema: currentSchema, annotations: .readsDatabase,
         handler: { call throws(ToolError) in try await current(call) })
 
     static let selectDatabase = ToolDefinition(
         name: "select_database", title: "Select database",
-        description: "Makes a database the session's active one: later calls without a 'database' argument use it. The choice lasts for this MCP session only: a client that opens a new MCP session per call should pass 'database' (or an open_session handle as 'session') on every call instead. Returns what current_database returns.",
+        description:
+            "Makes a database the session's active one: later calls without a 'database' argument use it. The choice lasts for this MCP session only: a client that opens a new MCP session per call should pass 'database' (or an open_session handle as 'session') on every call instead. Returns what current_database returns.",
         inputSchema: JSONSchema.object(
             [("database", JSONSchema.string("Name of the database to make active (see list_databases)."))], required: ["database"]),
         outputSchema: currentSchema, annotations: .sessionState,
         keepsSessionState: true,
         handler: { call throws(ToolError) in
             let name = try call.arguments.requiredString("database")
-            do { try call.server.registry.selectDatabase(name, for: call.session) } catch { throw ToolError.from(error) }
+            do { try await call.server.registry.selectDatabase(name, for: call.session) } catch { throw ToolError.from(error) }
             return try await current(call)
         })
 

@@ -27,7 +27,7 @@ enum SessionTools {
             let label = try call.arguments.string("label")
             let session: WorkSession
             do {
-                session = try call.server.registry.createSession(
+                session = try await call.server.registry.openSession(
                     database: database, label: label, owner: call.session.owner, identities: call.session.identities)
             } catch { throw ToolError.from(error) }
             let idle = call.server.settings.sessionIdleTimeout.components
