@@ -65,6 +65,26 @@ import Testing
         }
     }
 
+    /// With the default grace period (5 s), a client that gives DELETE 5 s must still get its answer:
+    /// DELETE waits for the end at most a second, and the end goes on, bounded, after it answered.
+    @Test func deleteAnswersWithinASecondWhateverTheGracePeriod() async throws {
+        try await Fixture.withServer(settings: { $0.connectTimeout = .seconds(5) }) { server, fixture in
+            let url = server.url.absoluteString
+            let session = try await RawHTTP.openSession(url)
+            try await openTransactions(url, transport: session, on: ["dev"])
+            let pids = try await transactionBackends(fixture, count: 1)
+            let elapsed = try await timedWhileFrozen(pids) {
+                let reply = try await RawHTTP.send("DELETE", url, headers: RawHTTP.mcpHeaders.merging(["Mcp-Session-Id": session]) { $1 })
+                #expect(reply.status == 200)
+                // Already gone for every request, while its end goes on.
+                let gone = try await RawHTTP.call(url, session: session, tool: "current_database", arguments: [:])
+                #expect(gone.status == 404)
+            }
+            #expect(elapsed < .milliseconds(2500), "DELETE took \(elapsed)")
+            try await expectRowLockFreed(fixture)
+        }
+    }
+
     @Test func closeSessionWithAFrozenTransactionAndAFrozenCallAnswersWithinOneGracePeriod() async throws {
         try await Fixture.withServer(settings: { $0.connectTimeout = .seconds(1) }) { server, fixture in
             let url = server.url.absoluteString

@@ -237,8 +237,26 @@ struct MCPHTTPEndpoint: Sendable {
         guard let transport = sessions.find(id), caller.owns(transport.workSession) else {
             return errorResponse(.notFound, JSONRPCError(.invalidRequest, "unknown or ended session"))
         }
-        await registry.endSession(transport.workSession.handle, reason: "DELETE")
+        await Self.endSession(transport.workSession.handle, of: registry, answeringWithin: Self.deleteAnswerBound)
         return Response(status: .ok)
+    }
+
+    /// How long DELETE waits for the session's end before it answers anyway.
+    static let deleteAnswerBound = Duration.seconds(1)
+
+    /// Ends a session, waiting for the end at most `bound`. A healthy PostgreSQL lets the end finish
+    /// in milliseconds, so DELETE answers once everything is returned; with a frozen backend the end
+    /// takes up to its own deadline (PGMCP_CONNECT_TIMEOUT), and the client is not kept waiting for
+    /// it: the session is already gone for every request (404), and the end goes on, bounded, in a
+    /// task that shutdown's own end of the session waits for.
+    static func endSession(_ handle: SessionHandle, of registry: ConnectionPoolRegistry, answeringWithin bound: Duration) async {
+        // The timer ends at `bound`, or earlier when the end is done and cancels it.
+        let timer = Task { try? await Task.sleep(for: bound) }
+        Task {
+            await registry.endSession(handle, reason: "DELETE")
+            timer.cancel()
+        }
+        await timer.value
     }
 
     // MARK: - Responses
