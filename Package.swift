@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "PGClient", dependencies: ["CLibPQ", "IOReactor", "PGMCPJSON"]),
         // What a statement is, by PostgreSQL's own parser: how many, which kind, what it writes, which
         // functions it calls. Checked once per statement text.
-        .target(name: "PGParser", dependencies: ["CPGQuery"]),
+        .target(name: "PGParser", dependencies: ["CPGQuery", "PGMCPJSON"]),
         // Database and server settings from every source the contract names.
         .target(name: "PGConfig", dependencies: ["PGClient", "PGMCPJSON", "IOReactor"]),
 

@@ -1,3 +1,5 @@
+import PGMCPJSON
+
 /// libpg_query's JSON parse tree read as a stream of events, without building the tree.
 ///
 /// A parse tree is as deep as the statement's expressions (`1+1+…+1` nests once per `+`) and tens
@@ -69,50 +71,12 @@ struct ParseTreeEvents {
 
     private static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 }
 
-    /// A string value's text, its JSON escapes decoded.
+    /// A string value's text, its JSON escapes decoded (by the project's JSON parser, for the rare
+    /// value that has any).
     func text(_ range: Range<Int>) -> String {
         let raw = UnsafeBufferPointer(rebasing: bytes[range])
         guard raw.contains(UInt8(ascii: "\\")) else { return String(decoding: raw, as: UTF8.self) }
-        var scalars = String.UnicodeScalarView()
-        var utf8: [UInt8] = []
-        func flush() {
-            scalars.append(contentsOf: String(decoding: utf8, as: UTF8.self).unicodeScalars)
-            utf8.removeAll(keepingCapacity: true)
-        }
-        var position = 0
-        var pendingHigh: UInt32?
-        while position < raw.count {
-            let byte = raw[position]
-            guard byte == UInt8(ascii: "\\"), position + 1 < raw.count else {
-                utf8.append(byte)
-                position += 1
-                continue
-            }
-            let escaped = raw[position + 1]
-            position += 2
-            switch escaped {
-            case UInt8(ascii: "n"): utf8.append(0x0A)
-            case UInt8(ascii: "t"): utf8.append(0x09)
-            case UInt8(ascii: "r"): utf8.append(0x0D)
-            case UInt8(ascii: "b"): utf8.append(0x08)
-            case UInt8(ascii: "f"): utf8.append(0x0C)
-            case UInt8(ascii: "u") where position + 4 <= raw.count:
-                let hex = String(decoding: UnsafeBufferPointer(rebasing: raw[position..<position + 4]), as: UTF8.self)
-                position += 4
-                guard let unit = UInt32(hex, radix: 16) else { continue }
-                flush()
-                if (0xD800..<0xDC00).contains(unit) {
-                    pendingHigh = unit
-                } else if (0xDC00..<0xE000).contains(unit), let high = pendingHigh {
-                    pendingHigh = nil
-                    Unicode.Scalar(0x10000 + ((high - 0xD800) << 10) + (unit - 0xDC00)).map { scalars.append($0) }
-                } else if let scalar = Unicode.Scalar(unit) {
-                    scalars.append(scalar)
-                }
-            default: utf8.append(escaped)
-            }
-        }
-        flush()
-        return String(scalars)
+        let quoted = [UInt8(ascii: "\"")] + raw + [UInt8(ascii: "\"")]
+        return (try? JSONParser.parse(quoted))?.stringValue ?? String(decoding: raw, as: UTF8.self)
     }
 }

@@ -25,11 +25,8 @@ struct SessionTable {
 
     /// Adds `session`, unless the total or its owner's share is full.
     mutating func insert(_ session: WorkSession) throws(RegistryError) {
-        if byHandle.count + calls.count >= limit {
-            throw RegistryError(
-                .tooManySessions, "too many sessions: \(byHandle.count) of PGMCP_MAX_SESSIONS=\(limit) are open; end idle ones or raise the limit")
-        }
-        try checkShare(of: session.owner)
+        try checkRoom(
+            for: session.owner, "too many sessions: \(byHandle.count) of PGMCP_MAX_SESSIONS=\(limit) are open; end idle ones or raise the limit")
         byHandle[session.handle] = session
         take(session.owner)
     }
@@ -43,13 +40,15 @@ struct SessionTable {
 
     /// Admits a call in `session`, a session of its own, unless the total or its owner's share is full.
     mutating func admitCall(_ session: WorkSession) throws(RegistryError) {
-        if byHandle.count + calls.count >= limit {
-            throw RegistryError(
-                .tooManySessions, "too many sessions: PGMCP_MAX_SESSIONS=\(limit) are open or running a call; try again shortly")
-        }
-        try checkShare(of: session.owner)
+        try checkRoom(for: session.owner, "too many sessions: PGMCP_MAX_SESSIONS=\(limit) are open or running a call; try again shortly")
         calls[session.handle] = session
         take(session.owner)
+    }
+
+    /// Refuses one more place when the total is full (saying `full`) or `owner`'s share is.
+    private func checkRoom(for owner: String?, _ full: @autoclosure () -> String) throws(RegistryError) {
+        if byHandle.count + calls.count >= limit { throw RegistryError(.tooManySessions, full()) }
+        try checkShare(of: owner)
     }
 
     /// A call admitted by `admitCall` ended.

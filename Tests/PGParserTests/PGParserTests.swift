@@ -47,6 +47,8 @@ import Testing
         // A name inside a string is data, not a call.
         #expect(!statement.functions.contains(["pg_sleep"]))
         #expect(try await facts("EXPLAIN ANALYZE SELECT pg_reload_conf()").functions == [["pg_reload_conf"]])
+        // A quoted name keeps its quotes and case, through the tree's JSON escapes.
+        #expect(try await facts(#"SELECT "we""ird\é"(1)"#).functions == [[#"we"ird\é"#]])
     }
 
     @Test func aMisspeltStatementGetsPostgreSQLsOwnSyntaxError() async throws {
