@@ -98,8 +98,8 @@ extension DatabaseCalls {
     }
 
     func info(_ pinned: PinnedConnection) -> TransactionInfo {
-        let now = ContinuousClock.now
-        let idle = now - pinned.lastUsed
+        // On the registry's clock, which stamped `lastUsed`.
+        let idle = registry.now - pinned.lastUsed
         return TransactionInfo(
             database: pinned.target.name, readOnly: pinned.readOnly, startedAt: pinned.openedAt,
             status: pinned.transactionStatus == .inFailedTransaction ? "aborted" : "open",

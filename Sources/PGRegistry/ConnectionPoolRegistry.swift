@@ -21,6 +21,9 @@ public final class ConnectionPoolRegistry: Sendable {
     let logger: Logger
     let applicationName: String
     let clock: @Sendable () -> ContinuousClock.Instant
+    /// The registry's time, the one its stamps (a transaction's last use, a session's activity) are
+    /// on: what those stamps must be compared with.
+    public var now: ContinuousClock.Instant { clock() }
     let metrics = RegistryMetrics()
     /// How long a healthy server may take to end a cancelled statement or answer a reset, past a
     /// call's statement timeout too: `PGMCP_CONNECT_TIMEOUT` (see `ConnectionWatchdog`).

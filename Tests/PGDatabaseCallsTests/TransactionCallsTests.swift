@@ -49,6 +49,24 @@ import Testing
         try await TestDatabase.dropDatabase(database)
     }
 
+    /// `idleSeconds` compares the transaction's last use with the clock that stamped it, the
+    /// registry's: a registry an hour behind the system's clock still reports a transaction just used
+    /// as idle for no time (it said 3600 s).
+    @Test func idleSecondsAreMeasuredOnTheRegistrysClock() async throws {
+        let name = try await TestDatabase.createScratchDatabase(prefix: "txc")
+        let entry = try TestDatabase.config(id: "main", database: name, readOnly: false)
+        let registry = ConnectionPoolRegistry(
+            configuration: Configuration(databases: [entry], source: "test", server: ServerSettings()), applicationName: TestDatabase.uniqueName("txc"),
+            clock: { ContinuousClock.now - .seconds(3600) })
+        let calls = DatabaseCalls(registry: registry, logger: Logger(label: "test"))
+        let session = try registry.createSession()
+        let info = try await calls.beginTransaction(session: session, database: nil, readOnly: true)
+        #expect(info.idleSeconds < 60, "\(info.idleSeconds)")
+        #expect(try #require(calls.openTransaction(session: session, database: "main")).idleSeconds < 60)
+        await registry.shutdown()
+        try await TestDatabase.dropDatabase(name)
+    }
+
     @Test func shutdownRollsBackOpenTransactions() async throws {
         let (calls, database) = try await setup()
         let session = try calls.registry.createSession()
