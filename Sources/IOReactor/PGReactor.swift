@@ -1,7 +1,8 @@
 import CLinux
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Socket readiness for every connection, from one epoll thread.
@@ -56,11 +57,13 @@ public final class PGReactor: TaskExecutor, Sendable {
         precondition(epoll_ctl(epoll, EPOLL_CTL_ADD, wakeup, &event) == 0, "epoll_ctl failed: errno \(errno)")
         let context = Unmanaged.passRetained(self).toOpaque()
         var thread = pthread_t()
-        let created = pthread_create(&thread, nil, { context in
-            let reactor = Unmanaged<PGReactor>.fromOpaque(context!).takeRetainedValue()
-            reactor.run()
-            return nil
-        }, context)
+        let created = pthread_create(
+            &thread, nil,
+            { context in
+                let reactor = Unmanaged<PGReactor>.fromOpaque(context!).takeRetainedValue()
+                reactor.run()
+                return nil
+            }, context)
         precondition(created == 0, "cannot start the PostgreSQL socket thread: \(created)")
         pthread_detach(thread)
     }

@@ -87,7 +87,8 @@ struct ConninfoText {
         var userinfoEnd: Int?
         if let at = ats.first, firstSlash.map({ at < $0 }) ?? true { userinfoEnd = at }
         if ats.count > (userinfoEnd == nil ? 0 : 1) {
-            problem = "an '@' may appear in a URL only once, ending the user name and password before the host; "
+            problem =
+                "an '@' may appear in a URL only once, ending the user name and password before the host; "
                 + "write '@' and '/' in a user name or password as %40 and %2F, and any other '@' as %40"
             return
         }
@@ -134,7 +135,8 @@ struct ConninfoText {
                 let value = (equals + 1)..<end
                 mask(value)
                 if end != piece.upperBound || bytes[value].contains(ascii("=")) || !Self.isPercentEncoded(bytes[value]) {
-                    problem = "the \(key) parameter is not valid URL text, or is followed by a parameter libpq does not know: "
+                    problem =
+                        "the \(key) parameter is not valid URL text, or is followed by a parameter libpq does not know: "
                         + "write '&' in it as %26, '=' as %3D and '%' as %25"
                     return
                 }
@@ -216,7 +218,8 @@ struct ConninfoText {
                     return
                 }
                 if end != valueEnd {
-                    problem = "the \(keyword) is followed by text that is no keyword=value libpq knows: if the \(keyword) holds a space or a quote, "
+                    problem =
+                        "the \(keyword) is followed by text that is no keyword=value libpq knows: if the \(keyword) holds a space or a quote, "
                         + "write it as \(keyword)='…', with ' and \\ inside written \\' and \\\\; else check the keywords after it"
                     return
                 }

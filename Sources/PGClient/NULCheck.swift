@@ -20,7 +20,8 @@ enum NULCheck {
             if let parameter, let position = position(in: parameter) {
                 throw PGError(
                     kind: .statement,
-                    message: "parameter $\(index + 1) holds a NUL character (\\u0000) at position \(position); PostgreSQL text cannot contain NUL, and the statement was not sent. Remove it, or pass binary data as hex text (e.g. '\\\\x00ff' for bytea)",
+                    message:
+                        "parameter $\(index + 1) holds a NUL character (\\u0000) at position \(position); PostgreSQL text cannot contain NUL, and the statement was not sent. Remove it, or pass binary data as hex text (e.g. '\\\\x00ff' for bytea)",
                     sqlState: invalidCharacterState)
             }
         }

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CLibPQ
 import PGMCPJSON
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Turns PostgreSQL's text output of one value into JSON, by type OID, as CONTRACT.md maps it:
 /// integers → numbers (int8 beyond ±2^53 → string), floats → numbers (NaN/±Infinity → strings),

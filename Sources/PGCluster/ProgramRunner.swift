@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs programs to completion with posix_spawn and waitpid. Blocking: call it through `offPool` (IOReactor).

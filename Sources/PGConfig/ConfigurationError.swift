@@ -45,13 +45,14 @@ public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
     /// The same problems, those about a variable that was given as a command-line option
     /// (`options`: `PGMCP_PORT` → `--port`) naming the option the person typed.
     public func naming(options: [String: String]) -> ConfigurationError {
-        ConfigurationError(problems.map { problem in
-            guard problem.fieldKind == .environmentVariable, let field = problem.field, let option = options[field] else { return problem }
-            var renamed = problem
-            renamed.field = option
-            renamed.fieldKind = .option
-            return renamed
-        })
+        ConfigurationError(
+            problems.map { problem in
+                guard problem.fieldKind == .environmentVariable, let field = problem.field, let option = options[field] else { return problem }
+                var renamed = problem
+                renamed.field = option
+                renamed.fieldKind = .option
+                return renamed
+            })
     }
 
     public var description: String {

@@ -31,7 +31,9 @@ struct DatabaseEntryDecoder {
 
         let id = fields.string("id")
         if let id {
-            if Self.isValidID(id) { log.database = id } else {
+            if Self.isValidID(id) {
+                log.database = id
+            } else {
                 log.add("must match [a-z0-9_-]{1,63} (lower-case letters, digits, '_' and '-'), got \"\(id)\"", field: "id")
             }
         } else if !fields.has("id") {

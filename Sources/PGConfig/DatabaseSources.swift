@@ -38,7 +38,8 @@ struct DatabaseSources {
             throw ConfigurationError([
                 ConfigProblem(
                     source: "configuration",
-                    message: "no databases configured: set DB_CONFIGS (a JSON array), DB_CONFIGS_FILE or --config (a file holding one), DB_CONFIG_<ID>_URL / _HOST variables, or DATABASE_URL"
+                    message:
+                        "no databases configured: set DB_CONFIGS (a JSON array), DB_CONFIGS_FILE or --config (a file holding one), DB_CONFIG_<ID>_URL / _HOST variables, or DATABASE_URL"
                 )
             ])
         }

@@ -24,7 +24,9 @@ final class TypeNameCache: Sendable {
         let missing = Set(unknown.filter { known[$0] == nil })
         if !missing.isEmpty {
             let list = "{" + missing.map(String.init).joined(separator: ",") + "}"
-            let lookup = PGStatement("SELECT oid::pg_catalog.int8, pg_catalog.format_type(oid, NULL) FROM pg_catalog.pg_type WHERE oid OPERATOR(pg_catalog.=) ANY($1::pg_catalog.oid[])", parameters: [list])
+            let lookup = PGStatement(
+                "SELECT oid::pg_catalog.int8, pg_catalog.format_type(oid, NULL) FROM pg_catalog.pg_type WHERE oid OPERATOR(pg_catalog.=) ANY($1::pg_catalog.oid[])",
+                parameters: [list])
             let rows: [[JSONValue]]?
             if inTransaction {
                 rows = try? await connection.scopedReads([lookup], in: .savepoint(readOnly: true), statementTimeoutMs: nil).first?.rows

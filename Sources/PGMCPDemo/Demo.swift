@@ -1,5 +1,5 @@
-import IOReactor
 import Foundation
+import IOReactor
 import Logging
 import PGClient
 import PGCluster

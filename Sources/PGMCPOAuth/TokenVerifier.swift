@@ -2,8 +2,9 @@ import Foundation
 import IOReactor
 import JWTKit
 import Logging
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// Checks bearer access tokens: signed (RS256 or ES256) by a key of the issuer's JWKS, from the

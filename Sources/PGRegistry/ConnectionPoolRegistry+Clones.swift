@@ -149,7 +149,12 @@ extension ConnectionPoolRegistry {
                 // Bounded like a call: a frozen server must not hold a session's start or end.
                 try await ConnectionWatchdog.shared.run(
                     connection, limit: limit, cancelGrace: grace,
-                    expired: { RegistryError(.deadlineExceeded, "the server of '\(config.id)' did not answer \(limit.map { "within \($0.readable)" } ?? "after the copy was cancelled") while copying or dropping a session copy; its connection was abandoned") }
+                    expired: {
+                        RegistryError(
+                            .deadlineExceeded,
+                            "the server of '\(config.id)' did not answer \(limit.map { "within \($0.readable)" } ?? "after the copy was cancelled") while copying or dropping a session copy; its connection was abandoned"
+                        )
+                    }
                 ) { try await body(connection) }
                 await connection.close()
                 return

@@ -19,7 +19,8 @@ public struct PoolError: Error, Sendable, CustomStringConvertible {
         case .exhausted(let inUse, let maximum, let opening, let waiting, let waited):
             kind = .exhausted
             if opening > 0 && inUse < maximum {
-                message = "no connection to '\(database)' within \(waited.readable): \(opening) still being opened (the server is slow to accept connections), \(inUse)/\(maximum) in use, \(waiting) waiting"
+                message =
+                    "no connection to '\(database)' within \(waited.readable): \(opening) still being opened (the server is slow to accept connections), \(inUse)/\(maximum) in use, \(waiting) waiting"
             } else {
                 message = "pool for '\(database)' exhausted: \(inUse)/\(maximum) in use, \(waiting) waiting, waited \(waited.readable)"
             }

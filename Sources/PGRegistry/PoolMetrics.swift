@@ -20,9 +20,10 @@ struct PoolMetrics: Sendable {
     init(database: String, pool: String) {
         let dimensions = [("database", database), ("pool", pool)]
         self.dimensions = dimensions
-        closes = Dictionary(uniqueKeysWithValues: PoolStateMachine.CloseReason.allCases.map { reason in
-            (reason, Counter(label: "pgmcp_pool_connection_closes_total", dimensions: dimensions + [("reason", reason.rawValue)]))
-        })
+        closes = Dictionary(
+            uniqueKeysWithValues: PoolStateMachine.CloseReason.allCases.map { reason in
+                (reason, Counter(label: "pgmcp_pool_connection_closes_total", dimensions: dimensions + [("reason", reason.rawValue)]))
+            })
         open = Gauge(label: "pgmcp_pool_connections_open", dimensions: dimensions)
         idle = Gauge(label: "pgmcp_pool_connections_idle", dimensions: dimensions)
         inUse = Gauge(label: "pgmcp_pool_connections_in_use", dimensions: dimensions)

@@ -89,35 +89,43 @@ let parameters = try PGConnectionParameters(conninfo: url)
 // (a) sequential round trips
 let nb = try await PGConnection.connect(parameters)
 _ = try await nb.query("SELECT 1")
-report("PGClient: \(roundTrips) × SELECT 1", try await measure {
-    for _ in 0..<roundTrips { try await nb.command("SELECT 1") }
-}, calls: roundTrips)
+report(
+    "PGClient: \(roundTrips) × SELECT 1",
+    try await measure {
+        for _ in 0..<roundTrips { try await nb.command("SELECT 1") }
+    }, calls: roundTrips)
 await nb.close()
 
 let bl = BlockingConnection(url)
 _ = await bl.exec("SELECT 1")
-report("raw blocking libpq: \(roundTrips) × SELECT 1", await measure {
-    for _ in 0..<roundTrips { _ = await bl.exec("SELECT 1") }
-}, calls: roundTrips)
+report(
+    "raw blocking libpq: \(roundTrips) × SELECT 1",
+    await measure {
+        for _ in 0..<roundTrips { _ = await bl.exec("SELECT 1") }
+    }, calls: roundTrips)
 
 // (b) concurrent sleepers; first let idle dispatch workers of phase (a) exit.
 try await Task.sleep(for: .seconds(6))
 var nbs: [PGConnection] = []
 for _ in 0..<sleepers { nbs.append(try await PGConnection.connect(parameters)) }
 let nbConnections = nbs
-report("PGClient: \(sleepers) × pg_sleep(2) at once", try await measure {
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        for c in nbConnections { group.addTask { try await c.command("SELECT pg_sleep(2)") } }
-        try await group.waitForAll()
-    }
-})
+report(
+    "PGClient: \(sleepers) × pg_sleep(2) at once",
+    try await measure {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for c in nbConnections { group.addTask { try await c.command("SELECT pg_sleep(2)") } }
+            try await group.waitForAll()
+        }
+    })
 for c in nbConnections { await c.close() }
 
 let bls = (0..<sleepers).map { _ in BlockingConnection(url) }
 try await Task.sleep(for: .seconds(6))
-report("raw blocking libpq: \(sleepers) × pg_sleep(2) at once", await measure {
-    await withTaskGroup(of: Void.self) { group in
-        for c in bls { group.addTask { _ = await c.exec("SELECT pg_sleep(2)") } }
-        await group.waitForAll()
-    }
-})
+report(
+    "raw blocking libpq: \(sleepers) × pg_sleep(2) at once",
+    await measure {
+        await withTaskGroup(of: Void.self) { group in
+            for c in bls { group.addTask { _ = await c.exec("SELECT pg_sleep(2)") } }
+            await group.waitForAll()
+        }
+    })

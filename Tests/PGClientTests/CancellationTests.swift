@@ -1,8 +1,8 @@
 import Foundation
 import PGClient
 import PGMCPJSON
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Cancellation and early stop") struct CancellationTests {
     @Test func sleepCancelledFromAnotherTaskEndsWithinOneSecond() async throws {

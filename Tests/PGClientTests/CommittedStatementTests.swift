@@ -8,7 +8,8 @@ import Testing
     /// What the session holds that a statement may have set: settings, locks, temporary tables,
     /// channels listened to, prepared statements, cursors.
     func leftovers(_ connection: PGConnection) async throws -> [String] {
-        let result = try await connection.query("""
+        let result = try await connection.query(
+            """
             SELECT current_setting('search_path'), current_setting('statement_timeout'), current_user::text,
                    (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid())::text,
                    (SELECT count(*) FROM pg_class WHERE relpersistence = 't')::text,
@@ -103,7 +104,8 @@ import Testing
             // Refused (25001) inside pgmcp's transaction (its SET LOCAL statement_timeout is seen);
             // alone, as behind a pooler (no session timeout), it succeeds and plants state a pooler
             // would hand to the next client.
-            try await connection.command("""
+            try await connection.command(
+                """
                 CREATE FUNCTION plant() RETURNS int LANGUAGE plpgsql AS $$
                 BEGIN
                   IF current_setting('statement_timeout') <> '0' THEN RAISE SQLSTATE '25001'; END IF;

@@ -1,7 +1,7 @@
 import Foundation
 import PGClient
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Connecting") struct ConnectTests {
     @Test func connectTimesOutAgainstASocketThatNeverAnswers() async throws {

@@ -1,6 +1,6 @@
 import PGClient
-import Testing
 import TestSupport
+import Testing
 
 /// A connection string's password never gets out, however it is written: not in a parse error,
 /// not in the host, port, database or user libpq reads from it, not in what the parameters print.
@@ -20,9 +20,12 @@ import TestSupport
 
     static let forms: [Form] = [
         Form(description: "URL, as typed", before: "postgresql://app:", after: "@db.example:5432/orders?sslmode=disable", write: { $0 }, proper: false),
-        Form(description: "URL, percent-encoded", before: "postgresql://app:", after: "@db.example:5432/orders?sslmode=disable", write: SecretFragments.percentEncoded, proper: true),
+        Form(
+            description: "URL, percent-encoded", before: "postgresql://app:", after: "@db.example:5432/orders?sslmode=disable", write: SecretFragments.percentEncoded, proper: true),
         Form(description: "URL parameter, as typed", before: "postgres://app@db.example/orders?password=", after: "&sslmode=disable", write: { $0 }, proper: false),
-        Form(description: "URL parameter, percent-encoded", before: "postgres://app@db.example/orders?password=", after: "&sslmode=disable", write: SecretFragments.percentEncoded, proper: true),
+        Form(
+            description: "URL parameter, percent-encoded", before: "postgres://app@db.example/orders?password=", after: "&sslmode=disable", write: SecretFragments.percentEncoded,
+            proper: true),
         Form(description: "key=value, as typed", before: "host=db.example port=5432 user=app password=", after: " dbname=orders", write: { $0 }, proper: false),
         Form(description: "key=value, quoted", before: "host=db.example port=5432 user=app password=", after: " dbname=orders", write: SecretFragments.quoted, proper: true),
         Form(description: "key=value, in quotes as typed", before: "host=db.example user=app password='", after: "' dbname=orders", write: { $0 }, proper: false),
@@ -36,7 +39,8 @@ import TestSupport
             var shown: [String] = []
             do {
                 let parameters = try PGConnectionParameters(conninfo: text)
-                shown = [parameters.description, parameters.maskedTarget]
+                shown =
+                    [parameters.description, parameters.maskedTarget]
                     + parameters.pairs.filter { $0.keyword != "password" && $0.keyword != "sslpassword" }.map(\.value)
                 if form.proper { #expect(parameters["password"] == password, "\(form): \(text)") }
             } catch {
@@ -79,22 +83,34 @@ import TestSupport
         func reason(_ text: String) throws -> String {
             try #require(throws: PGError.self, "\(text)") { _ = try PGConnectionParameters(conninfo: text) }.message
         }
-        #expect(try reason("postgresql://u:Hunter22@[::1/db") == #"invalid connection string: end of string reached when looking for matching "]" in IPv6 host address in URI: "postgresql://u:•••@[::1/db""#)
+        #expect(
+            try reason("postgresql://u:Hunter22@[::1/db")
+                == #"invalid connection string: end of string reached when looking for matching "]" in IPv6 host address in URI: "postgresql://u:•••@[::1/db""#)
         #expect(try reason("postgresql://u:Hunter22@h/d?sslmode=require&nosuchoption=1") == #"invalid connection string: invalid URI query parameter: "nosuchoption""#)
         #expect(try reason("host=db nosuchoption=1 password=Hunter22") == #"invalid connection string: invalid connection option "nosuchoption""#)
         #expect(try reason("host=db password Sup3rS3cret") == #"invalid connection string: missing "=" after "password" in connection info string"#)
         // A word where a keyword belongs may be anything: a password typed without `password=`, a URL
         // that is not one (a leading space, a JDBC prefix).
         #expect(try reason("host=db Sup3rS3cret") == #"invalid connection string: missing "=" after "•••" in connection info string"#)
-        #expect(try reason(" postgresql://u:Sup3rS3cret@h/d") == #"invalid connection string: missing "=" after "•••" in connection info string (a URL must begin with postgresql:// or postgres://)"#)
-        #expect(try reason("jdbc:postgresql://h/d?user=u&password=Sup3rS3cret") == #"invalid connection string: invalid connection option "•••" (a URL must begin with postgresql:// or postgres://)"#)
-        #expect(try reason("host=db password='Sup3r S3cret") == "invalid connection string: the password's opening quote is never closed: write it as password='…', with ' and \\ inside written \\' and \\\\")
+        #expect(
+            try reason(" postgresql://u:Sup3rS3cret@h/d")
+                == #"invalid connection string: missing "=" after "•••" in connection info string (a URL must begin with postgresql:// or postgres://)"#)
+        #expect(
+            try reason("jdbc:postgresql://h/d?user=u&password=Sup3rS3cret")
+                == #"invalid connection string: invalid connection option "•••" (a URL must begin with postgresql:// or postgres://)"#)
+        #expect(
+            try reason("host=db password='Sup3r S3cret")
+                == "invalid connection string: the password's opening quote is never closed: write it as password='…', with ' and \\ inside written \\' and \\\\")
         // A password is read on over what is no keyword libpq knows: `horse` in `password=correct horse=battery` may be either.
-        let early = "invalid connection string: the password is followed by text that is no keyword=value libpq knows: if the password holds a space or a quote, write it as password='…', with ' and \\ inside written \\' and \\\\; else check the keywords after it"
+        let early =
+            "invalid connection string: the password is followed by text that is no keyword=value libpq knows: if the password holds a space or a quote, write it as password='…', with ' and \\ inside written \\' and \\\\; else check the keywords after it"
         #expect(try reason("host=db password=Sup3r S3cret") == early)
         #expect(try reason("host=db password=correct horse=battery") == early)
         #expect(try reason("host=db password='Sup3r'S3cret") == early)
-        #expect(try reason("postgres://h/d?password=Sup3r&S3cret") == "invalid connection string: the password parameter is not valid URL text, or is followed by a parameter libpq does not know: write '&' in it as %26, '=' as %3D and '%' as %25")
+        #expect(
+            try reason("postgres://h/d?password=Sup3r&S3cret")
+                == "invalid connection string: the password parameter is not valid URL text, or is followed by a parameter libpq does not know: write '&' in it as %26, '=' as %3D and '%' as %25"
+        )
     }
 
     /// A password that is also ordinary text does not mask that text.

@@ -2,8 +2,8 @@ import Foundation
 import IOReactor
 import PGClient
 import PGMCPJSON
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Pipelines") struct PipelineTests {
     @Test func statementsRunTogetherAndRowsComeFromTheChosenOne() async throws {

@@ -1,8 +1,8 @@
 import Foundation
 import PGClient
 import PGMCPJSON
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Statements") struct StatementTests {
     @Test func parametersOfSeveralTypes() async throws {

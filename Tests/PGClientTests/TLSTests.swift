@@ -1,7 +1,7 @@
 import PGClient
 import PGMCPJSON
-import Testing
 import TestSupport
+import Testing
 
 /// Statements over TLS: input TLS has already decrypted wakes no socket, so the driver must read it
 /// before it waits (as libpq's own blocking waits do).

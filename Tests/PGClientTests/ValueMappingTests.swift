@@ -1,7 +1,7 @@
 import PGClient
 import PGMCPJSON
-import Testing
 import TestSupport
+import Testing
 
 /// Every case of CONTRACT.md's value mapping, decoded from a real PostgreSQL.
 @Suite("Value mapping") struct ValueMappingTests {
@@ -50,8 +50,9 @@ import TestSupport
     }
 
     @Test func jsonAndJSONBAreParsed() async throws {
-        #expect(try await value(#"'{"a": [1, 2.5, null, "x"], "b": {"c": true}}'::jsonb"#)
-            == ["a": [1, 2.5, nil, "x"], "b": ["c": true]])
+        #expect(
+            try await value(#"'{"a": [1, 2.5, null, "x"], "b": {"c": true}}'::jsonb"#)
+                == ["a": [1, 2.5, nil, "x"], "b": ["c": true]])
         #expect(try await value(#"'[1,"two"]'::json"#) == [1, "two"])
         #expect(try await value(#"'"just a string"'::jsonb"#) == "just a string")
     }
@@ -59,8 +60,9 @@ import TestSupport
     @Test func arraysAreJSONArraysWithNullElements() async throws {
         #expect(try await value("ARRAY[1, NULL, 3]::int4[]") == [1, nil, 3])
         #expect(try await value("ARRAY[[1,2],[3,4]]::int8[]") == [[1, 2], [3, 4]])
-        #expect(try await value(#"ARRAY['a b', 'c"d', NULL, 'NULL', 'e\f', '{x}', '']::text[]"#)
-            == ["a b", "c\"d", nil, "NULL", "e\\f", "{x}", ""])
+        #expect(
+            try await value(#"ARRAY['a b', 'c"d', NULL, 'NULL', 'e\f', '{x}', '']::text[]"#)
+                == ["a b", "c\"d", nil, "NULL", "e\\f", "{x}", ""])
         #expect(try await value("ARRAY[true, false]") == [true, false])
         #expect(try await value("ARRAY[1.5, 'NaN']::float8[]") == [1.5, "NaN"])
         #expect(try await value("ARRAY[1.10]::numeric[]") == ["1.10"])

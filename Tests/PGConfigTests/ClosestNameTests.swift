@@ -1,5 +1,6 @@
-@testable import PGConfig
 import Testing
+
+@testable import PGConfig
 
 /// When an unknown name is a slip for a known one: the rule behind "did you mean …?", and behind
 /// which unknown `PGMCP_*` variables stop the server and which only get a warning.

@@ -98,9 +98,10 @@ func problems(_ environment: [String: String], configFile: String? = nil) -> [St
         let environment = ["ORDERS_STAGING_PASSWORD": "x"]
         let configuration = try Configuration.load(
             environment: environment, configFile: example,
-            files: FileAccess(readText: { path in
-                path == example ? try String(contentsOfFile: path, encoding: .utf8) : "secret-from-file"
-            }, exists: { _ in true }))
+            files: FileAccess(
+                readText: { path in
+                    path == example ? try String(contentsOfFile: path, encoding: .utf8) : "secret-from-file"
+                }, exists: { _ in true }))
         #expect(configuration.databases.count == 3)
     }
 
@@ -157,9 +158,10 @@ func problems(_ environment: [String: String], configFile: String? = nil) -> [St
 
     @Test func defaultConfigChoosesTheStartingDatabase() throws {
         #expect(try load(["DB_CONFIGS": two, "DB_DEFAULT_CONFIG": "prod"]).defaultDatabaseID == "prod")
-        #expect(problems(["DB_CONFIGS": two, "DB_DEFAULT_CONFIG": "staging"]) == [
-            "DB_DEFAULT_CONFIG: names no configured database: 'staging' (configured: 'dev', 'prod')"
-        ])
+        #expect(
+            problems(["DB_CONFIGS": two, "DB_DEFAULT_CONFIG": "staging"]) == [
+                "DB_DEFAULT_CONFIG: names no configured database: 'staging' (configured: 'dev', 'prod')"
+            ])
     }
 
     @Test func passwordEnvAndPasswordFile() throws {

@@ -3,8 +3,8 @@ import JWTKit
 import Logging
 import PGMCPOAuth
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 /// Access tokens as an issuer signs them, checked by `TokenVerifier`: keys generated here, the
 /// JWKS handed over by a fetch function (the HTTP tests serve it on loopback).
@@ -73,7 +73,8 @@ import TestSupport
         #expect(await failure(check, try await issuer.token(issuer.claims(expires: -30))) == nil)
         // Signed by a key the issuer does not publish (same kid, another key), or by an unknown kid.
         #expect(await failure(check, try await issuer.token(issuer.claims(), signer: ES256PrivateKey()))?.kind == .invalidToken)
-        #expect(await failure(check, try await issuer.token(issuer.claims(), kid: "k9", signer: ES256PrivateKey()))?.description.contains("key the issuer does not publish") == true)
+        #expect(
+            await failure(check, try await issuer.token(issuer.claims(), kid: "k9", signer: ES256PrivateKey()))?.description.contains("key the issuer does not publish") == true)
         // Not a JWT; an HMAC or unsigned one.
         #expect(await failure(check, "opaque-token")?.description == "the bearer token is not a JWT")
         let none = "eyJhbGciOiJub25lIn0." + "eyJzdWIiOiJhbGljZSJ9" + "."

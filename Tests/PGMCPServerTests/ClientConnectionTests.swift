@@ -1,8 +1,8 @@
 import Foundation
 import PGConfig
 import PGMCPJSON
-import Testing
 import TestSupport
+import Testing
 
 /// A client that goes away mid-call takes its call with it: the answer could never be delivered.
 @Suite("Client going away", .serialized) struct ClientConnectionTests {
@@ -44,9 +44,13 @@ import TestSupport
         try await withServer { server in
             let initialize = #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"b","version":"1"}}}"#
             let session = try #require(try await RawHTTP.send("POST", server.url.absoluteString, body: initialize).header("Mcp-Session-Id"))
-            let calls: JSONValue = .array((1...3).map { n in
-                ["jsonrpc": "2.0", "id": .int(Int64(n)), "method": "tools/call", "params": ["name": "query", "arguments": ["sql": .string("SELECT pg_sleep(30) /* gone-batch-\(n) */")]]]
-            })
+            let calls: JSONValue = .array(
+                (1...3).map { n in
+                    [
+                        "jsonrpc": "2.0", "id": .int(Int64(n)), "method": "tools/call",
+                        "params": ["name": "query", "arguments": ["sql": .string("SELECT pg_sleep(30) /* gone-batch-\(n) */")]],
+                    ]
+                })
             let socket = try await RawSocket.connect(port: server.port)
             try await socket.write(
                 RawHTTP.request(

@@ -2,8 +2,8 @@ import Foundation
 import PGClient
 import PGConfig
 import PGMCPJSON
-import Testing
 import TestSupport
+import Testing
 
 /// What list_databases and server_status say about each database's health, over real HTTP.
 @Suite("Database health", .serialized) struct DatabaseHealthTests {

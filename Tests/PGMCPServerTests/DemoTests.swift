@@ -1,7 +1,7 @@
 import Foundation
 import PGMCPJSON
-import Testing
 import TestSupport
+import Testing
 
 /// `pgmcp demo` end to end: cluster up, both databases answer with their own rows through MCP,
 /// staging refuses writes, and after SIGTERM no postgres process and no folder remain. Twice, to

@@ -164,7 +164,9 @@ import Testing
                 outputs.append(try await client.call("connect_database", ["connection_string": .string(string + "?service=x")]).text)
                 outputs.append(try await client.call("connect_database", ["connection_string": .string(string.replacingOccurrences(of: "127.0.0.1", with: "10.1.1.1"))]).text)
                 let all = outputs.joined(separator: "\n")
-                #expect(SecretFragments.leaked(password, written: SecretFragments.percentEncoded(password), in: all, context: "\(role) \(fixture.databaseName) \(try TestDatabase.port)") == [], "\(all)")
+                #expect(
+                    SecretFragments.leaked(
+                        password, written: SecretFragments.percentEncoded(password), in: all, context: "\(role) \(fixture.databaseName) \(try TestDatabase.port)") == [], "\(all)")
             }
             await client.disconnect()
         }

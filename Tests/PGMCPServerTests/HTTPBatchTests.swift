@@ -1,8 +1,8 @@
 import Foundation
 import PGConfig
 import PGMCPJSON
-import Testing
 import TestSupport
+import Testing
 
 /// JSON-RPC batches: only for sessions of 2025-03-26, bounded in count and in answer bytes.
 @Suite("JSON-RPC batches over HTTP", .serialized) struct HTTPBatchTests {
@@ -49,7 +49,8 @@ import TestSupport
             let headers = try await session(url, version: "2025-03-26")
             let reply = try await RawHTTP.send(
                 "POST", url,
-                body: #"[{"jsonrpc":"2.0","id":"a","method":"ping"},{"jsonrpc":"2.0","method":"notifications/initialized"},{"jsonrpc":"2.0","id":"b","method":"nope"},{"jsonrpc":"2.0","id":"c","method":"initialize","params":{}},42]"#,
+                body:
+                    #"[{"jsonrpc":"2.0","id":"a","method":"ping"},{"jsonrpc":"2.0","method":"notifications/initialized"},{"jsonrpc":"2.0","id":"b","method":"nope"},{"jsonrpc":"2.0","id":"c","method":"initialize","params":{}},42]"#,
                 headers: headers)
             let answers = try #require(reply.json?.arrayValue)
             #expect(answers.map(\.["id"]) == ["a", "b", "c", .null])

@@ -1,8 +1,8 @@
 import Foundation
 import PGConfig
 import PGMCPJSON
-import Testing
 import TestSupport
+import Testing
 
 /// The Streamable HTTP rules, byte for byte.
 @Suite("Streamable HTTP transport", .serialized) struct HTTPTransportTests {
@@ -96,7 +96,8 @@ import TestSupport
             }
             // This session speaks 2025-06-18, which has no batches (HTTPBatchTests has those of 2025-03-26).
             let batch = try await RawHTTP.send(
-                "POST", url, body: #"[{"jsonrpc":"2.0","id":"a","method":"ping"},{"jsonrpc":"2.0","method":"notifications/initialized"},{"jsonrpc":"2.0","id":"b","method":"nope"}]"#,
+                "POST", url,
+                body: #"[{"jsonrpc":"2.0","id":"a","method":"ping"},{"jsonrpc":"2.0","method":"notifications/initialized"},{"jsonrpc":"2.0","id":"b","method":"nope"}]"#,
                 headers: headers)
             #expect(batch.status == 400)
             #expect(batch.json?["error"]?["code"] == -32600)

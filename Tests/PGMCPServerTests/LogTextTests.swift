@@ -1,6 +1,7 @@
 import Logging
-@testable import PGMCPServer
 import Testing
+
+@testable import PGMCPServer
 
 /// One log record is one line whatever its text: `LogText` and the line `StandardErrorLogHandler` writes.
 @Suite("Log text") struct LogTextTests {

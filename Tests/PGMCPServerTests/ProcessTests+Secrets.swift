@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 extension ProcessTests {
 
@@ -21,26 +21,31 @@ extension ProcessTests {
         let context = [url.before, url.after, keyValue.before, keyValue.after, "127.0.0.1", "orders"].joined(separator: " ")
         // Each special character alone is covered by ConninfoSecretTests and ConfigSecretTests; here
         // the issue's quote, the characters that split a URL, and all of them at once.
-        let passwords = SecretFragments.passwords.filter { password in ["\"", "@", "/", " ", "%zz"].contains { password == "Leak1\($0)Tail2\($0)Zed3" } }
+        let passwords =
+            SecretFragments.passwords.filter { password in ["\"", "@", "/", " ", "%zz"].contains { password == "Leak1\($0)Tail2\($0)Zed3" } }
             + [SecretFragments.passwords.last!]
         #expect(passwords.count == 6)
         for password in passwords {
             let places: [[String: String]] = [
-                ["DB_CONFIGS": #"""
+                [
+                    "DB_CONFIGS": #"""
                     [{"id": "typed_url", "url": "\#(SecretFragments.jsonContents(url.before + password + url.after))"},
                      {"id": "typed_param", "url": "\#(SecretFragments.jsonContents("postgresql://app@127.0.0.1:1/orders?password=" + password + "&sslmode=disable"))"},
                      {"id": "typed_kv", "url": "\#(SecretFragments.jsonContents(keyValue.before + password + keyValue.after))"},
                      {"id": "typed_quoted", "url": "\#(SecretFragments.jsonContents(keyValue.before + "'" + password + "'" + keyValue.after))"}]
-                    """#],
+                    """#
+                ],
                 ["DB_CONFIG_TYPED_URL": url.before + password + url.after],
                 ["DATABASE_URL": url.before + password + url.after],
                 ["DB_CONFIGS": #"[{"id": "typed_json", "host": "127.0.0.1", "port": 1, "password": "\#(password)"}]"#],
                 // Written as they should be: listed (and, unreachable, checked) without the password.
-                ["DB_CONFIGS": #"""
+                [
+                    "DB_CONFIGS": #"""
                     [{"id": "encoded", "url": "\#(url.before + SecretFragments.percentEncoded(password) + url.after)"},
                      {"id": "quoted", "url": "\#(SecretFragments.jsonContents(keyValue.before + SecretFragments.quoted(password) + keyValue.after))"},
                      {"id": "field", "host": "127.0.0.1", "port": 1, "user": "app", "password": "\#(SecretFragments.jsonContents(password))"}]
-                    """#],
+                    """#
+                ],
                 ["DB_CONFIG_FIELD_HOST": "127.0.0.1", "DB_CONFIG_FIELD_PORT": "1", "DB_CONFIG_FIELD_PASSWORD": password],
                 ["DATABASE_URL": url.before + SecretFragments.percentEncoded(password) + url.after],
             ]
@@ -61,9 +66,18 @@ extension ProcessTests {
     /// `serve` loads the configuration as `databases` and `check` do: the issue's password refused, no piece of it shown.
     @Test func serveRefusesATypedPasswordWithoutShowingAPieceOfIt() async throws {
         for (place, expected) in [
-            (["DB_CONFIGS": #"[{"id": "prod", "url": "postgresql://u:ab\"LeakTail%@127.0.0.1/d"}]"#], "DB_CONFIGS: database 'prod': field 'url': invalid connection string: the password is not valid URL text"),
-            (["DB_CONFIG_PROD_URL": #"postgresql://u:ab"Leak@Tail%@127.0.0.1/d"#], "DB_CONFIG_* variables: database 'prod': environment variable DB_CONFIG_PROD_URL: invalid connection string: an '@' may appear"),
-            (["DATABASE_URL": #"host=127.0.0.1 password=ab"Leak Tail%"#], "DATABASE_URL: database 'default': environment variable DATABASE_URL: invalid connection string: the password is followed by"),
+            (
+                ["DB_CONFIGS": #"[{"id": "prod", "url": "postgresql://u:ab\"LeakTail%@127.0.0.1/d"}]"#],
+                "DB_CONFIGS: database 'prod': field 'url': invalid connection string: the password is not valid URL text"
+            ),
+            (
+                ["DB_CONFIG_PROD_URL": #"postgresql://u:ab"Leak@Tail%@127.0.0.1/d"#],
+                "DB_CONFIG_* variables: database 'prod': environment variable DB_CONFIG_PROD_URL: invalid connection string: an '@' may appear"
+            ),
+            (
+                ["DATABASE_URL": #"host=127.0.0.1 password=ab"Leak Tail%"#],
+                "DATABASE_URL: database 'default': environment variable DATABASE_URL: invalid connection string: the password is followed by"
+            ),
         ] {
             let (status, output, errors) = try await run("serve", place)
             #expect(status == 2)
@@ -87,10 +101,12 @@ extension ProcessTests {
             {"id": "kv\#(suffix)", "url": "\#(SecretFragments.jsonContents("host=\(host) port=\(port) user=\(role) dbname=postgres password=" + SecretFragments.quoted(secret)))"}
             """#
         }
-        let (status, output, errors) = try await run("check", [
-            "DB_CONFIGS": "[" + entries(password, suffix: "") + "," + entries(wrong, suffix: "_wrong") + "]",
-            "PGMCP_BIN": "/x",
-        ])
+        let (status, output, errors) = try await run(
+            "check",
+            [
+                "DB_CONFIGS": "[" + entries(password, suffix: "") + "," + entries(wrong, suffix: "_wrong") + "]",
+                "PGMCP_BIN": "/x",
+            ])
         #expect(status == 1)
         let rows = output.split(separator: "\n")
         for id in ["field", "url", "kv"] {
@@ -99,7 +115,8 @@ extension ProcessTests {
         }
         for text in [output, errors] {
             for secret in [password, wrong] {
-                let leaked = SecretFragments.leaked(secret, written: SecretFragments.percentEncoded(secret), in: text, context: "\(host) \(port) \(role) postgres field_wrong url_wrong kv_wrong")
+                let leaked = SecretFragments.leaked(
+                    secret, written: SecretFragments.percentEncoded(secret), in: text, context: "\(host) \(port) \(role) postgres field_wrong url_wrong kv_wrong")
                 #expect(leaked.isEmpty, "shows \(leaked): \(text)")
             }
         }

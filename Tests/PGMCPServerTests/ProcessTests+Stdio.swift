@@ -1,14 +1,16 @@
 import Foundation
 import PGMCPJSON
-import Testing
 import TestSupport
+import Testing
 
 extension ProcessTests {
     /// stdio is as safe as HTTP: a batch line runs nothing, and a client pinned to a version no era
     /// here serves is told the modern one served (a dual-era client then falls back to initialize).
     @Test func stdioRefusesBatchesAndNamesTheVersionsItServes() async throws {
         let child = try ChildProcess([pgmcpBinary, "serve", "--transport", "stdio"], environment: try environment())
-        child.send(#"{"jsonrpc":"2.0","id":"d","method":"server/discover","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2099-01-01","io.modelcontextprotocol/clientCapabilities":{}}}}"#)
+        child.send(
+            #"{"jsonrpc":"2.0","id":"d","method":"server/discover","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2099-01-01","io.modelcontextprotocol/clientCapabilities":{}}}}"#
+        )
         let discover = try JSONParser.parse(try #require(try await child.readLine()))
         #expect(discover["id"] == "d")
         #expect(discover["error"]?["code"] == -32022)

@@ -1,7 +1,7 @@
 import Foundation
 import PGMCPJSON
-import Testing
 import TestSupport
+import Testing
 
 /// `pgmcp` run as users run it: a separate process, configured by variables.
 @Suite("The pgmcp executable", .serialized) struct ProcessTests {
@@ -9,9 +9,10 @@ import TestSupport
     func environment(extra: [String: String] = [:], databases: String? = nil) throws -> [String: String] {
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PGMCP_") && !$0.key.hasPrefix("DB_CONFIG") && $0.key != "DATABASE_URL" }
         environment["TEST_DB_PASSWORD"] = try TestDatabase.password
-        environment["DB_CONFIGS"] = try databases ?? """
-            [{"id": "main", "host": "\(TestDatabase.host)", "port": \(TestDatabase.port), "database": "postgres", "user": "\(TestDatabase.user)", "passwordEnv": "TEST_DB_PASSWORD"}]
-            """
+        environment["DB_CONFIGS"] =
+            try databases ?? """
+                [{"id": "main", "host": "\(TestDatabase.host)", "port": \(TestDatabase.port), "database": "postgres", "user": "\(TestDatabase.user)", "passwordEnv": "TEST_DB_PASSWORD"}]
+                """
         for (key, value) in extra { environment[key] = value }
         return environment
     }
@@ -133,10 +134,11 @@ import TestSupport
         #expect(output.contains(":•••@"))
         #expect(!output.contains(try TestDatabase.password))
 
-        let mixed = try environment(databases: """
-            [{"id": "main", "host": "\(try TestDatabase.host)", "port": \(try TestDatabase.port), "database": "postgres", "user": "\(try TestDatabase.user)", "passwordEnv": "TEST_DB_PASSWORD"},
-             {"id": "down", "url": "postgresql://nobody:Hidden-Pass-1@127.0.0.1:1/none"}]
-            """)
+        let mixed = try environment(
+            databases: """
+                [{"id": "main", "host": "\(try TestDatabase.host)", "port": \(try TestDatabase.port), "database": "postgres", "user": "\(try TestDatabase.user)", "passwordEnv": "TEST_DB_PASSWORD"},
+                 {"id": "down", "url": "postgresql://nobody:Hidden-Pass-1@127.0.0.1:1/none"}]
+                """)
         let failing = try ChildProcess([pgmcpBinary, "check"], environment: mixed)
         let failed = try await readAll(failing)
         #expect(try await failing.wait() == 1)
@@ -151,9 +153,10 @@ import TestSupport
 
     @Test func checkFailsOnAReadOnlyEntryWhoseRoleIsASuperuserUnderPrivilegeCheckEnforce() async throws {
         // The test cluster's role is a superuser: the server would refuse every connection of this entry.
-        let strict = try environment(databases: """
-            [{"id": "strict", "host": "\(try TestDatabase.host)", "port": \(try TestDatabase.port), "database": "postgres", "user": "\(try TestDatabase.user)", "passwordEnv": "TEST_DB_PASSWORD", "privilegeCheck": "enforce"}]
-            """)
+        let strict = try environment(
+            databases: """
+                [{"id": "strict", "host": "\(try TestDatabase.host)", "port": \(try TestDatabase.port), "database": "postgres", "user": "\(try TestDatabase.user)", "passwordEnv": "TEST_DB_PASSWORD", "privilegeCheck": "enforce"}]
+                """)
         let child = try ChildProcess([pgmcpBinary, "check"], environment: strict)
         let output = try await readAll(child)
         #expect(try await child.wait() == 1)

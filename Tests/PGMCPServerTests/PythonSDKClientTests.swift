@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The official Python MCP SDK (2.x) against our server: the client most users' tools are built on.
 @Suite("Python SDK client", .serialized) struct PythonSDKClientTests {

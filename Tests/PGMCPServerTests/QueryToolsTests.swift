@@ -1,8 +1,8 @@
 import Foundation
 import PGConfig
 import PGMCPJSON
-import Testing
 import TestSupport
+import Testing
 
 /// query and execute under attack: numbers, NUL bytes, races, unchosen databases, strong locks,
 /// state left on pooled connections, and the errors a person reads. Raw HTTP, exact bytes.
@@ -220,9 +220,11 @@ extension QueryToolsTests {
                 try await $0.command("CREATE FUNCTION add_customer(n int) RETURNS int LANGUAGE sql AS $$ INSERT INTO customers (name) VALUES ('bulk ' || n) RETURNING id $$")
             }
             let session = try await RawHTTP.openSession(url)
-            let reply = try await call(url, session, "execute", [
-                "sql": "SELECT add_customer(g), repeat('x', 9000), pg_sleep(0.001) FROM generate_series(1, 500) g", "database": "dev",
-            ])
+            let reply = try await call(
+                url, session, "execute",
+                [
+                    "sql": "SELECT add_customer(g), repeat('x', 9000), pg_sleep(0.001) FROM generate_series(1, 500) g", "database": "dev",
+                ])
             let result = try #require(reply.json?["result"]?["structuredContent"], "\(reply.body)")
             #expect(result["rows"]?.arrayValue?.count == 5, "\(reply.body.prefix(300))")
             #expect(result["truncated"] == true)

@@ -1,8 +1,9 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import PGMCPJSON
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// Plain HTTP requests, for the cases where a test needs exact bytes, headers and status codes.
 struct RawHTTP {

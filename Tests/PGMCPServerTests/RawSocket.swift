@@ -1,9 +1,10 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
-import TestSupport
 import Synchronization
+import TestSupport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// One TCP connection to a test server on 127.0.0.1, written byte for byte: for headers an HTTP
 /// client library would rewrite or refuse (`Host`, odd `Origin`s), and for a client that closes

@@ -1,8 +1,8 @@
 import Foundation
 import PGConfig
 import PGMCPJSON
-import Testing
 import TestSupport
+import Testing
 
 /// PGMCP_MAX_RESULT_BYTES holds for every tool's result and every error, over real HTTP.
 @Suite("Result size cap", .serialized) struct ResultBudgetTests {
@@ -16,14 +16,16 @@ import TestSupport
         let name = try await TestDatabase.createScratchDatabase(prefix: "cap")
         let wide = (1...300).map { "c\($0) int" }.joined(separator: ", ")
         try await TestDatabase.withConnection(database: name) { connection in
-            try await connection.command("""
+            try await connection.command(
+                """
                 DO $$ BEGIN FOR i IN 1..300 LOOP
                   EXECUTE format('CREATE TABLE t%s (id int)', i);
                   EXECUTE format('COMMENT ON TABLE t%s IS %L', i, repeat('a table with a comment ', 5));
                 END LOOP; END $$
                 """)
             try await connection.command("CREATE TABLE wide (\(wide))")
-            try await connection.command("""
+            try await connection.command(
+                """
                 DO $$ BEGIN FOR i IN 1..300 LOOP
                   EXECUTE format('COMMENT ON COLUMN wide.c%s IS %L', i, repeat('a long column comment ', 10));
                 END LOOP; END $$

@@ -1,9 +1,10 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import MCP
 import PGMCPJSON
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// swift-sdk's `Client` connected to a test server, with helpers that return results as our JSON.
 struct SDKClient {

@@ -1,13 +1,14 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import MCP
 import PGClient
 import PGMCPJSON
 import Synchronization
-import Testing
 import TestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Two replicas behind HAProxy, PgBouncer in transaction mode in front of PostgreSQL: the topology
 /// of `scripts/cluster-demo` and docs/scale-out.md, with real clients through the router.
@@ -98,9 +99,11 @@ import TestSupport
                     let backends: Int64
                     do {
                         pools = try await cluster.poolTotals(database: "app")
-                        backends = try await connection.query(
-                            "SELECT count(*) FROM pg_stat_activity WHERE usename = 'pgmcp' AND pid <> pg_backend_pid()").rows[0][0].intValue ?? 0
-                    } catch where Task.isCancelled {
+                        backends =
+                            try await connection.query(
+                                "SELECT count(*) FROM pg_stat_activity WHERE usename = 'pgmcp' AND pid <> pg_backend_pid()"
+                            ).rows[0][0].intValue ?? 0
+                    } catch  where Task.isCancelled {
                         break  // stopped in the middle of a sample: the end, not a failure
                     }
                     peak.withLock {
@@ -172,7 +175,8 @@ import TestSupport
                 }
                 for client in clients {
                     for _ in 0..<10 {
-                        let seen = try await client.ok("query", ["sql": "SELECT current_setting('search_path'), current_setting('statement_timeout'), pg_sleep(0.001)::text", "database": "dev"])
+                        let seen = try await client.ok(
+                            "query", ["sql": "SELECT current_setting('search_path'), current_setting('statement_timeout'), pg_sleep(0.001)::text", "database": "dev"])
                         let row = seen["rows"]?.arrayValue?.first?.arrayValue
                         #expect(row?.first == "\"$user\", public")
                         #expect(row?.dropFirst().first != "1ms")
@@ -213,7 +217,9 @@ import TestSupport
             // 2,000 sessions through the router, 8 at a time: new sessions go round-robin.
             let sessions = try await withThrowingTaskGroup(of: [String].self) { group in
                 for _ in 0..<8 {
-                    group.addTask { var ids: [String] = []; for _ in 0..<250 { ids.append(try await RawHTTP.openSession(url)) }; return ids }
+                    group.addTask {
+                        var ids: [String] = []; for _ in 0..<250 { ids.append(try await RawHTTP.openSession(url)) }; return ids
+                    }
                 }
                 return try await group.reduce(into: []) { $0 += $1 }
             }

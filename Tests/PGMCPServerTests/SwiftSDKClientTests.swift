@@ -3,8 +3,8 @@ import MCP
 import PGConfig
 import PGMCPJSON
 import PGMCPServer
-import Testing
 import TestSupport
+import Testing
 
 /// Every tool through swift-sdk's real Client over real HTTP.
 @Suite("Tools through the swift-sdk client", .serialized) struct SwiftSDKClientTests {
@@ -20,11 +20,12 @@ import TestSupport
         try await withServer { server, _ in
             let client = try await SDKClient.connect(server.url)
             let (tools, _) = try await client.client.listTools()
-            #expect(tools.map(\.name) == [
-                "list_databases", "select_database", "current_database", "connect_database", "disconnect_database", "query", "execute", "explain",
-                "list_schemas", "list_tables", "describe_table", "begin_transaction", "commit_transaction", "rollback_transaction",
-                "open_session", "close_session", "server_status",
-            ])
+            #expect(
+                tools.map(\.name) == [
+                    "list_databases", "select_database", "current_database", "connect_database", "disconnect_database", "query", "execute", "explain",
+                    "list_schemas", "list_tables", "describe_table", "begin_transaction", "commit_transaction", "rollback_transaction",
+                    "open_session", "close_session", "server_status",
+                ])
             for tool in tools {
                 let schema = try SDKClient.json(tool.inputSchema)
                 #expect(schema["properties"]?["session"]?["x-mcp-header"] == "Session", "\(tool.name)")
@@ -67,10 +68,12 @@ import TestSupport
     @Test func queryWithParametersTypesAndTruncation() async throws {
         try await withServer { server, _ in
             let client = try await SDKClient.connect(server.url)
-            let result = try await client.ok("query", [
-                "sql": "SELECT id, name, email FROM customers WHERE id <= $1 AND name LIKE $2 ORDER BY id",
-                "params": [3, "customer %"],
-            ])
+            let result = try await client.ok(
+                "query",
+                [
+                    "sql": "SELECT id, name, email FROM customers WHERE id <= $1 AND name LIKE $2 ORDER BY id",
+                    "params": [3, "customer %"],
+                ])
             #expect(result["rows"] == [[1, "customer 1", "c1@example.com"], [2, "customer 2", "c2@example.com"], [3, "customer 3", "c3@example.com"]])
             #expect(result["columns"] == [["name": "id", "type": "integer"], ["name": "name", "type": "text"], ["name": "email", "type": "text"]])
             #expect(result["rowCount"] == 3)
@@ -115,9 +118,11 @@ import TestSupport
         try await withServer { server, _ in
             let client = try await SDKClient.connect(server.url)
             _ = try await client.ok("select_database", ["database": "dev"])
-            let inserted = try await client.ok("execute", [
-                "sql": "INSERT INTO customers (name, email) VALUES ($1, $2) RETURNING id, name", "params": ["Ada", "ada@example.com"],
-            ])
+            let inserted = try await client.ok(
+                "execute",
+                [
+                    "sql": "INSERT INTO customers (name, email) VALUES ($1, $2) RETURNING id, name", "params": ["Ada", "ada@example.com"],
+                ])
             #expect(inserted["command"] == "INSERT")
             #expect(inserted["rowsAffected"] == 1)
             #expect(inserted["rows"] == [[51, "Ada"]])
@@ -243,7 +248,9 @@ import TestSupport
             #expect(try await client.failure("query", ["sql": 42]) == "argument 'sql' must be a string, got a number")
             #expect(try await client.failure("query", ["sql": "SELECT 1", "max_rows": "ten"]) == "argument 'max_rows' must be a whole number from 1 to 1000000, got \"ten\"")
             #expect(try await client.failure("query", ["sql": "SELECT 1", "params": "x"]) == "argument 'params' must be an array of values for $1, $2, …, got a string")
-            #expect(try await client.failure("query", ["sql": "SELECT 1", "limit": 3]).hasPrefix("unknown argument 'limit'; this tool takes: 'sql', 'params', 'database', 'max_rows', 'session'"))
+            #expect(
+                try await client.failure("query", ["sql": "SELECT 1", "limit": 3]).hasPrefix(
+                    "unknown argument 'limit'; this tool takes: 'sql', 'params', 'database', 'max_rows', 'session'"))
             #expect(try await client.failure("explain", ["sql": "SELECT 1", "analyze": "yes"]) == "argument 'analyze' must be true or false, got a string")
             let sqlError = try await client.failure("query", ["sql": "SELECT * FROM no_such_table"])
             #expect(sqlError == "ERROR 42P01: relation \"no_such_table\" does not exist (position 15)")
@@ -284,10 +291,12 @@ import TestSupport
     }
 
     @Test func everyStatementStopsAtItsDatabasesTimeoutWhateverTheCallBeforeItSet() async throws {
-        try await withServer(entries: { fixture in
-            fixture.dev.statementTimeoutMs = 300
-            fixture.ro.statementTimeoutMs = 400
-        }, settings: { $0.sessionMaxConnections = 1 }) { server, _ in
+        try await withServer(
+            entries: { fixture in
+                fixture.dev.statementTimeoutMs = 300
+                fixture.ro.statementTimeoutMs = 400
+            }, settings: { $0.sessionMaxConnections = 1 }
+        ) { server, _ in
             let client = try await SDKClient.connect(server.url)
             let started = ContinuousClock.now
             let queried = try await client.failure("query", ["sql": "SELECT pg_sleep(10)"])

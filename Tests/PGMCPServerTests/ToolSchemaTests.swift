@@ -1,7 +1,7 @@
 import Foundation
 import PGMCPJSON
-import Testing
 import TestSupport
+import Testing
 
 /// The tool catalog as `tools/list` serves it over HTTP: JSON Schemas and annotations.
 @Suite("Tool schemas", .serialized) struct ToolSchemaTests {

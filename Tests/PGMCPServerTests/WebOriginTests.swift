@@ -1,5 +1,6 @@
-@testable import PGMCPServer
 import Testing
+
+@testable import PGMCPServer
 
 /// `Origin` and `Host` values parsed as the URL grammar has them, so no lookalike passes for loopback.
 @Suite("Origin and Host parsing") struct WebOriginTests {

@@ -2,8 +2,8 @@ import PGClient
 import PGConfig
 import PGMCPJSON
 import PGRegistry
-import Testing
 import TestSupport
+import Testing
 
 /// `"isolation": "clone"`: a fresh, writable copy of the database per work session, dropped at its end.
 @Suite("Clone isolation") struct CloneIsolationTests {

@@ -5,7 +5,9 @@ import Testing
 @Suite("Clone owners") struct CloneOwnerTests {
     let me = CloneOwner(host: "box", machine: "m1", boot: "b1", pidNamespace: "pid:[4026531836]", user: 1000, pid: 42, started: "1000")
 
-    func observer(host: String = "box", machine: String = "m1", boot: String = "b1", pidNamespace: String = "pid:[4026531836]", user: UInt32 = 1000)
+    func observer(
+        host: String = "box", machine: String = "m1", boot: String = "b1", pidNamespace: String = "pid:[4026531836]", user: UInt32 = 1000
+    )
         -> CloneOwner
     {
         CloneOwner(host: host, machine: machine, boot: boot, pidNamespace: pidNamespace, user: user, pid: 7, started: "5")

@@ -2,8 +2,8 @@ import Foundation
 import PGClient
 import PGRegistry
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 /// The pool against a real PostgreSQL, counted in pg_stat_activity.
 @Suite("Connection pool") struct ConnectionPoolTests {

@@ -1,8 +1,8 @@
 import Metrics
 import MetricsTestKit
 import PGRegistry
-import Testing
 import TestSupport
+import Testing
 
 /// Pool and session metrics reach whatever swift-metrics backend the process bootstraps.
 @Suite("Metrics", .serialized) struct MetricsTests {
@@ -46,8 +46,9 @@ import TestSupport
         let sessions = [try registry.createSession(), try registry.createSession()]
         for session in sessions { try await registry.withConnection(session: session) { c, _ in try await c.command("SELECT 1") } }
         func pools() -> Set<String> {
-            Set(metrics.recorders(label: "pgmcp_pool_connections_max").filter { $0.dimensions.contains { $0 == ("database", "copied") } }
-                .compactMap { $0.dimensions.first { $0.0 == "pool" }?.1 })
+            Set(
+                metrics.recorders(label: "pgmcp_pool_connections_max").filter { $0.dimensions.contains { $0 == ("database", "copied") } }
+                    .compactMap { $0.dimensions.first { $0.0 == "pool" }?.1 })
         }
         let copies = pools().subtracting(["copied"])
         #expect(copies.count == 2)

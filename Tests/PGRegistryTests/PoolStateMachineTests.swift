@@ -88,10 +88,11 @@ import Testing
         // Two waiters, two attempts (the database was not known to be down yet).
         #expect(pool.connectionFailed(0, reason: "connection refused", now: at(0.1)).isEmpty)
         let failed = pool.connectionFailed(1, reason: "connection refused", now: at(0.2))
-        #expect(failed == [
-            .fail(1, .unavailable(reason: "connection refused", retryIn: .milliseconds(500))),
-            .fail(2, .unavailable(reason: "connection refused", retryIn: .milliseconds(500))),
-        ])
+        #expect(
+            failed == [
+                .fail(1, .unavailable(reason: "connection refused", retryIn: .milliseconds(500))),
+                .fail(2, .unavailable(reason: "connection refused", retryIn: .milliseconds(500))),
+            ])
         #expect(pool.snapshot().health == .unhealthy)
         #expect(pool.snapshot().lastError == "connection refused")
         // Within the backoff: an immediate answer, no connect.
@@ -100,10 +101,11 @@ import Testing
         #expect(pool.leaseRequested(4, now: at(0.8)) == [.connect(2)])
         #expect(pool.leaseRequested(5, now: at(0.8)) == [])
         // It fails again: the backoff doubles.
-        #expect(pool.connectionFailed(2, reason: "connection refused", now: at(0.9)) == [
-            .fail(4, .unavailable(reason: "connection refused", retryIn: .seconds(1))),
-            .fail(5, .unavailable(reason: "connection refused", retryIn: .seconds(1))),
-        ])
+        #expect(
+            pool.connectionFailed(2, reason: "connection refused", now: at(0.9)) == [
+                .fail(4, .unavailable(reason: "connection refused", retryIn: .seconds(1))),
+                .fail(5, .unavailable(reason: "connection refused", retryIn: .seconds(1))),
+            ])
         // Recovery: the next attempt succeeds and health returns.
         #expect(pool.leaseRequested(6, now: at(2)) == [.connect(3)])
         #expect(pool.connectionEstablished(3, now: at(2.1)) == [.lease(3, to: 6)])

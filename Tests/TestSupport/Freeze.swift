@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Freezes a PostgreSQL process with SIGSTOP for the length of `body`, then thaws it whatever

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The scale-out topology of `scripts/cluster-demo` (its own PostgreSQL, PgBouncer in transaction
@@ -52,11 +53,12 @@ public final class ScaleOutCluster: Sendable {
 
     /// The replica ids (`r1`, `r2`…) and their ports.
     public var replicaPorts: [String: Int] {
-        Dictionary(uniqueKeysWithValues: (values["REPLICA_PORTS"] ?? "").split(separator: " ").compactMap { pair -> (String, Int)? in
-            let parts = pair.split(separator: "=")
-            guard parts.count == 2, let port = Int(parts[1]) else { return nil }
-            return (String(parts[0]), port)
-        })
+        Dictionary(
+            uniqueKeysWithValues: (values["REPLICA_PORTS"] ?? "").split(separator: " ").compactMap { pair -> (String, Int)? in
+                let parts = pair.split(separator: "=")
+                guard parts.count == 2, let port = Int(parts[1]) else { return nil }
+                return (String(parts[0]), port)
+            })
     }
 
     /// A libpq URI straight to the topology's PostgreSQL (not through PgBouncer).
@@ -96,7 +98,8 @@ public final class ScaleOutCluster: Sendable {
 
     /// The PIDs recorded in a topology's folder.
     public static func processIDs(in directory: String) -> [Int32] {
-        let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".pid") }.map { "\(directory)/\($0)" }
+        let files =
+            ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".pid") }.map { "\(directory)/\($0)" }
             + ["\(directory)/pgbouncer/pgbouncer.pid", "\(directory)/pg/data/postmaster.pid"]
         return files.compactMap { file in
             (try? String(contentsOfFile: file, encoding: .utf8))?.split(separator: "\n").first.flatMap { Int32($0.trimmingCharacters(in: .whitespaces)) }

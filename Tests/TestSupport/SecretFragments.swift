@@ -1,4 +1,5 @@
 import PGMCPJSON
+
 /// Passwords that hold every character with a meaning in a URL, a key=value connection string or
 /// JSON, and a way to tell whether any piece of one got out.
 public enum SecretFragments {

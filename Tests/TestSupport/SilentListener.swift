@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A TCP socket on 127.0.0.1 that listens but never accepts or answers: the kernel completes the

@@ -1,10 +1,10 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
-import Foundation
 import Logging
 import NIOCore
-import PGMCPOAuth
 import PGMCPJSON
+import PGMCPOAuth
 import PGRegistry
 import Prometheus
 

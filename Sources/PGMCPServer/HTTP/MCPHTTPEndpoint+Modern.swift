@@ -58,11 +58,12 @@ extension MCPHTTPEndpoint {
             await dispatcher.handleModern(
                 id: id, method: method, params: params, envelope: envelope, requests: RequestTracker(), owner: caller.owner, identities: caller.identities)
         }
-        let status: HTTPResponse.Status = if case .value(let value) = answer, let code = value["error"]?["code"]?.intValue {
-            JSONRPCError.Code(rawValue: code).map(Self.status(of:)) ?? .ok
-        } else {
-            .ok
-        }
+        let status: HTTPResponse.Status =
+            if case .value(let value) = answer, let code = value["error"]?["code"]?.intValue {
+                JSONRPCError.Code(rawValue: code).map(Self.status(of:)) ?? .ok
+            } else {
+                .ok
+            }
         return respond(answer, format: format, status: status)
     }
 

@@ -63,9 +63,10 @@ enum ModernProtocol {
 
     /// `server/discover`'s result.
     static func discoverResult() -> JSONObject {
-        complete(JSONObject([
-            ("supportedVersions", .array(supported.map { .string($0) })), ("capabilities", ["tools": ["listChanged": false]]),
-            ("instructions", .string(MCPDispatcher.instructions)), ("ttlMs", .int(listTTLMilliseconds)), ("cacheScope", "public"),
-        ]))
+        complete(
+            JSONObject([
+                ("supportedVersions", .array(supported.map { .string($0) })), ("capabilities", ["tools": ["listChanged": false]]),
+                ("instructions", .string(MCPDispatcher.instructions)), ("ttlMs", .int(listTTLMilliseconds)), ("cacheScope", "public"),
+            ]))
     }
 }

@@ -42,7 +42,11 @@ final class RequestTracker: Sendable {
         inFlight.withLock { $0[id] = task }
         let connection = ClientConnection.current
         let watch = connection?.whenGone { task.cancel() }
-        let result = await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
+        let result = await withTaskCancellationHandler {
+            await task.value
+        } onCancel: {
+            task.cancel()
+        }
         if let watch { connection?.forget(watch) }
         inFlight.withLock { $0[id] = nil }
         return result

@@ -1,7 +1,7 @@
 import Hummingbird
+import IOReactor
 import Logging
 import Metrics
-import IOReactor
 import PGConfig
 import PGRegistry
 import Prometheus

@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Dispatch
 import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Log lines on standard error, in swift-log's `StreamLogHandler` format.
 ///
@@ -45,7 +46,8 @@ struct StandardErrorLogHandler: LogHandler {
     static func line(
         timestamp: String, level: Logger.Level, label: String, metadata: Logger.Metadata, source: String, message: Logger.Message
     ) -> String {
-        let rendered = metadata.isEmpty ? "" : " " + metadata.sorted { $0.key < $1.key }.map { "\(LogText.field($0.key))=\(LogText.field($0.value.description))" }.joined(separator: " ")
+        let rendered =
+            metadata.isEmpty ? "" : " " + metadata.sorted { $0.key < $1.key }.map { "\(LogText.field($0.key))=\(LogText.field($0.value.description))" }.joined(separator: " ")
         return "\(timestamp) \(level) \(LogText.escaped(label)):\(rendered) [\(LogText.escaped(source))] \(LogText.escaped(message.description))\n"
     }
 

@@ -21,20 +21,24 @@ enum SchemaTools {
 
     static let listTables = ToolDefinition(
         name: "list_tables", title: "List tables",
-        description: "Lists tables, views, materialized views, foreign and partitioned tables of one schema (default: every non-system schema), with estimated row counts, total size on disk and comments.",
+        description:
+            "Lists tables, views, materialized views, foreign and partitioned tables of one schema (default: every non-system schema), with estimated row counts, total size on disk and comments.",
         inputSchema: JSONSchema.object([
             ("schema", JSONSchema.string("Schema to list. Defaults to every non-system schema.")), ("database", JSONSchema.database),
         ]),
         outputSchema: JSONSchema.output(
             [
-                ("tables", JSONSchema.array(of: [
-                    "type": "object",
-                    "properties": [
-                        "schema": ["type": "string"], "name": ["type": "string"],
-                        "kind": ["type": "string", "enum": ["table", "view", "materialized_view", "foreign_table", "partitioned_table"]],
-                        "estimatedRows": JSONSchema.integerOrNull, "sizeBytes": JSONSchema.integerOrNull, "comment": JSONSchema.stringOrNull,
-                    ],
-                ]))
+                (
+                    "tables",
+                    JSONSchema.array(of: [
+                        "type": "object",
+                        "properties": [
+                            "schema": ["type": "string"], "name": ["type": "string"],
+                            "kind": ["type": "string", "enum": ["table", "view", "materialized_view", "foreign_table", "partitioned_table"]],
+                            "estimatedRows": JSONSchema.integerOrNull, "sizeBytes": JSONSchema.integerOrNull, "comment": JSONSchema.stringOrNull,
+                        ],
+                    ])
+                )
             ], required: ["tables"]),
         annotations: .readsDatabase,
         handler: { call throws(ToolError) in
@@ -48,7 +52,8 @@ enum SchemaTools {
 
     static let describeTable = ToolDefinition(
         name: "describe_table", title: "Describe a table",
-        description: "Describes a table or view: columns (type, nullability, default, comment), primary key, foreign keys, indexes and other constraints. 'table' may be schema-qualified ('sales.orders').",
+        description:
+            "Describes a table or view: columns (type, nullability, default, comment), primary key, foreign keys, indexes and other constraints. 'table' may be schema-qualified ('sales.orders').",
         inputSchema: JSONSchema.object(
             [
                 ("table", JSONSchema.string("Table or view name, optionally schema-qualified.")),
