@@ -95,7 +95,7 @@ let package = Package(
             ]
         ),
         // Measures PGClient's non-blocking driver against blocking libpq on dispatch queues.
-        .executableTarget(name: "pgclient-driver-bench", dependencies: ["PGClient", "IOReactor", "CLibPQ"]),
+        .executableTarget(name: "pgclient-driver-bench", dependencies: ["PGClient", "IOReactor", "CLibPQ"], path: "Benchmarks/pgclient-driver-bench"),
 
         // Shared test helpers: where the throwaway PostgreSQL of scripts/test lives.
         .target(

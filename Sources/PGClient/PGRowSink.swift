@@ -61,19 +61,16 @@ public struct PGRow {
     public func values() -> [JSONValue] { (0..<columns.count).map(value) }
 }
 
-/// Collects decoded rows, up to `maxRows` (and about `maxBytes` of value text), then stops.
-/// `truncated` is set only when a row beyond the limit actually existed.
+/// Collects decoded rows, up to `maxRows`, then stops. `truncated` is set only when a row beyond
+/// the limit actually existed.
 public struct PGRowCollector: PGRowSink {
     public var maxRows: Int?
-    public var maxBytes: Int?
     public private(set) var columns: [PGColumn] = []
     public private(set) var rows: [[JSONValue]] = []
     public private(set) var truncated = false
-    private var bytes = 0
 
-    public init(maxRows: Int? = nil, maxBytes: Int? = nil) {
+    public init(maxRows: Int? = nil) {
         self.maxRows = maxRows
-        self.maxBytes = maxBytes
     }
 
     public mutating func start(columns: [PGColumn]) { self.columns = columns }
@@ -82,15 +79,6 @@ public struct PGRowCollector: PGRowSink {
         if let maxRows, rows.count >= maxRows {
             truncated = true
             return .stop
-        }
-        if let maxBytes {
-            var size = 0
-            for column in 0..<row.count { size += row.byteCount(column) }
-            if bytes + size > maxBytes {
-                truncated = true
-                return .stop
-            }
-            bytes += size
         }
         rows.append(row.values())
         return .continue

@@ -26,6 +26,4 @@ final class TransportSessions: Sendable {
         guard let id = idByHandle.withLock({ $0.removeValue(forKey: handle) }) else { return }
         byID.withLock { _ = $0.removeValue(forKey: id) }
     }
-
-    var count: Int { byID.withLock { $0.count } }
 }

@@ -5,8 +5,6 @@ import PGMCPJSON
 public enum MCPVersion {
     public static let supported = ["2025-11-25", "2025-06-18", "2025-03-26"]
     public static let latest = supported[0]
-    /// What a request without `MCP-Protocol-Version` is taken to speak (Streamable HTTP spec).
-    public static let assumedWithoutHeader = "2025-03-26"
 
     public static func negotiate(_ requested: String?) -> String {
         guard let requested, supported.contains(requested) else { return latest }
