@@ -17,49 +17,17 @@
 ///   (`healthProbeRequested`), a pool with nothing open whose health is unknown or older than the
 ///   health check interval opens one connection, so that the answer is first-hand.
 public struct PoolStateMachine: Sendable {
-    enum State: Sendable, Equatable {
-        case connecting
-        case idle(since: Instant)
-        case leased(RequestID)
-        case checking
-        case closing
-    }
-
-    struct Connection: Sendable {
-        var state: State
-        var expiresAt: Instant?
-        var lastChecked: Instant
-    }
-
-    struct Waiter: Sendable {
-        var request: RequestID
-        var since: Instant
-    }
-
-    struct Failure: Sendable {
-        var reason: String
-        var consecutive: Int
-        var nextAttemptAt: Instant
-    }
-
-    /// What the database last told us, and when: the pool's health.
-    struct Evidence: Sendable {
-        /// `nil` when it answered.
-        var problem: String?
-        var at: Instant
-    }
-
     public let configuration: Configuration
     private(set) var connections: [ConnectionID: Connection] = [:]
     /// Idle connection ids, most recently used last.
     private var idleStack: [ConnectionID] = []
-    private var waiters: [Waiter] = []
-    private var failure: Failure?
-    private var evidence: Evidence?
+    private(set) var waiters: [Waiter] = []
+    private(set) var failure: Failure?
+    private(set) var evidence: Evidence?
     /// Why the database refuses this pool's connections for a reason that lasts until someone
     /// changes something (`privilegeCheck: "enforce"`), unlike an outage: set by a failed connect
     /// that says so, cleared by the next connect that succeeds.
-    private var refusal: String?
+    private(set) var refusal: String?
     private var nextConnectionID: ConnectionID = 0
     public private(set) var isShuttingDown = false
 
@@ -242,25 +210,6 @@ public struct PoolStateMachine: Sendable {
 
     /// True once shut down and every connection is closed.
     public var isShutDown: Bool { isShuttingDown && connections.isEmpty }
-
-    /// Counts by state in one pass, without allocating: it runs on every lease and release.
-    public func snapshot() -> Snapshot {
-        var idle = 0, inUse = 0, connecting = 0, closing = 0
-        for connection in connections.values {
-            switch connection.state {
-            case .idle: idle += 1
-            case .leased: inUse += 1
-            case .connecting: connecting += 1
-            case .closing: closing += 1
-            case .checking: break
-            }
-        }
-        return Snapshot(
-            open: connections.count - connecting - closing, idle: idle, inUse: inUse, connecting: connecting,
-            closing: closing, waiting: waiters.count, maximum: configuration.maximum,
-            health: evidence.map { $0.problem == nil ? .healthy : .unhealthy } ?? .unknown,
-            lastError: evidence?.problem, refusal: refusal)
-    }
 
     // MARK: - Helpers
 
