@@ -28,7 +28,7 @@ extension DatabaseCalls {
         session: WorkSession, database: String?, sql: String, parameters: [String?], maxRows: Int?
     ) async throws(DatabaseCallError) -> QueryAnswer {
         // Reads only, by PostgreSQL's own parser (`StatementRules`), before anything is sent.
-        _ = try await StatementRules.checkRead(sql)
+        try await StatementRules.checkRead(sql)
         let maxBytes = settings.maxResultBytes
         let types = typeNames
         let answer = try await withDatabase(session, database) { connection, target, transaction in
@@ -61,7 +61,8 @@ extension DatabaseCalls {
         // A statement that only reads is cut at the row or byte limit like `query`; anything else
         // (a write with RETURNING, a SELECT of a function that writes) runs to its end, its rows kept
         // up to the limit: a cancel would roll back what it did.
-        let facts = try await StatementRules.facts(forWrite: sql)
+        let parse = try await StatementRules.parseForWrite(sql)
+        let facts = try? parse.get()
         // The writable-and-chosen check happens in the same resolution as the lease.
         let answer = try await withDatabase(session, database, access: .write) { connection, target, transaction in
             let control = Self.transactionControl(sql)
@@ -77,7 +78,7 @@ extension DatabaseCalls {
             }
             if transaction?.readOnly == true {
                 // The session's read-only transaction makes this a read-only call.
-                if let facts { try StatementRules.refuseEscapingFunctions(facts) } else { _ = try await StatementRules.checkRead(sql) }
+                try StatementRules.requireRead(parse, of: sql)
             }
             var reads = facts?.onlyReads ?? false
             if let facts, reads { reads = await !StatementRules.mayWrite(facts, on: connection, inTransaction: transaction != nil) }
@@ -117,9 +118,9 @@ extension DatabaseCalls {
         let options = analyze ? "FORMAT JSON, ANALYZE, BUFFERS" : "FORMAT JSON"
         // What is checked is what is sent: the statement with its EXPLAIN in front.
         let text = "EXPLAIN (\(options)) \(sql)"
-        let facts = try await StatementRules.facts(forWrite: text)
-        let runsWrite = facts.map { !$0.onlyReads } ?? analyze
-        if !runsWrite { _ = try await StatementRules.checkRead(text) }
+        let parse = try await StatementRules.parseForWrite(text)
+        let runsWrite = (try? parse.get()).map { !$0.onlyReads } ?? analyze
+        if !runsWrite { try StatementRules.requireRead(parse, of: text, prefix: text.count - sql.count) }
         return try await withDatabase(session, database, access: runsWrite ? .writeRolledBack : .read) { connection, target, transaction in
             let readOnly = target.config.readOnly || !runsWrite
             let scope = transaction == nil ? PGScope.transaction(readOnly: readOnly) : .savepoint(readOnly: readOnly)

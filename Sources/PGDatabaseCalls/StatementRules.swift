@@ -9,15 +9,25 @@ import PGParser
 /// (`EscapingFunctions`). `BEGIN READ ONLY` alone would still let `LOCK`, `DO`, `ANALYZE` or
 /// `CLUSTER` take locks no reader needs, and let `pg_terminate_backend` end other sessions' work.
 enum StatementRules {
-    /// The facts of a statement a read-only call is about to run, or the refusal: PostgreSQL's own
-    /// syntax error (42601, with its position) for a text that does not parse, a sentence saying what
-    /// to do for anything else.
-    static func checkRead(_ sql: String) async throws(DatabaseCallError) -> ParsedStatement {
-        let statement = try await parsed(sql)
+    /// Refuses `sql` unless a read-only call may run it: PostgreSQL's own syntax error (42601, with
+    /// its position) for a text that does not parse, a sentence saying what to do for anything else.
+    static func checkRead(_ sql: String) async throws(DatabaseCallError) {
+        try requireRead(await PGParser.parse(sql), of: sql)
+    }
+
+    /// `checkRead` of a parse already made. `prefix` is the length in characters of what the call put
+    /// in front of the caller's text (`EXPLAIN (…) `): a syntax error's position is the caller's.
+    static func requireRead(_ parse: Result<ParsedStatement, ParseFailure>, of sql: String, prefix: Int = 0) throws(DatabaseCallError) {
+        let statement = try statement(parse, prefix: prefix)
         if statement.count == 0 { throw noStatement }
         // The first statement's kind decides the refusal even when more follow: `COMMIT; DROP …` is
         // refused as the COMMIT it starts with.
-        if !statement.firstOnlyReads, let write = statement.writeCommand {
+        guard statement.firstOnlyReads else {
+            guard let write = statement.writeCommand else {
+                throw DatabaseCallError(
+                    "a read-only call runs only statements that read (SELECT, WITH, VALUES, TABLE, SHOW, EXPLAIN); this is \(describe(statement, sql)), which was not sent. Statements such as LOCK, DO, CALL, ANALYZE, CLUSTER or REINDEX take locks a reader does not need; run them with 'execute' on a writable database"
+                )
+            }
             // Worded as PostgreSQL refuses a write in a read-only transaction, which it would have been.
             var error = DatabaseCallError(
                 """
@@ -29,43 +39,34 @@ enum StatementRules {
             error.serverMessage = "cannot execute \(write) in a read-only transaction"
             throw error
         }
-        guard statement.firstOnlyReads else {
-            throw DatabaseCallError(
-                "a read-only call runs only statements that read (SELECT, WITH, VALUES, TABLE, SHOW, EXPLAIN); this is \(describe(statement, sql)), which was not sent. Statements such as LOCK, DO, CALL, ANALYZE, CLUSTER or REINDEX take locks a reader does not need; run them with 'execute' on a writable database"
-            )
-        }
-        try requireOne(statement, sql)
+        try requireOne(statement)
         try refuseEscapingFunctions(statement)
-        return statement
     }
 
-    /// The facts of a statement `execute` is about to run, or nil when the parser cannot tell (a
-    /// syntax only a newer PostgreSQL knows, or a text too large to parse): then it is treated as a
-    /// write, and PostgreSQL has the last word on it.
-    static func facts(forWrite sql: String) async throws(DatabaseCallError) -> ParsedStatement? {
-        guard case .success(let statement) = await PGParser.parse(sql) else { return nil }
-        try requireOne(statement, sql)
-        return statement
+    /// The parse of a statement `execute` (or `explain`) is about to run, refused when it holds no
+    /// statement or several. A failed parse (a syntax only a newer PostgreSQL knows, a text too large
+    /// to parse) is returned as it is: a write is then sent for PostgreSQL to judge.
+    static func parseForWrite(_ sql: String) async throws(DatabaseCallError) -> Result<ParsedStatement, ParseFailure> {
+        let parse = await PGParser.parse(sql)
+        if case .success(let statement) = parse {
+            if statement.count == 0 { throw noStatement }
+            try requireOne(statement)
+        }
+        return parse
     }
 
     /// Whether a statement that only reads may still write through a function it calls by name: any
     /// function of that name is VOLATILE (only those may write; PostgreSQL refuses a write in a STABLE
-    /// or IMMUTABLE one). Asked of the database, read-only, in the call's own transaction when there is
-    /// one (a savepoint, so a failure costs it nothing); a failure counts as "may write".
+    /// or IMMUTABLE one). Asked of the database as pgmcp's other catalog reads are (`catalogRows`); a
+    /// failure counts as "may write".
     static func mayWrite(_ statement: ParsedStatement, on connection: PGConnection, inTransaction: Bool) async -> Bool {
-        let names = Array(Set(statement.functions.compactMap(\.last) + statement.attributeNames))
+        let names = Set(statement.functions.compactMap(\.last) + statement.attributeNames)
         guard !names.isEmpty else { return false }
-        let placeholders = (1...names.count).map { "$\($0)" }.joined(separator: ", ")
+        let list = "{" + names.map { "\"" + $0.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"") + "\"" }.joined(separator: ",") + "}"
         let lookup = PGStatement(
-            "SELECT EXISTS (SELECT FROM pg_catalog.pg_proc WHERE proname IN (\(placeholders)) AND provolatile = 'v')", parameters: names)
-        do {
-            let scope = inTransaction ? PGScope.savepoint(readOnly: true) : .transaction(readOnly: true)
-            let (_, rows) = try await connection.scoped(lookup, in: scope, statementTimeoutMs: nil, into: PGRowCollector())
-            return rows.rows.first?.first?.boolValue ?? true
-        } catch {
-            if inTransaction { try? await connection.undoScopedSavepoint() }
-            return true
-        }
+            "SELECT EXISTS (SELECT FROM pg_catalog.pg_proc WHERE proname OPERATOR(pg_catalog.=) ANY($1::pg_catalog.name[]) AND provolatile OPERATOR(pg_catalog.=) 'v')",
+            parameters: [list])
+        return await connection.catalogRows(lookup, inTransaction: inTransaction)?.first?.first?.boolValue ?? true
     }
 
     /// Refuses functions whose effects escape the transaction, wherever the statement calls them.
@@ -84,11 +85,12 @@ enum StatementRules {
         }
     }
 
-    private static func parsed(_ sql: String) async throws(DatabaseCallError) -> ParsedStatement {
-        switch await PGParser.parse(sql) {
+    private static func statement(_ parse: Result<ParsedStatement, ParseFailure>, prefix: Int) throws(DatabaseCallError) -> ParsedStatement {
+        switch parse {
         case .success(let statement):
             return statement
         case .failure(.syntax(let message, let position)):
+            let position = position.map { $0 > prefix ? $0 - prefix : $0 }
             throw DatabaseCallError.from(PGError(kind: .statement, message: message, sqlState: "42601", position: position, severity: "ERROR"))
         case .failure(.tooLarge(let what, let count, let limit)):
             throw DatabaseCallError(
@@ -99,8 +101,7 @@ enum StatementRules {
         }
     }
 
-    private static func requireOne(_ statement: ParsedStatement, _ sql: String) throws(DatabaseCallError) {
-        if statement.count == 0 { throw noStatement }
+    private static func requireOne(_ statement: ParsedStatement) throws(DatabaseCallError) {
         if statement.count > 1 {
             // Worded as the refusal PostgreSQL's extended protocol gives, which it would have been.
             var error = DatabaseCallError(
@@ -116,7 +117,7 @@ enum StatementRules {
 
     /// "a LOCK statement", "an EXPLAIN ANALYZE of a statement that is not a SELECT"…
     private static func describe(_ statement: ParsedStatement, _ sql: String) -> String {
-        let word = PGReadStatement.leadingKeyword(of: sql) ?? statement.kind ?? "statement"
-        return statement.kind == "ExplainStmt" ? "an EXPLAIN ANALYZE of a statement that is not a SELECT" : "a \(word) statement"
+        if statement.kind == "ExplainStmt" { return "an EXPLAIN ANALYZE of a statement that is not a SELECT" }
+        return "a \(PGReadStatement.leadingKeyword(of: sql) ?? "non-reading") statement"
     }
 }

@@ -27,14 +27,7 @@ final class TypeNameCache: Sendable {
             let lookup = PGStatement(
                 "SELECT oid::pg_catalog.int8, pg_catalog.format_type(oid, NULL) FROM pg_catalog.pg_type WHERE oid OPERATOR(pg_catalog.=) ANY($1::pg_catalog.oid[])",
                 parameters: [list])
-            let rows: [[JSONValue]]?
-            if inTransaction {
-                rows = try? await connection.scopedReads([lookup], in: .savepoint(readOnly: true), statementTimeoutMs: nil).first?.rows
-                if rows == nil, connection.transactionStatus == .inFailedTransaction { try? await connection.undoScopedSavepoint() }
-            } else {
-                rows = try? await connection.query(lookup.sql, parameters: lookup.parameters).rows
-            }
-            if let rows {
+            if let rows = await connection.catalogRows(lookup, inTransaction: inTransaction) {
                 for row in rows {
                     if let oid = row[0].intValue, let name = row[1].stringValue { known[UInt32(oid)] = name }
                 }

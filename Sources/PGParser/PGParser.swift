@@ -46,6 +46,8 @@ public enum PGParser {
         if sql.utf8.contains(0) { return .failure(.syntax(message: "the statement holds a NUL character", position: nil)) }
         let bytes = sql.utf8.count
         if bytes > Limits.maxBytes { return .failure(.tooLarge(what: "bytes", count: bytes, limit: Limits.maxBytes)) }
+        // A token is at least a byte: a text this short cannot nest deeper than the inline limit.
+        if bytes <= Limits.inlineNestingTokens { return run(sql) }
         if bytes > Limits.inlineBytes { return await onParserThread { checkedParse(sql, inline: false) } }
         switch checkedParse(sql, inline: true) {
         case .some(let outcome): return outcome

@@ -52,10 +52,8 @@ struct ParseTreeFacts {
                 // libpg_query leaves out a zero, `false` or empty value: its presence says which.
                 frames[frames.count - 2].argument = key == "String" ? "" : (key == "Integer" ? "0" : "false")
             }
-        case .string(let range):
-            value(events.text(range))
-        case .scalar(let range):
-            value(events.text(range))
+        case .string(let range), .scalar(let range):
+            value(range, of: events)
         case .objectEnd, .arrayEnd:
             pendingKey = nil
             guard let frame = frames.popLast() else { return }
@@ -63,18 +61,19 @@ struct ParseTreeFacts {
         }
     }
 
-    private mutating func value(_ text: String) {
+    /// A value, decoded only where a fact keeps it (most are enum names and locations).
+    private mutating func value(_ range: Range<Int>, of events: ParseTreeEvents) {
         defer { pendingKey = nil }
         guard let key = pendingKey, frames.count >= 3 else { return }
         let top = frames.count - 1
         switch key {
         case "sval" where frames[top].key == "String" && frames[top - 1].key == "[]":
             // A part of a name list: the list is the frame two up.
-            frames[top - 2].parts.append(text)
+            frames[top - 2].parts.append(events.text(range))
         case "defname" where frames[top].key == "DefElem":
-            frames[top].parts = [text]
+            frames[top].parts = [events.text(range)]
         case "sval", "ival", "boolval":
-            if isExplainOptionArgument(depth: 2) { frames[top - 2].argument = text }
+            if isExplainOptionArgument(depth: 2) { frames[top - 2].argument = events.text(range) }
         default:
             break
         }
@@ -84,15 +83,15 @@ struct ParseTreeFacts {
     /// seen from inside its argument (`arg` → node).
     private func isExplainOptionArgument(depth: Int) -> Bool {
         let defElem = frames.count - 1 - depth
-        guard defElem >= 7, inTopExplain, frames[defElem].key == "DefElem", frames[defElem + 1].key == "arg" else { return false }
-        return frames[defElem - 2].key == "options" && defElem == 7
+        return defElem == 7 && inTopExplain && frames[defElem].key == "DefElem" && frames[defElem + 1].key == "arg" && frames[5].key == "options"
     }
 
     private mutating func finish(_ frame: Frame) {
         switch frame.key {
         case "funcname":
             facts.functions.append(frame.parts)
-        case "fields" where frames.last?.key == "ColumnRef":
+        case "fields" where frames.last?.key == "ColumnRef" && frame.parts.count >= 2:
+            // Only `x.f` may be a call: a bare name is a column.
             if let last = frame.parts.last { facts.attributeNames.append(last) }
         case "DefElem" where inTopExplain && frames.count == 7 && frames[5].key == "options":
             guard frame.parts.first == "analyze" else { return }

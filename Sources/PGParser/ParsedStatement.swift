@@ -60,7 +60,7 @@ public struct ParsedStatement: Sendable, Equatable {
 public enum ParseFailure: Error, Sendable, Equatable {
     /// PostgreSQL's parser refused it: its message and 1-based character position.
     case syntax(message: String, position: Int?)
-    /// Larger than the parser is run on (see `PGParser.limits`): what was counted, and the limit.
+    /// Larger than the parser is run on (see `PGParser.Limits`): what was counted, and the limit.
     case tooLarge(what: String, count: Int, limit: Int)
     /// Not checked this time (no parser thread): the reason.
     case unavailable(String)

@@ -115,7 +115,8 @@ import Testing
                 "SELECT 1", "select now(), lower('X'), version(), pg_backend_pid()", "SELECT pg_sleep(0)", "SELECT 'pg_terminate_backend(1)' AS text",
                 "SELECT 1 AS pg_terminate_backend", "SELECT count(*) FROM pg_class", "SHOW work_mem", "TABLE t", "VALUES (1), (2)",
                 "WITH a AS (SELECT 1 AS x) SELECT x FROM a", "SELECT current_setting('work_mem')", "SELECT pg_advisory_xact_lock(42)",
-                "(SELECT 1) UNION ALL (SELECT 2)", "SELECT $1::int + 1", "EXPLAIN SELECT * FROM t",
+                "SELECT dblink_id, pg_ls_count FROM (SELECT 1 AS dblink_id, 2 AS pg_ls_count) AS s", "(SELECT 1) UNION ALL (SELECT 2)", "SELECT $1::int + 1",
+                "EXPLAIN SELECT * FROM t",
             ] {
                 let parameters: [String?] = sql.contains("$1") ? ["41"] : []
                 _ = try await calls.query(session: session, database: nil, sql: sql, parameters: parameters, maxRows: nil)
@@ -170,6 +171,11 @@ import Testing
             #expect(error?.sqlState == "42601")
             #expect(error?.position == server.position)
             #expect(error?.serverMessage == server.message)
+            // explain's syntax error points into the caller's text, not the EXPLAIN put before it.
+            let explained = await #expect(throws: DatabaseCallError.self) {
+                try await calls.explain(session: session, database: nil, sql: "SELEC 1", parameters: [], analyze: false)
+            }
+            #expect(explained?.position == server.position, "\(explained?.message ?? "")")
         }
     }
 
@@ -224,6 +230,11 @@ import Testing
                 try await calls.execute(session: session, database: nil, sql: "SELECT pg_cancel_backend(1)", parameters: [])
             }
             #expect(error?.message.contains("pg_cancel_backend") == true, "\(error?.message ?? "")")
+            // Not only its functions: a DO block, whose body no check sees, is no read.
+            let block = await #expect(throws: DatabaseCallError.self) {
+                try await calls.execute(session: session, database: nil, sql: "DO $$ BEGIN PERFORM pg_cancel_backend(1); END $$", parameters: [])
+            }
+            #expect(block?.message.contains("this is a DO statement") == true, "\(block?.message ?? "")")
             _ = try await calls.rollbackTransaction(session: session, database: nil)
         }
     }
