@@ -44,9 +44,12 @@ public final class CancellableCalls<Key: Hashable & Sendable>: Sendable {
         defer {
             let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
                 state.running[key] = nil
-                let running = Set(state.running.values.compactMap(\.tag))
-                let waiters = state.tagDrained.filter { !running.contains($0.tag) }.map(\.continuation)
-                state.tagDrained.removeAll { !running.contains($0.tag) }
+                // Only this call's own tag can have just drained; nothing to do when nobody waits.
+                var waiters: [CheckedContinuation<Void, Never>] = []
+                if let tag, !state.tagDrained.isEmpty, !state.isRunning(tagged: tag) {
+                    waiters = state.tagDrained.filter { $0.tag == tag }.map(\.continuation)
+                    state.tagDrained.removeAll { $0.tag == tag }
+                }
                 guard state.running.isEmpty else { return waiters }
                 defer { state.drained = [] }
                 return waiters + state.drained

@@ -84,13 +84,16 @@ extension ConnectionPoolRegistry {
         guard let removed else {
             throw RegistryError(.unknownDatabase, "this session has no dynamic connection named '\(name)'")
         }
-        // First no new lease (a call that resolved it before it was removed fails at its lease), then
-        // the calls running on it are cancelled and awaited, so that its pool need not wait them out.
+        // First nothing new starts: no lease (a call that resolved it before it was removed fails at
+        // its lease), no call in its transaction (claimed: one that has not started fails). Then the
+        // calls running on it are cancelled and awaited, so that neither its pool nor the reset of the
+        // transaction's connection runs under them.
+        let claimed = transaction.map { claim($0, reason: "its connection was closed (disconnect_database)") } ?? false
         removed.pool.beginShutdown()
         await session.calls.cancelAndDrain(tag: removed.pool.serial)
-        if let transaction {
-            await release(transaction, of: session, reason: "its connection was closed (disconnect_database)") { _ in true }
-            session.state.withLock { _ = $0.endedTransactions.removeValue(forKey: name) }
+        if let transaction, claimed {
+            logger.info("rolled back a transaction", metadata: ["database": "\(name)", "reason": "disconnect_database"])
+            await returnPinned(transaction, to: session)
         }
         await removed.pool.shutdown()
     }

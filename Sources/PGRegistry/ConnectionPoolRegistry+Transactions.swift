@@ -236,13 +236,7 @@ extension ConnectionPoolRegistry {
         _ pinned: PinnedConnection, of session: WorkSession, reason: String, before deadline: ContinuousClock.Instant? = nil,
         still: (PinnedConnection.State) -> Bool
     ) async {
-        let claimed = pinned.state.withLock { state -> Bool in
-            guard !state.released, still(state) else { return false }
-            state.released = true
-            state.endReason = reason
-            return true
-        }
-        guard claimed else { return }
+        guard claim(pinned, reason: reason, still: still) else { return }
         let name = pinned.target.name
         session.state.withLock { state in
             if case .open(let current)? = state.transactions[name], current === pinned {
@@ -252,6 +246,17 @@ extension ConnectionPoolRegistry {
         }
         logger.info("rolled back a transaction", metadata: ["database": "\(name)", "reason": "\(reason)"])
         await returnPinned(pinned, to: session, before: deadline)
+    }
+
+    /// Claims a pinned transaction for ending it (unless already claimed, or `still` says it is busy
+    /// again): a call that has not started in it yet then fails, told `reason`.
+    func claim(_ pinned: PinnedConnection, reason: String, still: (PinnedConnection.State) -> Bool = { _ in true }) -> Bool {
+        pinned.state.withLock { state -> Bool in
+            guard !state.released, still(state) else { return false }
+            state.released = true
+            state.endReason = reason
+            return true
+        }
     }
 
     /// The pinned connection back to its pool (reset unless its end already reset it; see
