@@ -35,6 +35,11 @@ public struct JSONObject: Sendable, Hashable, Sequence {
         members.append((key: key, value: value))
     }
 
+    /// Replaces the value of the member at `position` (an index into `members`).
+    mutating func replaceValue(at position: Int, with value: JSONValue) {
+        members[position].value = value
+    }
+
     public func makeIterator() -> IndexingIterator<[(key: String, value: JSONValue)]> {
         members.makeIterator()
     }

@@ -138,13 +138,20 @@ struct JSONCursor {
         return .object(object)
     }
 
-    /// The rest of an object that reached `linearKeyScanLimit` members: its keys kept in a set.
+    /// The rest of an object that reached `linearKeyScanLimit` members: its keys kept with their
+    /// positions, so that neither finding a key nor replacing a repeated one scans the members.
     mutating func parseLargeObject(_ start: JSONObject, depth: Int) throws(JSONParseError) -> JSONValue {
         var object = start
-        var keys = Set(object.keys)
+        var positions = Dictionary(uniqueKeysWithValues: object.keys.enumerated().map { ($1, $0) })
         while try nextMember() {
             let (key, keyOffset, value) = try parseMember(depth: depth)
-            if keys.insert(key).inserted { object.append(key, value) } else { try repeated(key, at: keyOffset, value, in: &object) }
+            if let position = positions[key] {
+                try refuseIfDuplicatesAreRefused(key, at: keyOffset)
+                object.replaceValue(at: position, with: value)
+            } else {
+                positions[key] = object.count
+                object.append(key, value)
+            }
         }
         return .object(object)
     }
@@ -180,10 +187,12 @@ struct JSONCursor {
 
     /// A key the object already has: refused, or (by default) its value replaced — the last one wins.
     func repeated(_ key: String, at keyOffset: Int, _ value: JSONValue, in object: inout JSONObject) throws(JSONParseError) {
-        guard options.rejectDuplicateKeys else {
-            object[key] = value
-            return
-        }
+        try refuseIfDuplicatesAreRefused(key, at: keyOffset)
+        object[key] = value
+    }
+
+    func refuseIfDuplicatesAreRefused(_ key: String, at keyOffset: Int) throws(JSONParseError) {
+        guard options.rejectDuplicateKeys else { return }
         let quoted = JSONParseError.quoted(key)
         throw error("duplicate key \"\(quoted)\"", at: keyOffset, duplicateKey: quoted)
     }

@@ -93,6 +93,12 @@ import Testing
         }
         let distinct = try JSONParser.parse("{" + (0..<50_000).map { "\"k\($0)\":0" }.joined(separator: ",") + "}", options: .request)
         #expect(distinct.objectValue?.count == 50_000)
+        // Where the last one wins (a json column's text), a repeated key is replaced in place: 50,000
+        // repeats of the last of 50,000 keys scanned every member each (2.5 billion comparisons).
+        let repeats = Array(repeating: "\"k49999\":1", count: 50_000)
+        let replaced = try JSONParser.parse("{" + ((0..<50_000).map { "\"k\($0)\":0" } + repeats).joined(separator: ",") + "}")
+        #expect(replaced.objectValue?.count == 50_000)
+        #expect(replaced["k49999"] == 1)
     }
 }
 
