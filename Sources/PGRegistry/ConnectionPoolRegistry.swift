@@ -225,7 +225,10 @@ public final class ConnectionPoolRegistry: Sendable {
     /// Ends every session (cancelling running statements), those of single calls too, then closes
     /// every pool: no pool waits out a statement still running.
     public func shutdown() async {
-        let (handles, calls) = sessions.withLock { (Array($0.byHandle.keys), Array($0.calls.values)) }
+        let (handles, calls) = sessions.withLock { table in
+            table.closed = true
+            return (Array(table.byHandle.keys), Array(table.calls.values))
+        }
         await withTaskGroup(of: Void.self) { group in
             for handle in handles { group.addTask { await self.endSession(handle, reason: "shutdown") } }
             for session in calls { group.addTask { await session.end(registry: self, reason: "shutdown") } }

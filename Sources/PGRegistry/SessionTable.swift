@@ -11,6 +11,8 @@ struct SessionTable {
     /// Calls running in sessions of their own, which are not in `byHandle` (kept so that shutdown
     /// can end them: their statements are cancelled, not waited out).
     private(set) var calls: [SessionHandle: WorkSession] = [:]
+    /// Set at shutdown, under the same lock as its snapshot of what to end: nothing new gets in after.
+    var closed = false
     /// Places held by each owner: its sessions in the table and its running calls.
     private(set) var byOwner: [String: Int] = [:]
 
@@ -47,6 +49,7 @@ struct SessionTable {
 
     /// Refuses one more place when the total is full (saying `full`) or `owner`'s share is.
     private func checkRoom(for owner: String?, _ full: @autoclosure () -> String) throws(RegistryError) {
+        if closed { throw RegistryError(.shuttingDown, "the server is shutting down") }
         if byHandle.count + calls.count >= limit { throw RegistryError(.tooManySessions, full()) }
         try checkShare(of: owner)
     }
