@@ -36,7 +36,7 @@ extension DatabaseCalls {
                     rowsFrom: 0, into: DiscardingSink())
                 for outcome in outcomes { _ = try outcome.get() }
             }
-            return info(pinned)
+            return info(OpenTransaction(pinned: pinned, age: .zero, idle: .zero))
         } catch {
             throw DatabaseCallError.from(error)
         }
@@ -52,7 +52,7 @@ extension DatabaseCalls {
                 // The reset shares the COMMIT's sync: under a transaction-mode pooler the server
                 // connection is someone else's as soon as the transaction ends.
                 let result = try await connection.endTransaction(commit: true)
-                let age = Date().timeIntervalSince(pinned.openedAt)
+                let age = (self.registry.now - pinned.opened).timeInterval
                 if result.commandTag == "ROLLBACK" {
                     throw DatabaseCallError(
                         "the transaction on '\(pinned.target.name)' could not be committed: a statement in it had failed, so PostgreSQL rolled it back. Nothing of it was committed; begin_transaction and redo the work"
@@ -85,7 +85,7 @@ extension DatabaseCalls {
                 // The reset that returns the connection rolls back too; a failure here changes nothing
                 // (a connection given up at the deadline ends, and PostgreSQL rolls back its transaction).
                 _ = try? await connection.endTransaction(commit: false)
-                return TransactionEnd(database: pinned.target.name, outcome: "rolled_back", durationSeconds: Date().timeIntervalSince(pinned.openedAt))
+                return TransactionEnd(database: pinned.target.name, outcome: "rolled_back", durationSeconds: (self.registry.now - pinned.opened).timeInterval)
             }
         } catch {
             throw DatabaseCallError.from(error)
@@ -97,12 +97,12 @@ extension DatabaseCalls {
         registry.transaction(of: session, on: database).map(info)
     }
 
-    func info(_ pinned: PinnedConnection) -> TransactionInfo {
-        // On the registry's clock, which stamped `lastUsed`.
-        let idle = registry.now - pinned.lastUsed
+    /// Age and idle time come from the registry's clock, which stamped them.
+    func info(_ open: OpenTransaction) -> TransactionInfo {
+        let pinned = open.pinned
         return TransactionInfo(
             database: pinned.target.name, readOnly: pinned.readOnly, startedAt: pinned.openedAt,
             status: pinned.transactionStatus == .inFailedTransaction ? "aborted" : "open",
-            ageSeconds: Date().timeIntervalSince(pinned.openedAt), idleSeconds: max(0, idle.timeInterval))
+            ageSeconds: open.age.timeInterval, idleSeconds: open.idle.timeInterval)
     }
 }

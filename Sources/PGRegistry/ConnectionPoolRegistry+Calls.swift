@@ -34,53 +34,17 @@ extension ConnectionPoolRegistry {
     }
 
     private func perform<R: Sendable>(
-        session: WorkSession, target: DatabaseTarget, access: Access, _ body: @Sendable (PGConnection, DatabaseTarget) async throws -> R
+        session: WorkSession, target: DatabaseTarget, access: Access, _ body: @escaping @Sendable (PGConnection, DatabaseTarget) async throws -> R
     ) async throws -> R {
-        let clock = ContinuousClock()
-        let started = clock.now
-        let timeout = configuration.server.acquireTimeout
-        try await acquireSlot(session)
-        defer { session.slots.release() }
-        let lease: PooledConnection
+        let lease = try await lease(target, for: session)
         do {
-            lease = try await target.pool.lease(timeout: max(.zero, timeout - (clock.now - started)))
-        } catch let error as PoolError {
-            throw leaseFailure(error, target)
-        }
-        let deadline = callLimit(target)
-        // Only a call without a deadline lets the idle timeout end its session (SessionReaper).
-        if deadline == nil { session.state.withLock { $0.unboundedCalls += 1 } }
-        defer { if deadline == nil { session.state.withLock { $0.unboundedCalls -= 1 } } }
-        do {
-            let result = try await ConnectionWatchdog.shared.run(
-                lease.connection, limit: deadline, cancelGrace: grace, expired: { deadlineExceeded(target, access: access) }, { try await body(lease.connection, target) })
-            await giveBack(lease)
+            let result = try await run(lease, access: access, body)
+            await release(lease)
             return result
         } catch {
-            await giveBack(lease)
+            await release(lease)
             throw error
         }
-    }
-
-    /// How long a call may hold its connection before we stop waiting for PostgreSQL: the
-    /// database's statement timeout plus the grace period (`PGMCP_CONNECT_TIMEOUT`); no limit of
-    /// ours when the database sets none (cancelling the call still bounds it).
-    func callLimit(_ target: DatabaseTarget) -> Duration? {
-        target.config.statementTimeoutMs > 0 ? .milliseconds(target.config.statementTimeoutMs) + grace : nil
-    }
-
-    func deadlineExceeded(_ target: DatabaseTarget, access: Access) -> RegistryError {
-        let limit = callLimit(target).map { "within \($0.readable) (statementTimeoutMs \(target.config.statementTimeoutMs) ms + PGMCP_CONNECT_TIMEOUT)" }
-        // A write may have committed before the server stopped answering (a commit waiting on a
-        // synchronous replica is beyond statement_timeout): a blind retry could write twice.
-        let next =
-            access == .write
-            ? "Whether the write committed is unknown: check the data before retrying"
-            : "Check it, then retry"
-        return RegistryError(
-            .deadlineExceeded,
-            "database '\(target.name)' did not answer \(limit ?? "within PGMCP_CONNECT_TIMEOUT of the call being cancelled"); its connection was abandoned (closed, not reused). PostgreSQL may be frozen, overloaded or unreachable. \(next)"
-        )
     }
 
     /// Returns a connection to its pool only clean; otherwise closes it. A connection the call already
@@ -122,34 +86,19 @@ extension ConnectionPoolRegistry {
         lease.pool.release(lease, outcome: .close(.dirty))
     }
 
-    /// Takes one of the session's connection slots (`PGMCP_SESSION_MAX_CONNECTIONS`).
-    func acquireSlot(_ session: WorkSession) async throws {
-        let limit = session.slots.limit
-        try await session.slots.acquire(timeout: configuration.server.acquireTimeout) { waited in
-            RegistryError(
-                .sessionLimit,
-                "this session already holds \(limit) of \(limit) connections (PGMCP_SESSION_MAX_CONNECTIONS, an open transaction holds one); waited \(waited.readable) for one to free up"
-            )
-        }
-    }
-
     /// Runs `body` as one of the session's calls: counted in its statistics and the target pool's
     /// metrics, cancelled when the session ends (or, by its pool, when its database is closed).
     func registered<R: Sendable>(_ session: WorkSession, _ target: DatabaseTarget, _ body: @escaping @Sendable () async throws -> R) async throws -> R {
-        let id = session.state.withLock { state in
-            defer { state.nextCallID += 1 }
-            state.lastActivity = clock()
-            return state.nextCallID
-        }
+        let id = session.startCall()
         do {
             guard let result = try await session.calls.run(id, tag: target.pool.serial, body) else {
                 throw RegistryError(.sessionEnded, "the session has ended")
             }
-            session.finishCall(failed: false, now: clock())
+            session.finishCall(failed: false)
             target.pool.metrics.recordCall(failed: false)
             return result
         } catch {
-            session.finishCall(failed: true, now: clock())
+            session.finishCall(failed: true)
             target.pool.metrics.recordCall(failed: true)
             if !session.isActive, !(error is RegistryError) {
                 throw RegistryError(.sessionEnded, "the session ended while the call ran; its statement was cancelled")
@@ -159,99 +108,6 @@ extension ConnectionPoolRegistry {
                     .closedUnderCall, "'\(target.name)' was disconnected (disconnect_database) while the call ran, which cancelled it: \(error)")
             }
             throw error
-        }
-    }
-}
-
-extension WorkSession {
-    func finishCall(failed: Bool, now: ContinuousClock.Instant) {
-        state.withLock { state in
-            state.queries += 1
-            if failed { state.errors += 1 }
-            state.lastActivity = now
-        }
-    }
-
-    /// The session's end, once: waiting calls fail, running ones are cancelled and awaited (their
-    /// connections go back reset), open transactions roll back, dynamic pools close, copies are
-    /// dropped. Later callers wait for the first to finish.
-    ///
-    /// Bounded as a whole, whatever PostgreSQL does (a frozen backend answers nothing): the grace
-    /// period (`PGMCP_CONNECT_TIMEOUT`) from now is one deadline for all of it, not one per step.
-    /// A cancelled call gives its connection up by then (its watchdog), and what is returned after
-    /// that is returned concurrently, each reset bounded by what is left of it; a connection not
-    /// reset by then is abandoned (PostgreSQL rolls back the transaction of a connection that
-    /// ends). Only dropping a copy keeps its own bound (a large copy may take a while to drop).
-    func end(registry: ConnectionPoolRegistry, reason: String) async {
-        enum Role { case first, waiter, done }
-        let role = state.withLock { state -> Role in
-            switch state.phase {
-            case .active:
-                state.phase = .ending
-                return .first
-            case .ending: return .waiter
-            case .ended: return .done
-            }
-        }
-        switch role {
-        case .done: return
-        case .waiter:
-            await state.wait { state, continuation in
-                if state.phase == .ended { return true }
-                state.endWaiters.append(continuation)
-                return false
-            }
-            return
-        case .first:
-            break
-        }
-        let deadline = ContinuousClock.now + registry.grace
-        // A copy still being made is cancelled first: a call waiting for it waits on that task, which
-        // would otherwise hold the drain below for as long as the copy may take.
-        let making = state.withLock { $0.clones.values.compactMap { if case .making(let task) = $0 { task } else { nil } } }
-        for task in making { task.cancel() }
-        slots.close(with: RegistryError(.sessionEnded, "the session ended (\(reason))"))
-        await calls.closeAndDrain()
-        let (transactions, dynamic, clones) = state.withLock { state in
-            defer {
-                state.transactions = [:]
-                state.dynamic = [:]
-                state.clones = [:]
-            }
-            let transactions = state.transactions.values.compactMap { if case .open(let pinned) = $0 { pinned } else { nil } }
-            return (transactions, Array(state.dynamic.values), Array(state.clones.values))
-        }
-        // Most sessions (every stateless call's) hold none of these: no group for them.
-        if !(transactions.isEmpty && dynamic.isEmpty && clones.isEmpty) {
-            await returnConcurrently(registry, reason: reason, deadline: deadline, transactions, dynamic, clones)
-        }
-        let waiters = state.withLock { state in
-            state.phase = .ended
-            defer { state.endWaiters = [] }
-            return state.endWaiters
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    /// The end's returns, each on its own so that none waits for another's PostgreSQL.
-    private func returnConcurrently(
-        _ registry: ConnectionPoolRegistry, reason: String, deadline: ContinuousClock.Instant, _ transactions: [PinnedConnection],
-        _ dynamic: [DatabaseTarget], _ clones: [Clone]
-    ) async {
-        await withTaskGroup(of: Void.self) { group in
-            // Its open transactions roll back (the reset's ROLLBACK) and release their locks.
-            for pinned in transactions {
-                group.addTask { await registry.release(pinned, of: self, reason: "the session ended (\(reason))", before: deadline) { _ in true } }
-            }
-            for target in dynamic { group.addTask { await target.pool.shutdown() } }
-            for clone in clones {
-                group.addTask {
-                    switch clone {
-                    case .made(let target): await registry.dropClone(target)
-                    case .making(let task): if let target = try? await task.value { await registry.dropClone(target) }
-                    }
-                }
-            }
         }
     }
 }

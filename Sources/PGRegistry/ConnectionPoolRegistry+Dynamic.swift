@@ -25,7 +25,7 @@ extension ConnectionPoolRegistry {
                     "this session already has \(state.dynamic.count) of \(limit) dynamic connections (PGMCP_SESSION_MAX_DYNAMIC); disconnect_database one first")
             }
             let dynamic = state.dynamic
-            let configured = { (name: String) in self.pools[name].flatMap { Self.asSeen($0, by: session) } != nil }
+            let configured = { (name: String) in self.pools[name].flatMap(session.ownedBy.visibility.asSeen) != nil }
             if uniqueName {
                 let chosen = Self.firstFree(config.id) { dynamic[$0] != nil || configured($0) }
                 if config.title == config.id { config.title = chosen }
@@ -39,12 +39,7 @@ extension ConnectionPoolRegistry {
         let pool = Self.makePool(
             for: config, server: configuration.server, applicationName: applicationName, logger: logger, sharedByName: false)
         let target = DatabaseTarget(config: config, kind: .dynamic, pool: pool)
-        let added = session.state.withLock { state -> Bool in
-            guard state.phase == .active, state.dynamic[config.id] == nil, state.dynamic.count < limit else { return false }
-            state.dynamic[config.id] = target
-            return true
-        }
-        guard added else {
+        guard session.addDynamic(target, limit: limit) else {
             Task { await pool.shutdown() }
             throw RegistryError(.invalidArgument, "another call of this session added a dynamic connection meanwhile; try again")
         }
@@ -69,32 +64,17 @@ extension ConnectionPoolRegistry {
     /// closes; the session falls back to the default if it was active. Bounded like a session's end:
     /// a cancelled call gives its connection up within the grace period.
     public func removeDynamicDatabase(_ name: String, from session: WorkSession) async throws(RegistryError) {
-        let (removed, transaction) = session.state.withLock { state -> (DatabaseTarget?, PinnedConnection?) in
-            guard let target = state.dynamic.removeValue(forKey: name) else { return (nil, nil) }
-            if state.activeDatabase == name {
-                // Back to the default, and not as a choice: a write without 'database' must not go
-                // to the default just because the session had chosen the connection that closed.
-                state.activeDatabase = startingDatabase(for: session.identities)
-                state.databaseChosen = false
-            }
-            let transaction: PinnedConnection? = if case .open(let pinned)? = state.transactions.removeValue(forKey: name) { pinned } else { nil }
-            state.endedTransactions[name] = nil
-            return (target, transaction)
-        }
-        guard let removed else {
+        let fallback = session.ownedBy.visibility.startingDatabase(in: configuration)
+        guard let (removed, transaction) = session.removeDynamic(name, fallback: fallback) else {
             throw RegistryError(.unknownDatabase, "this session has no dynamic connection named '\(name)'")
         }
         // First nothing new starts: no lease (a call that resolved it before it was removed fails at
-        // its lease), no call in its transaction (claimed: one that has not started fails). Then the
-        // calls running on it are cancelled and awaited, so that neither its pool nor the reset of the
-        // transaction's connection runs under them.
-        let claimed = transaction.map { claim($0, reason: "its connection was closed (disconnect_database)") } ?? false
+        // its lease), no call in its transaction (it left the session's table: one that has not
+        // started fails). Then the calls running on it are cancelled and awaited, so that neither its
+        // pool nor the reset of the transaction's connection runs under them.
         removed.pool.beginShutdown()
         await session.calls.cancelAndDrain(tag: removed.pool.serial)
-        if let transaction, claimed {
-            logger.info("rolled back a transaction", metadata: ["database": "\(name)", "reason": "disconnect_database"])
-            await returnPinned(transaction, to: session)
-        }
+        if let transaction { await rollBack((transaction, "disconnect_database")) }
         await removed.pool.shutdown()
     }
 }

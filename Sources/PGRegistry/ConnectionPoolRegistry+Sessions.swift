@@ -8,15 +8,15 @@ extension ConnectionPoolRegistry {
     /// Creates a work session on `database` (default: the configured default). One that does not
     /// `expireWhenIdle` lives until it is ended (the stdio session ends with its stream).
     public func createSession(
-        database: String? = nil, label: String? = nil, owner: String? = nil, identities: [String]? = nil, expiresWhenIdle: Bool = true
+        database: String? = nil, label: String? = nil, ownedBy owner: SessionOwner = .anyone, expiresWhenIdle: Bool = true
     ) throws(RegistryError) -> WorkSession {
-        let name = database ?? startingDatabase(for: identities)
+        let name = database ?? owner.visibility.startingDatabase(in: configuration)
         let session = WorkSession(
-            handle: .random(replica: configuration.server.replicaID), label: label, owner: owner, identities: identities, database: name,
+            handle: .random(replica: configuration.server.replicaID), label: label, ownedBy: owner, database: name,
             databaseChosen: database != nil,
-            expiresWhenIdle: expiresWhenIdle, connectionLimit: configuration.server.sessionMaxConnections, now: clock())
+            expiresWhenIdle: expiresWhenIdle, connectionLimit: configuration.server.sessionMaxConnections, clock: clock)
         if database != nil {
-            guard let pool = pools[name], Self.asSeen(pool, by: session) != nil else {
+            guard let pool = pools[name], owner.visibility.asSeen(pool) != nil else {
                 throw unknownDatabase(name, visible: visibleDatabases(for: session).map(\.name))
             }
         }
@@ -28,15 +28,25 @@ extension ConnectionPoolRegistry {
         return session
     }
 
+    /// `createSession(database:label:ownedBy:expiresWhenIdle:)` with the owner in parts.
+    public func createSession(
+        database: String? = nil, label: String? = nil, owner: String?, identities: [String]? = nil, expiresWhenIdle: Bool = true
+    ) throws(RegistryError) -> WorkSession {
+        try createSession(database: database, label: label, ownedBy: SessionOwner(credential: owner, identities: identities), expiresWhenIdle: expiresWhenIdle)
+    }
+
     /// `createSession` for `open_session`: a `database` refused for good (see
     /// `refuseIfRefusedForGood`) is refused here too, rather than made the new session's start.
-    public func openSession(
-        database: String?, label: String?, owner: String?, identities: [String]?
-    ) async throws(RegistryError) -> WorkSession {
-        if let database, let target = pools[database], target.config.isVisible(to: identities) {
+    public func openSession(database: String?, label: String?, ownedBy owner: SessionOwner) async throws(RegistryError) -> WorkSession {
+        if let database, let target = pools[database], owner.visibility.sees(target.config) {
             try await refuseIfRefusedForGood(target, "no session was opened on it. Open it on another database (list_databases)")
         }
-        return try createSession(database: database, label: label, owner: owner, identities: identities)
+        return try createSession(database: database, label: label, ownedBy: owner)
+    }
+
+    /// `openSession(database:label:ownedBy:)` with the owner in parts.
+    public func openSession(database: String?, label: String?, owner: String?, identities: [String]?) async throws(RegistryError) -> WorkSession {
+        try await openSession(database: database, label: label, ownedBy: SessionOwner(credential: owner, identities: identities))
     }
 
     /// Runs `body` in a work session of its own that lives only as long as the call: for a request
@@ -49,11 +59,11 @@ extension ConnectionPoolRegistry {
     ///   work (it names a handle, or only needs to know its caller): such calls let a client reach
     ///   its own handles, and end them, while the table is full.
     public func withCallSession<R: Sendable>(
-        label: String?, owner: String?, identities: [String]? = nil, holdsPlace: Bool = true, _ body: (WorkSession) async throws -> R
+        label: String?, ownedBy owner: SessionOwner, holdsPlace: Bool = true, _ body: (WorkSession) async throws -> R
     ) async throws -> R {
         let session = WorkSession(
-            handle: .random(), label: label, owner: owner, identities: identities, database: startingDatabase(for: identities), expiresWhenIdle: false,
-            connectionLimit: configuration.server.sessionMaxConnections, now: clock())
+            handle: .random(), label: label, ownedBy: owner, database: owner.visibility.startingDatabase(in: configuration), expiresWhenIdle: false,
+            connectionLimit: configuration.server.sessionMaxConnections, clock: clock)
         // A flood of calls alone is bounded too: each holds a place while it runs (and shutdown ends it).
         if holdsPlace { try sessions.withLock { table throws(RegistryError) in try table.admitCall(session) } }
         defer { if holdsPlace { sessions.withLock { $0.finishCall(session) } } }
@@ -67,12 +77,11 @@ extension ConnectionPoolRegistry {
         }
     }
 
-    /// Where a session of a caller named by `identities` starts: the default database, or, when that
-    /// one is hidden from the caller, the first configured database it may see.
-    func startingDatabase(for identities: [String]?) -> String {
-        let fallback = configuration.defaultDatabaseID
-        guard identities != nil, pools[fallback].map({ $0.config.isVisible(to: identities) }) != true else { return fallback }
-        return configuration.databases.first { $0.isVisible(to: identities) }?.id ?? fallback
+    /// `withCallSession(label:ownedBy:holdsPlace:_:)` with the owner in parts.
+    public func withCallSession<R: Sendable>(
+        label: String?, owner: String?, identities: [String]? = nil, holdsPlace: Bool = true, _ body: (WorkSession) async throws -> R
+    ) async throws -> R {
+        try await withCallSession(label: label, ownedBy: SessionOwner(credential: owner, identities: identities), holdsPlace: holdsPlace, body)
     }
 
     /// The live session behind `handle`, its last activity refreshed.
@@ -80,19 +89,23 @@ extension ConnectionPoolRegistry {
         guard let session = sessions.withLock({ $0[handle] }), session.isActive else {
             throw RegistryError(.unknownSession, "unknown or ended session")
         }
-        session.touch(clock())
+        session.touch()
         return session
     }
 
-    /// The live session behind `handle` if it belongs to the caller with `owner` and `identities`
-    /// (`WorkSession.belongs`), its last activity refreshed. To any other caller it does not exist,
-    /// and its idle timer is left alone.
-    public func session(_ handle: SessionHandle, ownedBy owner: String?, identities: [String]?) throws(RegistryError) -> WorkSession {
-        guard let session = sessions.withLock({ $0[handle] }), session.isActive, session.belongs(to: owner, identities: identities) else {
+    /// The live session behind `handle` if it belongs to `owner` (`SessionOwner`), its last
+    /// activity refreshed. To any other caller it does not exist, and its idle timer is left alone.
+    public func session(_ handle: SessionHandle, ownedBy owner: SessionOwner) throws(RegistryError) -> WorkSession {
+        guard let session = sessions.withLock({ $0[handle] }), session.isActive, session.belongs(to: owner) else {
             throw RegistryError(.unknownSession, "unknown or expired session handle; open_session mints a new one")
         }
-        session.touch(clock())
+        session.touch()
         return session
+    }
+
+    /// `session(_:ownedBy:)` with the owner in parts.
+    public func session(_ handle: SessionHandle, ownedBy owner: String?, identities: [String]?) throws(RegistryError) -> WorkSession {
+        try session(handle, ownedBy: SessionOwner(credential: owner, identities: identities))
     }
 
     public var sessionCount: Int { sessions.withLock { $0.count } }

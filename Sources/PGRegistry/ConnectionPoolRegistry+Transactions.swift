@@ -1,9 +1,9 @@
 import PGClient
 
 /// Transactions held open across calls: a connection pinned to a work session
-/// (`PinnedConnection`). The registry owns its lifetime (the session's connection limit, the
-/// idle timeout, the session's end, a lost connection); the SQL that opens and ends it is the
-/// caller's.
+/// (`PinnedConnection`). The session's `TransactionTable` decides every step; this runs the steps
+/// (the lease, the SQL under a deadline, the return). The SQL that opens and ends a transaction is
+/// the caller's.
 extension ConnectionPoolRegistry {
     /// Pins a connection of `database` (default: the active one) to `session` and runs `open` on
     /// it (`BEGIN …`) under the call deadline. `readOnly: false` needs the database to be writable
@@ -14,70 +14,42 @@ extension ConnectionPoolRegistry {
     ) async throws -> PinnedConnection {
         var target = try self.target(database, for: session, access: readOnly ? .read : .write)
         let name = target.name
-        try session.state.withLock { state throws(RegistryError) in
+        let (serial, _) = try session.update { state throws(RegistryError) in
             guard state.phase == .active else { throw RegistryError(.sessionEnded, "the session has ended") }
-            if state.transactions[name] != nil {
-                throw RegistryError(
-                    .transactionOpen,
-                    "a transaction is already open on '\(name)' in this session; end it with commit_transaction or rollback_transaction first")
-            }
-            state.transactions[name] = .opening
-            state.endedTransactions[name] = nil
+            return (try state.transactions.begin(name), [])
         }
-        var stored = false
-        defer {
-            if !stored {
-                session.state.withLock { state in
-                    if case .opening? = state.transactions[name] { state.transactions[name] = nil }
-                }
-            }
-        }
+        var kept = false
+        defer { if !kept { session.state.withLock { $0.transactions.beginFailed(name, serial: serial) } } }
         if target.kind == .configured && target.config.isolation == .clone {
             target = try await cloneTarget(of: target, for: session)
         }
         let pinned = try await registered(session, target) { [target] in
-            try await self.acquireSlot(session)
-            let lease: PooledConnection
+            let lease = try await self.lease(target, for: session)
             do {
-                lease = try await target.pool.lease(timeout: self.configuration.server.acquireTimeout)
-            } catch let error as PoolError {
-                session.slots.release()
-                throw self.leaseFailure(error, target)
+                try await self.run(lease, access: .read) { connection, target in try await open(connection, target) }
             } catch {
-                session.slots.release()
+                await self.release(lease)
                 throw error
             }
-            let pinned = PinnedConnection(target: target, readOnly: readOnly, lease: lease, now: self.clock())
-            do {
-                try await ConnectionWatchdog.shared.run(
-                    lease.connection, limit: self.callLimit(target), cancelGrace: self.grace,
-                    expired: { self.deadlineExceeded(target, access: .read) }, { try await open(lease.connection, target) })
-            } catch {
-                await self.giveBack(lease)
-                session.slots.release()
-                throw error
-            }
+            let now = session.clock()
+            let pinned = PinnedConnection(lease: lease, readOnly: readOnly, opened: now, openedAt: session.date(of: now))
             // Inside the registered call: a session ending now waits for this and then finds it.
-            let stored = session.state.withLock { state -> Bool in
-                // Still ours to fill: not taken away meanwhile (disconnect_database, the session ending).
-                guard state.phase == .active, case .opening? = state.transactions[name] else { return false }
-                state.transactions[name] = .open(pinned)
-                return true
-            }
-            guard stored else {
-                pinned.state.withLock { $0.released = true }
-                await self.returnPinned(pinned, to: session)
+            guard session.state.withLock({ $0.phase == .active && $0.transactions.opened(name, serial: serial, pinned, now: now) }) else {
+                await self.release(lease)
                 throw RegistryError(.transactionEnded, "'\(name)' was closed while its transaction was being opened; nothing was kept")
             }
             return pinned
         }
-        stored = true
+        kept = true
         return pinned
     }
 
-    /// The transaction `session` holds open on `name`, if any.
-    public func transaction(of session: WorkSession, on name: String) -> PinnedConnection? {
-        session.state.withLock { if case .open(let pinned)? = $0.transactions[name] { pinned } else { nil } }
+    /// The transaction `session` holds open on `name`, if any, with its age and idle time.
+    public func transaction(of session: WorkSession, on name: String) -> OpenTransaction? {
+        let now = session.clock()
+        return session.state.withLock { $0.transactions.open(on: name) }.map {
+            OpenTransaction(pinned: $0.pinned, age: now - $0.pinned.opened, idle: $0.busy ? .zero : max(.zero, now - $0.lastUsed))
+        }
     }
 
     /// Runs `body` with a connection to `database` (default: the active one): the session's pinned
@@ -89,19 +61,42 @@ extension ConnectionPoolRegistry {
         _ body: @escaping @Sendable (PGConnection, DatabaseTarget, PinnedConnection?) async throws -> R
     ) async throws -> R {
         let target = try self.target(database, for: session, access: access)
-        let pinned = try session.state.withLock { state throws(RegistryError) -> PinnedConnection? in
-            if let reason = state.endedTransactions.removeValue(forKey: target.name) {
-                throw RegistryError(
-                    .transactionEnded, "the transaction on '\(target.name)' was rolled back: \(reason). Nothing of it was committed; begin_transaction starts a new one")
-            }
+        let (start, _) = try session.update { state throws(RegistryError) in
             // The same database, not only the same name (a dynamic connection closed and made again).
-            if case .open(let pinned)? = state.transactions[target.name], pinned.serves(target) { return pinned }
-            return nil
+            (try state.transactions.startCall(on: target.name) { $0.serves(target) }, [])
         }
-        guard let pinned else {
-            return try await withConnection(session: session, resolved: target, access: access) { try await body($0, $1, nil) }
+        let pinned: PinnedConnection
+        switch start {
+        case .pooled: return try await withConnection(session: session, resolved: target, access: access) { try await body($0, $1, nil) }
+        case .run(let granted): pinned = granted
+        case .wait(_, let waitedFor): pinned = waitedFor
         }
-        return try await runPinned(session, pinned, access: access) { try await body($0, $1, pinned) }
+        return try await registered(session, pinned.target) {
+            if case .wait(let id, _) = start {
+                _ = try await session.waitTurn(id, timeout: self.configuration.server.acquireTimeout) { waited in
+                    RegistryError(
+                        .sessionLimit,
+                        "another call of this session is using its transaction on '\(target.name)'; waited \(waited.readable) for it. Calls in one transaction run one at a time"
+                    )
+                }
+            }
+            // Registered now: a disconnect or the session's end from here on waits for this call.
+            // One that came first took the transaction away, and the call must not run on it.
+            guard session.state.withLock({ $0.transactions.holds(pinned, on: target.name) }) else {
+                throw RegistryError(
+                    .transactionEnded,
+                    "the transaction on '\(target.name)' ended before this call could run. Nothing of it was committed; begin_transaction starts a new one")
+            }
+            do {
+                let result = try await self.run(pinned.lease, access: access) { connection, target in try await body(connection, target, pinned) }
+                await self.finish(pinned, of: session, lost: nil)
+                return result
+            } catch {
+                let lost = pinned.connection.isBroken || pinned.connection.isAbandoned
+                await self.finish(pinned, of: session, lost: lost ? "its connection was lost, and PostgreSQL rolls back a transaction whose connection ends" : nil)
+                throw error
+            }
+        }
     }
 
     /// Ends the transaction `session` holds on `database`: waits for a call running on it, runs
@@ -116,37 +111,28 @@ extension ConnectionPoolRegistry {
         _ finish: @escaping @Sendable (PGConnection, PinnedConnection) async throws -> R
     ) async throws -> R {
         let target = try self.target(database, for: session, access: .read)
-        let pinned = try session.state.withLock { state throws(RegistryError) -> PinnedConnection in
-            if let reason = state.endedTransactions.removeValue(forKey: target.name) {
-                throw RegistryError(.transactionEnded, "the transaction on '\(target.name)' was already rolled back: \(reason). Nothing of it was committed")
-            }
-            guard case .open(let pinned)? = state.transactions[target.name], pinned.serves(target) else {
-                throw RegistryError(.noTransaction, "no transaction is open on '\(target.name)' in this session; begin_transaction starts one")
-            }
-            return pinned
+        let (start, _) = try session.update { state throws(RegistryError) in
+            (try state.transactions.startEnd(on: target.name) { $0.serves(target) }, [])
+        }
+        let pinned: PinnedConnection
+        switch start {
+        case .run(let granted), .wait(_, let granted): pinned = granted
+        case .pooled: throw RegistryError(.noTransaction, "no transaction is open on '\(target.name)' in this session; begin_transaction starts one")
         }
         return try await registered(session, pinned.target) {
-            try await pinned.gate.acquire(timeout: self.configuration.server.acquireTimeout) { waited in
-                RegistryError(.sessionLimit, "another call of this session kept the transaction on '\(target.name)' busy for \(waited.readable)")
+            if case .wait(let id, _) = start {
+                _ = try await session.waitTurn(id, timeout: self.configuration.server.acquireTimeout) { waited in
+                    RegistryError(.sessionLimit, "another call of this session kept the transaction on '\(target.name)' busy for \(waited.readable)")
+                }
             }
-            let claimed = pinned.state.withLock { state -> Bool in
-                if state.released { return false }
-                state.released = true
-                return true
-            }
-            guard claimed else {
-                pinned.gate.release()
-                throw RegistryError(.transactionEnded, "the transaction on '\(target.name)' has already ended")
-            }
-            session.state.withLock { _ = $0.transactions.removeValue(forKey: target.name) }
             do {
-                let result = try await ConnectionWatchdog.shared.run(
-                    pinned.connection, limit: rollingBack ? self.grace : self.callLimit(pinned.target), cancelGrace: self.grace,
-                    expired: { self.deadlineExceeded(pinned.target, access: rollingBack ? .read : .write) }, { try await finish(pinned.connection, pinned) })
-                await self.returnPinned(pinned, to: session)
+                let result = try await self.run(pinned.lease, access: rollingBack ? .read : .write, graceOnly: rollingBack) { connection, _ in
+                    try await finish(connection, pinned)
+                }
+                await self.release(pinned.lease)
                 return result
             } catch {
-                await self.returnPinned(pinned, to: session)
+                await self.release(pinned.lease)
                 throw error
             }
         }
@@ -157,113 +143,33 @@ extension ConnectionPoolRegistry {
     public func reapIdleTransactions() async {
         let now = clock()
         let timeout = configuration.server.transactionIdleTimeout
-        let idle = sessions.withLock { table in
-            table.byHandle.values.flatMap { session in
-                session.state.withLock { state in
-                    state.transactions.values.compactMap { slot -> (WorkSession, PinnedConnection)? in
-                        guard case .open(let pinned) = slot, pinned.isIdle(now: now, timeout: timeout) else { return nil }
-                        return (session, pinned)
-                    }
-                }
-            }
+        let reason = "it was idle for more than \(timeout.readable) (PGMCP_TRANSACTION_IDLE_TIMEOUT)"
+        let sessions = sessions.withLock { Array($0.byHandle.values) }
+        let idle = sessions.flatMap { session in
+            ((try? session.update { state throws(RegistryError) in ((), state.transactions.expireIdle(now: now, timeout: timeout, reason: reason)) })?.1 ?? [])
+                .map { (session, $0) }
         }
         // Concurrently: one whose backend does not answer must not hold up the others for its grace period.
         await withTaskGroup(of: Void.self) { group in
-            for (session, pinned) in idle {
-                group.addTask {
-                    await self.release(pinned, of: session, reason: "it was idle for more than \(timeout.readable) (PGMCP_TRANSACTION_IDLE_TIMEOUT)") {
-                        $0.callsRunning == 0 && now - $0.lastUsed >= timeout
-                    }
-                }
-            }
+            for (_, giveBack) in idle { group.addTask { await self.rollBack(giveBack) } }
         }
     }
 
     // MARK: - Internals
 
-    /// Runs `body` on the pinned connection: one call at a time, under the call deadline, the call
-    /// registered with the session (ending it cancels the statement).
-    private func runPinned<R: Sendable>(
-        _ session: WorkSession, _ pinned: PinnedConnection, access: Access, _ body: @escaping @Sendable (PGConnection, DatabaseTarget) async throws -> R
-    ) async throws -> R {
-        let target = pinned.target
-        return try await registered(session, target) {
-            try await pinned.gate.acquire(timeout: self.configuration.server.acquireTimeout) { waited in
-                RegistryError(
-                    .sessionLimit,
-                    "another call of this session is using its transaction on '\(target.name)'; waited \(waited.readable) for it. Calls in one transaction run one at a time")
-            }
-            defer { pinned.gate.release() }
-            let started = pinned.state.withLock { state -> Bool in
-                guard !state.released else { return false }
-                state.callsRunning += 1
-                return true
-            }
-            guard started else {
-                // The reason was recorded with the claim; the session's copy is told here, not twice.
-                let reason = pinned.state.withLock { $0.endReason }
-                session.state.withLock { _ = $0.endedTransactions.removeValue(forKey: target.name) }
-                throw RegistryError(
-                    .transactionEnded,
-                    "the transaction on '\(target.name)' ended before this call could run\(reason.map { ": \($0)" } ?? ""). Nothing of it was committed; begin_transaction starts a new one"
-                )
-            }
-            defer {
-                pinned.state.withLock { state in
-                    state.callsRunning -= 1
-                    state.lastUsed = self.clock()
-                }
-            }
-            let deadline = self.callLimit(target)
-            if deadline == nil { session.state.withLock { $0.unboundedCalls += 1 } }
-            defer { if deadline == nil { session.state.withLock { $0.unboundedCalls -= 1 } } }
-            do {
-                return try await ConnectionWatchdog.shared.run(
-                    pinned.connection, limit: deadline, cancelGrace: self.grace, expired: { self.deadlineExceeded(target, access: access) },
-                    { try await body(pinned.connection, target) })
-            } catch {
-                if pinned.connection.isBroken || pinned.connection.isAbandoned {
-                    await self.release(pinned, of: session, reason: "its connection was lost, and PostgreSQL rolls back a transaction whose connection ends") { _ in true }
-                }
-                throw error
-            }
-        }
+    /// A call in the transaction is over: the table decides the next turn, or (`lost`) the end.
+    private func finish(_ pinned: PinnedConnection, of session: WorkSession, lost: String?) async {
+        let now = session.clock()
+        let giveBacks =
+            (try? session.update { state throws(RegistryError) in
+                ((), state.transactions.callFinished(pinned.target.name, pinned, now: now, lost: lost))
+            })?.1 ?? []
+        for giveBack in giveBacks { await self.rollBack(giveBack) }
     }
 
-    /// Ends a pinned transaction the caller did not end: claims it (unless `still` says it is busy
-    /// again), leaves the reason for the next call, and returns its connection (the reset rolls back).
-    func release(
-        _ pinned: PinnedConnection, of session: WorkSession, reason: String, before deadline: ContinuousClock.Instant? = nil,
-        still: (PinnedConnection.State) -> Bool
-    ) async {
-        guard claim(pinned, reason: reason, still: still) else { return }
-        let name = pinned.target.name
-        session.state.withLock { state in
-            if case .open(let current)? = state.transactions[name], current === pinned {
-                state.transactions[name] = nil
-                state.endedTransactions[name] = reason
-            }
-        }
-        logger.info("rolled back a transaction", metadata: ["database": "\(name)", "reason": "\(reason)"])
-        await returnPinned(pinned, to: session, before: deadline)
-    }
-
-    /// Claims a pinned transaction for ending it (unless already claimed, or `still` says it is busy
-    /// again): a call that has not started in it yet then fails, told `reason`.
-    func claim(_ pinned: PinnedConnection, reason: String, still: (PinnedConnection.State) -> Bool = { _ in true }) -> Bool {
-        pinned.state.withLock { state -> Bool in
-            guard !state.released, still(state) else { return false }
-            state.released = true
-            state.endReason = reason
-            return true
-        }
-    }
-
-    /// The pinned connection back to its pool (reset unless its end already reset it; see
-    /// `giveBack` for `deadline`), its slot back to the session.
-    func returnPinned(_ pinned: PinnedConnection, to session: WorkSession, before deadline: ContinuousClock.Instant? = nil) async {
-        pinned.gate.close(with: RegistryError(.transactionEnded, "the transaction on '\(pinned.target.name)' has ended"))
-        await giveBack(pinned.lease, before: deadline)
-        session.slots.release()
+    /// Returns a transaction the caller did not end (the reset rolls back), and says why.
+    func rollBack(_ giveBack: WorkSession.GiveBack, before deadline: ContinuousClock.Instant? = nil) async {
+        logger.info("rolled back a transaction", metadata: ["database": "\(giveBack.pinned.target.name)", "reason": "\(giveBack.reason)"])
+        await release(giveBack.pinned.lease, before: deadline)
     }
 }

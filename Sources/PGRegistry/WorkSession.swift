@@ -1,28 +1,25 @@
 import Foundation
+import PGClient
 import PGConfig
 import Synchronization
 
-/// One work session: its active database, its dynamic connections, its in-flight calls (each a task
-/// the session can cancel), its statistics and its last activity. Created and ended by the registry.
+/// One work session: its active database, its dynamic connections, its transactions, its
+/// in-flight calls (each a task the session can cancel), its statistics and its last activity.
+/// Created by the registry; it owns its lifecycle (select, dynamic add and remove, touch, end, in
+/// WorkSession+Lifecycle.swift) on one clock, the registry's.
 public final class WorkSession: Sendable {
     public let handle: SessionHandle
     /// The name its client gave it, cut short and cleaned on the way in (`SessionLabel`).
     public let label: String?
-    /// Whoever created it (a credential fingerprint); `nil` for anyone.
-    public let owner: String?
-    /// Its caller's principal patterns it matches (`sub:…`, `group:…`, `scope:…`) under OAuth,
-    /// which decide the databases it sees and writes; nil without OAuth (every database).
-    public let identities: [String]?
-
-    /// Whether a caller with `owner` and `identities` is the one that made this session: the same
-    /// credential, and the same groups and scopes (a later token of the same subject with fewer
-    /// rights does not inherit the session's). To any other caller the session does not exist.
-    public func belongs(to owner: String?, identities: [String]?) -> Bool {
-        self.owner == owner && self.identities.map(Set.init) == identities.map(Set.init)
-    }
-    public let createdAt: Date
+    /// Whoever created it. To any other caller the session does not exist.
+    public let ownedBy: SessionOwner
     /// False for a session that lives as long as its transport (stdio), whatever the idle timeout.
     public let expiresWhenIdle: Bool
+    /// The registry's clock: every stamp of this session (activity, transactions) is on it.
+    let clock: @Sendable () -> ContinuousClock.Instant
+    /// When it was made, on that clock and as a date: later stamps become dates from these two.
+    let created: ContinuousClock.Instant
+    public let createdAt: Date
     let slots: SessionSlots
     /// Its running calls: ending the session cancels them.
     let calls = CancellableCalls<Int>()
@@ -38,17 +35,14 @@ public final class WorkSession: Sendable {
         /// without naming it (see `ConnectionPoolRegistry.target(_:for:access:)`).
         var databaseChosen = false
         var lastActivity: ContinuousClock.Instant
-        var lastActivityAt: Date
         var nextCallID = 0
         var dynamic: [String: DatabaseTarget] = [:]
         /// Copies of `"isolation": "clone"` entries, by entry name (made on first use).
         var clones: [String: Clone] = [:]
-        /// Transactions held open across calls, by database name (`begin_transaction`).
-        var transactions: [String: PinnedSlot] = [:]
-        /// Why a transaction ended without the caller asking (idle timeout, lost connection), by
-        /// database name: told once, to the next call on that database, so that it does not run
-        /// outside a transaction its caller believes open.
-        var endedTransactions: [String: String] = [:]
+        /// Transactions held open across calls (`begin_transaction`), and the calls waiting for
+        /// their turn in one.
+        var transactions = TransactionTable<PinnedConnection>()
+        var turns = TurnWaiters()
         /// Running calls with no deadline of ours (their database has no statement timeout).
         var unboundedCalls = 0
         var queries = 0
@@ -58,22 +52,41 @@ public final class WorkSession: Sendable {
     }
 
     init(
-        handle: SessionHandle, label: String?, owner: String?, identities: [String]? = nil, database: String, databaseChosen: Bool = false,
-        expiresWhenIdle: Bool = true, connectionLimit: Int, now: ContinuousClock.Instant
+        handle: SessionHandle, label: String?, ownedBy: SessionOwner, database: String, databaseChosen: Bool = false,
+        expiresWhenIdle: Bool = true, connectionLimit: Int, clock: @escaping @Sendable () -> ContinuousClock.Instant
     ) {
         self.handle = handle
         self.expiresWhenIdle = expiresWhenIdle
         self.label = SessionLabel.cleaned(label)
-        self.owner = owner
-        self.identities = identities
+        self.ownedBy = ownedBy
+        self.clock = clock
+        created = clock()
         createdAt = Date()
         slots = SessionSlots(limit: connectionLimit)
-        state = Mutex(State(activeDatabase: database, databaseChosen: databaseChosen, lastActivity: now, lastActivityAt: createdAt))
+        state = Mutex(State(activeDatabase: database, databaseChosen: databaseChosen, lastActivity: created))
+    }
+
+    /// The credential fingerprint of its owner; nil for anyone.
+    public var owner: String? { ownedBy.credential }
+    /// Its owner's principal patterns under OAuth; nil without OAuth (every database).
+    public var identities: [String]? { ownedBy.identities }
+
+    /// Whether `caller` is the one that made this session (`SessionOwner`'s equality).
+    public func belongs(to caller: SessionOwner) -> Bool { ownedBy == caller }
+
+    /// `belongs(to:)` for an owner given in parts.
+    public func belongs(to owner: String?, identities: [String]?) -> Bool {
+        belongs(to: SessionOwner(credential: owner, identities: identities))
     }
 
     public var activeDatabase: String { state.withLock { $0.activeDatabase } }
 
     public var isActive: Bool { state.withLock { $0.phase == .active } }
+
+    /// `instant` of this session's clock as a date.
+    func date(of instant: ContinuousClock.Instant) -> Date {
+        createdAt.addingTimeInterval((instant - created).timeInterval)
+    }
 
     /// A snapshot for `current_database` and friends.
     public var info: SessionInfo {
@@ -81,20 +94,13 @@ public final class WorkSession: Sendable {
             SessionInfo(
                 handle: handle, label: label, activeDatabase: state.activeDatabase, queries: state.queries,
                 errors: state.errors, rowsReturned: state.rowsReturned, connectionsHeld: slots.inUse,
-                connectionLimit: slots.limit, createdAt: createdAt, lastActivityAt: state.lastActivityAt)
+                connectionLimit: slots.limit, createdAt: createdAt, lastActivityAt: date(of: state.lastActivity))
         }
     }
 
     /// Counts rows a call returned (the tool layer knows how many).
     public func recordRowsReturned(_ count: Int) {
         state.withLock { $0.rowsReturned += count }
-    }
-
-    func touch(_ now: ContinuousClock.Instant) {
-        state.withLock { state in
-            state.lastActivity = now
-            state.lastActivityAt = Date()
-        }
     }
 
     var reaperCandidate: SessionReaper.Candidate {

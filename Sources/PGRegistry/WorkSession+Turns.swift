@@ -1,0 +1,98 @@
+import PGClient
+
+/// The shell of a session's `TransactionTable`: runs its events under the session's lock, resumes
+/// the calls its actions decide, and holds the calls that wait for their turn in a transaction.
+extension WorkSession {
+    /// A transaction whose connection is to go back to its pool, and why (logged).
+    typealias GiveBack = (pinned: PinnedConnection, reason: String)
+
+    /// Runs `event` on the session's state (its transaction table, and what else changes with it)
+    /// under its lock; after the lock, resumes the waiters the table's actions decide. Returns the
+    /// event's value and the connections to give back.
+    func update<T>(
+        _ event: (inout State) throws(RegistryError) -> (T, [TransactionTable<PinnedConnection>.Action])
+    ) throws(RegistryError) -> (T, [GiveBack]) {
+        let (value, resumes, giveBacks) = try state.withLock { state throws(RegistryError) in
+            let (value, actions) = try event(&state)
+            var resumes: [(CheckedContinuation<PinnedConnection, any Error>, Result<PinnedConnection, RegistryError>)] = []
+            var giveBacks: [GiveBack] = []
+            for action in actions {
+                let decided: (Int, Result<PinnedConnection, RegistryError>)
+                switch action {
+                case .giveBack(let pinned, let reason):
+                    giveBacks.append((pinned, reason))
+                    continue
+                case .grant(let id, let pinned): decided = (id, .success(pinned))
+                case .fail(let id, let error): decided = (id, .failure(error))
+                }
+                if let waiting = state.turns.decide(decided.0, decided.1) { resumes.append((waiting, decided.1)) }
+            }
+            return (value, resumes, giveBacks)
+        }
+        for (waiting, result) in resumes { waiting.resume(with: result.mapError { $0 }) }
+        return (value, giveBacks)
+    }
+
+    /// Waits for the turn `id` in a transaction (`TransactionTable.CallStart.wait`): the
+    /// transaction's connection, or the error that ended the wait (the transaction ended, `timeout`
+    /// passed, the call was cancelled).
+    func waitTurn(_ id: Int, timeout: Duration, timedOut: @escaping @Sendable (Duration) -> RegistryError) async throws -> PinnedConnection {
+        try await withThrowingTaskGroup(of: PinnedConnection?.self) { group in
+            group.addTask {
+                // Cancelled when the turn came first.
+                guard (try? await Task.sleep(for: timeout)) != nil else { return nil }
+                self.giveUp(id, timedOut(timeout))
+                return nil
+            }
+            group.addTask {
+                try await withTaskCancellationHandler {
+                    try await withCheckedThrowingContinuation { (waiting: CheckedContinuation<PinnedConnection, any Error>) in
+                        if let decided = self.state.withLock({ $0.turns.register(id, waiting) }) { waiting.resume(with: decided.mapError { $0 }) }
+                    }
+                } onCancel: {
+                    self.giveUp(id, RegistryError(.cancelled, "the call was cancelled while waiting for its turn in the transaction"))
+                }
+            }
+            defer { group.cancelAll() }
+            while let next = try await group.next() {
+                if let pinned = next { return pinned }
+            }
+            throw RegistryError(.cancelled, "the call was cancelled while waiting for its turn in the transaction")
+        }
+    }
+
+    /// Ends the wait `id` with `error`, unless its turn (or its failure) was decided first.
+    private func giveUp(_ id: Int, _ error: RegistryError) {
+        let waiting = state.withLock { state -> CheckedContinuation<PinnedConnection, any Error>? in
+            guard state.transactions.giveUp(id) else { return nil }
+            return state.turns.decide(id, .failure(error))
+        }
+        waiting?.resume(throwing: error)
+    }
+}
+
+/// The calls waiting for their turn in a session's transactions, by the table's waiter id. A turn
+/// may be decided before its waiter has suspended: the decision is kept for it.
+struct TurnWaiters {
+    private enum Entry {
+        case waiting(CheckedContinuation<PinnedConnection, any Error>)
+        case decided(Result<PinnedConnection, RegistryError>)
+    }
+
+    private var entries: [Int: Entry] = [:]
+
+    /// Decides `id`'s wait: its continuation to resume with `result`, or nil when it has not
+    /// suspended yet (it finds `result` when it does).
+    mutating func decide(_ id: Int, _ result: Result<PinnedConnection, RegistryError>) -> CheckedContinuation<PinnedConnection, any Error>? {
+        if case .waiting(let waiting)? = entries.removeValue(forKey: id) { return waiting }
+        entries[id] = .decided(result)
+        return nil
+    }
+
+    /// `id` suspends with `waiting`: the decision when it was already made, else nil (kept).
+    mutating func register(_ id: Int, _ waiting: CheckedContinuation<PinnedConnection, any Error>) -> Result<PinnedConnection, RegistryError>? {
+        if case .decided(let result)? = entries.removeValue(forKey: id) { return result }
+        entries[id] = .waiting(waiting)
+        return nil
+    }
+}
