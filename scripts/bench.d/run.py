@@ -27,6 +27,9 @@ parser.add_argument("--pg-password", required=True)
 parser.add_argument("--work", required=True)
 parser.add_argument("--peer", default="")
 parser.add_argument("--quick", action="store_true")
+parser.add_argument("--compare", default="",
+                    help="label=binary,label=binary…: only the hot path (query SELECT 1 at 8 sessions over HTTP), "
+                         "each binary in turn, rounds alternating their order: a before/after pair in one run")
 options = parser.parse_args()
 
 DURATION = 2 if options.quick else 5
@@ -55,7 +58,7 @@ def database_entry(name, database):
 class Server:
     """A pgmcp serve process on a free port, configured with `databases`."""
 
-    def __init__(self, databases, **settings):
+    def __init__(self, databases, binary=None, **settings):
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PGMCP_", "DB_CONFIG"))}
         env.update({"BENCH_PG_PASSWORD": options.pg_password, "DB_CONFIGS": json.dumps(databases),
@@ -63,7 +66,7 @@ class Server:
                     "PGMCP_SESSION_MAX_CONNECTIONS": "2"})
         env.update({k: str(v) for k, v in settings.items()})
         self.started = time.monotonic()
-        self.process = subprocess.Popen([options.pgmcp, "serve"], env=env, stdout=subprocess.DEVNULL,
+        self.process = subprocess.Popen([binary or options.pgmcp, "serve"], env=env, stdout=subprocess.DEVNULL,
                                         stderr=open(f"{options.work}/pgmcp-{self.port}.log", "w"))
         self.ready_after = wait_healthy(self.port)
 
@@ -444,7 +447,35 @@ def prepare():
     psql("VACUUM ANALYZE", "bench")
 
 
+def compare():
+    """The hot path of each binary in turn, in rounds whose order alternates, so that a slow minute of
+    the machine does not fall on one binary only: calls/s and the server's CPU per call (medians)."""
+    binaries = [entry.split("=", 1) for entry in options.compare.split(",")]
+    rounds = 3 if options.quick else 7
+    results = {label: [] for label, _ in binaries}
+    for round_number in range(rounds):
+        order = binaries if round_number % 2 == 0 else list(reversed(binaries))
+        for label, binary in order:
+            log(f"compare: round {round_number + 1} of {rounds}, {label}")
+            server = Server([database_entry("bench", "bench")], binary=binary)
+            wrk(server.port, "mcp_call.lua", 8, "select1")  # warm-up: pools filled, code paged in
+            cpu0 = server.cpu_seconds()
+            result = wrk(server.port, "mcp_call.lua", 8, "select1")
+            results[label].append((result[0], (server.cpu_seconds() - cpu0) / max(1, result[4]) * 1e6, result[5]))
+            server.stop()
+    print(f"\n## hot path, query SELECT 1 at 8 sessions over HTTP ({rounds} rounds, {DURATION} s each, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores)\n")
+    print("| build | calls/s (median) | server CPU µs/call (median) | CPU range | errors |")
+    print("|---|---|---|---|---|")
+    for label, _ in binaries:
+        runs = results[label]
+        cpus = [r[1] for r in runs]
+        print(f"| {label} | {median([r[0] for r in runs]):,.0f} | {median(cpus):.0f} | {min(cpus):.0f}–{max(cpus):.0f} | {sum(r[2] for r in runs)} |")
+
+
 prepare()
+if options.compare:
+    compare()
+    sys.exit(0)
 throughput()
 parser_check()
 peer_comparison()
