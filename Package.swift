@@ -44,7 +44,8 @@ let package = Package(
         // What a statement is, by PostgreSQL's own parser: how many, which kind, what it writes, which
         // functions it calls. Checked once per statement text.
         .target(name: "PGParser", dependencies: ["CPGQuery", "PGMCPJSON"]),
-        // Database and server settings from every source the contract names.
+        // Database and server settings from every source the contract names, and the policy the
+        // dynamic-connection settings define: host patterns, addresses, name lookup, allowed keywords.
         .target(name: "PGConfig", dependencies: ["PGClient", "PGMCPJSON", "IOReactor"]),
 
         // ConnectionPoolRegistry: pools per database, work sessions, limits, idle timeouts, cleanup.

@@ -14,3 +14,9 @@ public func offPool<R: Sendable>(_ body: @escaping @Sendable () -> R) async -> R
         DispatchQueue.global().async { continuation.resume(returning: body()) }
     }
 }
+
+/// Starts blocking work on a dispatch thread and returns at once, for work whose caller may be
+/// answered before it ends (a host name lookup past its deadline still runs to its end there).
+public func startOffPool(_ body: @escaping @Sendable () -> Void) {
+    DispatchQueue.global().async(execute: body)
+}

@@ -144,11 +144,3 @@ final class Connector: @unchecked Sendable {
         return parameters.port.map { "\(host):\($0)" } ?? host
     }
 }
-
-extension Duration {
-    /// Seconds as a Double, for dispatch deadlines and messages.
-    public var timeInterval: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}

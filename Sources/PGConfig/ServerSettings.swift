@@ -1,3 +1,5 @@
+import PGClient
+
 /// The server's own settings, each a `PGMCP_*` variable (and a `serve` flag). Defaults follow CONTRACT.md.
 public struct ServerSettings: Sendable {
     public enum Transport: String, Sendable, CaseIterable {
@@ -224,7 +226,7 @@ struct VariableReader {
             log.add("must be a number of seconds above 0, got \"\(text)\"", variable: name)
             return nil
         }
-        return .milliseconds(Int64((value * 1000).rounded()))
+        return .seconds(roundedToMilliseconds: value)
     }
 
     func bool(_ name: String) -> Bool? {

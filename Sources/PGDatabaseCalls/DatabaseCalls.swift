@@ -55,7 +55,5 @@ public struct ResultTable: Sendable {
 
 /// Milliseconds with two decimals, for `elapsedMs`.
 public func milliseconds(_ duration: Duration) -> Double {
-    let (seconds, attoseconds) = duration.components
-    let ms = Double(seconds) * 1000 + Double(attoseconds) / 1e15
-    return (ms * 100).rounded() / 100
+    (duration.inMilliseconds * 100).rounded() / 100
 }

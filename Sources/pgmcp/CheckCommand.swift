@@ -43,8 +43,7 @@ struct CheckCommand: AsyncParsableCommand {
             // The server would refuse every connection of this entry: so does check.
             let refusal = try await PrivilegeCheck.refusal(for: database, on: connection)
             await connection.close()
-            let ms = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
-            return [database.id, database.maskedTarget, refusal.map { "error: \($0)" } ?? "ok", PGServerVersion.text(version), String(format: "%.1f ms", ms)]
+            return [database.id, database.maskedTarget, refusal.map { "error: \($0)" } ?? "ok", PGServerVersion.text(version), String(format: "%.1f ms", elapsed.inMilliseconds)]
         } catch {
             let message = (error as? PGError)?.message ?? String(describing: error)
             let firstLine = message.split(separator: "\n").first.map(String.init) ?? message

@@ -1,9 +1,9 @@
+import Dispatch
 import PGClient
-import PGConfig
 import TestSupport
 import Testing
 
-@testable import PGDatabaseCalls
+@testable import PGConfig
 
 /// A resolver answering from a table; a name it does not know does not resolve.
 private func fakeResolver(_ table: [String: [String]]) -> HostResolver {
@@ -303,6 +303,23 @@ private func expectRefused(
 
     @Test func theSystemResolverCapsLookupsInFlight() async {
         await #expect(throws: HostLookupError.self) { try await SystemHostLookup(limit: 0).addresses(of: "localhost", deadline: .seconds(5)) }
+    }
+
+    /// A lookup stuck in a frozen resolver answers by its deadline, and keeps its place under the
+    /// cap until it really ends, so stuck lookups cannot pile up threads.
+    @Test(.timeLimit(.minutes(1))) func aLookupThatHangsAnswersByItsDeadlineAndKeepsItsPlace() async throws {
+        let frozen = DispatchSemaphore(value: 0)
+        let lookup = SystemHostLookup(limit: 1) { _ in
+            frozen.wait()
+            frozen.signal()
+            return .success(["10.0.0.1"])
+        }
+        let late = await #expect(throws: HostLookupError.self) { try await lookup.addresses(of: "frozen.example", deadline: .milliseconds(20)) }
+        #expect(late?.message.contains("took longer than") == true, "\(String(describing: late))")
+        let refused = await #expect(throws: HostLookupError.self) { try await lookup.addresses(of: "other.example", deadline: .seconds(5)) }
+        #expect(refused?.message.contains("already under way") == true, "\(String(describing: refused))")
+        frozen.signal()
+        #expect(await eventually { (try? await lookup.addresses(of: "thawed.example", deadline: .seconds(5))) == ["10.0.0.1"] })
     }
 
     @Test func hostPatternsTellNamesFromAddressRanges() throws {

@@ -1,5 +1,4 @@
 import PGClient
-import PGConfig
 
 /// Decides whether a client may connect to a database by connection string (`connect_database`),
 /// and pins the connection to what was checked.
@@ -51,7 +50,7 @@ public struct DynamicConnectionPolicy: Sendable {
             throw .dbname
         }
         let address = try await checkedAddress(of: target, resolve: resolve)
-        guard let addressText = numericAddressText(address) else { throw .resolution("an address could not be written as text") }
+        guard let addressText = IPAddress.text(address) else { throw .resolution("an address could not be written as text") }
 
         var result = parameters
         result["host"] = target.literal != nil ? addressText : target.host
@@ -88,7 +87,7 @@ public struct DynamicConnectionPolicy: Sendable {
             guard port.count <= 5, port.allSatisfy({ $0.isASCII && $0.isNumber }), let number = Int(port), (1...65535).contains(number)
             else { throw .port }
         }
-        if let address = IPAddress.parse(host) { return Target(host: host, literal: unmapped(address)) }
+        if let address = IPAddress.parse(host) { return Target(host: host, literal: IPAddress.unmapped(address)) }
         guard HostPattern.isHostName(host) else { throw .notAHostName }
         return Target(host: host, literal: nil)
     }
@@ -130,11 +129,11 @@ public struct DynamicConnectionPolicy: Sendable {
         }
         var addresses: [[UInt8]] = []
         for text in texts {
-            if let address = IPAddress.parse(text).map(unmapped), !addresses.contains(address) { addresses.append(address) }
+            if let address = IPAddress.parse(text).map(IPAddress.unmapped), !addresses.contains(address) { addresses.append(address) }
         }
         guard let first = addresses.first else { throw .resolution("the host name \(name) resolves to no address") }
         for address in addresses where !rangeAllows(address) {
-            let shown = numericAddressText(address) ?? "an address"
+            let shown = IPAddress.text(address) ?? "an address"
             if !nameAllowed {
                 throw .notAllowed(
                     "the host \(name) matches no name pattern listed there, and resolves to \(shown), "
@@ -161,11 +160,4 @@ public struct DynamicConnectionPolicy: Sendable {
         ("0.0.0.0/8", "an address of 'this network' (0.0.0.0 reaches the server's own machine)"),
         ("::/128", "the unspecified address (it reaches the server's own machine)"),
     ].compactMap { text, what in HostPattern(text).map { (pattern: $0, what: what) } }
-}
-
-/// An IPv4-mapped IPv6 address (`::ffff:127.0.0.1`) as the IPv4 address it reaches, so that no
-/// range check can be passed by writing one address in the other family's form.
-func unmapped(_ address: [UInt8]) -> [UInt8] {
-    guard address.count == 16, address[0..<10].allSatisfy({ $0 == 0 }), address[10] == 0xFF, address[11] == 0xFF else { return address }
-    return Array(address[12..<16])
 }
