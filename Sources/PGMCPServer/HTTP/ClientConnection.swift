@@ -83,15 +83,3 @@ final class ClientConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         }.get()
     }
 }
-
-/// The request context of pgmcp's routes: Hummingbird's, plus the channel the request came on
-/// (for its `ClientConnection`).
-struct MCPRequestContext: RequestContext {
-    var coreContext: CoreRequestContextStorage
-    let channel: any Channel
-
-    init(source: ApplicationRequestContextSource) {
-        coreContext = .init(source: source)
-        channel = source.channel
-    }
-}
