@@ -70,6 +70,11 @@ struct MCPSessionGate: Sendable {
         guard method == "tools/call" else { return dispatcher.handleModern(id: id, method: method) }
         ProtocolMetrics.record(version: ModernProtocol.version, method: method)
         return await RequestTracker.run(id, in: requests) { [self] in
+            // In a handle of the caller's the call needs no work session of its own (one would only be
+            // made and ended around it); any other handle takes the path below, which explains it.
+            if let session = namedSession(params, caller: caller) {
+                return MCPDispatcher.modernAnswer(await dispatcher.callTool(params, in: session, stateless: true), id: id)
+            }
             let outcome: Result<MCPDispatcher.ToolOutcome, JSONRPCError>
             do {
                 outcome = try await registry.withCallSession(
@@ -83,6 +88,15 @@ struct MCPSessionGate: Sendable {
             }
             return MCPDispatcher.modernAnswer(outcome, id: id)
         }
+    }
+
+    /// The live session of the open_session handle a call of `params` runs in, when it names one of
+    /// `caller`'s (for a tool that runs where `session` says).
+    private func namedSession(_ params: JSONObject, caller: Caller) -> WorkSession? {
+        guard case .object(let arguments)? = params["arguments"], case .string(let raw)? = arguments["session"],
+            case .string(let name)? = params["name"], dispatcher.catalog[name]?.routesBySessionArgument == true
+        else { return nil }
+        return try? registry.session(SessionHandle(rawValue: raw), ownedBy: caller.owner, identities: caller.identities)
     }
 
     /// Whether a 2026-07-28 call of `params` holds a place against the session limits while it
