@@ -7,8 +7,8 @@ import TestSupport
 #endif
 
 /// Plain HTTP requests, for the cases where a test needs exact bytes, headers and status codes.
-public struct RawHTTP {
-    public struct Reply {
+public struct RawHTTP: Sendable {
+    public struct Reply: Sendable {
         public var status: Int
         public var headers: [String: String]
         public var body: String

@@ -7,7 +7,7 @@ import PGMCPJSON
 #endif
 
 /// swift-sdk's `Client` connected to a test server, with helpers that return results as our JSON.
-public struct SDKClient {
+public struct SDKClient: Sendable {
     public let client: MCP.Client
 
     public static func connect(_ url: URL, token: String? = nil) async throws -> SDKClient {

@@ -148,7 +148,7 @@ import Testing
                 for statement in Fixture.statements { try await connection.command(statement) }
             }
             let grant = "GRANT SELECT ON ALL TABLES IN SCHEMA public TO %@"
-            let direct: (String) async throws -> Void = { sql in try await withDirect(cluster, database: "app") { try await $0.command(sql) } }
+            let direct: (String) async throws -> Void = { sql in try await withDirect(cluster, database: "app") { _ = try await $0.command(sql) } }
             try await TestDatabase.withRole(password: visitorPassword, named: "visitor", grants: [grant], execute: direct) { visitor in
                 let dynamic = cluster.postgresURL(database: "app", user: visitor, password: visitorPassword)
                 let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Python/python_sdk_client.py").path

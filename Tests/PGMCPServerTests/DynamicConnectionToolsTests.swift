@@ -79,7 +79,7 @@ import Testing
     }
 
     @Test func everyRefusalNamesItsRule() async throws {
-        try await Fixture.withServer(settings: Self.allowed { $0.sessionMaxDynamic = 1 }) { server, fixture in
+        try await Fixture.withServer(settings: DynamicConnections.allowed { $0.sessionMaxDynamic = 1 }) { server, fixture in
             let client = try await SDKClient.connect(server.url)
             let database = fixture.databaseName
             let cases: [(String, String)] = [
@@ -104,7 +104,7 @@ import Testing
         // TLS required (the default): a string without sslmode=require is refused before any connection.
         // A name allowed by name that resolves into loopback (where the server's own services listen).
         try await Fixture.withServer(
-            settings: Self.allowed {
+            settings: DynamicConnections.allowed {
                 $0.dynamicRequireSSL = true
                 $0.dynamicAllowedHosts = [HostPattern("localhost")!, HostPattern("127.0.0.1")!]
             }
@@ -115,7 +115,7 @@ import Testing
             #expect(plain.contains("sslmode=require"), "\(plain)")
             await client.disconnect()
         }
-        try await Fixture.withServer(settings: Self.allowed { $0.dynamicAllowedHosts = [HostPattern("localhost")!] }) { server, fixture in
+        try await Fixture.withServer(settings: DynamicConnections.allowed { $0.dynamicAllowedHosts = [HostPattern("localhost")!] }) { server, fixture in
             let client = try await SDKClient.connect(server.url)
             let rebound = try await client.failure(
                 "connect_database", ["connection_string": .string(try DynamicConnections.url(database: fixture.databaseName, host: "localhost"))])

@@ -8,7 +8,7 @@ extension TestDatabase {
     /// role's name) are applied.
     public static func withRole<T>(
         password: String, named name: String? = nil, grants: [String] = [],
-        execute: @escaping (String) async throws -> Void = { sql in try await TestDatabase.withConnection { try await $0.command(sql) } },
+        execute: @escaping (String) async throws -> Void = TestDatabase.command,
         _ body: (String) async throws -> T
     ) async throws -> T {
         let role = name ?? "hostile_\(UInt32.random(in: 0...UInt32.max))"
@@ -23,6 +23,11 @@ extension TestDatabase {
             await drop(role, granted: !grants.isEmpty, execute)
             throw error
         }
+    }
+
+    /// Runs `sql` on a connection of its own to the test cluster.
+    public static func command(_ sql: String) async throws {
+        try await withConnection { connection in _ = try await connection.command(sql) }
     }
 
     private static func drop(_ role: String, granted: Bool, _ execute: (String) async throws -> Void) async {

@@ -58,8 +58,8 @@ public enum HTTPServer {
             let caller = try context.caller
             return await EventLoopTaskExecutor.stayOnThisLoop { await endpoint.post(request, caller: caller, channel: context.channel) }
         }
-        router.get("/mcp") { request, context in await endpoint.get(request, caller: try context.caller) }
-        router.delete("/mcp") { request, context in await endpoint.delete(request, caller: try context.caller) }
+        router.get("/mcp") { request, context in try await endpoint.get(request, caller: context.caller) }
+        router.delete("/mcp") { request, context in try await endpoint.delete(request, caller: context.caller) }
         return Application(
             router: router,
             // Every connection is watched for its client going away, to cancel calls nobody awaits.
