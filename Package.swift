@@ -108,15 +108,33 @@ let package = Package(
         .testTarget(name: "PGDatabaseCallsTests", dependencies: ["PGDatabaseCalls", "TestSupport"]),
         .testTarget(name: "PGMCPOAuthTests", dependencies: ["PGMCPOAuth", "TestSupport", .product(name: "JWTKit", package: "jwt-kit")]),
         .testTarget(name: "PGConfigTests", dependencies: ["PGConfig", "TestSupport"]),
+        // Test helpers that speak MCP: a server in the test process, raw HTTP, the swift-sdk client.
+        .target(
+            name: "MCPTestSupport",
+            dependencies: [
+                "PGMCPServer", "PGRegistry", "PGConfig", "PGMCPJSON", "TestSupport",
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/MCPTestSupport"),
         .testTarget(
             name: "PGMCPServerTests",
             dependencies: [
-                "PGMCPServer", "TestSupport", "PGMCPJSON",
+                "PGMCPServer", "TestSupport", "MCPTestSupport", "PGMCPJSON",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
+            ]
+        ),
+        // End to end: the real `pgmcp` binary as a child process, the Python SDK, scale-out, the demo.
+        .testTarget(
+            name: "PGMCPEndToEndTests",
+            dependencies: [
+                "MCPTestSupport", "TestSupport", "PGMCPJSON", "PGClient",
+                .product(name: "MCP", package: "swift-sdk"),
             ],
-            // The Python SDK's test client, run by path (not a resource).
+            // The Python SDK's test clients, run by path (not resources).
             exclude: ["Python"]
         ),
         .testTarget(

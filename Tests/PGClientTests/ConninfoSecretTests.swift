@@ -141,34 +141,34 @@ import Testing
 @Suite("Secrets in connection errors", .serialized) struct ConnectionSecretTests {
     @Test func aHostilePasswordConnectsWhenWrittenProperlyAndNeverShowsWhenWrong() async throws {
         let password = try #require(SecretFragments.passwords.last)
-        let role = try await SecretFragments.createRole(password: password)
-        defer { SecretFragments.dropRole(role) }
-        let host = try TestDatabase.host, port = try TestDatabase.port
+        try await TestDatabase.withRole(password: password) { role in
+            let host = try TestDatabase.host, port = try TestDatabase.port
 
-        func forms(_ secret: String) throws -> [(String, PGConnectionParameters)] {
-            var fields = PGConnectionParameters()
-            fields["host"] = host
-            fields["port"] = String(port)
-            fields["user"] = role
-            fields["dbname"] = "postgres"
-            fields["password"] = secret
-            return [
-                ("fields", fields),
-                ("URL", try PGConnectionParameters(conninfo: "postgresql://\(role):\(SecretFragments.percentEncoded(secret))@\(host):\(port)/postgres")),
-                ("key=value", try PGConnectionParameters(conninfo: "host=\(host) port=\(port) user=\(role) password=\(SecretFragments.quoted(secret)) dbname=postgres")),
-            ]
-        }
-        for (form, parameters) in try forms(password) {
-            let connection = try await PGConnection.connect(parameters)
-            #expect(try await connection.query("SELECT current_user").rows == [[.string(role)]], "\(form)")
-            await connection.close()
-        }
-        let wrong = password + "Wrong9"
-        for (form, parameters) in try forms(wrong) {
-            let error = try await #require(throws: PGError.self, "\(form)") { _ = try await PGConnection.connect(parameters) }
-            #expect(error.message.contains("password authentication failed for user \"\(role)\""), "\(form): \(error.message)")
-            for output in [error.message, error.description, parameters.description, parameters.maskedTarget] {
-                #expect(SecretFragments.leaked(wrong, in: output, context: "postgresql://\(role)@\(host):\(port)/postgres").isEmpty, "\(form): \(output)")
+            func forms(_ secret: String) throws -> [(String, PGConnectionParameters)] {
+                var fields = PGConnectionParameters()
+                fields["host"] = host
+                fields["port"] = String(port)
+                fields["user"] = role
+                fields["dbname"] = "postgres"
+                fields["password"] = secret
+                return [
+                    ("fields", fields),
+                    ("URL", try PGConnectionParameters(conninfo: "postgresql://\(role):\(SecretFragments.percentEncoded(secret))@\(host):\(port)/postgres")),
+                    ("key=value", try PGConnectionParameters(conninfo: "host=\(host) port=\(port) user=\(role) password=\(SecretFragments.quoted(secret)) dbname=postgres")),
+                ]
+            }
+            for (form, parameters) in try forms(password) {
+                let connection = try await PGConnection.connect(parameters)
+                #expect(try await connection.query("SELECT current_user").rows == [[.string(role)]], "\(form)")
+                await connection.close()
+            }
+            let wrong = password + "Wrong9"
+            for (form, parameters) in try forms(wrong) {
+                let error = try await #require(throws: PGError.self, "\(form)") { _ = try await PGConnection.connect(parameters) }
+                #expect(error.message.contains("password authentication failed for user \"\(role)\""), "\(form): \(error.message)")
+                for output in [error.message, error.description, parameters.description, parameters.maskedTarget] {
+                    #expect(SecretFragments.leaked(wrong, in: output, context: "postgresql://\(role)@\(host):\(port)/postgres").isEmpty, "\(form): \(output)")
+                }
             }
         }
     }

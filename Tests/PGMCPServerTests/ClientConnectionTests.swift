@@ -1,4 +1,5 @@
 import Foundation
+import MCPTestSupport
 import PGConfig
 import PGMCPJSON
 import TestSupport
@@ -42,7 +43,7 @@ import Testing
     /// A batch's remaining calls do not run for a client that left either.
     @Test func closingTheConnectionStopsABatch() async throws {
         try await withServer { server in
-            let initialize = #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"b","version":"1"}}}"#
+            let initialize = MCPMessages.initialize(version: "2025-03-26", client: "b")
             let session = try #require(try await RawHTTP.send("POST", server.url.absoluteString, body: initialize).header("Mcp-Session-Id"))
             let calls: JSONValue = .array(
                 (1...3).map { n in

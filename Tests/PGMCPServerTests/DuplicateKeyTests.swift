@@ -1,4 +1,5 @@
 import Foundation
+import MCPTestSupport
 import PGMCPJSON
 import TestSupport
 import Testing
@@ -53,7 +54,7 @@ import Testing
         try await Fixture.withServer { server, fixture in
             let url = server.url.absoluteString
             let initialize =
-                #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"batch","version":"1"}}}"#
+                MCPMessages.initialize(version: "2025-03-26", client: "batch")
             let session = try #require(try await RawHTTP.send("POST", url, body: initialize).header("Mcp-Session-Id"))
             let headers = RawHTTP.mcpHeaders.merging(["Mcp-Session-Id": session]) { $1 }
             let insert =
@@ -68,7 +69,7 @@ import Testing
     @Test func aRequestOf2026WithAKeyTwiceIsRefused() async throws {
         try await Fixture.withServer { server, fixture in
             let url = server.url.absoluteString
-            var headers = ModernProtocolTests.request("tools/call", params: ["name": "execute"]).headers
+            var headers = MCP2026.request("tools/call", params: ["name": "execute"]).headers
             headers["Mcp-Name"] = "execute"
             let meta = #""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#
             let cases = [

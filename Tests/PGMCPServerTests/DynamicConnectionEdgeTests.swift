@@ -1,4 +1,5 @@
 import Foundation
+import MCPTestSupport
 import PGMCPJSON
 import TestSupport
 import Testing
@@ -7,13 +8,13 @@ import Testing
 /// statements run on the connection.
 @Suite("Dynamic connections at their edges", .serialized) struct DynamicConnectionEdgeTests {
     func connect(_ url: String, _ session: String, _ fixture: Fixture, name: String?, id: Int = 2) async throws -> RawHTTP.Reply {
-        var arguments: [String: JSONValue] = ["connection_string": .string(try DynamicConnectionToolsTests.url(database: fixture.databaseName)), "read_only": false]
+        var arguments: [String: JSONValue] = ["connection_string": .string(try DynamicConnections.url(database: fixture.databaseName)), "read_only": false]
         if let name { arguments["name"] = .string(name) }
         return try await RawHTTP.call(url, session: session, id: id, tool: "connect_database", arguments: .object(JSONObject(arguments.map { ($0.key, $0.value) })))
     }
 
     @Test func disconnectCancelsTheStatementsRunningOnItInsteadOfWaitingThemOut() async throws {
-        try await Fixture.withServer(settings: DynamicConnectionToolsTests.allowed()) { server, fixture in
+        try await Fixture.withServer(settings: DynamicConnections.allowed()) { server, fixture in
             let url = server.url.absoluteString
             let session = try await RawHTTP.openSession(url)
             let connected = try await connect(url, session, fixture, name: "mine")
@@ -69,14 +70,14 @@ import Testing
                     fixture.dev.allowedPrincipals = ["group:dba"]
                     fixture.ro.allowedPrincipals = ["*"]
                 },
-                settings: DynamicConnectionToolsTests.allowed { settings in
+                settings: DynamicConnections.allowed { settings in
                     settings.oauthIssuer = issuer.name
                     settings.oauthAudience = OAuthTests.audience
                     settings.oauthRequiredScopes = ["pgmcp"]
                 }
             ) { server, fixture in
                 let url = server.url.absoluteString
-                let string = JSONValue.string(try DynamicConnectionToolsTests.url(database: fixture.databaseName))
+                let string = JSONValue.string(try DynamicConnections.url(database: fixture.databaseName))
                 let bob = try await OAuthTests().token(issuer, subject: "bob", groups: [])
                 let carol = try await OAuthTests().token(issuer, subject: "carol", groups: ["dba"])
                 let bobs = try await RawHTTP.openSession(url, headers: RawHTTP.mcpHeaders.merging(["Authorization": "Bearer \(bob)"]) { $1 })

@@ -1,5 +1,6 @@
 import Foundation
 import MCP
+import MCPTestSupport
 import PGConfig
 import PGMCPJSON
 import TestSupport
@@ -7,26 +8,10 @@ import Testing
 
 /// connect_database / disconnect_database through swift-sdk's real Client over real HTTP.
 @Suite("Dynamic connections", .serialized) struct DynamicConnectionToolsTests {
-    /// Dynamic connections allowed to the test cluster's loopback address, TLS not required (the
-    /// test cluster has none); `tweak` changes more.
-    static func allowed(_ tweak: @escaping (inout ServerSettings) -> Void = { _ in }) -> (inout ServerSettings) -> Void {
-        { settings in
-            settings.allowDynamicConnections = true
-            settings.dynamicAllowedHosts = [HostPattern("127.0.0.1")!]
-            settings.dynamicRequireSSL = false
-            tweak(&settings)
-        }
-    }
-
-    static func url(database: String, host: String? = nil, password: String? = nil, extra: String = "") throws -> String {
-        let secret = SecretFragments.percentEncoded(try password ?? TestDatabase.password)
-        return "postgresql://\(try TestDatabase.user):\(secret)@\(try host ?? TestDatabase.host):\(try TestDatabase.port)/\(database)\(extra)"
-    }
-
     @Test func offUnlessTheServerAllowsIt() async throws {
         try await Fixture.withServer { server, fixture in
             let client = try await SDKClient.connect(server.url)
-            let refused = try await client.failure("connect_database", ["connection_string": .string(try Self.url(database: fixture.databaseName))])
+            let refused = try await client.failure("connect_database", ["connection_string": .string(try DynamicConnections.url(database: fixture.databaseName))])
             #expect(refused.contains("PGMCP_ALLOW_DYNAMIC_CONNECTIONS"), "\(refused)")
             #expect(!refused.contains(try TestDatabase.password))
             await client.disconnect()
@@ -34,10 +19,10 @@ import Testing
     }
 
     @Test func aDynamicConnectionServesItsSessionAloneAndCloses() async throws {
-        try await Fixture.withServer(settings: Self.allowed()) { server, fixture in
+        try await Fixture.withServer(settings: DynamicConnections.allowed()) { server, fixture in
             let client = try await SDKClient.connect(server.url)
             let connected = try await client.ok(
-                "connect_database", ["connection_string": .string(try Self.url(database: fixture.databaseName)), "name": "mine"])
+                "connect_database", ["connection_string": .string(try DynamicConnections.url(database: fixture.databaseName)), "name": "mine"])
             let entry = connected["database"]
             #expect(entry?["name"] == "mine")
             #expect(entry?["kind"] == "dynamic")
@@ -68,10 +53,10 @@ import Testing
             // Read-write when asked; one name per session.
             _ = try await client.ok(
                 "connect_database",
-                ["connection_string": .string(try Self.url(database: fixture.databaseName)), "name": "mine-rw", "read_only": false])
+                ["connection_string": .string(try DynamicConnections.url(database: fixture.databaseName)), "name": "mine-rw", "read_only": false])
             _ = try await client.ok("execute", ["sql": "UPDATE customers SET name = name WHERE id = 1"])
             let twice = try await client.failure(
-                "connect_database", ["connection_string": .string(try Self.url(database: fixture.databaseName)), "name": "mine"])
+                "connect_database", ["connection_string": .string(try DynamicConnections.url(database: fixture.databaseName)), "name": "mine"])
             #expect(twice.contains("already has a connection named 'mine'"), "\(twice)")
 
             let closed = try await client.ok("disconnect_database", ["name": "mine-rw"])
@@ -85,7 +70,7 @@ import Testing
             // A connection that fails leaves the session's choice as it was.
             _ = try await client.ok("select_database", ["database": "ro"])
             let failed = try await client.failure(
-                "connect_database", ["connection_string": .string(try Self.url(database: fixture.databaseName, password: "wrong")), "name": "bad"])
+                "connect_database", ["connection_string": .string(try DynamicConnections.url(database: fixture.databaseName, password: "wrong")), "name": "bad"])
             #expect(failed.contains("password authentication failed"), "\(failed)")
             #expect(try await client.ok("current_database")["database"] == "ro")
             await other.disconnect()
@@ -94,11 +79,11 @@ import Testing
     }
 
     @Test func everyRefusalNamesItsRule() async throws {
-        try await Fixture.withServer(settings: Self.allowed { $0.sessionMaxDynamic = 1 }) { server, fixture in
+        try await Fixture.withServer(settings: DynamicConnections.allowed { $0.sessionMaxDynamic = 1 }) { server, fixture in
             let client = try await SDKClient.connect(server.url)
             let database = fixture.databaseName
             let cases: [(String, String)] = [
-                (try Self.url(database: database, host: "10.9.8.7"), "PGMCP_DYNAMIC_ALLOWED_HOSTS"),
+                (try DynamicConnections.url(database: database, host: "10.9.8.7"), "PGMCP_DYNAMIC_ALLOWED_HOSTS"),
                 ("host=/tmp dbname=\(database) user=\(try TestDatabase.user)", "no unix socket"),
                 ("host=127.0.0.1,127.0.0.2 dbname=\(database)", "one host"),
                 ("host=127.0.0.1 hostaddr=127.0.0.1 dbname=\(database)", "hostaddr"),
@@ -111,29 +96,29 @@ import Testing
                 #expect(!refused.contains(try TestDatabase.password), "\(refused)")
             }
             // The per-session maximum.
-            _ = try await client.ok("connect_database", ["connection_string": .string(try Self.url(database: database)), "name": "one"])
-            let second = try await client.failure("connect_database", ["connection_string": .string(try Self.url(database: database)), "name": "two"])
+            _ = try await client.ok("connect_database", ["connection_string": .string(try DynamicConnections.url(database: database)), "name": "one"])
+            let second = try await client.failure("connect_database", ["connection_string": .string(try DynamicConnections.url(database: database)), "name": "two"])
             #expect(second.contains("PGMCP_SESSION_MAX_DYNAMIC"), "\(second)")
             await client.disconnect()
         }
         // TLS required (the default): a string without sslmode=require is refused before any connection.
         // A name allowed by name that resolves into loopback (where the server's own services listen).
         try await Fixture.withServer(
-            settings: Self.allowed {
+            settings: DynamicConnections.allowed {
                 $0.dynamicRequireSSL = true
                 $0.dynamicAllowedHosts = [HostPattern("localhost")!, HostPattern("127.0.0.1")!]
             }
         ) { server, fixture in
             let client = try await SDKClient.connect(server.url)
-            let plain = try await client.failure("connect_database", ["connection_string": .string(try Self.url(database: fixture.databaseName))])
+            let plain = try await client.failure("connect_database", ["connection_string": .string(try DynamicConnections.url(database: fixture.databaseName))])
             #expect(plain.contains("PGMCP_DYNAMIC_REQUIRE_SSL"), "\(plain)")
             #expect(plain.contains("sslmode=require"), "\(plain)")
             await client.disconnect()
         }
-        try await Fixture.withServer(settings: Self.allowed { $0.dynamicAllowedHosts = [HostPattern("localhost")!] }) { server, fixture in
+        try await Fixture.withServer(settings: DynamicConnections.allowed { $0.dynamicAllowedHosts = [HostPattern("localhost")!] }) { server, fixture in
             let client = try await SDKClient.connect(server.url)
             let rebound = try await client.failure(
-                "connect_database", ["connection_string": .string(try Self.url(database: fixture.databaseName, host: "localhost"))])
+                "connect_database", ["connection_string": .string(try DynamicConnections.url(database: fixture.databaseName, host: "localhost"))])
             #expect(rebound.contains("PGMCP_DYNAMIC_ALLOWED_HOSTS"), "\(rebound)")
             #expect(rebound.contains("loopback"), "\(rebound)")
             await client.disconnect()
@@ -143,30 +128,31 @@ import Testing
     /// Hostile passwords (every character libpq, URLs or JSON treat specially) never come back in
     /// any result or error, connected or refused.
     @Test func noPieceOfThePasswordInAnyOutput() async throws {
-        try await Fixture.withServer(settings: Self.allowed()) { server, fixture in
+        try await Fixture.withServer(settings: DynamicConnections.allowed()) { server, fixture in
             let client = try await SDKClient.connect(server.url)
             for password in [SecretFragments.passwords.last!, "Leak1'\"@:/?#%Tail2"] {
-                let role = try await SecretFragments.createRole(password: password)
-                defer { SecretFragments.dropRole(role) }
-                let string = "postgresql://\(role):\(SecretFragments.percentEncoded(password))@127.0.0.1:\(try TestDatabase.port)/\(fixture.databaseName)"
-                var outputs: [String] = []
-                let connected = try await client.call("connect_database", ["connection_string": .string(string), "name": "hostile"])
-                #expect(!connected.isError, "\(connected.text)")
-                outputs.append(connected.text)
-                for tool in ["list_databases", "current_database", "server_status"] { outputs.append(try await client.call(tool).text) }
-                outputs.append(try await client.call("query", ["sql": "SELECT current_user"]).text)
-                outputs.append(try await client.call("disconnect_database", ["name": "hostile"]).text)
-                // Refused and failed ones too: a wrong password, a refused option, a refused host.
-                let wrong = string.replacingOccurrences(of: "Tail2", with: "Tial2")
-                let failed = try await client.call("connect_database", ["connection_string": .string(wrong), "name": "wrong"])
-                #expect(failed.isError)
-                outputs.append(failed.text)
-                outputs.append(try await client.call("connect_database", ["connection_string": .string(string + "?service=x")]).text)
-                outputs.append(try await client.call("connect_database", ["connection_string": .string(string.replacingOccurrences(of: "127.0.0.1", with: "10.1.1.1"))]).text)
-                let all = outputs.joined(separator: "\n")
-                #expect(
-                    SecretFragments.leaked(
-                        password, written: SecretFragments.percentEncoded(password), in: all, context: "\(role) \(fixture.databaseName) \(try TestDatabase.port)") == [], "\(all)")
+                try await TestDatabase.withRole(password: password) { role in
+                    let string = "postgresql://\(role):\(SecretFragments.percentEncoded(password))@127.0.0.1:\(try TestDatabase.port)/\(fixture.databaseName)"
+                    var outputs: [String] = []
+                    let connected = try await client.call("connect_database", ["connection_string": .string(string), "name": "hostile"])
+                    #expect(!connected.isError, "\(connected.text)")
+                    outputs.append(connected.text)
+                    for tool in ["list_databases", "current_database", "server_status"] { outputs.append(try await client.call(tool).text) }
+                    outputs.append(try await client.call("query", ["sql": "SELECT current_user"]).text)
+                    outputs.append(try await client.call("disconnect_database", ["name": "hostile"]).text)
+                    // Refused and failed ones too: a wrong password, a refused option, a refused host.
+                    let wrong = string.replacingOccurrences(of: "Tail2", with: "Tial2")
+                    let failed = try await client.call("connect_database", ["connection_string": .string(wrong), "name": "wrong"])
+                    #expect(failed.isError)
+                    outputs.append(failed.text)
+                    outputs.append(try await client.call("connect_database", ["connection_string": .string(string + "?service=x")]).text)
+                    outputs.append(try await client.call("connect_database", ["connection_string": .string(string.replacingOccurrences(of: "127.0.0.1", with: "10.1.1.1"))]).text)
+                    let all = outputs.joined(separator: "\n")
+                    #expect(
+                        SecretFragments.leaked(
+                            password, written: SecretFragments.percentEncoded(password), in: all, context: "\(role) \(fixture.databaseName) \(try TestDatabase.port)") == [],
+                        "\(all)")
+                }
             }
             await client.disconnect()
         }

@@ -1,4 +1,5 @@
 import Foundation
+import MCPTestSupport
 import PGMCPJSON
 import TestSupport
 import Testing

@@ -1,4 +1,5 @@
 import Foundation
+import MCPTestSupport
 import PGConfig
 import PGMCPJSON
 import TestSupport
@@ -12,7 +13,7 @@ import Testing
 
     /// A session of `version`, and the headers its requests carry.
     func session(_ url: String, version: String) async throws -> [String: String] {
-        let initialize = #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"\#(version)","capabilities":{},"clientInfo":{"name":"batch","version":"1"}}}"#
+        let initialize = MCPMessages.initialize(version: version, client: "batch")
         let reply = try await RawHTTP.send("POST", url, body: initialize)
         #expect(reply.json?["result"]?["protocolVersion"] == .string(version))
         let id = try #require(reply.header("Mcp-Session-Id"))

@@ -1,4 +1,5 @@
 import Foundation
+import MCPTestSupport
 import PGConfig
 import PGMCPJSON
 import TestSupport
@@ -18,7 +19,7 @@ import Testing
             #expect((reply.header("Mcp-Session-Id")?.count ?? 0) >= 43)
             #expect(reply.json?["result"]?["protocolVersion"] == "2025-06-18")
             #expect(reply.json?["result"]?["serverInfo"]?["name"] == "pgmcp")
-            let future = #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2099-01-01","capabilities":{},"clientInfo":{"name":"x","version":"1"}}}"#
+            let future = MCPMessages.initialize(version: "2099-01-01", client: "x")
             let newer = try await RawHTTP.send("POST", server.url.absoluteString, body: future)
             #expect(newer.json?["result"]?["protocolVersion"] == "2025-11-25")
         }
@@ -118,13 +119,13 @@ import Testing
             let url = server.url.absoluteString
             let session = try await RawHTTP.openSession(url)
             for (method, id, extra) in [("server/discover", 1, [:]), ("tools/list", 8, [:]), ("tools/list", 10, ["Mcp-Session-Id": session])] {
-                let reply = try await ModernProtocolTests.send(url, method, id: id, version: "2099-01-01", headers: extra)
+                let reply = try await MCP2026.send(url, method, id: id, version: "2099-01-01", headers: extra)
                 #expect(reply.status == 400, "\(method)")
                 #expect(reply.json?["id"] == .int(Int64(id)), "\(method): \(reply.body)")
                 #expect(reply.json?["error"]?["code"] == -32022, "\(method)")
                 #expect(reply.json?["error"]?["data"] == ["supported": ["2026-07-28"], "requested": "2099-01-01"])
             }
-            let call = try await ModernProtocolTests.send(
+            let call = try await MCP2026.send(
                 url, "tools/call", id: 7, params: ["name": "query", "arguments": ["sql": "SELECT 1"]], version: "2099-01-01")
             #expect(call.json?["error"]?["code"] == -32022, "\(call.body)")
             // A legacy client probing a method we lack, without a version, still gets -32601 with its id.

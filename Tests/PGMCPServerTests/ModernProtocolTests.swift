@@ -1,4 +1,5 @@
 import Foundation
+import MCPTestSupport
 import PGConfig
 import PGMCPJSON
 import TestSupport
@@ -7,47 +8,13 @@ import Testing
 /// MCP 2026-07-28 on `/mcp`, byte for byte: the envelope, the headers that must repeat the body,
 /// the errors and statuses the spec names, the result fields it adds, and state only by handle.
 @Suite("MCP 2026-07-28 over HTTP", .serialized) struct ModernProtocolTests {
-    static let version = "2026-07-28"
-
-    /// A modern request: the envelope in `_meta` and the headers that repeat it.
-    static func request(
-        _ method: String, id: Int = 1, params given: JSONValue = [:], version: String = version, headers extra: [String: String?] = [:]
-    ) -> (body: String, headers: [String: String]) {
-        var params = given.objectValue ?? JSONObject()
-        params["_meta"] = [
-            "io.modelcontextprotocol/protocolVersion": .string(version), "io.modelcontextprotocol/clientCapabilities": [:],
-            "io.modelcontextprotocol/clientInfo": ["name": "raw-2026", "version": "1"],
-        ]
-        let body: JSONValue = ["jsonrpc": "2.0", "id": .int(Int64(id)), "method": .string(method), "params": .object(params)]
-        var headers = RawHTTP.mcpHeaders
-        headers["MCP-Protocol-Version"] = version
-        headers["Mcp-Method"] = method
-        if method == "tools/call", let name = params["name"]?.stringValue { headers["Mcp-Name"] = name }
-        if let session = params["arguments"]?["session"]?.stringValue { headers["Mcp-Param-Session"] = session }
-        for (name, value) in extra { headers[name] = value }
-        return (body.jsonText, headers)
-    }
-
-    static func send(
-        _ url: String, _ method: String, id: Int = 1, params: JSONValue = [:], version: String = version, headers: [String: String?] = [:]
-    )
-        async throws -> RawHTTP.Reply
-    {
-        let (body, headers) = request(method, id: id, params: params, version: version, headers: headers)
-        return try await RawHTTP.send("POST", url, body: body, headers: headers)
-    }
-
-    static func call(_ url: String, _ tool: String, _ arguments: JSONValue = [:], headers: [String: String?] = [:]) async throws -> RawHTTP.Reply {
-        try await send(url, "tools/call", params: ["name": .string(tool), "arguments": arguments], headers: headers)
-    }
-
     func withServer(_ body: (String, Fixture) async throws -> Void) async throws {
         try await Fixture.withServer { server, fixture in try await body(server.url.absoluteString, fixture) }
     }
 
     @Test func discoverListAndCallCarryTheFieldsOf2026() async throws {
         try await withServer { url, _ in
-            let discovered = try await Self.send(url, "server/discover")
+            let discovered = try await MCP2026.send(url, "server/discover")
             #expect(discovered.status == 200)
             let result = try #require(discovered.json?["result"])
             #expect(result["supportedVersions"] == ["2026-07-28"])
@@ -60,7 +27,7 @@ import Testing
             // No protocol session, ever.
             #expect(discovered.header("Mcp-Session-Id") == nil)
 
-            let listed = try await Self.send(url, "tools/list", headers: ["Mcp-Session-Id": "ignored"])
+            let listed = try await MCP2026.send(url, "tools/list", headers: ["Mcp-Session-Id": "ignored"])
             let tools = try #require(listed.json?["result"])
             #expect(tools["resultType"] == "complete")
             #expect(tools["cacheScope"] == "public")
@@ -68,15 +35,15 @@ import Testing
             #expect(tools["tools"]?.arrayValue?.count == 17)
             #expect(listed.header("Mcp-Session-Id") == nil)
             // Fixed: the same bytes for every caller and every time.
-            let again = try await Self.send(url, "tools/list")
+            let again = try await MCP2026.send(url, "tools/list")
             #expect(again.json?["result"]?["tools"] == tools["tools"])
 
-            let queried = try await Self.call(url, "query", ["sql": "SELECT 1 AS one"])
+            let queried = try await MCP2026.call(url, "query", ["sql": "SELECT 1 AS one"])
             #expect(queried.status == 200)
             #expect(queried.json?["result"]?["structuredContent"]?["rows"] == [[1]], "\(queried.body)")
             #expect(queried.json?["result"]?["resultType"] == "complete")
             #expect(queried.json?["result"]?["_meta"]?["io.modelcontextprotocol/serverInfo"]?["name"] == "pgmcp")
-            let failed = try await Self.call(url, "query", ["sql": "SELECT FROM WHERE"])
+            let failed = try await MCP2026.call(url, "query", ["sql": "SELECT FROM WHERE"])
             #expect(failed.status == 200)
             #expect(failed.json?["result"]?["isError"] == true)
             #expect(failed.json?["result"]?["resultType"] == "complete")
@@ -85,16 +52,16 @@ import Testing
 
     @Test func headersThatDoNotRepeatTheBodyAreRefusedWithMinus32020() async throws {
         try await withServer { url, _ in
-            let handle = try #require(try await Self.call(url, "open_session").json?["result"]?["structuredContent"]?["session"]?.stringValue)
+            let handle = try #require(try await MCP2026.call(url, "open_session").json?["result"]?["structuredContent"]?["session"]?.stringValue)
             let cases: [(String, RawHTTP.Reply)] = [
-                ("Mcp-Method missing", try await Self.send(url, "tools/list", headers: ["Mcp-Method": nil])),
-                ("Mcp-Method other", try await Self.send(url, "tools/list", headers: ["Mcp-Method": "tools/call"])),
-                ("version header other than _meta", try await Self.send(url, "tools/list", headers: ["MCP-Protocol-Version": "2099-01-01"])),
-                ("Mcp-Name missing", try await Self.call(url, "query", ["sql": "SELECT 1"], headers: ["Mcp-Name": nil])),
-                ("Mcp-Name other", try await Self.call(url, "execute", ["sql": "SELECT 1"], headers: ["Mcp-Name": "query"])),
-                ("Mcp-Param-Session missing", try await Self.call(url, "query", ["sql": "SELECT 1", "session": .string(handle)], headers: ["Mcp-Param-Session": nil])),
-                ("Mcp-Param-Session other", try await Self.call(url, "query", ["sql": "SELECT 1", "session": .string(handle)], headers: ["Mcp-Param-Session": "x"])),
-                ("Mcp-Param-Session without the argument", try await Self.call(url, "query", ["sql": "SELECT 1"], headers: ["Mcp-Param-Session": handle])),
+                ("Mcp-Method missing", try await MCP2026.send(url, "tools/list", headers: ["Mcp-Method": nil])),
+                ("Mcp-Method other", try await MCP2026.send(url, "tools/list", headers: ["Mcp-Method": "tools/call"])),
+                ("version header other than _meta", try await MCP2026.send(url, "tools/list", headers: ["MCP-Protocol-Version": "2099-01-01"])),
+                ("Mcp-Name missing", try await MCP2026.call(url, "query", ["sql": "SELECT 1"], headers: ["Mcp-Name": nil])),
+                ("Mcp-Name other", try await MCP2026.call(url, "execute", ["sql": "SELECT 1"], headers: ["Mcp-Name": "query"])),
+                ("Mcp-Param-Session missing", try await MCP2026.call(url, "query", ["sql": "SELECT 1", "session": .string(handle)], headers: ["Mcp-Param-Session": nil])),
+                ("Mcp-Param-Session other", try await MCP2026.call(url, "query", ["sql": "SELECT 1", "session": .string(handle)], headers: ["Mcp-Param-Session": "x"])),
+                ("Mcp-Param-Session without the argument", try await MCP2026.call(url, "query", ["sql": "SELECT 1"], headers: ["Mcp-Param-Session": handle])),
             ]
             for (name, reply) in cases {
                 #expect(reply.status == 400, "\(name): \(reply.status) \(reply.body)")
@@ -103,16 +70,16 @@ import Testing
             }
             // A version in _meta 60 kB long, quoted in the mismatch message: cut, the answer small.
             let long = String(repeating: "v", count: 60_000)
-            let quoted = try await Self.send(url, "tools/list", version: long, headers: ["MCP-Protocol-Version": Self.version])
+            let quoted = try await MCP2026.send(url, "tools/list", version: long, headers: ["MCP-Protocol-Version": MCP2026.version])
             #expect(quoted.json?["error"]?["code"] == -32020)
             #expect(quoted.body.utf8.count <= 2500, "\(quoted.body.utf8.count) bytes")
             // Equal once decoded: the base64 form of a header value.
             let encoded = "=?base64?" + Data("query".utf8).base64EncodedString() + "?="
-            let decoded = try await Self.call(url, "query", ["sql": "SELECT 2"], headers: ["Mcp-Name": encoded])
+            let decoded = try await MCP2026.call(url, "query", ["sql": "SELECT 2"], headers: ["Mcp-Name": encoded])
             #expect(decoded.json?["result"]?["structuredContent"]?["rows"] == [[2]], "\(decoded.body)")
             // Without a version header the request is not taken for 2026 by its header, and its body's
             // version alone is not enough.
-            let headerless = try await Self.send(url, "tools/list", headers: ["MCP-Protocol-Version": nil])
+            let headerless = try await MCP2026.send(url, "tools/list", headers: ["MCP-Protocol-Version": nil])
             #expect(headerless.status == 400)
             #expect(headerless.json?["error"]?["code"] == -32020)
         }
@@ -120,13 +87,13 @@ import Testing
 
     @Test func versionsEnvelopesMethodsAndVerbsAsTheSpecSays() async throws {
         try await withServer { url, _ in
-            let unsupported = try await Self.send(url, "tools/list", version: "2099-01-01")
+            let unsupported = try await MCP2026.send(url, "tools/list", version: "2099-01-01")
             #expect(unsupported.status == 400)
             #expect(unsupported.json?["error"]?["code"] == -32022)
             #expect(unsupported.json?["error"]?["data"] == ["supported": ["2026-07-28"], "requested": "2099-01-01"])
 
             var noEnvelope = RawHTTP.mcpHeaders
-            noEnvelope["MCP-Protocol-Version"] = Self.version
+            noEnvelope["MCP-Protocol-Version"] = MCP2026.version
             noEnvelope["Mcp-Method"] = "tools/list"
             let bare = try await RawHTTP.send("POST", url, body: #"{"jsonrpc":"2.0","id":3,"method":"tools/list"}"#, headers: noEnvelope)
             #expect(bare.status == 400)
@@ -134,21 +101,21 @@ import Testing
             #expect(bare.json?["id"] == 3)
 
             for method in ["ping", "initialize", "logging/setLevel", "resources/list", "no/such"] {
-                let reply = try await Self.send(url, method)
+                let reply = try await MCP2026.send(url, method)
                 #expect(reply.status == 404, "\(method): \(reply.status)")
                 #expect(reply.json?["error"]?["code"] == -32601, "\(method): \(reply.body)")
             }
             var notification = RawHTTP.mcpHeaders
-            notification["MCP-Protocol-Version"] = Self.version
+            notification["MCP-Protocol-Version"] = MCP2026.version
             notification["Mcp-Method"] = "notifications/initialized"
             let noted = try await RawHTTP.send("POST", url, body: #"{"jsonrpc":"2.0","method":"notifications/initialized"}"#, headers: notification)
             #expect(noted.status == 202)
             for verb in ["GET", "DELETE"] {
-                let reply = try await RawHTTP.send(verb, url, headers: ["MCP-Protocol-Version": Self.version, "Accept": "text/event-stream"])
+                let reply = try await RawHTTP.send(verb, url, headers: ["MCP-Protocol-Version": MCP2026.version, "Accept": "text/event-stream"])
                 #expect(reply.status == 405, "\(verb)")
                 #expect(reply.header("Allow") == "POST", "\(verb)")
             }
-            let batch = try await RawHTTP.send("POST", url, body: "[" + Self.request("tools/list").body + "]", headers: Self.request("tools/list").headers)
+            let batch = try await RawHTTP.send("POST", url, body: "[" + MCP2026.request("tools/list").body + "]", headers: MCP2026.request("tools/list").headers)
             #expect(batch.status == 400)
             #expect(batch.json?["error"]?["code"] == -32600)
         }
@@ -157,35 +124,35 @@ import Testing
     @Test func stateLivesOnlyInHandles() async throws {
         try await withServer { url, fixture in
             for tool in ["select_database", "connect_database", "disconnect_database", "begin_transaction", "commit_transaction", "rollback_transaction"] {
-                let refused = try await Self.call(url, tool, tool == "select_database" ? ["database": "ro"] : [:])
+                let refused = try await MCP2026.call(url, tool, tool == "select_database" ? ["database": "ro"] : [:])
                 let text = refused.json?["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue ?? ""
                 #expect(refused.json?["result"]?["isError"] == true, "\(tool): \(refused.body)")
                 #expect(text.contains("call open_session first"), "\(tool): \(text)")
             }
             // A call alone runs on its 'database' or the default, and leaves nothing behind.
-            let alone = try await Self.call(url, "query", ["sql": "SELECT current_database()", "database": "ro"])
+            let alone = try await MCP2026.call(url, "query", ["sql": "SELECT current_database()", "database": "ro"])
             #expect(alone.json?["result"]?["structuredContent"]?["database"] == "ro")
-            #expect(try await Self.call(url, "current_database").json?["result"]?["structuredContent"]?["database"] == "dev")
+            #expect(try await MCP2026.call(url, "current_database").json?["result"]?["structuredContent"]?["database"] == "dev")
 
             // Under a handle: select, a transaction across calls, and its end.
-            let opened = try await Self.call(url, "open_session", ["label": "raw"])
+            let opened = try await MCP2026.call(url, "open_session", ["label": "raw"])
             let handle = try #require(opened.json?["result"]?["structuredContent"]?["session"]?.stringValue)
             let session = JSONValue.string(handle)
-            _ = try await Self.call(url, "select_database", ["database": "dev", "session": session])
-            _ = try await Self.call(url, "begin_transaction", ["read_only": false, "session": session])
-            let inserted = try await Self.call(url, "execute", ["sql": "INSERT INTO customers (name) VALUES ('modern tx')", "session": session])
+            _ = try await MCP2026.call(url, "select_database", ["database": "dev", "session": session])
+            _ = try await MCP2026.call(url, "begin_transaction", ["read_only": false, "session": session])
+            let inserted = try await MCP2026.call(url, "execute", ["sql": "INSERT INTO customers (name) VALUES ('modern tx')", "session": session])
             #expect(inserted.json?["result"]?["structuredContent"]?["rowsAffected"] == 1, "\(inserted.body)")
             let outside = try await TestDatabase.withConnection(database: fixture.databaseName) { c in
                 try await c.query("SELECT count(*) FROM customers WHERE name = 'modern tx'").rows
             }
             #expect(outside == [[0]])
-            _ = try await Self.call(url, "commit_transaction", ["session": session])
+            _ = try await MCP2026.call(url, "commit_transaction", ["session": session])
             let committed = try await TestDatabase.withConnection(database: fixture.databaseName) { c in
                 try await c.query("SELECT count(*) FROM customers WHERE name = 'modern tx'").rows
             }
             #expect(committed == [[1]])
-            _ = try await Self.call(url, "close_session", ["session": session])
-            let gone = try await Self.call(url, "query", ["sql": "SELECT 1", "session": session])
+            _ = try await MCP2026.call(url, "close_session", ["session": session])
+            let gone = try await MCP2026.call(url, "query", ["sql": "SELECT 1", "session": session])
             #expect(gone.json?["result"]?["isError"] == true)
         }
     }
@@ -198,11 +165,11 @@ import Testing
             let session = try await RawHTTP.openSession(url)
             #expect(session.hasPrefix("eu-1."), "\(session)")
             #expect(session.count > "eu-1.".count + 40)
-            let opened = try await Self.call(url, "open_session")
+            let opened = try await MCP2026.call(url, "open_session")
             let handle = try #require(opened.json?["result"]?["structuredContent"]?["session"]?.stringValue)
             #expect(handle.hasPrefix("eu-1."), "\(handle)")
             // And it works as any handle does, header included.
-            let used = try await Self.call(url, "current_database", ["session": .string(handle)])
+            let used = try await MCP2026.call(url, "current_database", ["session": .string(handle)])
             #expect(used.json?["result"]?["isError"] == false, "\(used.body)")
         }
     }
@@ -219,7 +186,7 @@ import Testing
             #expect(initialized.status == 200, "\(initialized.body)")
             #expect(initialized.json?["result"]?["protocolVersion"] == "2025-06-18")
             // The one session there may be is taken: a call alone is refused as busy, not run.
-            let busy = try await Self.call(url, "query", ["sql": "SELECT 1"])
+            let busy = try await MCP2026.call(url, "query", ["sql": "SELECT 1"])
             #expect(busy.json?["error"]?["code"] == -32000, "\(busy.body)")
             #expect(busy.json?["error"]?["message"]?.stringValue?.contains("PGMCP_MAX_SESSIONS") == true)
         }
@@ -232,26 +199,26 @@ import Testing
     @Test func aFullTableStillServesCallsInExistingHandles() async throws {
         try await Fixture.withServer(settings: { $0.maxSessions = 2 }) { server, _ in
             let url = server.url.absoluteString
-            let handle = try #require(try await Self.call(url, "open_session").json?["result"]?["structuredContent"]?["session"]?.stringValue)
+            let handle = try #require(try await MCP2026.call(url, "open_session").json?["result"]?["structuredContent"]?["session"]?.stringValue)
             let session = JSONValue.string(handle)
             _ = try await RawHTTP.openSession(url)  // the second and last place
             #expect(server.registry.sessionCount == 2)
-            let begun = try await Self.call(url, "begin_transaction", ["database": "dev", "read_only": false, "session": session])
+            let begun = try await MCP2026.call(url, "begin_transaction", ["database": "dev", "read_only": false, "session": session])
             #expect(begun.json?["result"]?["structuredContent"]?["transaction"]?["status"] == "open", "\(begun.body)")
-            let queried = try await Self.call(url, "query", ["sql": "SELECT 1 AS one", "session": session])
+            let queried = try await MCP2026.call(url, "query", ["sql": "SELECT 1 AS one", "session": session])
             #expect(queried.json?["result"]?["structuredContent"]?["rows"] == [[1]], "\(queried.body)")
-            _ = try await Self.call(url, "rollback_transaction", ["database": "dev", "session": session])
+            _ = try await MCP2026.call(url, "rollback_transaction", ["database": "dev", "session": session])
             // A call without a handle still needs a place of its own: refused while the table is full.
-            let alone = try await Self.call(url, "query", ["sql": "SELECT 1"])
+            let alone = try await MCP2026.call(url, "query", ["sql": "SELECT 1"])
             #expect(alone.json?["error"]?["code"] == -32000, "\(alone.body)")
             // An unknown handle is told as such, not as a busy server.
-            let forged = try await Self.call(url, "query", ["sql": "SELECT 1", "session": "forged"])
+            let forged = try await MCP2026.call(url, "query", ["sql": "SELECT 1", "session": "forged"])
             #expect(forged.json?["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue?.contains("unknown or expired session handle") == true, "\(forged.body)")
-            let closed = try await Self.call(url, "close_session", ["session": session])
+            let closed = try await MCP2026.call(url, "close_session", ["session": session])
             #expect(closed.json?["result"]?["structuredContent"]?["closed"] == session, "\(closed.body)")
             #expect(server.registry.sessionCount == 1)
             // One place free: open_session takes exactly that one.
-            let reopened = try await Self.call(url, "open_session")
+            let reopened = try await MCP2026.call(url, "open_session")
             #expect(reopened.json?["result"]?["structuredContent"]?["session"]?.stringValue != nil, "\(reopened.body)")
             #expect(server.registry.sessionCount == 2)
         }

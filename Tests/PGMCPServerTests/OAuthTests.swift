@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import MCPTestSupport
 import NIOCore
 import PGConfig
 import PGMCPJSON
@@ -134,12 +135,12 @@ import Testing
             #expect(try await list(bob) == ["ro"])
             #expect(try await list(carol) == ["dev", "ro"])
             // Under 2026-07-28 too, with a call alone.
-            let modern = try await ModernProtocolTests.call(url, "query", ["sql": "SELECT 1", "database": "dev"], headers: ["Authorization": "Bearer \(bob)"])
+            let modern = try await MCP2026.call(url, "query", ["sql": "SELECT 1", "database": "dev"], headers: ["Authorization": "Bearer \(bob)"])
             #expect(modern.json?["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue?.contains("unknown database 'dev'") == true, "\(modern.body)")
             let write: JSONValue = ["sql": "UPDATE customers SET name = name WHERE id = 1", "database": "dev"]
-            let byCarol = try await ModernProtocolTests.call(url, "execute", write, headers: ["Authorization": "Bearer \(carol)"])
+            let byCarol = try await MCP2026.call(url, "execute", write, headers: ["Authorization": "Bearer \(carol)"])
             #expect(byCarol.json?["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue?.contains("read-only") == true, "\(byCarol.body)")
-            let byAlice = try await ModernProtocolTests.call(url, "execute", write, headers: ["Authorization": "Bearer \(alice)"])
+            let byAlice = try await MCP2026.call(url, "execute", write, headers: ["Authorization": "Bearer \(alice)"])
             #expect(byAlice.json?["result"]?["structuredContent"]?["rowsAffected"] == 1, "\(byAlice.body)")
         }
     }
@@ -148,12 +149,12 @@ import Testing
         try await withServer { url, issuer in
             let alice = try await token(issuer)
             let mallory = try await token(issuer, subject: "mallory")
-            let opened = try await ModernProtocolTests.call(url, "open_session", [:], headers: ["Authorization": "Bearer \(alice)"])
+            let opened = try await MCP2026.call(url, "open_session", [:], headers: ["Authorization": "Bearer \(alice)"])
             let handle = try #require(opened.json?["result"]?["structuredContent"]?["session"]?.stringValue)
             let use: JSONValue = ["session": .string(handle)]
-            let byAlice = try await ModernProtocolTests.call(url, "current_database", use, headers: ["Authorization": "Bearer \(alice)"])
+            let byAlice = try await MCP2026.call(url, "current_database", use, headers: ["Authorization": "Bearer \(alice)"])
             #expect(byAlice.json?["result"]?["isError"] == false, "\(byAlice.body)")
-            let byMallory = try await ModernProtocolTests.call(url, "current_database", use, headers: ["Authorization": "Bearer \(mallory)"])
+            let byMallory = try await MCP2026.call(url, "current_database", use, headers: ["Authorization": "Bearer \(mallory)"])
             #expect(byMallory.json?["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue?.contains("unknown or expired session handle") == true)
             // An Mcp-Session-Id too: to another principal it does not exist.
             let session = try await RawHTTP.openSession(url, headers: headers(alice))
@@ -170,7 +171,7 @@ import Testing
             let narrowed = try await RawHTTP.send(
                 "POST", url, body: #"{"jsonrpc":"2.0","id":3,"method":"tools/list"}"#, headers: headers(demoted).merging(["Mcp-Session-Id": session]) { $1 })
             #expect(narrowed.status == 404)
-            let byDemoted = try await ModernProtocolTests.call(url, "current_database", use, headers: ["Authorization": "Bearer \(demoted)"])
+            let byDemoted = try await MCP2026.call(url, "current_database", use, headers: ["Authorization": "Bearer \(demoted)"])
             #expect(byDemoted.json?["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue?.contains("unknown or expired session handle") == true)
         }
     }
@@ -181,14 +182,14 @@ import Testing
         try await withServer { url, issuer in
             let alice = ["Authorization": "Bearer \(try await token(issuer))"]
             let demoted = ["Authorization": "Bearer \(try await token(issuer, groups: []))"]
-            let opened = try await ModernProtocolTests.call(url, "open_session", [:], headers: alice)
+            let opened = try await MCP2026.call(url, "open_session", [:], headers: alice)
             let handle = JSONValue.string(try #require(opened.json?["result"]?["structuredContent"]?["session"]?.stringValue))
-            let refused = try await ModernProtocolTests.call(url, "close_session", ["session": handle], headers: demoted)
+            let refused = try await MCP2026.call(url, "close_session", ["session": handle], headers: demoted)
             #expect(refused.json?["result"]?["isError"] == true, "\(refused.body)")
             #expect(refused.json?["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue?.contains("unknown or expired session handle") == true)
-            let used = try await ModernProtocolTests.call(url, "current_database", ["session": handle], headers: alice)
+            let used = try await MCP2026.call(url, "current_database", ["session": handle], headers: alice)
             #expect(used.json?["result"]?["isError"] == false, "\(used.body)")
-            let closed = try await ModernProtocolTests.call(url, "close_session", ["session": handle], headers: alice)
+            let closed = try await MCP2026.call(url, "close_session", ["session": handle], headers: alice)
             #expect(closed.json?["result"]?["structuredContent"]?["closed"] == handle, "\(closed.body)")
         }
     }
@@ -204,41 +205,41 @@ import Testing
             let alice = ["Authorization": "Bearer \(aliceToken)"]
             let bob = ["Authorization": "Bearer \(try await token(issuer, subject: "bob", groups: []))"]
             _ = try await RawHTTP.openSession(url, headers: headers(aliceToken))
-            let opened = try await ModernProtocolTests.call(url, "open_session", [:], headers: alice)
+            let opened = try await MCP2026.call(url, "open_session", [:], headers: alice)
             let handle = JSONValue.string(try #require(opened.json?["result"]?["structuredContent"]?["session"]?.stringValue))
             func expectFull(_ message: String?, _ comment: Comment) {
                 #expect(message?.contains("too many sessions for sub:alice") == true, "\(comment): \(message ?? "nil")")
                 #expect(message?.contains("PGMCP_MAX_SESSIONS_PER_PRINCIPAL=2") == true, comment)
                 #expect(message?.contains("close_session") == true, comment)
             }
-            let third = try await ModernProtocolTests.call(url, "open_session", [:], headers: alice)
+            let third = try await MCP2026.call(url, "open_session", [:], headers: alice)
             expectFull(third.json?["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue, "open_session")
             let initialize = try await RawHTTP.send("POST", url, body: RawHTTP.initialize, headers: headers(aliceToken))
             #expect(initialize.status == 503)
             expectFull(initialize.json?["error"]?["message"]?.stringValue, "initialize")
-            let alone = try await ModernProtocolTests.call(url, "query", ["sql": "SELECT 1"], headers: alice)
+            let alone = try await MCP2026.call(url, "query", ["sql": "SELECT 1"], headers: alice)
             #expect(alone.json?["error"]?["code"] == -32000)
             expectFull(alone.json?["error"]?["message"]?.stringValue, "a call alone")
             // Her handle still serves her; bob is not held back by her.
-            let inHandle = try await ModernProtocolTests.call(url, "query", ["sql": "SELECT 1 AS one", "session": handle], headers: alice)
+            let inHandle = try await MCP2026.call(url, "query", ["sql": "SELECT 1 AS one", "session": handle], headers: alice)
             #expect(inHandle.json?["result"]?["structuredContent"]?["rows"] == [[1]], "\(inHandle.body)")
-            let byBob = try await ModernProtocolTests.call(url, "open_session", [:], headers: bob)
+            let byBob = try await MCP2026.call(url, "open_session", [:], headers: bob)
             #expect(byBob.json?["result"]?["structuredContent"]?["session"] != nil, "\(byBob.body)")
-            #expect(try await ModernProtocolTests.call(url, "query", ["sql": "SELECT 1"], headers: bob).json?["result"]?["isError"] == false)
+            #expect(try await MCP2026.call(url, "query", ["sql": "SELECT 1"], headers: bob).json?["result"]?["isError"] == false)
             // Closing one frees her place.
-            _ = try await ModernProtocolTests.call(url, "close_session", ["session": handle], headers: alice)
-            let again = try await ModernProtocolTests.call(url, "query", ["sql": "SELECT 2 AS two"], headers: alice)
+            _ = try await MCP2026.call(url, "close_session", ["session": handle], headers: alice)
+            let again = try await MCP2026.call(url, "query", ["sql": "SELECT 2 AS two"], headers: alice)
             #expect(again.json?["result"]?["structuredContent"]?["rows"] == [[2]], "\(again.body)")
 
             // A call running without a handle holds one of her places while it runs.
-            let running = Task { try await ModernProtocolTests.call(url, "query", ["sql": "SELECT pg_sleep(30) /* share-held */"], headers: alice) }
+            let running = Task { try await MCP2026.call(url, "query", ["sql": "SELECT pg_sleep(30) /* share-held */"], headers: alice) }
             let find = "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%share-held */'"
             #expect(try await eventually { try await TestDatabase.rows(find) == [[1]] })
-            let whileRunning = try await ModernProtocolTests.call(url, "open_session", [:], headers: alice)
+            let whileRunning = try await MCP2026.call(url, "open_session", [:], headers: alice)
             expectFull(whileRunning.json?["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue, "while a call runs")
             _ = try await TestDatabase.rows("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%share-held */'")
             _ = try await running.value
-            let afterCall = try await ModernProtocolTests.call(url, "open_session", [:], headers: alice)
+            let afterCall = try await MCP2026.call(url, "open_session", [:], headers: alice)
             #expect(afterCall.json?["result"]?["structuredContent"]?["session"] != nil, "\(afterCall.body)")
         }
     }

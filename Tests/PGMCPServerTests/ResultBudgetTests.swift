@@ -1,4 +1,5 @@
 import Foundation
+import MCPTestSupport
 import PGConfig
 import PGMCPJSON
 import TestSupport

@@ -1,5 +1,6 @@
 import Foundation
 import MCP
+import MCPTestSupport
 import PGConfig
 import PGMCPJSON
 import PGMCPServer

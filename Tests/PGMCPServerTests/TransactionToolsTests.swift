@@ -1,5 +1,6 @@
 import Foundation
 import MCP
+import MCPTestSupport
 import PGClient
 import PGConfig
 import PGMCPJSON

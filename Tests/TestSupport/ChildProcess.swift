@@ -4,8 +4,9 @@ import Foundation
     import Glibc
 #endif
 
-/// A child process with pipes on its stdin and stdout (stderr goes to a file), spawned with
-/// posix_spawn so it is reaped reliably. For driving `pgmcp` as users run it.
+/// A child process with pipes on its stdin and stdout (stderr goes to a file, removed when the
+/// child is released), spawned with posix_spawn so it is reaped reliably. For driving `pgmcp` as
+/// users run it.
 public final class ChildProcess: @unchecked Sendable {
     public let pid: pid_t
     public let stderrPath: String
@@ -113,6 +114,10 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     public var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+
+    /// The stderr file goes with the child: a test reads it (`stderr`) while it holds the child, and
+    /// quotes what it needs in its failure message.
+    deinit { unlink(stderrPath) }
 }
 
 /// The `pgmcp` executable built next to the test bundle.

@@ -20,19 +20,6 @@ public enum SecretFragments {
         String(JSONValue.string(text).jsonText.dropFirst().dropLast())
     }
 
-    /// A new login role whose password is `password`; `dropRole` removes it.
-    public static func createRole(password: String) async throws -> String {
-        let role = "hostile_\(UInt32.random(in: 0...UInt32.max))"
-        let literal = password.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "''")
-        try await TestDatabase.withConnection { try await $0.command("CREATE ROLE \(role) LOGIN PASSWORD '\(literal)'") }
-        return role
-    }
-
-    /// Drops a role of `createRole` in the background (from a `defer`).
-    public static func dropRole(_ role: String) {
-        Task { try? await TestDatabase.withConnection { try await $0.command("DROP ROLE IF EXISTS \(role)") } }
-    }
-
     /// Every `length`-character piece of `secret` (and of `written`, the secret as the text spelled
     /// it, e.g. percent-encoded) that occurs in `output` but not in `context`, the text around it.
     public static func leaked(_ secret: String, written: String? = nil, in output: String, context: String, length: Int = 4) -> [String] {

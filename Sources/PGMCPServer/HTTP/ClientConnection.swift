@@ -4,7 +4,7 @@ import Synchronization
 
 /// The HTTP connection a request arrived on, as its calls need to know it: whether the client is
 /// still there. pgmcp offers no resumption, so an answer whose connection is gone can never be
-/// delivered; `TransportSession.track` cancels the call computing it (and so its statement),
+/// delivered; `RequestTracker.run` cancels the call computing it (and so its statement),
 /// instead of letting it run to the statement timeout — or forever without one — for nobody.
 ///
 /// Gone means the channel closed, or its input ended: a client that closes its socket is seen as
@@ -81,17 +81,5 @@ final class ClientConnectionHandler: ChannelInboundHandler, RemovableChannelHand
         return try? await channel.eventLoop.submit {
             try channel.pipeline.syncOperations.handler(type: ClientConnectionHandler.self).connection
         }.get()
-    }
-}
-
-/// The request context of pgmcp's routes: Hummingbird's, plus the channel the request came on
-/// (for its `ClientConnection`).
-struct MCPRequestContext: RequestContext {
-    var coreContext: CoreRequestContextStorage
-    let channel: any Channel
-
-    init(source: ApplicationRequestContextSource) {
-        coreContext = .init(source: source)
-        channel = source.channel
     }
 }

@@ -20,49 +20,46 @@ public enum HTTPServer {
         for entry in validation.unusableOrigins {
             logger.warning("PGMCP_ALLOWED_ORIGINS: '\(entry)' is not an origin (scheme://host[:port]); it allows nothing")
         }
-        let gate = OAuthConfiguration(settings: settings).map { configuration in
+        let oauth = OAuthConfiguration(settings: settings).map { configuration in
             OAuthGate(
                 verifier: TokenVerifier(configuration: configuration, logger: logger), configuration: configuration,
                 staticToken: settings.authToken?.reveal())
         }
         let endpoint = MCPHTTPEndpoint(
-            dispatcher: dispatcher, sessions: TransportSessions(registry: dispatcher.context.registry), validation: validation,
-            gate: gate, logger: logger)
+            gate: MCPSessionGate(dispatcher: dispatcher), sessions: TransportSessions(registry: dispatcher.context.registry), validation: validation,
+            logger: logger)
+        func guarded(_ level: AccessMiddleware.Level) -> AccessMiddleware { AccessMiddleware(level: level, validation: validation, oauth: oauth) }
         let router = Router(context: MCPRequestContext.self)
-        router.post("/mcp") { request, context in
-            await EventLoopTaskExecutor.stayOnThisLoop { await endpoint.post(request, channel: context.channel) }
-        }
-        router.get("/mcp") { request, _ in await endpoint.get(request) }
-        if let gate {
-            // RFC 9728: where clients learn which authorization server issues tokens for this resource.
-            let document: @Sendable (Request, MCPRequestContext) -> Response = { _, _ in
-                Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: gate.metadataDocument)))
-            }
-            router.get("/.well-known/oauth-protected-resource", use: document)
-            let path = URL(string: gate.configuration.audience)?.path ?? ""
-            if !path.isEmpty && path != "/" { router.get("/.well-known/oauth-protected-resource\(path)", use: document) }
-        }
-        router.delete("/mcp") { request, _ in await endpoint.delete(request) }
+
+        // Open routes: they say nothing about the databases.
         router.get("/healthz") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain"], body: ResponseBody(byteBuffer: ByteBuffer(string: "ok\n")))
         }
-        router.get("/readyz") { request, _ in
-            do throws(RequestValidation.Rejection) { try validation.checkOriginAndHost(request) } catch { return endpoint.reject(error) }
-            return await readiness(dispatcher.context)
+        if let oauth {
+            // RFC 9728: where clients learn which authorization server issues tokens for this resource.
+            let document: @Sendable (Request, MCPRequestContext) -> Response = { _, _ in
+                Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: oauth.metadataDocument)))
+            }
+            router.get("/.well-known/oauth-protected-resource", use: document)
+            let path = URL(string: oauth.configuration.audience)?.path ?? ""
+            if !path.isEmpty && path != "/" { router.get("/.well-known/oauth-protected-resource\(path)", use: document) }
         }
-        router.get("/metrics") { request, _ in
-            do throws(RequestValidation.Rejection) {
-                try validation.checkAccess(request)
-                // Under OAuth the series name every database, hidden ones too: the operator's token only.
-                if try await endpoint.authenticate(request).identities != nil {
-                    throw RequestValidation.Rejection(status: .forbidden, message: "/metrics needs PGMCP_AUTH_TOKEN (the operator's token), not a user's access token")
-                }
-            } catch { return endpoint.reject(error) }
+        router.group().add(middleware: guarded(.originAndHost)).get("/readyz") { _, _ in await readiness(dispatcher.context) }
+        router.group().add(middleware: guarded(.operator)).get("/metrics") { _, _ in
             var text: [UInt8] = []
             metrics?.emit(into: &text)
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: text)))
         }
+
+        // Every route from here on has a caller, checked: a new one cannot forget it.
+        router.add(middleware: guarded(.caller))
+        router.post("/mcp") { request, context in
+            let caller = try context.caller
+            return await EventLoopTaskExecutor.stayOnThisLoop { await endpoint.post(request, caller: caller, channel: context.channel) }
+        }
+        router.get("/mcp") { request, context in try await endpoint.get(request, caller: context.caller) }
+        router.delete("/mcp") { request, context in try await endpoint.delete(request, caller: context.caller) }
         return Application(
             router: router,
             // Every connection is watched for its client going away, to cancel calls nobody awaits.

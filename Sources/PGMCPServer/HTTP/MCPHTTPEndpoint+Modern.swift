@@ -4,26 +4,12 @@ import Hummingbird
 import NIOCore
 import PGMCPJSON
 
-/// MCP 2026-07-28 on the same `/mcp` endpoint: a request whose `MCP-Protocol-Version` header is not
-/// one of the 2025 versions (or that has no such header but declares a version in `_meta`) stands
-/// alone. No `initialize`, no `Mcp-Session-Id` (ignored, never issued), no GET stream. Its headers
+/// MCP 2026-07-28 on the same `/mcp` endpoint: a request of that era (`MCPEra`) stands alone. No `initialize`, no `Mcp-Session-Id` (ignored, never issued), no GET stream. Its headers
 /// must repeat what its body says (`MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name`,
 /// `Mcp-Param-*`): a proxy routes on them, so a mismatch is refused (400, -32020).
 extension MCPHTTPEndpoint {
     static let method = HTTPField.Name("Mcp-Method")!
     static let name = HTTPField.Name("Mcp-Name")!
-
-    /// Whether `request` (with body `parsed`) is of the 2026-07-28 era.
-    static func isModern(_ request: Request, parsed: JSONValue? = nil) -> Bool {
-        if let version = request.headers[RequestValidation.protocolVersion] {
-            if ModernProtocol.supported.contains(version) { return true }
-            if MCPVersion.supported.contains(version) { return false }
-        }
-        // No header, or a version neither era serves (2026's answer, -32022, only to a request in
-        // 2026's form): the body's `_meta` decides, read only now (not for every 2025 request).
-        guard let parsed, parsed["method"]?.stringValue != "initialize" else { return false }
-        return MCPVersion.declared(in: parsed) != nil
-    }
 
     func modernPost(_ parsed: JSONValue, request: Request, format: ResponseFormat, channel: (any Channel)?, caller: Caller) async -> Response {
         if case .array = parsed {
@@ -46,17 +32,14 @@ extension MCPHTTPEndpoint {
         let envelope: ModernProtocol.Envelope
         do throws(JSONRPCError) {
             try checkRoutingHeaders(request, id: id, method: method, params: params)
-            envelope = try ModernProtocol.envelope(of: params, id: id)
-            try checkVersionHeader(request, envelope: envelope, id: id)
-            guard ModernProtocol.supported.contains(envelope.version) else { throw ModernProtocol.unsupported(envelope.version, id: id) }
+            envelope = try gate.envelope(of: params, id: id) { envelope throws(JSONRPCError) in try checkVersionHeader(request, envelope: envelope, id: id) }
             if method == "tools/call" { try checkParameterHeaders(request, params: params, id: id) }
         } catch {
             return errorResponse(Self.status(of: error.code), error)
         }
         // Only a tool call runs long enough to be worth cancelling when the client goes.
         let answer = await watchingClient(method == "tools/call" ? channel : nil) {
-            await dispatcher.handleModern(
-                id: id, method: method, params: params, envelope: envelope, requests: RequestTracker(), owner: caller.owner, identities: caller.identities)
+            await gate.serveModern(id: id, method: method, params: params, envelope: envelope, requests: nil, caller: caller)
         }
         let status: HTTPResponse.Status =
             if case .value(let value) = answer, let code = value["error"]?["code"]?.intValue {

@@ -3,8 +3,8 @@ import Hummingbird
 import NIOCore
 import PGMCPJSON
 
-/// Writing the endpoint's answers: JSON or one SSE event, a JSON-RPC error with its HTTP status, a
-/// refused request with its challenge.
+/// Writing the endpoint's answers: JSON or one SSE event, a JSON-RPC error with its HTTP status (a
+/// refused request's is `RequestValidation.Rejection.response`).
 extension MCPHTTPEndpoint {
     func respond(_ payload: JSONValue, format: ResponseFormat, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
         respond(.value(payload), format: format, status: status, headers: headers)
@@ -38,15 +38,5 @@ extension MCPHTTPEndpoint {
 
     func errorResponse(_ status: HTTPResponse.Status, _ error: JSONRPCError) -> Response {
         respond(error.response, format: .json, status: status)
-    }
-
-    func reject(_ error: RequestValidation.Rejection) -> Response {
-        var response = errorResponse(error.status, JSONRPCError(.invalidRequest, error.message))
-        if let challenge = error.wwwAuthenticate {
-            response.headers[.wwwAuthenticate] = challenge
-        } else if error.status == .unauthorized {
-            response.headers[.wwwAuthenticate] = "Bearer"
-        }
-        return response
     }
 }

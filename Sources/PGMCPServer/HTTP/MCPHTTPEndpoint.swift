@@ -13,14 +13,16 @@ import PGRegistry
 /// JSON, or as a one-event SSE stream for a client that accepts only `text/event-stream`;
 /// notifications get 202. GET would open a server-to-client stream, which this server never needs:
 /// 405. DELETE ends the session.
+///
+/// Every route here is behind `AccessMiddleware`, which names the caller; what a request passes before
+/// a method runs (era, initialize, its session, activity) is `MCPSessionGate`'s.
 struct MCPHTTPEndpoint: Sendable {
-    let dispatcher: MCPDispatcher
+    let gate: MCPSessionGate
     let sessions: TransportSessions
     let validation: RequestValidation
-    /// The OAuth resource server, when `PGMCP_OAUTH_ISSUER` is set.
-    let gate: OAuthGate?
     let logger: Logger
 
+    var dispatcher: MCPDispatcher { gate.dispatcher }
     var registry: ConnectionPoolRegistry { dispatcher.context.registry }
 
     /// At most this many messages in one JSON-RPC batch (sessions of 2025-03-26, the one version
@@ -34,21 +36,10 @@ struct MCPHTTPEndpoint: Sendable {
     /// one result past it.
     var maxBatchAnswerBytes: Int { 4 * validation.settings.maxResultBytes }
 
-    /// Who the request comes from: checked by the OAuth gate when there is one.
-    func authenticate(_ request: Request) async throws(RequestValidation.Rejection) -> Caller {
-        guard let gate else { return .anyone }
-        return try await gate.authenticate(request)
-    }
-
     /// `channel` is the connection the request came on: its calls are cancelled if the client goes away.
-    func post(_ request: Request, channel: (any Channel)? = nil) async -> Response {
+    func post(_ request: Request, caller: Caller, channel: (any Channel)? = nil) async -> Response {
         let format: ResponseFormat
-        let caller: Caller
-        do {
-            try validation.checkAccess(request)
-            format = try validation.checkPost(request)
-            caller = try await authenticate(request)
-        } catch { return reject(error) }
+        do throws(RequestValidation.Rejection) { format = try validation.checkPost(request) } catch { return error.response }
 
         var request = request
         let body: ByteBuffer
@@ -67,7 +58,7 @@ struct MCPHTTPEndpoint: Sendable {
             return errorResponse(.badRequest, .unreadable(error))
         }
 
-        if Self.isModern(request, parsed: parsed) {
+        if MCPEra.of(parsed, versionHeader: request.headers[RequestValidation.protocolVersion]) == .modern {
             return await modernPost(parsed, request: request, format: format, channel: channel, caller: caller)
         }
         if case .array(let items) = parsed {
@@ -78,9 +69,8 @@ struct MCPHTTPEndpoint: Sendable {
         }
         // From here every error about the request as a whole answers its id, when it has a readable one.
         let id = parsed["id"].flatMap(JSONRPCID.init)
-        if let version = request.headers[RequestValidation.protocolVersion] ?? MCPVersion.declared(in: parsed),
-            !MCPVersion.supported.contains(version)
-        {
+        // A legacy request's version is its header's (`MCPEra`: one that declares a version in `_meta` is modern).
+        if let version = request.headers[RequestValidation.protocolVersion], !MCPVersion.supported.contains(version) {
             return errorResponse(.badRequest, .unsupportedProtocolVersion(version, id: id))
         }
         guard let sessionID = request.headers[RequestValidation.sessionID] else {
@@ -90,11 +80,10 @@ struct MCPHTTPEndpoint: Sendable {
             }
             return errorResponse(.badRequest, JSONRPCError(.invalidRequest, "missing Mcp-Session-Id header: send initialize first", id: id))
         }
-        // A session belongs to the credential that initialized it: to any other it does not exist.
-        guard let transport = sessions.find(sessionID), caller.owns(transport.workSession) else {
+        guard let transport = gate.owned(sessions.find(sessionID), by: caller) else {
             return errorResponse(.notFound, JSONRPCError(.invalidRequest, "unknown or ended session: initialize a new one", id: id))
         }
-        _ = try? registry.session(transport.workSession.handle)  // counts as activity for the idle timeout
+        gate.markActive(transport)
 
         let message: JSONRPCMessage
         do throws(JSONRPCError) { message = try JSONRPCMessage.parse(parsed) } catch { return respond(error.response, format: format) }
@@ -113,7 +102,7 @@ struct MCPHTTPEndpoint: Sendable {
         guard let sessionID = request.headers[RequestValidation.sessionID] else {
             return errorResponse(.badRequest, JSONRPCError(.invalidRequest, "missing Mcp-Session-Id header: send initialize first (on its own, not in a batch)"))
         }
-        guard let transport = sessions.find(sessionID), caller.owns(transport.workSession) else {
+        guard let transport = gate.owned(sessions.find(sessionID), by: caller) else {
             return errorResponse(.notFound, JSONRPCError(.invalidRequest, "unknown or ended session: initialize a new one"))
         }
         guard MCPVersion.allowsBatches(transport.protocolVersion) else {
@@ -128,7 +117,7 @@ struct MCPHTTPEndpoint: Sendable {
                 .badRequest,
                 JSONRPCError(.invalidRequest, "a batch of \(items.count) messages; at most \(Self.maxBatchMessages) are accepted in one batch: split it"))
         }
-        _ = try? registry.session(transport.workSession.handle)  // counts as activity for the idle timeout
+        gate.markActive(transport)
 
         // Answers are written as they come, so the running size is exact and nothing is serialized twice.
         var answers = JSONWriter()
@@ -194,12 +183,11 @@ struct MCPHTTPEndpoint: Sendable {
         }
         let transport: TransportSession
         let result: JSONValue
-        do {
-            (transport, result) = try dispatcher.initialize(
-                request.params, transportID: SessionHandle.random(replica: validation.settings.replicaID).rawValue, owner: caller.owner,
-                identities: caller.identities)
+        do throws(JSONRPCError) {
+            (transport, result) = try gate.initialize(
+                request.params, id: request.id, transportID: SessionHandle.random(replica: validation.settings.replicaID).rawValue, caller: caller)
         } catch {
-            return errorResponse(.serviceUnavailable, JSONRPCError(.serverBusy, error.message, id: request.id))
+            return errorResponse(.serviceUnavailable, error)
         }
         sessions.add(transport)
         logger.info("session initialized", metadata: ["protocol": "\(transport.protocolVersion)", "client": "\(transport.workSession.label ?? "?")"])
@@ -208,15 +196,10 @@ struct MCPHTTPEndpoint: Sendable {
         return respond(JSONRPC.result(result, id: request.id), format: format, headers: headers)
     }
 
-    func get(_ request: Request) async -> Response {
-        let caller: Caller
-        do {
-            try validation.checkAccess(request)
-            caller = try await authenticate(request)
-        } catch { return reject(error) }
-        if Self.isModern(request) { return modernNotAllowed() }
+    func get(_ request: Request, caller: Caller) async -> Response {
+        if MCPEra.of(nil, versionHeader: request.headers[RequestValidation.protocolVersion]) == .modern { return modernNotAllowed() }
         // Another caller's session does not exist here either (as for POST and DELETE).
-        if let id = request.headers[RequestValidation.sessionID], sessions.find(id).map({ caller.owns($0.workSession) }) != true {
+        if let id = request.headers[RequestValidation.sessionID], gate.owned(sessions.find(id), by: caller) == nil {
             return errorResponse(.notFound, JSONRPCError(.invalidRequest, "unknown or ended session"))
         }
         var headers = HTTPFields()
@@ -224,17 +207,12 @@ struct MCPHTTPEndpoint: Sendable {
         return Response(status: .methodNotAllowed, headers: headers)
     }
 
-    func delete(_ request: Request) async -> Response {
-        let caller: Caller
-        do {
-            try validation.checkAccess(request)
-            caller = try await authenticate(request)
-        } catch { return reject(error) }
-        if Self.isModern(request) { return modernNotAllowed() }
+    func delete(_ request: Request, caller: Caller) async -> Response {
+        if MCPEra.of(nil, versionHeader: request.headers[RequestValidation.protocolVersion]) == .modern { return modernNotAllowed() }
         guard let id = request.headers[RequestValidation.sessionID] else {
             return errorResponse(.badRequest, JSONRPCError(.invalidRequest, "missing Mcp-Session-Id header"))
         }
-        guard let transport = sessions.find(id), caller.owns(transport.workSession) else {
+        guard let transport = gate.owned(sessions.find(id), by: caller) else {
             return errorResponse(.notFound, JSONRPCError(.invalidRequest, "unknown or ended session"))
         }
         await Self.endSession(transport.workSession.handle, of: registry, answeringWithin: Self.deleteAnswerBound)

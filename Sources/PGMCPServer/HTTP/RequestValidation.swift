@@ -2,8 +2,9 @@ import HTTPTypes
 import Hummingbird
 import PGConfig
 
-/// Checks every `/mcp` request before anything is created for it: bearer token, Origin and Host
-/// (DNS-rebinding protection), and for POST the media types. Failures carry the spec's status.
+/// Checks a request before anything is created for it: bearer token, Origin and Host (DNS-rebinding
+/// protection; both run by `AccessMiddleware`), and for POST to `/mcp` the media types. Failures
+/// carry the spec's status.
 struct RequestValidation: Sendable {
     let settings: ServerSettings
     /// `PGMCP_ALLOWED_ORIGINS`, parsed once; `*` allows every origin.
@@ -37,7 +38,7 @@ struct RequestValidation: Sendable {
     static let protocolVersion = HTTPField.Name("MCP-Protocol-Version")!
     static let host = HTTPField.Name("Host")!
 
-    /// Auth, Origin, Host: for every method of `/mcp` and for `/metrics`.
+    /// Auth, Origin, Host: for every method of `/mcp` and for `/metrics` (`AccessMiddleware`).
     func checkAccess(_ request: Request) throws(Rejection) {
         // Under OAuth the gate checks the bearer (the static token included): `OAuthGate`.
         if settings.oauthIssuer == nil, let token = settings.authToken {

@@ -2,8 +2,8 @@ import PGMCPJSON
 import PGRegistry
 
 /// Dispatches JSON-RPC messages of an initialized transport session: `ping`, `tools/list`,
-/// `tools/call`, and the notifications `initialized` and `cancelled`. Transports handle
-/// `initialize` themselves (it creates the session) through `initialize(_:transportID:)`.
+/// `tools/call`, and the notifications `initialized` and `cancelled`; and runs tools. What a
+/// request passes before it gets here (its era, `initialize`, its session) is `MCPSessionGate`'s.
 public final class MCPDispatcher: Sendable {
     public let context: ServerContext
     public let catalog: ToolCatalog
@@ -35,7 +35,7 @@ public final class MCPDispatcher: Sendable {
                 return .value(JSONRPC.result(catalog.listing, id: id))
             case "tools/call":
                 return await transport.track(id) { [self] in
-                    switch await callTool(params, transport: transport) {
+                    switch await callTool(params, in: transport.workSession) {
                     case .success(.structured(let structured)):
                         return .toolSuccess(id: id, structured: structured)
                     case .success(.failed(let result)):
@@ -53,21 +53,8 @@ public final class MCPDispatcher: Sendable {
         }
     }
 
-    /// `initialize`: creates the transport session's work session (named after the client) and returns
-    /// the transport session with the result to send. Transports call this after validating the request.
-    /// `expiresWhenIdle` is false for stdio, whose one session lives as long as its stream.
-    func initialize(
-        _ params: JSONObject, transportID: String, expiresWhenIdle: Bool = true, owner: String? = nil, identities: [String]? = nil
-    ) throws(RegistryError) -> (TransportSession, JSONValue) {
-        let (result, version) = initializeResult(params)
-        ProtocolMetrics.record(version: version, method: "initialize")
-        let work = try context.registry.createSession(
-            label: params["clientInfo"]?["name"]?.stringValue, owner: owner, identities: identities, expiresWhenIdle: expiresWhenIdle)
-        return (TransportSession(id: transportID, workSession: work, protocolVersion: version), result)
-    }
-
     /// The `initialize` result for the requested version (negotiated as the lifecycle spec says).
-    private func initializeResult(_ params: JSONObject) -> (result: JSONValue, version: String) {
+    func initializeResult(_ params: JSONObject) -> (result: JSONValue, version: String) {
         let version = MCPVersion.negotiate(params["protocolVersion"]?.stringValue)
         let result: JSONValue = [
             "protocolVersion": .string(version),
@@ -94,12 +81,13 @@ public final class MCPDispatcher: Sendable {
         case failed(JSONValue)
     }
 
-    /// - Parameter stateless: the call's protocol keeps no session (MCP 2026-07-28): without a
-    ///   `session` handle it runs in a work session of its own that ends with it, and a tool that
-    ///   changes a session's state is refused.
-    func callTool(
-        _ params: JSONObject, transport: TransportSession, stateless: Bool = false
-    ) async -> Result<ToolOutcome, JSONRPCError> {
+    /// Runs the tool `params` name in `session`, or in the open_session handle its arguments name
+    /// (which must be `session`'s caller's).
+    ///
+    /// - Parameter stateless: the call's protocol keeps no session (MCP 2026-07-28): `session` is
+    ///   the call's own (`MCPSessionGate.serveModern`), and a tool that changes a session's state
+    ///   is refused without a handle.
+    func callTool(_ params: JSONObject, in session: WorkSession, stateless: Bool = false) async -> Result<ToolOutcome, JSONRPCError> {
         guard case .string(let name)? = params["name"] else {
             return .failure(JSONRPCError(.invalidParams, "tools/call needs \"name\" (a string)"))
         }
@@ -113,7 +101,7 @@ public final class MCPDispatcher: Sendable {
         case let other?: return .failure(JSONRPCError(.invalidParams, "\"arguments\" must be an object, got \(other.typeName)"))
         }
         let started = ContinuousClock.now
-        let outcome = await run(tool, arguments: arguments, transport: transport, stateless: stateless)
+        let outcome = await run(tool, arguments: arguments, in: session, stateless: stateless)
         let failed = if case .failed = outcome { true } else { false }
         tool.metrics.record(duration: ContinuousClock.now - started, failed: failed)
         return .success(outcome)
@@ -121,7 +109,8 @@ public final class MCPDispatcher: Sendable {
 
     /// Runs a known tool; any failure becomes an `isError` result. Either way the result honours
     /// `PGMCP_MAX_RESULT_BYTES` (see `ResultBudget`): every tool's result passes through here.
-    private func run(_ tool: ToolDefinition, arguments: JSONObject, transport: TransportSession, stateless: Bool) async -> ToolOutcome {
+    private func run(_ tool: ToolDefinition, arguments: JSONObject, in caller: WorkSession, stateless: Bool) async -> ToolOutcome {
+        let maxBytes = context.settings.maxResultBytes
         let handle = arguments["session"]
         if stateless, tool.keepsSessionState, handle == nil || handle == .null {
             return .failed(
@@ -129,17 +118,10 @@ public final class MCPDispatcher: Sendable {
                     ToolError(
                         "\(tool.name) changes a work session's state, and MCP \(ModernProtocol.version) keeps none between calls: call open_session first and pass its handle as 'session' to this and the calls that follow"
                     ),
-                    maxBytes: context.settings.maxResultBytes))
+                    maxBytes: maxBytes))
         }
-        // Stateless, the transport's work session is the call's own (see `handleModern`).
-        return await run(tool, arguments: arguments, transport: transport, in: nil)
-    }
-
-    /// Runs a known tool in `callSession`, or in the session its arguments or transport name.
-    private func run(_ tool: ToolDefinition, arguments: JSONObject, transport: TransportSession, in callSession: WorkSession?) async -> ToolOutcome {
-        let maxBytes = context.settings.maxResultBytes
         do {
-            let session = try callSession ?? resolveSession(arguments, tool: tool, transport: transport)
+            let session = try resolveSession(arguments, tool: tool, caller: caller)
             let call = ToolCall(
                 arguments: try ToolArguments(arguments, allowed: tool.argumentNames), session: session, server: context)
             switch ResultBudget.fit(try await tool.handler(call), maxBytes: maxBytes) {
@@ -157,24 +139,14 @@ public final class MCPDispatcher: Sendable {
         }
     }
 
-    /// The work session a call runs in: the `session` argument's (same credentials only), or the transport's.
-    func resolveSession(_ arguments: JSONObject, tool: ToolDefinition, transport: TransportSession) throws(ToolError) -> WorkSession {
-        guard tool.routesBySessionArgument, let value = arguments["session"], value != .null else { return transport.workSession }
+    /// The work session a call runs in: the `session` argument's (same credentials as `caller`
+    /// only), or `caller`.
+    func resolveSession(_ arguments: JSONObject, tool: ToolDefinition, caller: WorkSession) throws(ToolError) -> WorkSession {
+        guard tool.routesBySessionArgument, let value = arguments["session"], value != .null else { return caller }
         guard case .string(let raw) = value else { throw ToolError("argument 'session' must be a string handle from open_session") }
-        let caller = transport.workSession
         do { return try context.registry.session(SessionHandle(rawValue: raw), ownedBy: caller.owner, identities: caller.identities) } catch {
             throw ToolError.from(error)
         }
-    }
-
-    /// Whether a stateless call (MCP 2026-07-28) of `params` needs a work session of its own that
-    /// holds a place against the session limits. Not when it names a handle (it runs in that
-    /// session, which holds its place already), nor for a tool that uses only its caller
-    /// (`usesCallerOnly`), nor for a call that fails before any tool runs.
-    func callHoldsPlace(_ params: JSONObject) -> Bool {
-        guard case .string(let name)? = params["name"], let tool = catalog[name], !tool.usesCallerOnly else { return false }
-        guard tool.routesBySessionArgument, case .object(let arguments)? = params["arguments"], let handle = arguments["session"] else { return true }
-        return handle == .null
     }
 
     /// The `isError` result, its text cut to fit `maxBytes` (a PostgreSQL error may quote a

@@ -16,14 +16,6 @@ public enum MCPVersion {
 }
 
 extension MCPVersion {
-    /// Where a 2026-07-28 request names its version: `params._meta[metaKey]` (no `initialize` there).
-    static let metaKey = "io.modelcontextprotocol/protocolVersion"
-
-    /// The version a message declares in `_meta`, if it does (only 2026-07-28 and later clients do).
-    static func declared(in message: JSONValue) -> String? {
-        message["params"]?["_meta"]?[metaKey]?.stringValue
-    }
-
     /// JSON-RPC batches: in 2025-03-26 only (2025-06-18 removed them).
     static func allowsBatches(_ version: String) -> Bool { version < "2025-06-18" }
 }

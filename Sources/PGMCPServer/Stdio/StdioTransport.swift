@@ -8,11 +8,23 @@ import PGRegistry
 public final class StdioTransport: Sendable {
     let dispatcher: MCPDispatcher
     let logger: Logger
+    let gate: MCPSessionGate
     private let streams = StdioStreams()
 
     public init(dispatcher: MCPDispatcher, logger: Logger) {
         self.dispatcher = dispatcher
         self.logger = logger
+        gate = MCPSessionGate(dispatcher: dispatcher)
+    }
+
+    /// The era a pipe settled on: by its first `initialize` (2025), or its first request of a
+    /// version of 2026-07-28 this server speaks. Until then each message's own era decides (`MCPEra`).
+    enum Pipe {
+        case undecided
+        /// One 2025 session, as long as the stream.
+        case legacy(TransportSession)
+        /// No session: each request stands alone (its own work session, or an open_session handle).
+        case modern(RequestTracker)
     }
 
     /// Serves until standard input closes, then ends the session. Requests run concurrently, so a
@@ -20,10 +32,7 @@ public final class StdioTransport: Sendable {
     public func run() async {
         let maxBytes = dispatcher.context.settings.maxRequestBytes
         let lines = streams.lines(maxBytes: maxBytes)
-        var transport: TransportSession?
-        // MCP 2026-07-28: the first request decides the pipe's era. A modern pipe keeps no session:
-        // each request stands alone (its own work session, or an open_session handle).
-        var modern: RequestTracker?
+        var pipe = Pipe.undecided
         await withTaskGroup(of: Void.self) { group in
             for await next in lines {
                 guard case .text(let line) = next else {
@@ -46,58 +55,60 @@ public final class StdioTransport: Sendable {
                     write(error.response)
                     continue
                 }
-                if transport == nil, modern == nil, case .request(_, let method, _) = message, method != "initialize",
-                    let version = MCPVersion.declared(in: parsed), ModernProtocol.supported.contains(version)
-                {
-                    modern = RequestTracker()
-                }
-                if let requests = modern {
-                    handleModern(message, requests: requests, group: &group)
-                    continue
-                }
-                if case .request(let id, "initialize", let params) = message {
-                    if transport != nil {
-                        write(JSONRPCError(.invalidRequest, "the session is already initialized", id: id).response)
-                        continue
-                    }
-                    do {
-                        let (session, result) = try dispatcher.initialize(params, transportID: "stdio", expiresWhenIdle: false)
-                        transport = session
-                        write(JSONRPC.result(result, id: id))
-                    } catch {
-                        write(JSONRPCError(.serverBusy, String(describing: error), id: id).response)
-                    }
-                    continue
-                }
-                guard let session = transport else {
-                    // A client pinned to a version we do not serve (2026-07-28's `_meta`) is told which
-                    // we do: dual-era clients then fall back to initialize.
-                    if case .request(let id, _, _) = message {
-                        if let version = MCPVersion.declared(in: parsed), !MCPVersion.supported.contains(version) {
-                            write(ModernProtocol.unsupported(version, id: id).response)
-                        } else {
-                            write(JSONRPCError(.invalidRequest, "send initialize first", id: id).response)
-                        }
-                    }
-                    continue
-                }
-                // Every request is activity (for statistics; the stdio session itself never idles out).
-                _ = try? dispatcher.context.registry.session(session.workSession.handle)
-                group.addTask { [self] in
-                    if let response = await dispatcher.handle(message, in: session) { write(response) }
+                switch pipe {
+                case .legacy(let session):
+                    serveLegacy(message, in: session, group: &group)
+                case .modern(let requests):
+                    serveModern(message, requests: requests, group: &group)
+                case .undecided where MCPEra.of(parsed, versionHeader: nil) == .modern:
+                    let requests = RequestTracker()
+                    if serveModern(message, requests: requests, group: &group) { pipe = .modern(requests) }
+                case .undecided:
+                    if let session = openLegacy(message) { pipe = .legacy(session) }
                 }
             }
             // Input closed: cancel what still runs, then end the session.
             group.cancelAll()
         }
-        if let transport { await dispatcher.context.registry.endSession(transport.workSession.handle, reason: "stdio closed") }
+        if case .legacy(let session) = pipe { await dispatcher.context.registry.endSession(session.workSession.handle, reason: "stdio closed") }
         await streams.finish()
     }
 
-    /// A message on a pipe of the 2026-07-28 era: each request checked (its `_meta`, its version) and
-    /// run on its own; `notifications/cancelled` stops one; `initialize` is refused naming the
-    /// version this pipe speaks.
-    private func handleModern(_ message: JSONRPCMessage, requests: RequestTracker, group: inout TaskGroup<Void>) {
+    /// A message on a pipe that has no session yet: `initialize` opens it; a request is told to send
+    /// initialize first.
+    private func openLegacy(_ message: JSONRPCMessage) -> TransportSession? {
+        guard case .request(let id, let method, let params) = message else { return nil }
+        guard method == "initialize" else {
+            write(JSONRPCError(.invalidRequest, "send initialize first", id: id).response)
+            return nil
+        }
+        do throws(JSONRPCError) {
+            let (session, result) = try gate.initialize(params, id: id, transportID: "stdio", expiresWhenIdle: false, caller: .anyone)
+            write(JSONRPC.result(result, id: id))
+            return session
+        } catch {
+            write(error.response)
+            return nil
+        }
+    }
+
+    /// A message in the pipe's 2025 session.
+    private func serveLegacy(_ message: JSONRPCMessage, in session: TransportSession, group: inout TaskGroup<Void>) {
+        if case .request(let id, "initialize", _) = message {
+            write(JSONRPCError(.invalidRequest, "the session is already initialized", id: id).response)
+            return
+        }
+        gate.markActive(session)
+        group.addTask { [self] in
+            if let response = await dispatcher.handle(message, in: session) { write(response) }
+        }
+    }
+
+    /// A message of the 2026-07-28 era: each request checked (its `_meta`, its version) and run on
+    /// its own; `notifications/cancelled` stops one; `initialize` is refused naming the version this
+    /// pipe speaks. Returns whether it was a request of a version served (which settles the pipe).
+    @discardableResult
+    private func serveModern(_ message: JSONRPCMessage, requests: RequestTracker, group: inout TaskGroup<Void>) -> Bool {
         switch message {
         case .notification(let method, let params):
             if method == "notifications/cancelled", let id = params["requestId"].flatMap(JSONRPCID.init) { requests.cancel(id) }
@@ -107,19 +118,18 @@ public final class StdioTransport: Sendable {
             write(ModernProtocol.unsupported(params["protocolVersion"]?.stringValue ?? "none", id: id).response)
         case .request(let id, let method, let params):
             let envelope: ModernProtocol.Envelope
-            do throws(JSONRPCError) {
-                envelope = try ModernProtocol.envelope(of: params, id: id)
-                guard ModernProtocol.supported.contains(envelope.version) else { throw ModernProtocol.unsupported(envelope.version, id: id) }
-            } catch {
+            do throws(JSONRPCError) { envelope = try gate.envelope(of: params, id: id) } catch {
                 write(error.response)
-                return
+                return error.code != .unsupportedProtocolVersion
             }
             group.addTask { [self] in
-                let answer = await dispatcher.handleModern(id: id, method: method, params: params, envelope: envelope, requests: requests, owner: nil)
+                let answer = await gate.serveModern(id: id, method: method, params: params, envelope: envelope, requests: requests, caller: .anyone)
                 // Nothing is written once the pipe is closing (end of input cancels the group).
                 if !Task.isCancelled { write(answer) }
             }
+            return true
         }
+        return false
     }
 
     private func write(_ message: JSONValue) {

@@ -1,4 +1,5 @@
 import Foundation
+import MCPTestSupport
 import TestSupport
 import Testing
 

@@ -1,4 +1,5 @@
 import Foundation
+import MCPTestSupport
 import PGMCPJSON
 import TestSupport
 import Testing
@@ -11,11 +12,7 @@ extension ProcessTests {
         let base = "http://127.0.0.1:\(port)"
         #expect(await eventually(within: .seconds(10)) { (try? await RawHTTP.send("GET", base + "/healthz", headers: [:]).status) == 200 })
         for name in ["evil\nlevel=critical forged", "\u{1B}[31mred\u{1B}[0m", "cr\rover\u{2028}written"] {
-            let body: JSONValue = [
-                "jsonrpc": "2.0", "id": 1, "method": "initialize",
-                "params": ["protocolVersion": "2025-11-25", "capabilities": [:], "clientInfo": ["name": .string(name), "version": "1"]],
-            ]
-            #expect(try await RawHTTP.send("POST", base + "/mcp", body: body.jsonText).status == 200)
+            #expect(try await RawHTTP.send("POST", base + "/mcp", body: MCPMessages.initialize(client: name)).status == 200)
         }
         child.signal(SIGTERM)
         #expect(try await child.wait(timeout: .seconds(10)) == 0)
@@ -63,9 +60,7 @@ extension ProcessTests {
     /// Over stdio the client's text reaches the same log handler: every line of standard error is a record.
     @Test func overStdioStandardErrorHoldsOnlyWholeRecords() async throws {
         let child = try ChildProcess([pgmcpBinary, "serve", "--transport", "stdio", "--log-level", "debug"], environment: try environment())
-        child.send(
-            #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"evil\nlevel=critical forged \u001b[31m","version":"1"}}}"#
-        )
+        child.send(MCPMessages.initialize(client: "evil\nlevel=critical forged \u{1B}[31m"))
         _ = try await child.readLine()
         child.send(#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"query","arguments":{"sql":"SELECT 1 AS \"evil\nlevel=critical\"","database":"no\nsuch"}}}"#)
         _ = try await child.readLine()

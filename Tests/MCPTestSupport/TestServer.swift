@@ -7,13 +7,13 @@ import PGRegistry
 import TestSupport
 
 /// A pgmcp HTTP server inside the test process, on a free port, over the test cluster.
-final class TestServer: Sendable {
-    let registry: ConnectionPoolRegistry
-    let port: Int
+public final class TestServer: Sendable {
+    public let registry: ConnectionPoolRegistry
+    public let port: Int
     private let task: Task<Void, any Error>
 
-    var url: URL { URL(string: "http://127.0.0.1:\(port)/mcp")! }
-    var base: String { "http://127.0.0.1:\(port)" }
+    public var url: URL { URL(string: "http://127.0.0.1:\(port)/mcp")! }
+    public var base: String { "http://127.0.0.1:\(port)" }
 
     private init(registry: ConnectionPoolRegistry, port: Int, task: Task<Void, any Error>) {
         self.registry = registry
@@ -21,7 +21,7 @@ final class TestServer: Sendable {
         self.task = task
     }
 
-    static func start(databases: [DatabaseConfig], _ tweak: (inout ServerSettings) -> Void = { _ in }) async throws -> TestServer {
+    public static func start(databases: [DatabaseConfig], _ tweak: (inout ServerSettings) -> Void = { _ in }) async throws -> TestServer {
         var settings = ServerSettings()
         settings.port = 0
         settings.acquireTimeout = .seconds(5)
@@ -46,14 +46,14 @@ final class TestServer: Sendable {
         return TestServer(registry: registry, port: port, task: task)
     }
 
-    func stop() async {
+    public func stop() async {
         await registry.shutdown()
         task.cancel()
         _ = try? await task.value
     }
 
     /// Runs `body` with a server on `databases`, stopping it afterwards whatever happens.
-    static func with(
+    public static func with(
         databases: [DatabaseConfig], _ tweak: (inout ServerSettings) -> Void = { _ in }, _ body: (TestServer) async throws -> Void
     ) async throws {
         let server = try await start(databases: databases, tweak)
@@ -69,13 +69,13 @@ final class TestServer: Sendable {
 
 /// A scratch database with a small related schema, and two entries on it: `dev` (read-write)
 /// and `ro` (read-only), for one suite.
-struct Fixture: Sendable {
-    let databaseName: String
-    var dev: DatabaseConfig
-    var ro: DatabaseConfig
+public struct Fixture: Sendable {
+    public let databaseName: String
+    public var dev: DatabaseConfig
+    public var ro: DatabaseConfig
 
     /// The tables, types and data every server test finds.
-    static let statements = [
+    public static let statements = [
         "CREATE TABLE customers (id serial PRIMARY KEY, name text NOT NULL, email text UNIQUE)",
         "COMMENT ON TABLE customers IS 'People who order'",
         "COMMENT ON COLUMN customers.email IS 'Contact address'",
@@ -94,7 +94,7 @@ struct Fixture: Sendable {
         "ANALYZE",
     ]
 
-    static func make() async throws -> Fixture {
+    public static func make() async throws -> Fixture {
         let name = try await TestDatabase.createScratchDatabase(prefix: "srv")
         try await TestDatabase.withConnection(database: name) { c in
             for statement in statements { try await c.command(statement) }
@@ -105,11 +105,11 @@ struct Fixture: Sendable {
             ro: try TestDatabase.config(id: "ro", database: name, readOnly: true))
     }
 
-    func drop() async throws { try await TestDatabase.dropDatabase(databaseName) }
+    public func drop() async throws { try await TestDatabase.dropDatabase(databaseName) }
 
     /// Runs `body` with a fresh fixture (its two entries changed by `entries` first) and a server on
     /// both entries; stops the server and drops the fixture afterwards whatever happens.
-    static func withServer(
+    public static func withServer(
         entries: (inout Fixture) -> Void = { _ in }, settings: (inout ServerSettings) -> Void = { _ in },
         _ body: (TestServer, Fixture) async throws -> Void
     ) async throws {

@@ -1,5 +1,6 @@
 import Foundation
 import MCP
+import MCPTestSupport
 import PGClient
 import PGMCPJSON
 import Synchronization
@@ -146,65 +147,65 @@ import Testing
             try await withDirect(cluster, database: "app", user: "pgmcp") { connection in
                 for statement in Fixture.statements { try await connection.command(statement) }
             }
-            try await withDirect(cluster, database: "app") { connection in
-                try await connection.command("CREATE ROLE visitor LOGIN PASSWORD '\(visitorPassword)'")
-                try await connection.command("GRANT SELECT ON ALL TABLES IN SCHEMA public TO visitor")
-            }
-            let dynamic = cluster.postgresURL(database: "app", user: "visitor", password: visitorPassword)
-            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Python/python_sdk_client.py").path
+            let grant = "GRANT SELECT ON ALL TABLES IN SCHEMA public TO %@"
+            let direct: (String) async throws -> Void = { sql in try await withDirect(cluster, database: "app") { _ = try await $0.command(sql) } }
+            try await TestDatabase.withRole(password: visitorPassword, named: "visitor", grants: [grant], execute: direct) { visitor in
+                let dynamic = cluster.postgresURL(database: "app", user: visitor, password: visitorPassword)
+                let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Python/python_sdk_client.py").path
 
-            let peak = try await watchingTheBudget(cluster) {
-                // The official Python SDK runs the whole tool set through the router, twice: 2026-07-28
-                // (handles routed by Mcp-Param-Session) and 2025-11-25 (by Mcp-Session-Id).
-                let result = try await offPool { try ProgramRunner.run([python, script, cluster.routerURL, dynamic]) }
-                #expect(result.status == 0, "\(result.output)")
-                #expect(result.output.contains("checks passed"))
+                let peak = try await watchingTheBudget(cluster) {
+                    // The official Python SDK runs the whole tool set through the router, twice: 2026-07-28
+                    // (handles routed by Mcp-Param-Session) and 2025-11-25 (by Mcp-Session-Id).
+                    let result = try await offPool { try ProgramRunner.run([python, script, cluster.routerURL, dynamic]) }
+                    #expect(result.status == 0, "\(result.output)")
+                    #expect(result.output.contains("checks passed"))
 
-                // swift-sdk clients, spread over both replicas: what one call sets for its session
-                // (search_path, an advisory lock, a role) never reaches another call through PgBouncer.
-                var clients: [SDKClient] = []
-                for _ in 0..<4 { clients.append(try await SDKClient.connect(URL(string: cluster.routerURL)!)) }
-                for (index, client) in clients.enumerated() {
-                    _ = try await client.ok("execute", ["sql": "SET search_path TO pg_catalog", "database": "dev"])
-                    _ = try await client.ok("execute", ["sql": "SELECT pg_advisory_lock(\(index + 1))", "database": "dev"])
-                    _ = try await client.failure("execute", ["sql": "SELECT pg_advisory_lock(\(index + 100)), 1/0", "database": "dev"])
-                    _ = try await client.ok("begin_transaction", ["database": "dev", "read_only": false])
-                    _ = try await client.ok("execute", ["sql": "SET statement_timeout = 1", "database": "dev"])
-                    _ = try await client.ok("execute", ["sql": "INSERT INTO customers (name) VALUES ('scaled \(index)')", "database": "dev"])
-                    _ = try await client.ok("commit_transaction", ["database": "dev"])
-                }
-                for client in clients {
-                    for _ in 0..<10 {
-                        let seen = try await client.ok(
-                            "query", ["sql": "SELECT current_setting('search_path'), current_setting('statement_timeout'), pg_sleep(0.001)::text", "database": "dev"])
-                        let row = seen["rows"]?.arrayValue?.first?.arrayValue
-                        #expect(row?.first == "\"$user\", public")
-                        #expect(row?.dropFirst().first != "1ms")
+                    // swift-sdk clients, spread over both replicas: what one call sets for its session
+                    // (search_path, an advisory lock, a role) never reaches another call through PgBouncer.
+                    var clients: [SDKClient] = []
+                    for _ in 0..<4 { clients.append(try await SDKClient.connect(URL(string: cluster.routerURL)!)) }
+                    for (index, client) in clients.enumerated() {
+                        _ = try await client.ok("execute", ["sql": "SET search_path TO pg_catalog", "database": "dev"])
+                        _ = try await client.ok("execute", ["sql": "SELECT pg_advisory_lock(\(index + 1))", "database": "dev"])
+                        _ = try await client.failure("execute", ["sql": "SELECT pg_advisory_lock(\(index + 100)), 1/0", "database": "dev"])
+                        _ = try await client.ok("begin_transaction", ["database": "dev", "read_only": false])
+                        _ = try await client.ok("execute", ["sql": "SET statement_timeout = 1", "database": "dev"])
+                        _ = try await client.ok("execute", ["sql": "INSERT INTO customers (name) VALUES ('scaled \(index)')", "database": "dev"])
+                        _ = try await client.ok("commit_transaction", ["database": "dev"])
                     }
-                }
-                for client in clients { await client.disconnect() }
+                    for client in clients {
+                        for _ in 0..<10 {
+                            let seen = try await client.ok(
+                                "query", ["sql": "SELECT current_setting('search_path'), current_setting('statement_timeout'), pg_sleep(0.001)::text", "database": "dev"])
+                            let row = seen["rows"]?.arrayValue?.first?.arrayValue
+                            #expect(row?.first == "\"$user\", public")
+                            #expect(row?.dropFirst().first != "1ms")
+                        }
+                    }
+                    for client in clients { await client.disconnect() }
 
-                // Demand beyond the budget: 40 slow calls at once, each in a session of its own, spread
-                // over both replicas and both entries (each replica's pools allow 6 + 4 connections,
-                // 20 in all). PgBouncer queues what exceeds its 10 server connections; every call
-                // still succeeds.
-                let load = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Python/concurrent_calls.py").path
-                let output = try await offPool {
-                    try ProgramRunner.check([python, load, cluster.values["ROUTER_PORT"]!, "40", "SELECT pg_sleep(0.5)::text", "dev", "dev", "ro", "ro"])
+                    // Demand beyond the budget: 40 slow calls at once, each in a session of its own, spread
+                    // over both replicas and both entries (each replica's pools allow 6 + 4 connections,
+                    // 20 in all). PgBouncer queues what exceeds its 10 server connections; every call
+                    // still succeeds.
+                    let load = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Python/concurrent_calls.py").path
+                    let output = try await offPool {
+                        try ProgramRunner.check([python, load, cluster.values["ROUTER_PORT"]!, "40", "SELECT pg_sleep(0.5)::text", "dev", "dev", "ro", "ro"])
+                    }
+                    let replies = output.split(separator: "\n").map(String.init)
+                    #expect(replies.count == 40)
+                    #expect(Set(replies.map { $0.split(separator: " ")[0] }) == ["r1", "r2"])
+                    #expect(replies.allSatisfy { $0.hasSuffix(" 200 true") }, "\(replies)")
                 }
-                let replies = output.split(separator: "\n").map(String.init)
-                #expect(replies.count == 40)
-                #expect(Set(replies.map { $0.split(separator: " ")[0] }) == ["r1", "r2"])
-                #expect(replies.allSatisfy { $0.hasSuffix(" 200 true") }, "\(replies)")
-            }
-            // The demand did exceed the budget: clients waited, and the budget was reached, not passed.
-            #expect(peak.waiting > 0 && peak.pools == cluster.budget, "\(peak)")
+                // The demand did exceed the budget: clients waited, and the budget was reached, not passed.
+                #expect(peak.waiting > 0 && peak.pools == cluster.budget, "\(peak)")
 
-            try await withDirect(cluster, database: "app") { connection in
-                let committed = try await connection.query("SELECT count(*) FROM customers WHERE name LIKE 'scaled %'")
-                #expect(committed.rows[0][0].intValue == 4)
-                let advisory = try await connection.query("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
-                #expect(advisory.rows[0][0].intValue == 0, "an advisory lock outlived its call")
+                try await withDirect(cluster, database: "app") { connection in
+                    let committed = try await connection.query("SELECT count(*) FROM customers WHERE name LIKE 'scaled %'")
+                    #expect(committed.rows[0][0].intValue == 4)
+                    let advisory = try await connection.query("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+                    #expect(advisory.rows[0][0].intValue == 0, "an advisory lock outlived its call")
+                }
             }
         }
     }
@@ -236,13 +237,13 @@ import Testing
             // 2026-07-28: stateless calls spread too, and a handle's calls reach its replica.
             var handles: [String] = []
             for _ in 0..<20 {
-                let reply = try await ModernProtocolTests.call(url, "open_session", ["database": "app"])
+                let reply = try await MCP2026.call(url, "open_session", ["database": "app"])
                 let handle = try #require(reply.json?["result"]?["structuredContent"]?["session"]?.stringValue, "\(reply.body)")
                 handles.append(handle)
             }
             #expect(Set(handles.map { String($0.prefix { $0 != "." }) }) == ["r1", "r2"])
             for handle in handles {
-                let reply = try await ModernProtocolTests.call(url, "query", ["sql": "SELECT 1", "session": .string(handle)])
+                let reply = try await MCP2026.call(url, "query", ["sql": "SELECT 1", "session": .string(handle)])
                 #expect(reply.json?["result"]?["isError"] == false, "\(handle): \(reply.body.prefix(300))")
             }
 
@@ -300,7 +301,7 @@ import Testing
             let dead = try await RawHTTP.call(url, session: r2, tool: "query", arguments: ["sql": "SELECT 1", "database": "app"])
             #expect(dead.status == 404)
             let deadHandle = try #require(handles.first { $0.hasPrefix("r2.") })
-            let unknown = try await ModernProtocolTests.call(url, "query", ["sql": "SELECT 1", "session": .string(deadHandle)])
+            let unknown = try await MCP2026.call(url, "query", ["sql": "SELECT 1", "session": .string(deadHandle)])
             #expect(unknown.json?["result"]?["isError"] == true && unknown.body.contains("unknown or expired session handle"), "\(unknown.body.prefix(300))")
         }
     }

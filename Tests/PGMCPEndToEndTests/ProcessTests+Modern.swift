@@ -28,8 +28,7 @@ extension ProcessTests {
         // Without its envelope a request is refused; initialize is not part of this pipe's era.
         let bare = try await ask(#"{"jsonrpc":"2.0","id":4,"method":"tools/list"}"#)
         #expect(bare["error"]?["code"] == -32602)
-        let initialize = try await ask(
-            #"{"jsonrpc":"2.0","id":5,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"late","version":"1"}}}"#)
+        let initialize = try await ask(MCPMessages.initialize(client: "late", id: 5))
         #expect(initialize["error"]?["code"] == -32022)
         #expect(initialize["error"]?["data"]?["supported"] == ["2026-07-28"])
         #expect(try await ask(#"{"jsonrpc":"2.0","id":6,"method":"ping","params":{\#(meta)}}"#)["error"]?["code"] == -32601)

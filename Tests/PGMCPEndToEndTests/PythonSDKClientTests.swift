@@ -1,4 +1,5 @@
 import Foundation
+import MCPTestSupport
 import TestSupport
 import Testing
 
@@ -11,10 +12,10 @@ import Testing
         }
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Python/python_sdk_client.py").path
         let fixture = try await Fixture.make()
-        let server = try await TestServer.start(databases: [fixture.dev, fixture.ro], DynamicConnectionToolsTests.allowed())
+        let server = try await TestServer.start(databases: [fixture.dev, fixture.ro], DynamicConnections.allowed())
         let url = server.url.absoluteString
         // A connection string for connect_database: the same scratch database, reached dynamically.
-        let dynamic = try DynamicConnectionToolsTests.url(database: fixture.databaseName)
+        let dynamic = try DynamicConnections.url(database: fixture.databaseName)
         let result = try await offPool { try ProgramRunner.run([python, script, url, dynamic]) }
         await server.stop()
         try await fixture.drop()

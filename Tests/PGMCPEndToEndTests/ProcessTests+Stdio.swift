@@ -15,7 +15,7 @@ extension ProcessTests {
         #expect(discover["id"] == "d")
         #expect(discover["error"]?["code"] == -32022)
         #expect(discover["error"]?["data"] == ["supported": ["2026-07-28"], "requested": "2099-01-01"])
-        child.send(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"pipe","version":"1"}}}"#)
+        child.send(MCPMessages.initialize(version: "2025-03-26", client: "pipe"))
         let initialized = try JSONParser.parse(try #require(try await child.readLine()))
         #expect(initialized["result"]?["protocolVersion"] == "2025-03-26")
         let calls = (2...501).map { #"{"jsonrpc":"2.0","id":\#($0),"method":"tools/call","params":{"name":"query","arguments":{"sql":"SELECT pg_sleep(5)"}}}"# }

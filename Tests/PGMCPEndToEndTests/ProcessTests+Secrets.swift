@@ -90,34 +90,34 @@ extension ProcessTests {
     /// in every form written as it should be, and a wrong password fails without a piece of it.
     @Test func checkConnectsWithAHostilePasswordAndNeverShowsAWrongOne() async throws {
         let password = try #require(SecretFragments.passwords.last)
-        let role = try await SecretFragments.createRole(password: password)
-        defer { SecretFragments.dropRole(role) }
-        let host = try TestDatabase.host, port = try TestDatabase.port
-        let wrong = password + "Wrong9"
-        func entries(_ secret: String, suffix: String) -> String {
-            #"""
-            {"id": "field\#(suffix)", "host": "\#(host)", "port": \#(port), "user": "\#(role)", "database": "postgres", "password": "\#(SecretFragments.jsonContents(secret))"},
-            {"id": "url\#(suffix)", "url": "postgresql://\#(role):\#(SecretFragments.percentEncoded(secret))@\#(host):\#(port)/postgres"},
-            {"id": "kv\#(suffix)", "url": "\#(SecretFragments.jsonContents("host=\(host) port=\(port) user=\(role) dbname=postgres password=" + SecretFragments.quoted(secret)))"}
-            """#
-        }
-        let (status, output, errors) = try await run(
-            "check",
-            [
-                "DB_CONFIGS": "[" + entries(password, suffix: "") + "," + entries(wrong, suffix: "_wrong") + "]",
-                "PGMCP_BIN": "/x",
-            ])
-        #expect(status == 1)
-        let rows = output.split(separator: "\n")
-        for id in ["field", "url", "kv"] {
-            #expect(rows.contains { $0.hasPrefix(id + " ") && $0.contains(" ok ") }, "\(output)")
-            #expect(rows.contains { $0.hasPrefix(id + "_wrong ") && $0.contains("password authentication failed for user \"\(role)\"") }, "\(output)")
-        }
-        for text in [output, errors] {
-            for secret in [password, wrong] {
-                let leaked = SecretFragments.leaked(
-                    secret, written: SecretFragments.percentEncoded(secret), in: text, context: "\(host) \(port) \(role) postgres field_wrong url_wrong kv_wrong")
-                #expect(leaked.isEmpty, "shows \(leaked): \(text)")
+        try await TestDatabase.withRole(password: password) { role in
+            let host = try TestDatabase.host, port = try TestDatabase.port
+            let wrong = password + "Wrong9"
+            func entries(_ secret: String, suffix: String) -> String {
+                #"""
+                {"id": "field\#(suffix)", "host": "\#(host)", "port": \#(port), "user": "\#(role)", "database": "postgres", "password": "\#(SecretFragments.jsonContents(secret))"},
+                {"id": "url\#(suffix)", "url": "postgresql://\#(role):\#(SecretFragments.percentEncoded(secret))@\#(host):\#(port)/postgres"},
+                {"id": "kv\#(suffix)", "url": "\#(SecretFragments.jsonContents("host=\(host) port=\(port) user=\(role) dbname=postgres password=" + SecretFragments.quoted(secret)))"}
+                """#
+            }
+            let (status, output, errors) = try await run(
+                "check",
+                [
+                    "DB_CONFIGS": "[" + entries(password, suffix: "") + "," + entries(wrong, suffix: "_wrong") + "]",
+                    "PGMCP_BIN": "/x",
+                ])
+            #expect(status == 1)
+            let rows = output.split(separator: "\n")
+            for id in ["field", "url", "kv"] {
+                #expect(rows.contains { $0.hasPrefix(id + " ") && $0.contains(" ok ") }, "\(output)")
+                #expect(rows.contains { $0.hasPrefix(id + "_wrong ") && $0.contains("password authentication failed for user \"\(role)\"") }, "\(output)")
+            }
+            for text in [output, errors] {
+                for secret in [password, wrong] {
+                    let leaked = SecretFragments.leaked(
+                        secret, written: SecretFragments.percentEncoded(secret), in: text, context: "\(host) \(port) \(role) postgres field_wrong url_wrong kv_wrong")
+                    #expect(leaked.isEmpty, "shows \(leaked): \(text)")
+                }
             }
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import MCPTestSupport
 import PGMCPJSON
 import TestSupport
 import Testing
@@ -7,7 +8,7 @@ extension ProcessTests {
     /// `pgmcp serve --transport stdio` with `extra` settings, its session initialized.
     func initializedStdio(extra: [String: String]) async throws -> ChildProcess {
         let child = try ChildProcess([pgmcpBinary, "serve", "--transport", "stdio"], environment: try environment(extra: extra))
-        child.send(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"pipe","version":"1"}}}"#)
+        child.send(MCPMessages.initialize(client: "pipe"))
         _ = try #require(try await child.readLine())
         return child
     }

@@ -10,13 +10,13 @@ import TestSupport
 /// client library would rewrite or refuse (`Host`, odd `Origin`s), and for a client that closes
 /// its connection before the answer. Blocking socket calls run off the cooperative pool; reads
 /// give up after `timeout` seconds, so a test never hangs on a silent server.
-final class RawSocket: Sendable {
+public final class RawSocket: Sendable {
     private let fd: Int32
     private let open = Mutex(true)
 
     private init(fd: Int32) { self.fd = fd }
 
-    static func connect(port: Int, timeout: Int = 30) async throws -> RawSocket {
+    public static func connect(port: Int, timeout: Int = 30) async throws -> RawSocket {
         try await offPool {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             guard fd >= 0 else { throw Failure("socket: errno \(errno)") }
@@ -37,7 +37,7 @@ final class RawSocket: Sendable {
         }
     }
 
-    func write(_ text: String) async throws {
+    public func write(_ text: String) async throws {
         let bytes = Array(text.utf8)
         try await offPool { [fd] in
             var sent = 0
@@ -50,7 +50,7 @@ final class RawSocket: Sendable {
     }
 
     /// Reads one response: status line, headers, and a body of its `Content-Length`.
-    func readResponse() async throws -> RawHTTP.Reply {
+    public func readResponse() async throws -> RawHTTP.Reply {
         try await offPool { [fd] in
             var bytes: [UInt8] = []
             var buffer = [UInt8](repeating: 0, count: 64 * 1024)
@@ -82,7 +82,7 @@ final class RawSocket: Sendable {
     }
 
     /// Closes the connection (once; later calls do nothing).
-    func close() {
+    public func close() {
         let wasOpen = open.withLock { open in
             defer { open = false }
             return open
@@ -92,15 +92,15 @@ final class RawSocket: Sendable {
 
     deinit { close() }
 
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
-        init(_ description: String) { self.description = description }
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+        public init(_ description: String) { self.description = description }
     }
 }
 
 extension RawHTTP {
     /// A POST to `/mcp` of `port` with exactly these header lines (`Content-Length` added), on a connection of its own.
-    static func post(port: Int, body: String, headers: [(String, String)]) async throws -> Reply {
+    public static func post(port: Int, body: String, headers: [(String, String)]) async throws -> Reply {
         let socket = try await RawSocket.connect(port: port)
         try await socket.write(request(body: body, headers: headers))
         return try await socket.readResponse()
@@ -109,20 +109,20 @@ extension RawHTTP {
     /// A POST to `/mcp` of `port` with the MCP headers (and `session`'s id), on a connection of its
     /// own that is closed afterwards. (URLSession's libcurl, when a router drops a kept-alive
     /// connection whose replica died, resends a POST's headers without its body.)
-    static func post(port: Int, _ body: String, session: String? = nil) async throws -> Reply {
+    public static func post(port: Int, _ body: String, session: String? = nil) async throws -> Reply {
         var headers = [("Host", "127.0.0.1:\(port)"), ("Connection", "close")] + mcpHeaders.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         if let session { headers.append(("Mcp-Session-Id", session)) }
         return try await post(port: port, body: body, headers: headers)
     }
 
     /// `openSession` over `post(port:_:session:)`.
-    static func openSession(port: Int) async throws -> String {
+    public static func openSession(port: Int) async throws -> String {
         let reply = try await post(port: port, initialize)
         guard reply.status == 200, let id = reply.header("Mcp-Session-Id") else { throw Failure(reply: reply) }
         return id
     }
 
-    static func request(body: String, headers: [(String, String)]) -> String {
+    public static func request(body: String, headers: [(String, String)]) -> String {
         var text = "POST /mcp HTTP/1.1\r\n"
         for (name, value) in headers { text += "\(name): \(value)\r\n" }
         text += "Content-Length: \(body.utf8.count)\r\n\r\n" + body

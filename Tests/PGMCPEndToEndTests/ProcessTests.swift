@@ -1,4 +1,5 @@
 import Foundation
+import MCPTestSupport
 import PGMCPJSON
 import TestSupport
 import Testing
@@ -32,7 +33,7 @@ import Testing
 
     @Test func stdioServesOneSessionAndExitsCleanlyAtEndOfInput() async throws {
         let child = try ChildProcess([pgmcpBinary, "serve", "--transport", "stdio"], environment: try environment())
-        child.send(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"pipe","version":"1"}}}"#)
+        child.send(MCPMessages.initialize(client: "pipe"))
         let initialized = try JSONParser.parse(try #require(try await child.readLine()))
         #expect(initialized["result"]?["protocolVersion"] == "2025-11-25")
         child.send(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
@@ -57,7 +58,7 @@ import Testing
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("pgmcp-stdin-\(UUID().uuidString).jsonl")
         defer { try? FileManager.default.removeItem(at: file) }
         let requests = #"""
-            {"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"file","version":"1"}}}
+            \#(MCPMessages.initialize(client: "file"))
             {"jsonrpc":"2.0","id":2,"method":"ping"}
             {"jsonrpc":"2.0","id":3,"method":"tools/list"}
             """#
@@ -72,7 +73,7 @@ import Testing
 
     @Test func stdioJoinsALineThatArrivesInPieces() async throws {
         let child = try ChildProcess([pgmcpBinary, "serve", "--transport", "stdio"], environment: try environment())
-        child.send(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"pipe","version":"1"}}}"#)
+        child.send(MCPMessages.initialize(client: "pipe"))
         _ = try await child.readLine()
         child.sendPartial(#"{"jsonrpc":"2.0","#)
         try await Task.sleep(for: .milliseconds(100))
@@ -85,7 +86,7 @@ import Testing
     @Test func stdioWritesAnAnswerLargerThanThePipeWholeAndInOrderWithOthers() async throws {
         let child = try ChildProcess(
             [pgmcpBinary, "serve", "--transport", "stdio"], environment: try environment(extra: ["PGMCP_MAX_RESULT_BYTES": "8388608"]))
-        child.send(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"pipe","version":"1"}}}"#)
+        child.send(MCPMessages.initialize(client: "pipe"))
         _ = try await child.readLine()
         child.send(#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"query","arguments":{"sql":"SELECT repeat('x', 3000000) AS big"}}}"#)
         child.send(#"{"jsonrpc":"2.0","id":3,"method":"ping"}"#)
@@ -104,7 +105,7 @@ import Testing
 
     @Test func stdioExitsOnSIGTERMThoughInputStaysOpenAndMoreArrives() async throws {
         let child = try ChildProcess([pgmcpBinary, "serve", "--transport", "stdio"], environment: try environment())
-        child.send(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"pipe","version":"1"}}}"#)
+        child.send(MCPMessages.initialize(client: "pipe"))
         _ = try await child.readLine()
         child.signal(SIGTERM)
         try await Task.sleep(for: .milliseconds(300))
@@ -116,7 +117,7 @@ import Testing
     @Test func stdioExitsAtEndOfInputEvenIfTheClientStoppedReading() async throws {
         let child = try ChildProcess(
             [pgmcpBinary, "serve", "--transport", "stdio"], environment: try environment(extra: ["PGMCP_MAX_RESULT_BYTES": "8388608"]))
-        child.send(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"pipe","version":"1"}}}"#)
+        child.send(MCPMessages.initialize(client: "pipe"))
         _ = try await child.readLine()
         child.send(#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"query","arguments":{"sql":"SELECT repeat('x', 3000000)"}}}"#)
         try await Task.sleep(for: .milliseconds(500))
@@ -187,7 +188,7 @@ import Testing
         _ = try await client.ok("query", ["sql": "SELECT 1"])
         _ = try await client.failure("query", ["sql": "SELECT * FROM nope"])
         // And one request of the 2026-07-28 era: requests are counted by protocol version.
-        #expect(try await ModernProtocolTests.send(base + "/mcp", "tools/list").status == 200)
+        #expect(try await MCP2026.send(base + "/mcp", "tools/list").status == 200)
         let metrics = try await RawHTTP.send("GET", base + "/metrics", headers: [:])
         #expect(metrics.body.contains("pgmcp_requests_total{protocol=\"2026-07-28\",method=\"tools/list\"} 1"), "\(metrics.body)")
         #expect(metrics.body.contains("pgmcp_requests_total{protocol=\"2025-11-25\",method=\"tools/call\"} 3"))

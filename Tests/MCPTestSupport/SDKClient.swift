@@ -7,10 +7,10 @@ import PGMCPJSON
 #endif
 
 /// swift-sdk's `Client` connected to a test server, with helpers that return results as our JSON.
-struct SDKClient {
-    let client: MCP.Client
+public struct SDKClient: Sendable {
+    public let client: MCP.Client
 
-    static func connect(_ url: URL, token: String? = nil) async throws -> SDKClient {
+    public static func connect(_ url: URL, token: String? = nil) async throws -> SDKClient {
         let transport = HTTPClientTransport(
             endpoint: url, streaming: false,
             requestModifier: { request in
@@ -24,7 +24,7 @@ struct SDKClient {
     }
 
     /// Calls a tool; returns (structuredContent as JSON, text, isError).
-    func call(_ name: String, _ arguments: [String: MCP.Value] = [:]) async throws -> (json: JSONValue, text: String, isError: Bool) {
+    public func call(_ name: String, _ arguments: [String: MCP.Value] = [:]) async throws -> (json: JSONValue, text: String, isError: Bool) {
         let context: RequestContext<CallTool.Result> = try await client.callTool(name: name, arguments: arguments)
         let result = try await context.value
         var text = ""
@@ -34,27 +34,27 @@ struct SDKClient {
     }
 
     /// Calls a tool that must succeed; returns its structuredContent.
-    func ok(_ name: String, _ arguments: [String: MCP.Value] = [:]) async throws -> JSONValue {
+    public func ok(_ name: String, _ arguments: [String: MCP.Value] = [:]) async throws -> JSONValue {
         let result = try await call(name, arguments)
         guard !result.isError else { throw Failure(message: "\(name) failed: \(result.text)") }
         return result.json
     }
 
     /// Calls a tool that must fail; returns its message.
-    func failure(_ name: String, _ arguments: [String: MCP.Value] = [:]) async throws -> String {
+    public func failure(_ name: String, _ arguments: [String: MCP.Value] = [:]) async throws -> String {
         let result = try await call(name, arguments)
         guard result.isError else { throw Failure(message: "\(name) unexpectedly succeeded: \(result.text)") }
         return result.text
     }
 
-    func disconnect() async { await client.disconnect() }
+    public func disconnect() async { await client.disconnect() }
 
-    static func json(_ value: MCP.Value) throws -> JSONValue {
+    public static func json(_ value: MCP.Value) throws -> JSONValue {
         try JSONParser.parse(Array(try JSONEncoder().encode(value)))
     }
 
-    struct Failure: Error, CustomStringConvertible {
-        let message: String
-        var description: String { message }
+    public struct Failure: Error, CustomStringConvertible {
+        public let message: String
+        public var description: String { message }
     }
 }

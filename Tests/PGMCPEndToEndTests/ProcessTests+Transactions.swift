@@ -12,7 +12,7 @@ extension ProcessTests {
             id: "main", prefix: "stx", extra: #""readOnly": false"#,
             ["CREATE TABLE t (id int PRIMARY KEY, v text)", "INSERT INTO t VALUES (1, 'before')"])
         let child = try ChildProcess([pgmcpBinary, "serve", "--transport", "stdio"], environment: try environment(databases: databases))
-        child.send(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"pipe","version":"1"}}}"#)
+        child.send(MCPMessages.initialize(client: "pipe"))
         _ = try #require(try await child.readLine())
         child.send(#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"begin_transaction","arguments":{"read_only":false}}}"#)
         let begun = try JSONParser.parse(try #require(try await child.readLine()))
