@@ -1,4 +1,5 @@
 import PGClient
+import Synchronization
 
 /// Transactions held open across calls: a connection pinned to a work session
 /// (`PinnedConnection`). The session's `TransactionTable` decides every step; this runs the steps
@@ -119,7 +120,29 @@ extension ConnectionPoolRegistry {
         case .run(let granted), .wait(_, let granted): pinned = granted
         case .pooled: throw RegistryError(.noTransaction, "no transaction is open on '\(target.name)' in this session; begin_transaction starts one")
         }
+        // The end took the transaction out of the table (or will, at its turn): if the session ends
+        // before this call runs, nobody else would give its connection back.
+        let ran = CallStarted()
+        do {
+            return try await ending(session, pinned, start, ran: ran, rollingBack: rollingBack, finish)
+        } catch {
+            if !ran.value.withLock({ $0 }) {
+                let taken: PinnedConnection? = if case .wait(let id, _) = start { session.abandonTurn(id) } else { pinned }
+                if let taken { await rollBack((taken, "the session ended before its end could run")) }
+            }
+            throw error
+        }
+    }
+
+    /// `endTransaction`'s call: waits for its turn when it must, runs `finish`, gives the
+    /// connection back. `ran` says whether the session let it run at all.
+    private func ending<R: Sendable>(
+        _ session: WorkSession, _ pinned: PinnedConnection, _ start: TransactionTable<PinnedConnection>.CallStart, ran: CallStarted,
+        rollingBack: Bool, _ finish: @escaping @Sendable (PGConnection, PinnedConnection) async throws -> R
+    ) async throws -> R {
+        let target = pinned.target
         return try await registered(session, pinned.target) {
+            ran.value.withLock { $0 = true }
             if case .wait(let id, _) = start {
                 _ = try await session.waitTurn(id, timeout: self.configuration.server.acquireTimeout) { waited in
                     RegistryError(.sessionLimit, "another call of this session kept the transaction on '\(target.name)' busy for \(waited.readable)")
@@ -172,4 +195,9 @@ extension ConnectionPoolRegistry {
         logger.info("rolled back a transaction", metadata: ["database": "\(giveBack.pinned.target.name)", "reason": "\(giveBack.reason)"])
         await release(giveBack.pinned.lease, before: deadline)
     }
+}
+
+/// Whether a registered call's body started (a session that is ending refuses to run it).
+private final class CallStarted: Sendable {
+    let value = Mutex(false)
 }

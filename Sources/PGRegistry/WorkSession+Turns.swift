@@ -61,6 +61,15 @@ extension WorkSession {
         }
     }
 
+    /// Gives up the wait `id` of a call that never ran (the session ended first): the transaction
+    /// when its turn had already come (it is the caller's to give back), else nil.
+    func abandonTurn(_ id: Int) -> PinnedConnection? {
+        state.withLock { state in
+            if state.transactions.giveUp(id) { return nil }
+            return state.turns.take(id)
+        }
+    }
+
     /// Ends the wait `id` with `error`, unless its turn (or its failure) was decided first.
     private func giveUp(_ id: Int, _ error: RegistryError) {
         let waiting = state.withLock { state -> CheckedContinuation<PinnedConnection, any Error>? in
@@ -86,6 +95,12 @@ struct TurnWaiters {
     mutating func decide(_ id: Int, _ result: Result<PinnedConnection, RegistryError>) -> CheckedContinuation<PinnedConnection, any Error>? {
         if case .waiting(let waiting)? = entries.removeValue(forKey: id) { return waiting }
         entries[id] = .decided(result)
+        return nil
+    }
+
+    /// The transaction granted to `id` and not yet taken by it; nil otherwise. `id` is forgotten.
+    mutating func take(_ id: Int) -> PinnedConnection? {
+        if case .decided(.success(let pinned))? = entries.removeValue(forKey: id) { return pinned }
         return nil
     }
 
