@@ -1,7 +1,7 @@
 // Measures PGClient against minimal raw libpq (blocking calls on a serial dispatch queue, the same
 // extended protocol and single-row mode), to show what the wrapper costs. Prints wall time, CPU time
 // and peak threads for (a) sequential `SELECT 1` round trips and (b) 32 concurrent `pg_sleep(2)`.
-// PGClient's driver is non-blocking libpq waiting on one epoll thread (PGReactor); the baseline is
+// PGClient's driver is non-blocking libpq waiting on one epoll thread (IOReactor); the baseline is
 // the blocking design it replaced. BENCHMARKS.md has the figures and why the server chose the reactor.
 //
 //   swift run -c release pgclient-driver-bench 'postgresql://user:pw@127.0.0.1:5432/postgres'

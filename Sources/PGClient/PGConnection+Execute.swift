@@ -53,7 +53,7 @@ extension PGConnection {
         }
     }
 
-    // MARK: - The driver: non-blocking libpq in the calling task, waiting on `PGReactor`
+    // MARK: - The driver: non-blocking libpq in the calling task, waiting on `IOReactor`
 
     private func run(_ operation: QueryOperation) async -> Result<PGCommandResult, PGError> {
         guard let pg else { return .failure(PGError(kind: .misuse, message: "the connection is closed")) }
@@ -91,7 +91,7 @@ extension PGConnection {
             switch PQflush(pg) {
             case 0: return
             case 1:
-                let ready = await PGReactor.shared.wait(socket, readable: true, writable: true, owner: ObjectIdentifier(self))
+                let ready = await IOReactor.shared.wait(socket, readable: true, writable: true, owner: ObjectIdentifier(self))
                 if ready.readable, PQconsumeInput(pg) == 0 { throw lostConnection(pg) }
             default: throw lostConnection(pg)
             }
@@ -102,7 +102,7 @@ extension PGConnection {
     /// blocking; `nil` when the current statement has no more.
     func nextResult(_ pg: OpaquePointer) async throws(PGError) -> OpaquePointer? {
         while PQisBusy(pg) == 1 {
-            if !hasDecryptedInput(pg) { _ = await PGReactor.shared.wait(socket, owner: ObjectIdentifier(self)) }
+            if !hasDecryptedInput(pg) { _ = await IOReactor.shared.wait(socket, owner: ObjectIdentifier(self)) }
             if PQconsumeInput(pg) == 0 { throw lostConnection(pg) }
         }
         return PQgetResult(pg)

@@ -11,7 +11,7 @@ import Synchronization
 ///
 /// How it avoids blocking Swift's cooperative pool: libpq runs in non-blocking mode. A statement is
 /// sent and its results parsed by the task that runs it; only the wait for PostgreSQL's answer is
-/// handed to `PGReactor`, one epoll thread for every connection, which resumes the task when the
+/// handed to `IOReactor`, one epoll thread for every connection, which resumes the task when the
 /// socket is ready. Connecting is non-blocking too (`PQconnectStartParams`/`PQconnectPoll`), on the
 /// connection's own serial queue because DNS resolution inside it may block, so connect timeouts
 /// are precise and a cancelled task abandons its connect at once.
@@ -88,7 +88,7 @@ public final class PGConnection: @unchecked Sendable {
 
     deinit {
         if let pg {
-            PGReactor.shared.forget(socket, owner: ObjectIdentifier(self))
+            IOReactor.shared.forget(socket, owner: ObjectIdentifier(self))
             PQfinish(pg)
         }
         if let cancelHandle { PQfreeCancel(cancelHandle) }
@@ -155,7 +155,7 @@ public final class PGConnection: @unchecked Sendable {
                 return false
             }
         }
-        PGReactor.shared.forget(socket, owner: ObjectIdentifier(self))
+        IOReactor.shared.forget(socket, owner: ObjectIdentifier(self))
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             // PQfinish writes a goodbye to the socket: off the cooperative pool.
             queue.async { [self] in

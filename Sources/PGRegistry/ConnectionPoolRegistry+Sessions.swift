@@ -28,13 +28,6 @@ extension ConnectionPoolRegistry {
         return session
     }
 
-    /// `createSession(database:label:ownedBy:expiresWhenIdle:)` with the owner in parts.
-    public func createSession(
-        database: String? = nil, label: String? = nil, owner: String?, identities: [String]? = nil, expiresWhenIdle: Bool = true
-    ) throws(RegistryError) -> WorkSession {
-        try createSession(database: database, label: label, ownedBy: SessionOwner(credential: owner, identities: identities), expiresWhenIdle: expiresWhenIdle)
-    }
-
     /// `createSession` for `open_session`: a `database` refused for good (see
     /// `refuseIfRefusedForGood`) is refused here too, rather than made the new session's start.
     public func openSession(database: String?, label: String?, ownedBy owner: SessionOwner) async throws(RegistryError) -> WorkSession {
@@ -42,11 +35,6 @@ extension ConnectionPoolRegistry {
             try await refuseIfRefusedForGood(target, "no session was opened on it. Open it on another database (list_databases)")
         }
         return try createSession(database: database, label: label, ownedBy: owner)
-    }
-
-    /// `openSession(database:label:ownedBy:)` with the owner in parts.
-    public func openSession(database: String?, label: String?, owner: String?, identities: [String]?) async throws(RegistryError) -> WorkSession {
-        try await openSession(database: database, label: label, ownedBy: SessionOwner(credential: owner, identities: identities))
     }
 
     /// Runs `body` in a work session of its own that lives only as long as the call: for a request
@@ -77,13 +65,6 @@ extension ConnectionPoolRegistry {
         }
     }
 
-    /// `withCallSession(label:ownedBy:holdsPlace:_:)` with the owner in parts.
-    public func withCallSession<R: Sendable>(
-        label: String?, owner: String?, identities: [String]? = nil, holdsPlace: Bool = true, _ body: (WorkSession) async throws -> R
-    ) async throws -> R {
-        try await withCallSession(label: label, ownedBy: SessionOwner(credential: owner, identities: identities), holdsPlace: holdsPlace, body)
-    }
-
     /// The live session behind `handle`, its last activity refreshed.
     public func session(_ handle: SessionHandle) throws(RegistryError) -> WorkSession {
         guard let session = sessions.withLock({ $0[handle] }), session.isActive else {
@@ -101,11 +82,6 @@ extension ConnectionPoolRegistry {
         }
         session.touch()
         return session
-    }
-
-    /// `session(_:ownedBy:)` with the owner in parts.
-    public func session(_ handle: SessionHandle, ownedBy owner: String?, identities: [String]?) throws(RegistryError) -> WorkSession {
-        try session(handle, ownedBy: SessionOwner(credential: owner, identities: identities))
     }
 
     public var sessionCount: Int { sessions.withLock { $0.count } }

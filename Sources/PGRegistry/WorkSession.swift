@@ -74,11 +74,6 @@ public final class WorkSession: Sendable {
     /// Whether `caller` is the one that made this session (`SessionOwner`'s equality).
     public func belongs(to caller: SessionOwner) -> Bool { ownedBy == caller }
 
-    /// `belongs(to:)` for an owner given in parts.
-    public func belongs(to owner: String?, identities: [String]?) -> Bool {
-        belongs(to: SessionOwner(credential: owner, identities: identities))
-    }
-
     public var activeDatabase: String { state.withLock { $0.activeDatabase } }
 
     public var isActive: Bool { state.withLock { $0.phase == .active } }

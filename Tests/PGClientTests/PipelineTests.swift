@@ -113,7 +113,7 @@ import Testing
 
     @Test func tasksCanRunOnTheReactorThreadAndBeResumedThere() async throws {
         try await TestDatabase.withConnection { connection in
-            let (rows, thread) = try await withTaskExecutorPreference(PGReactor.shared) {
+            let (rows, thread) = try await withTaskExecutorPreference(IOReactor.shared) {
                 let rows = try await connection.query("SELECT 1 + 1").rows
                 return (rows, currentThreadName())
             }

@@ -103,7 +103,7 @@ import Testing
         // before, shutdown did not end it, and the pool's close waited out its statement.
         let (registry, prefix) = try frozenSetup(statementTimeoutMs: 0)
         let call = Task {
-            try await registry.withCallSession(label: nil, owner: nil) { session in
+            try await registry.withCallSession(label: nil, ownedBy: .anyone) { session in
                 try await registry.withConnection(session: session) { c, _ in try await c.command("SELECT pg_sleep(30) /* single-call */") }
             }
         }

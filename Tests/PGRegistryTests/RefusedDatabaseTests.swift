@@ -28,7 +28,7 @@ import Testing
         await #expect(throws: RegistryError.self) { try await registry.selectDatabase("strict", for: session) }
         // open_session's database too.
         let opening = try await #require(throws: RegistryError.self) {
-            try await registry.openSession(database: "strict", label: nil, owner: nil, identities: nil)
+            try await registry.openSession(database: "strict", label: nil, ownedBy: .anyone)
         }
         #expect(opening.kind == .databaseRefused)
         #expect(registry.sessionCount == 1)
@@ -46,7 +46,7 @@ import Testing
         let session = try registry.createSession()
         try await registry.selectDatabase("down", for: session)
         #expect(session.activeDatabase == "down")
-        let opened = try await registry.openSession(database: "down", label: nil, owner: nil, identities: nil)
+        let opened = try await registry.openSession(database: "down", label: nil, ownedBy: .anyone)
         #expect(opened.activeDatabase == "down")
         await registry.shutdown()
     }

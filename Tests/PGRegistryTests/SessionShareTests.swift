@@ -7,37 +7,37 @@ import Testing
 /// sessions in the table and calls running in sessions of their own; handles found for their owner
 /// only; client-chosen labels cut on the way in.
 @Suite("Session places, shares and labels") struct SessionShareTests {
-    static let alice = (owner: "sub:alice", identities: ["sub:alice", "group:dba"])
+    static let alice = SessionOwner(credential: "sub:alice", identities: ["sub:alice", "group:dba"])
 
     @Test func oneOwnerHoldsAtMostItsShareAndOthersKeepTheirPlaces() async throws {
         let (registry, _) = try testRegistry {
             $0.maxSessions = 5
             $0.maxSessionsPerPrincipal = 2
         }
-        let first = try registry.createSession(owner: Self.alice.owner, identities: Self.alice.identities)
-        try await registry.withCallSession(label: nil, owner: Self.alice.owner, identities: Self.alice.identities) { _ in
+        let first = try registry.createSession(ownedBy: Self.alice)
+        try await registry.withCallSession(label: nil, ownedBy: Self.alice) { _ in
             // A running call of alice's holds her second place: no third, session or call.
-            let error = try #require(throws: RegistryError.self) { try registry.createSession(owner: Self.alice.owner, identities: Self.alice.identities) }
+            let error = try #require(throws: RegistryError.self) { try registry.createSession(ownedBy: Self.alice) }
             #expect(error.kind == .tooManySessions)
             #expect(error.message.hasPrefix("too many sessions for sub:alice: it holds 2 of PGMCP_MAX_SESSIONS_PER_PRINCIPAL=2"), "\(error.message)")
             #expect(error.message.contains("close_session"))
             #expect(error.message.contains("DELETE /mcp"))
             #expect(error.message.contains("PGMCP_SESSION_IDLE_TIMEOUT"))
             await #expect(throws: RegistryError.self) {
-                try await registry.withCallSession(label: nil, owner: Self.alice.owner, identities: Self.alice.identities) { _ in }
+                try await registry.withCallSession(label: nil, ownedBy: Self.alice) { _ in }
             }
             // A call that holds no place (it names a handle) still runs.
-            try await registry.withCallSession(label: nil, owner: Self.alice.owner, identities: Self.alice.identities, holdsPlace: false) { _ in }
+            try await registry.withCallSession(label: nil, ownedBy: Self.alice, holdsPlace: false) { _ in }
             // Others, and sessions without an owner (no OAuth, the operator's token), are not held back.
-            _ = try registry.createSession(owner: "sub:bob")
+            _ = try registry.createSession(ownedBy: SessionOwner(credential: "sub:bob", identities: nil))
             _ = try registry.createSession()
             _ = try registry.createSession()
         }
         // The call ended: its place is free again, for alice or anyone.
-        let second = try registry.createSession(owner: Self.alice.owner, identities: Self.alice.identities)
-        #expect(throws: RegistryError.self) { try registry.createSession(owner: Self.alice.owner, identities: Self.alice.identities) }
+        let second = try registry.createSession(ownedBy: Self.alice)
+        #expect(throws: RegistryError.self) { try registry.createSession(ownedBy: Self.alice) }
         await registry.endSession(first.handle)
-        _ = try registry.createSession(owner: Self.alice.owner, identities: Self.alice.identities)
+        _ = try registry.createSession(ownedBy: Self.alice)
         _ = second
         await registry.shutdown()
     }
@@ -53,10 +53,10 @@ import Testing
 
     @Test func aHandleIsFoundOnlyForTheCallerThatMadeIt() async throws {
         let (registry, _) = try testRegistry()
-        let session = try registry.createSession(owner: Self.alice.owner, identities: Self.alice.identities)
-        #expect(try registry.session(session.handle, ownedBy: Self.alice.owner, identities: Self.alice.identities.reversed()) === session)
+        let session = try registry.createSession(ownedBy: Self.alice)
+        #expect(try registry.session(session.handle, ownedBy: SessionOwner(credential: Self.alice.credential, identities: Self.alice.identities?.reversed())) === session)
         for (owner, identities) in [("sub:alice", ["sub:alice"]), ("sub:mallory", Self.alice.identities), (nil, nil)] as [(String?, [String]?)] {
-            let error = try #require(throws: RegistryError.self) { try registry.session(session.handle, ownedBy: owner, identities: identities) }
+            let error = try #require(throws: RegistryError.self) { try registry.session(session.handle, ownedBy: SessionOwner(credential: owner, identities: identities)) }
             #expect(error.message == "unknown or expired session handle; open_session mints a new one")
         }
         await registry.shutdown()

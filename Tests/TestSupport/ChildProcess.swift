@@ -1,4 +1,5 @@
 import Foundation
+import PGClient
 
 #if canImport(Glibc)
     import Glibc
@@ -81,7 +82,7 @@ public final class ChildProcess: @unchecked Sendable {
             let remaining = deadline - ContinuousClock.now
             guard remaining > .zero else { return nil }
             var descriptor = pollfd(fd: output, events: Int16(POLLIN), revents: 0)
-            let milliseconds = Int32(remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000)
+            let milliseconds = Int32(clamping: Int(remaining.inMilliseconds))
             guard poll(&descriptor, 1, max(1, milliseconds)) > 0 else { continue }
             var chunk = [UInt8](repeating: 0, count: 65536)
             let count = read(output, &chunk, chunk.count)

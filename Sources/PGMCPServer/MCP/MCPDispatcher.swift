@@ -144,7 +144,7 @@ public final class MCPDispatcher: Sendable {
     func resolveSession(_ arguments: JSONObject, tool: ToolDefinition, caller: WorkSession) throws(ToolError) -> WorkSession {
         guard tool.routesBySessionArgument, let value = arguments["session"], value != .null else { return caller }
         guard case .string(let raw) = value else { throw ToolError("argument 'session' must be a string handle from open_session") }
-        do { return try context.registry.session(SessionHandle(rawValue: raw), ownedBy: caller.owner, identities: caller.identities) } catch {
+        do { return try context.registry.session(SessionHandle(rawValue: raw), ownedBy: caller.ownedBy) } catch {
             throw ToolError.from(error)
         }
     }

@@ -26,7 +26,7 @@ struct MCPSessionGate: Sendable {
         let work: WorkSession
         do {
             work = try registry.createSession(
-                label: params["clientInfo"]?["name"]?.stringValue, owner: caller.owner, identities: caller.identities, expiresWhenIdle: expiresWhenIdle)
+                label: params["clientInfo"]?["name"]?.stringValue, ownedBy: caller, expiresWhenIdle: expiresWhenIdle)
         } catch {
             throw JSONRPCError(.serverBusy, error.message, id: id)
         }
@@ -78,7 +78,7 @@ struct MCPSessionGate: Sendable {
             let outcome: Result<MCPDispatcher.ToolOutcome, JSONRPCError>
             do {
                 outcome = try await registry.withCallSession(
-                    label: envelope.clientName, owner: caller.owner, identities: caller.identities, holdsPlace: callHoldsPlace(params)
+                    label: envelope.clientName, ownedBy: caller, holdsPlace: callHoldsPlace(params)
                 ) { session in
                     await dispatcher.callTool(params, in: session, stateless: true)
                 }
@@ -96,7 +96,7 @@ struct MCPSessionGate: Sendable {
         guard case .object(let arguments)? = params["arguments"], case .string(let raw)? = arguments["session"],
             case .string(let name)? = params["name"], dispatcher.catalog[name]?.routesBySessionArgument == true
         else { return nil }
-        return try? registry.session(SessionHandle(rawValue: raw), ownedBy: caller.owner, identities: caller.identities)
+        return try? registry.session(SessionHandle(rawValue: raw), ownedBy: caller)
     }
 
     /// Whether a 2026-07-28 call of `params` holds a place against the session limits while it

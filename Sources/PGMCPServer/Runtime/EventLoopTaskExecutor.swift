@@ -8,10 +8,10 @@ import NIOPosix
 /// most of what a call cost (see `BENCHMARKS.md`). With this executor preferred, a task resumed by
 /// an event loop runs on that same loop, after the I/O it is handling, with no wake-up at all.
 /// A request is then pinned to its connection's loop (`pinned(to:)`), so that when PostgreSQL's
-/// answer resumes it (from `PGReactor`'s thread) it returns to the loop that writes its response.
+/// answer resumes it (from `IOReactor`'s thread) it returns to the loop that writes its response.
 ///
 /// Everything that runs here must not block, which is the rule for the cooperative pool too:
-/// libpq waits in `PGReactor`, blocking libpq work (connect, cancel, close) on dispatch queues.
+/// libpq waits in `IOReactor`, blocking libpq work (connect, cancel, close) on dispatch queues.
 final class EventLoopTaskExecutor: TaskExecutor {
     /// On Hummingbird's default event loops.
     static let shared = EventLoopTaskExecutor()

@@ -58,10 +58,10 @@ public enum ServerRuntime {
         let executor: any TaskExecutor
         switch configuration.server.transport {
         case .stdio:
-            // One session, whose waits (input, PostgreSQL) are all on PGReactor's thread: its tasks
+            // One session, whose waits (input, PostgreSQL) are all on IOReactor's thread: its tasks
             // run there too, so an answer resumes its call without waking another thread.
             transport = StdioService(transport: StdioTransport(dispatcher: dispatcher, logger: logger))
-            executor = PGReactor.shared
+            executor = IOReactor.shared
         case .http:
             transport = HTTPServer.makeApplication(dispatcher: dispatcher, metrics: metrics, logger: logger, onListening: onListening)
             executor = EventLoopTaskExecutor.shared

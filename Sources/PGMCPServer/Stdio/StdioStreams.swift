@@ -2,7 +2,7 @@ import Glibc
 import IOReactor
 import Synchronization
 
-/// Standard input and output made non-blocking and waited on by `PGReactor`, whose thread runs
+/// Standard input and output made non-blocking and waited on by `IOReactor`, whose thread runs
 /// the stdio session's tasks (see `ServerRuntime`): a line is read, run and answered, and
 /// PostgreSQL's answer resumes the call, all on that one thread, which sleeps in one `epoll_wait`.
 /// A regular file (input redirected from one) reads as always ready, which it is.
@@ -16,7 +16,7 @@ final class StdioStreams: Sendable {
         var drained: [CheckedContinuation<Void, Never>] = []
     }
 
-    private let reactor = PGReactor.shared
+    private let reactor = IOReactor.shared
     private let savedFlags: (input: Int32, output: Int32)
     private let output = Mutex(Output())
     /// False once `finish()` gave standard input back its blocking mode: the reader, woken later,

@@ -4,7 +4,7 @@ import PGRegistry
 
 /// MCP over stdio: newline-delimited JSON-RPC on standard input and output, one session. Logs go to
 /// standard error only. End of input ends the session. Input and output are non-blocking and waited
-/// on by `PGReactor` (`StdioStreams`): no thread is parked on them.
+/// on by `IOReactor` (`StdioStreams`): no thread is parked on them.
 public final class StdioTransport: Sendable {
     let dispatcher: MCPDispatcher
     let logger: Logger

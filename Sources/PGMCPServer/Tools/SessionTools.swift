@@ -1,3 +1,4 @@
+import PGClient
 import PGMCPJSON
 import PGRegistry
 
@@ -28,12 +29,11 @@ enum SessionTools {
             let session: WorkSession
             do {
                 session = try await call.server.registry.openSession(
-                    database: database, label: label, owner: call.session.owner, identities: call.session.identities)
+                    database: database, label: label, ownedBy: call.session.ownedBy)
             } catch { throw ToolError.from(error) }
-            let idle = call.server.settings.sessionIdleTimeout.components
             return JSONObject([
                 ("session", .string(session.handle.rawValue)), ("database", .string(session.activeDatabase)),
-                ("expiresAfterIdleSeconds", .double(Double(idle.seconds) + Double(idle.attoseconds) / 1e18)),
+                ("expiresAfterIdleSeconds", .double(call.server.settings.sessionIdleTimeout.timeInterval)),
             ])
         })
 
@@ -48,7 +48,7 @@ enum SessionTools {
             let handle = SessionHandle(rawValue: try call.arguments.requiredString("session"))
             // Owned as every other path checks it: a narrower token of the same subject cannot end
             // a session it could not use.
-            do { _ = try call.server.registry.session(handle, ownedBy: call.session.owner, identities: call.session.identities) } catch {
+            do { _ = try call.server.registry.session(handle, ownedBy: call.session.ownedBy) } catch {
                 throw ToolError.from(error)
             }
             await call.server.registry.endSession(handle, reason: "close_session")

@@ -21,8 +21,8 @@ import Synchronization
 /// stdio, one session) can run its tasks on this thread, so that PostgreSQL's answer resumes the
 /// waiting task in place instead of waking a second thread to run it. Any other descriptor can be
 /// waited on too (a pipe, a terminal); a regular file, which epoll cannot watch, reads as ready.
-public final class PGReactor: TaskExecutor, Sendable {
-    public static let shared = PGReactor()
+public final class IOReactor: TaskExecutor, Sendable {
+    public static let shared = IOReactor()
 
     public struct Readiness: Sendable {
         public var readable: Bool
@@ -60,7 +60,7 @@ public final class PGReactor: TaskExecutor, Sendable {
         let created = pthread_create(
             &thread, nil,
             { context in
-                let reactor = Unmanaged<PGReactor>.fromOpaque(context!).takeRetainedValue()
+                let reactor = Unmanaged<IOReactor>.fromOpaque(context!).takeRetainedValue()
                 reactor.run()
                 return nil
             }, context)
@@ -72,7 +72,7 @@ public final class PGReactor: TaskExecutor, Sendable {
     /// error or hang-up, which read as readable so that libpq reports them. `owner` is whoever owns
     /// the descriptor (a connection), so that only it can `forget` it.
     public func wait(
-        _ socket: Int32, readable: Bool = true, writable: Bool = false, owner: ObjectIdentifier = ObjectIdentifier(PGReactor.self)
+        _ socket: Int32, readable: Bool = true, writable: Bool = false, owner: ObjectIdentifier = ObjectIdentifier(IOReactor.self)
     ) async -> Readiness {
         await withCheckedContinuation { (continuation: CheckedContinuation<Readiness, Never>) in
             let (isNew, displaced) = state.withLock { state in
@@ -100,7 +100,7 @@ public final class PGReactor: TaskExecutor, Sendable {
 
     /// Stops watching `socket` for `owner`; call before the descriptor is closed. Does nothing when
     /// the number now belongs to someone else.
-    public func forget(_ socket: Int32, owner: ObjectIdentifier = ObjectIdentifier(PGReactor.self)) {
+    public func forget(_ socket: Int32, owner: ObjectIdentifier = ObjectIdentifier(IOReactor.self)) {
         let removed = state.withLock { state -> Bool in
             guard state.registered[socket] == owner else { return false }
             state.registered[socket] = nil
