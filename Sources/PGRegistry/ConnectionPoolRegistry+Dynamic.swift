@@ -37,7 +37,7 @@ extension ConnectionPoolRegistry {
             }
         }
         let pool = Self.makePool(
-            for: config, server: configuration.server, applicationName: applicationName, logger: logger, sharedByName: false)
+            for: config, server: configuration.server, applicationName: applicationName, logger: logger, sharedByName: false, in: poolGroup)
         let target = DatabaseTarget(config: config, kind: .dynamic, pool: pool)
         let added = session.state.withLock { state -> Bool in
             guard state.phase == .active, state.dynamic[config.id] == nil, state.dynamic.count < limit else { return false }
@@ -45,7 +45,7 @@ extension ConnectionPoolRegistry {
             return true
         }
         guard added else {
-            Task { await pool.shutdown() }
+            pool.beginShutdown()
             throw RegistryError(.invalidArgument, "another call of this session added a dynamic connection meanwhile; try again")
         }
         return target
