@@ -69,7 +69,8 @@ extension Pool {
     /// Arms the pool's timer for the earliest deadline of whoever waits, unless it is already set
     /// to fire no later. A timer left armed when nobody waits any more fires and finds nothing.
     func armTimer(_ state: inout State, _ effects: inout [Effect]) {
-        let earliest = [state.deadlines.earliestDeadline, state.probeWaiters.earliestDeadline].compactMap { $0 }.min()
+        var earliest = state.deadlines.earliestDeadline
+        if let probes = state.probeWaiters.earliestDeadline, earliest.map({ probes < $0 }) ?? true { earliest = probes }
         guard let earliest, !state.machine.isShuttingDown else { return }
         if let timer = state.timer {
             if timer.deadline <= earliest { return }

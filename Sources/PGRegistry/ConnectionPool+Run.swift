@@ -90,7 +90,7 @@ extension Pool {
                 }
             }
             // Whichever ends first: fired (then it ended the other), or cancelled (end the sleep).
-            await group.next()
+            _ = await group.next()
             group.cancelAll()
         }
     }
