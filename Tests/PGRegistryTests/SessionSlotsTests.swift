@@ -24,10 +24,14 @@ import Testing
         let slots = SessionSlots(limit: 1, clock: clock)
         try await slots.acquire(timeout: .seconds(1), timedOut: Self.timedOut)
         let order = Order()
-        async let first: Void = { try await slots.acquire(timeout: .seconds(10), timedOut: Self.timedOut); order.append(1) }()
+        async let first: Void = {
+            try await slots.acquire(timeout: .seconds(10), timedOut: Self.timedOut); order.append(1)
+        }()
         await clock.sleeperUntil(.seconds(10))
         clock.advance(by: .seconds(1))
-        async let second: Void = { try await slots.acquire(timeout: .seconds(5), timedOut: Self.timedOut); order.append(2) }()
+        async let second: Void = {
+            try await slots.acquire(timeout: .seconds(5), timedOut: Self.timedOut); order.append(2)
+        }()
         await clock.sleeperUntil(.seconds(6))
         slots.release()
         try await first
