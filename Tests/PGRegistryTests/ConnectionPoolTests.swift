@@ -105,16 +105,33 @@ func leaseFailure(_ pool: FakePool, timeout: Duration) async -> PoolError? {
         }
     }
 
-    @Test func aCancelledTaskDoesNotWaitForAConnection() async throws {
+    @Test func aTimerLeftArmedByAServedRequestReArmsForTheNextWaiter() async throws {
         try await withFakePool { pool, _, clock in
+            // Its request waited for the connect, with a deadline 5 s out: the timer stays armed for it.
+            let held = try await pool.lease(timeout: .seconds(5))
+            async let failure = leaseFailure(pool, timeout: .seconds(10))
+            await clock.sleeperUntil(.seconds(5))
+            #expect(await settled { pool.snapshot().waiting == 1 })
+            clock.advance(by: .seconds(5))
+            await clock.sleeperUntil(.seconds(10))
+            #expect(pool.snapshot().waiting == 1)
+            clock.advance(by: .seconds(5))
+            #expect(await failure?.kind == .exhausted)
+            pool.release(held, outcome: .reusable)
+        }
+    }
+
+    @Test func aCancelledTaskDoesNotWaitForAConnection() async throws {
+        try await withFakePool { pool, _, _ in
             let held = try await pool.lease(timeout: .seconds(5))
             let early = Task {
                 withUnsafeCurrentTask { $0?.cancel() }  // cancelled before it asks
                 _ = try await pool.lease(timeout: .seconds(10))
             }
             await #expect(throws: PoolError.self) { try await early.value }
-            let waiting = Task { try await pool.lease(timeout: .seconds(10)) }
-            await clock.sleeperUntil(.seconds(10))
+            // Cancelled while it waits.
+            let waiting = Task { try await pool.lease(timeout: .seconds(20)) }
+            #expect(await settled { pool.snapshot().waiting == 1 })
             waiting.cancel()
             let error = await #expect(throws: PoolError.self) { try await waiting.value }
             #expect(error?.kind == .cancelled)
