@@ -1,31 +1,26 @@
-import PGClient
-
 /// A pool's health, found out first-hand when someone asks (list_databases, server_status,
 /// select_database) and nothing open says it.
-extension ConnectionPool {
+extension Pool {
     /// The snapshot, with health found out first-hand when it is unknown or stale and nothing is
     /// open (see `PoolStateMachine.isHealthProbeDue`): one connection is opened (then parked idle)
     /// and its outcome awaited, as is one already opening while health is unknown. Waits at most
-    /// `PGMCP_CONNECT_TIMEOUT` (and a second for the role check); holds no connection.
+    /// the connect timeout (and a second for the role check); holds no connection.
     public func probedSnapshot() async -> PoolStateMachine.Snapshot {
         let waiter = state.withLock { state in
             defer { state.nextRequestID += 1 }
             return state.nextRequestID
         }
-        let wait = connectTimeout + .seconds(1)
+        let deadline = clock.now + connectTimeout + .seconds(1)
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let (effects, waits) = state.withLock { state in
-                    let actions = state.machine.healthProbeRequested(now: .now)
-                    let effects = apply(actions, &state)
+                    let actions = state.machine.healthProbeRequested(now: clock.now)
+                    var effects = apply(actions, &state)
                     let snapshot = state.machine.snapshot()
                     let waits = snapshot.connecting > 0 && (!actions.isEmpty || snapshot.health == .unknown)
                     if waits {
-                        let limit = Task { [weak self] in
-                            guard (try? await Task.sleep(for: wait)) != nil else { return }
-                            self?.wakeProbeWaiter(waiter)
-                        }
-                        state.probeWaiters[waiter] = (continuation, limit)
+                        state.probeWaiters.insert(waiter, continuation, deadline: deadline)
+                        armTimer(&state, &effects)
                     }
                     return (effects, waits)
                 }
@@ -45,26 +40,15 @@ extension ConnectionPool {
     public func recordProbe(problem: String?) {
         run(
             state.withLock { state in
-                state.machine.probeFinished(problem: problem, now: .now)
+                state.machine.probeFinished(problem: problem, now: clock.now)
                 return apply([], &state)
             })
     }
 
     /// Whether `probedSnapshot` would connect now; for pools that probe outside themselves.
-    public var isHealthProbeDue: Bool { state.withLock { $0.machine.isHealthProbeDue(now: .now) } }
+    public var isHealthProbeDue: Bool { state.withLock { $0.machine.isHealthProbeDue(now: clock.now) } }
 
     private func wakeProbeWaiter(_ waiter: Int) {
-        guard let (continuation, limit) = state.withLock({ $0.probeWaiters.removeValue(forKey: waiter) }) else { return }
-        limit.cancel()
-        continuation.resume()
-    }
-
-    /// A connect finished (either way): whoever waits for the pool's health has its answer.
-    func wakeProbeWaiters(_ state: inout State) -> [CheckedContinuation<Void, Never>] {
-        defer { state.probeWaiters = [:] }
-        return state.probeWaiters.values.map { waiter in
-            waiter.limit.cancel()
-            return waiter.continuation
-        }
+        state.withLock { $0.probeWaiters.remove(waiter) }?.resume()
     }
 }

@@ -64,7 +64,7 @@ extension ConnectionPoolRegistry {
         config.readOnly = false
         config.isolation = .shared
         let pool = Self.makePool(
-            for: config, server: configuration.server, applicationName: applicationName, logger: logger, sharedByName: false)
+            for: config, server: configuration.server, applicationName: applicationName, logger: logger, sharedByName: false, in: poolGroup)
         logger.info("created a session copy", metadata: ["database": "\(base.name)", "copy": "\(name)"])
         return DatabaseTarget(config: config, kind: .configured, pool: pool, cloneOf: base.config)
     }

@@ -37,10 +37,10 @@ extension ConnectionPoolRegistry {
             }
         }
         let pool = Self.makePool(
-            for: config, server: configuration.server, applicationName: applicationName, logger: logger, sharedByName: false)
+            for: config, server: configuration.server, applicationName: applicationName, logger: logger, sharedByName: false, in: poolGroup)
         let target = DatabaseTarget(config: config, kind: .dynamic, pool: pool)
         guard session.addDynamic(target, limit: limit) else {
-            Task { await pool.shutdown() }
+            pool.beginShutdown()
             throw RegistryError(.invalidArgument, "another call of this session added a dynamic connection meanwhile; try again")
         }
         return target

@@ -16,6 +16,8 @@ import Synchronization
 public final class ConnectionPoolRegistry: Sendable {
     public let configuration: Configuration
     let pools: [String: DatabaseTarget]
+    /// Runs every pool's background work (`run()` runs it; `shutdown()` ends it).
+    public let poolGroup = PoolGroup()
     /// The work sessions, and the places they and single calls hold against the session limits.
     let sessions: Mutex<SessionTable>
     let logger: Logger
@@ -47,7 +49,7 @@ public final class ConnectionPoolRegistry: Sendable {
         for var database in configuration.databases {
             // A clone entry is read-write: each session writes to its own copy.
             if database.isolation == .clone { database.readOnly = false }
-            let pool = Self.makePool(for: database, server: configuration.server, applicationName: applicationName, logger: logger)
+            let pool = Self.makePool(for: database, server: configuration.server, applicationName: applicationName, logger: logger, in: poolGroup)
             pools[database.id] = DatabaseTarget(config: database, kind: .configured, pool: pool)
         }
         self.pools = pools
@@ -55,7 +57,8 @@ public final class ConnectionPoolRegistry: Sendable {
     }
 
     static func makePool(
-        for database: DatabaseConfig, server: ServerSettings, applicationName: String, logger: Logger, sharedByName: Bool = true
+        for database: DatabaseConfig, server: ServerSettings, applicationName: String, logger: Logger, sharedByName: Bool = true,
+        in group: PoolGroup
     ) -> ConnectionPool {
         var pool = PoolStateMachine.Configuration()
         pool.minimum = database.pool.min
@@ -63,11 +66,13 @@ public final class ConnectionPoolRegistry: Sendable {
         pool.idleTimeout = .seconds(database.pool.idleTimeoutSeconds)
         pool.maxLifetime = database.pool.maxLifetimeSeconds == 0 ? nil : .seconds(database.pool.maxLifetimeSeconds)
         pool.healthCheckInterval = server.healthCheckInterval
-        return ConnectionPool(
+        let made = ConnectionPool(
             name: database.id, parameters: database.connectionParameters, configuration: pool,
             applicationName: "\(applicationName)/\(database.id)", connectTimeout: server.connectTimeout, logger: logger,
             sharedByName: sharedByName,
             prepare: PrivilegeCheck.hook(for: database, logger: logger))
+        group.add(made)
+        return made
     }
 
     /// Checks that `database` answers (`SELECT 1` on a pooled connection), for readiness probes.
@@ -101,17 +106,21 @@ public final class ConnectionPoolRegistry: Sendable {
     // MARK: - Running
 
     /// Housekeeping until cancelled: pool ticks (idle timeouts, lifetimes, health checks) and the
-    /// session reaper, once per `interval`.
+    /// session reaper, once per `interval`; and every pool's background work (`poolGroup`), until
+    /// `shutdown()` (cancelled, the pools shut down, and it returns once they have).
     public func run(interval: Duration = .seconds(1)) async {
-        // Session copies a killed server left behind: found and dropped once, in the background.
-        let leftovers = Task { await dropLeftoverClones() }
-        defer { leftovers.cancel() }
-        while !Task.isCancelled {
-            guard (try? await Task.sleep(for: interval)) != nil else { break }
-            for target in allPools { target.pool.tick() }
-            await reapIdleSessions()
-            await reapIdleTransactions()
-            releaseFreedMemory()
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.poolGroup.run() }
+            // Session copies a killed server left behind: found and dropped once, in the background.
+            let leftovers = Task { await dropLeftoverClones() }
+            defer { leftovers.cancel() }
+            while !Task.isCancelled {
+                guard (try? await Task.sleep(for: interval)) != nil else { break }
+                for target in allPools { target.pool.tick() }
+                await reapIdleSessions()
+                await reapIdleTransactions()
+                releaseFreedMemory()
+            }
         }
     }
 
@@ -152,5 +161,6 @@ public final class ConnectionPoolRegistry: Sendable {
         await withTaskGroup(of: Void.self) { group in
             for target in pools.values { group.addTask { await target.pool.shutdown() } }
         }
+        poolGroup.close()
     }
 }

@@ -4,17 +4,21 @@ import Synchronization
 /// semaphore whose waiters give up at a deadline, on cancellation, or when the session ends.
 final class SessionSlots: Sendable {
     let limit: Int
+    private let clock: any Clock<Duration>
     private let state: Mutex<State>
 
     struct State {
         var inUse = 0
-        var waiters: [(id: Int, continuation: CheckedContinuation<Void, any Error>)] = []
+        /// Served first come first served; given up by deadline.
+        var waiters = DeadlineQueue<Int, CheckedContinuation<Void, any Error>>()
         var nextID = 0
         var closedError: RegistryError?
     }
 
-    init(limit: Int) {
+    /// - Parameter clock: what waits are timed by; a test's manual clock, or the real one.
+    init(limit: Int, clock: any Clock<Duration> = ContinuousClock()) {
         self.limit = limit
+        self.clock = clock
         state = Mutex(State())
     }
 
@@ -33,11 +37,20 @@ final class SessionSlots: Sendable {
             defer { state.nextID += 1 }
             return state.nextID
         }
-        let timer = Task { [self] in
-            guard (try? await Task.sleep(for: timeout)) != nil else { return }
-            fail(id, with: timedOut(timeout))
+        // The wait's deadline, on the queue's timeline; the timer below sleeps on `clock`.
+        let deadline = ContinuousClock.now + timeout
+        try await withThrowingDiscardingTaskGroup { group in
+            // The timer, a child of this wait (ended when the wait ends): no task outlives it.
+            group.addTask { [clock] in
+                guard (try? await clock.sleep(for: timeout)) != nil else { return }
+                self.fail(id, with: timedOut(timeout))
+            }
+            defer { group.cancelAll() }
+            try await wait(id, deadline: deadline)
         }
-        defer { timer.cancel() }
+    }
+
+    private func wait(_ id: Int, deadline: ContinuousClock.Instant) async throws {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let resumeNow: Result<Void, RegistryError>? = state.withLock { state in
@@ -46,7 +59,7 @@ final class SessionSlots: Sendable {
                         state.inUse += 1
                         return .success(())
                     }
-                    state.waiters.append((id: id, continuation: continuation))
+                    state.waiters.insert(id, continuation, deadline: deadline)
                     return nil
                 }
                 if let resumeNow { continuation.resume(with: resumeNow.mapError { $0 }) }
@@ -58,7 +71,7 @@ final class SessionSlots: Sendable {
 
     func release() {
         let next = state.withLock { state -> CheckedContinuation<Void, any Error>? in
-            if !state.waiters.isEmpty { return state.waiters.removeFirst().continuation }
+            if let oldest = state.waiters.removeOldest() { return oldest.value }
             state.inUse -= 1
             return nil
         }
@@ -69,17 +82,12 @@ final class SessionSlots: Sendable {
     func close(with error: RegistryError) {
         let waiters = state.withLock { state in
             state.closedError = error
-            defer { state.waiters = [] }
-            return state.waiters
+            return state.waiters.removeAll()
         }
-        for waiter in waiters { waiter.continuation.resume(throwing: error) }
+        for waiter in waiters { waiter.value.resume(throwing: error) }
     }
 
     private func fail(_ id: Int, with error: RegistryError) {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, any Error>? in
-            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
-            return state.waiters.remove(at: index).continuation
-        }
-        waiter?.resume(throwing: error)
+        state.withLock { $0.waiters.remove(id) }?.resume(throwing: error)
     }
 }

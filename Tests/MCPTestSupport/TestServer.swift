@@ -40,7 +40,15 @@ public final class TestServer: Sendable {
             continuation.finish()
         }
         // On the event loops, as `pgmcp serve` runs it.
-        let task = Task { try await ServerRuntime.onEventLoops { try await app.runService(gracefulShutdownSignals: []) } }
+        let task = Task {
+            try await ServerRuntime.onEventLoops {
+                try await withThrowingDiscardingTaskGroup { group in
+                    // The pools' connects and closes, until `stop()` shuts the registry down.
+                    group.addTask { await registry.poolGroup.run() }
+                    try await app.runService(gracefulShutdownSignals: [])
+                }
+            }
+        }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw CancellationError() }
         return TestServer(registry: registry, port: port, task: task)

@@ -25,6 +25,7 @@ import Testing
             }
             let registry = ConnectionPoolRegistry(
                 configuration: Configuration(databases: configs, source: "test", server: ServerSettings()), applicationName: TestDatabase.uniqueName("rules"))
+            Task { await registry.poolGroup.run() }
             let calls = DatabaseCalls(registry: registry, logger: Logger(label: "test"))
             do {
                 try await body(calls, try registry.createSession(), name)

@@ -21,6 +21,7 @@ import Testing
         settings.acquireTimeout = .seconds(5)
         let registry = ConnectionPoolRegistry(
             configuration: Configuration(databases: [entry], source: "test", server: settings), applicationName: TestDatabase.uniqueName("txc"))
+        Task { await registry.poolGroup.run() }
         return (DatabaseCalls(registry: registry, logger: Logger(label: "test")), name)
     }
 
@@ -58,6 +59,7 @@ import Testing
         let registry = ConnectionPoolRegistry(
             configuration: Configuration(databases: [entry], source: "test", server: ServerSettings()), applicationName: TestDatabase.uniqueName("txc"),
             clock: { ContinuousClock.now - .seconds(3600) })
+        Task { await registry.poolGroup.run() }
         let calls = DatabaseCalls(registry: registry, logger: Logger(label: "test"))
         let session = try registry.createSession()
         let info = try await calls.beginTransaction(session: session, database: nil, readOnly: true)

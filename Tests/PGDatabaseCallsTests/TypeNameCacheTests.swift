@@ -22,6 +22,7 @@ import Testing
             let pool = ConnectionPool(
                 name: "same", parameters: try TestDatabase.parameters(database: database), configuration: .init(),
                 applicationName: "types", connectTimeout: .seconds(5), logger: Logger(label: "test"), sharedByName: false)
+            Task { await pool.run() }
             let lease = try await pool.lease(timeout: .seconds(5))
             let result = try await lease.connection.query("SELECT 'ok'::\(database == original ? "mood" : "feeling")")
             names += await cache.columnTypes(result.columns, pool: pool, connection: lease.connection)
@@ -46,6 +47,7 @@ import Testing
             let pool = ConnectionPool(
                 name: "poison", parameters: try TestDatabase.parameters(database: database), configuration: .init(),
                 applicationName: "types", connectTimeout: .seconds(5), logger: Logger(label: "test"), sharedByName: false)
+            Task { await pool.run() }
             let lease = try await pool.lease(timeout: .seconds(5))
             try await lease.connection.command("BEGIN")
             try await lease.connection.command("SET LOCAL search_path = evil, pg_catalog, public")

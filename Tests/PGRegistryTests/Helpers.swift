@@ -19,9 +19,12 @@ func testPool(
     configuration.maxLifetime = maxLifetime
     configuration.backoffInitial = .milliseconds(100)
     configuration.backoffMaximum = .seconds(1)
-    return ConnectionPool(
+    let pool = ConnectionPool(
         name: name, parameters: try parameters ?? TestDatabase.parameters(), configuration: configuration,
         applicationName: name, connectTimeout: .seconds(5), logger: Logger(label: "test"))
+    // Its connects and closes: until the test shuts it down.
+    Task { await pool.run() }
+    return pool
 }
 
 /// A registry over the test cluster; `server` tweaks the settings.
@@ -36,15 +39,9 @@ func testRegistry(
     let now: @Sendable () -> ContinuousClock.Instant
     if let clock { now = { clock.now } } else { now = { .now } }
     let registry = ConnectionPoolRegistry(configuration: configuration, applicationName: prefix, clock: now)
+    // Its pools' connects and closes: until the test shuts it down.
+    Task { await registry.poolGroup.run() }
     return (registry, prefix)
-}
-
-/// Time that moves only when told to.
-final class ManualClock: Sendable {
-    private let offset = Mutex(Duration.zero)
-    let start = ContinuousClock.now
-    var now: ContinuousClock.Instant { start + offset.withLock { $0 } }
-    func advance(by duration: Duration) { offset.withLock { $0 += duration } }
 }
 
 /// Resident set size of this process, in bytes.

@@ -27,6 +27,7 @@ import Testing
         let configuration = Configuration(
             databases: [try TestDatabase.config(id: "main", database: name, readOnly: false)], source: "test", server: ServerSettings())
         let registry = ConnectionPoolRegistry(configuration: configuration, logger: log.logger, applicationName: TestDatabase.uniqueName("unclean"))
+        Task { await registry.poolGroup.run() }
         let session = try registry.createSession(database: "main")
         let pid = try await registry.withConnection(session: session, access: .write) { connection, _ in
             try await connection.command("CREATE TEMP TABLE held (x int)")

@@ -1,0 +1,61 @@
+import Synchronization
+import Testing
+
+@testable import PGRegistry
+
+/// A session's connection allowance, on a manual clock: no sleeps, no PostgreSQL.
+@Suite("Session slots") struct SessionSlotsTests {
+    static let timedOut: @Sendable (Duration) -> RegistryError = { RegistryError(.sessionLimit, "waited \($0)") }
+
+    @Test func aWaiterGivesUpAtItsDeadline() async throws {
+        let clock = ManualClock()
+        let slots = SessionSlots(limit: 1, clock: clock)
+        try await slots.acquire(timeout: .seconds(1), timedOut: Self.timedOut)
+        let waited = Task { try await slots.acquire(timeout: .seconds(2), timedOut: Self.timedOut) }
+        await clock.sleeperUntil(.seconds(2))
+        clock.advance(by: .seconds(2))
+        let error = await #expect(throws: RegistryError.self) { try await waited.value }
+        #expect(error?.message == "waited 2.0 seconds")
+        #expect(slots.inUse == 1)
+    }
+
+    @Test func slotsAreHandedOverFirstComeFirstServed() async throws {
+        let clock = ManualClock()
+        let slots = SessionSlots(limit: 1, clock: clock)
+        try await slots.acquire(timeout: .seconds(1), timedOut: Self.timedOut)
+        let order = Order()
+        async let first: Void = {
+            try await slots.acquire(timeout: .seconds(10), timedOut: Self.timedOut); order.append(1)
+        }()
+        await clock.sleeperUntil(.seconds(10))
+        clock.advance(by: .seconds(1))
+        async let second: Void = {
+            try await slots.acquire(timeout: .seconds(5), timedOut: Self.timedOut); order.append(2)
+        }()
+        await clock.sleeperUntil(.seconds(6))
+        slots.release()
+        try await first
+        slots.release()
+        try await second
+        #expect(order.values == [1, 2])
+        slots.release()
+        #expect(slots.inUse == 0)
+    }
+
+    @Test func theSessionsEndFailsEveryWaiterAndEveryLaterRequest() async throws {
+        let clock = ManualClock()
+        let slots = SessionSlots(limit: 1, clock: clock)
+        try await slots.acquire(timeout: .seconds(1), timedOut: Self.timedOut)
+        let waiting = Task { try await slots.acquire(timeout: .seconds(10), timedOut: Self.timedOut) }
+        await clock.sleeperUntil(.seconds(10))
+        slots.close(with: RegistryError(.sessionEnded, "ended"))
+        await #expect(throws: RegistryError.self) { try await waiting.value }
+        await #expect(throws: RegistryError.self) { try await slots.acquire(timeout: .seconds(1), timedOut: Self.timedOut) }
+    }
+}
+
+final class Order: Sendable {
+    private let list = Mutex<[Int]>([])
+    func append(_ value: Int) { list.withLock { $0.append(value) } }
+    var values: [Int] { list.withLock { $0 } }
+}
