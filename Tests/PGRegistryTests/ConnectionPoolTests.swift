@@ -13,13 +13,7 @@ func withFakePool(
 ) async throws {
     let factory = FakeConnectionFactory()
     let clock = ManualClock()
-    var configuration = PoolStateMachine.Configuration()
-    configuration.maximum = maximum
-    configuration.minimum = minimum
-    configuration.idleTimeout = idleTimeout
-    configuration.maxLifetime = maxLifetime
-    configuration.backoffInitial = .milliseconds(100)
-    configuration.backoffMaximum = .seconds(1)
+    let configuration = testPoolConfiguration(maximum: maximum, minimum: minimum, idleTimeout: idleTimeout, maxLifetime: maxLifetime)
     let pool = FakePool(
         name: name, factory: factory, configuration: configuration, clock: clock, connectTimeout: .seconds(5), logger: Logger(label: "test"))
     try await withThrowingDiscardingTaskGroup { group in

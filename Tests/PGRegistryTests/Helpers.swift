@@ -7,11 +7,8 @@ import Synchronization
 import TestSupport
 
 /// A pool on the test cluster with its own `application_name`, so its backends can be counted.
-func testPool(
-    name: String = TestDatabase.uniqueName("pool"), maximum: Int = 3, minimum: Int = 0,
-    idleTimeout: Duration = .seconds(300), maxLifetime: Duration? = .seconds(1800),
-    parameters: PGConnectionParameters? = nil
-) throws -> ConnectionPool {
+/// A pool's configuration for tests: short back-offs, so that a refused connect is retried soon.
+func testPoolConfiguration(maximum: Int, minimum: Int, idleTimeout: Duration, maxLifetime: Duration?) -> PoolStateMachine.Configuration {
     var configuration = PoolStateMachine.Configuration()
     configuration.maximum = maximum
     configuration.minimum = minimum
@@ -19,8 +16,17 @@ func testPool(
     configuration.maxLifetime = maxLifetime
     configuration.backoffInitial = .milliseconds(100)
     configuration.backoffMaximum = .seconds(1)
+    return configuration
+}
+
+func testPool(
+    name: String = TestDatabase.uniqueName("pool"), maximum: Int = 3, minimum: Int = 0,
+    idleTimeout: Duration = .seconds(300), maxLifetime: Duration? = .seconds(1800),
+    parameters: PGConnectionParameters? = nil
+) throws -> ConnectionPool {
     let pool = ConnectionPool(
-        name: name, parameters: try parameters ?? TestDatabase.parameters(), configuration: configuration,
+        name: name, parameters: try parameters ?? TestDatabase.parameters(),
+        configuration: testPoolConfiguration(maximum: maximum, minimum: minimum, idleTimeout: idleTimeout, maxLifetime: maxLifetime),
         applicationName: name, connectTimeout: .seconds(5), logger: Logger(label: "test"))
     // Its connects and closes: until the test shuts it down.
     Task { await pool.run() }
