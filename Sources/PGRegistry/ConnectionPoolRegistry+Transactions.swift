@@ -15,9 +15,9 @@ extension ConnectionPoolRegistry {
     ) async throws -> PinnedConnection {
         var target = try self.target(database, for: session, access: readOnly ? .read : .write)
         let name = target.name
-        let (serial, _) = try session.update { state throws(RegistryError) in
+        let serial = try session.state.withLock { state throws(RegistryError) in
             guard state.phase == .active else { throw RegistryError(.sessionEnded, "the session has ended") }
-            return (try state.transactions.begin(name), [])
+            return try state.transactions.begin(name)
         }
         var kept = false
         defer { if !kept { session.state.withLock { $0.transactions.beginFailed(name, serial: serial) } } }
@@ -62,9 +62,9 @@ extension ConnectionPoolRegistry {
         _ body: @escaping @Sendable (PGConnection, DatabaseTarget, PinnedConnection?) async throws -> R
     ) async throws -> R {
         let target = try self.target(database, for: session, access: access)
-        let (start, _) = try session.update { state throws(RegistryError) in
+        let start = try session.state.withLock { state throws(RegistryError) in
             // The same database, not only the same name (a dynamic connection closed and made again).
-            (try state.transactions.startCall(on: target.name) { $0.serves(target) }, [])
+            try state.transactions.startCall(on: target.name) { $0.serves(target) }
         }
         let pinned: PinnedConnection
         switch start {
@@ -112,8 +112,8 @@ extension ConnectionPoolRegistry {
         _ finish: @escaping @Sendable (PGConnection, PinnedConnection) async throws -> R
     ) async throws -> R {
         let target = try self.target(database, for: session, access: .read)
-        let (start, _) = try session.update { state throws(RegistryError) in
-            (try state.transactions.startEnd(on: target.name) { $0.serves(target) }, [])
+        let start = try session.state.withLock { state throws(RegistryError) in
+            try state.transactions.startEnd(on: target.name) { $0.serves(target) }
         }
         let pinned: PinnedConnection
         switch start {
@@ -167,14 +167,12 @@ extension ConnectionPoolRegistry {
         let now = clock()
         let timeout = configuration.server.transactionIdleTimeout
         let reason = "it was idle for more than \(timeout.readable) (PGMCP_TRANSACTION_IDLE_TIMEOUT)"
-        let sessions = sessions.withLock { Array($0.byHandle.values) }
-        let idle = sessions.flatMap { session in
-            ((try? session.update { state throws(RegistryError) in ((), state.transactions.expireIdle(now: now, timeout: timeout, reason: reason)) })?.1 ?? [])
-                .map { (session, $0) }
+        let idle = sessions.withLock { Array($0.byHandle.values) }.flatMap { session in
+            session.update { state in ((), state.transactions.expireIdle(now: now, timeout: timeout, reason: reason)) }.1
         }
         // Concurrently: one whose backend does not answer must not hold up the others for its grace period.
         await withTaskGroup(of: Void.self) { group in
-            for (_, giveBack) in idle { group.addTask { await self.rollBack(giveBack) } }
+            for giveBack in idle { group.addTask { await self.rollBack(giveBack) } }
         }
     }
 
@@ -183,10 +181,7 @@ extension ConnectionPoolRegistry {
     /// A call in the transaction is over: the table decides the next turn, or (`lost`) the end.
     private func finish(_ pinned: PinnedConnection, of session: WorkSession, lost: String?) async {
         let now = session.clock()
-        let giveBacks =
-            (try? session.update { state throws(RegistryError) in
-                ((), state.transactions.callFinished(pinned.target.name, pinned, now: now, lost: lost))
-            })?.1 ?? []
+        let giveBacks = session.update { state in ((), state.transactions.callFinished(pinned.target.name, pinned, now: now, lost: lost)) }.1
         for giveBack in giveBacks { await self.rollBack(giveBack) }
     }
 

@@ -111,9 +111,9 @@ public final class ConnectionPoolRegistry: Sendable {
     public func run(interval: Duration = .seconds(1)) async {
         await withDiscardingTaskGroup { group in
             group.addTask { await self.poolGroup.run() }
-            // Session copies a killed server left behind: found and dropped once, in the background.
-            let leftovers = Task { await dropLeftoverClones() }
-            defer { leftovers.cancel() }
+            // Session copies a killed server left behind: found and dropped once, in the background
+            // (cancelled with the rest when housekeeping is).
+            group.addTask { await self.dropLeftoverClones() }
             while !Task.isCancelled {
                 guard (try? await Task.sleep(for: interval)) != nil else { break }
                 for target in allPools { target.pool.tick() }

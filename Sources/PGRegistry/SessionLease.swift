@@ -3,7 +3,7 @@ import PGClient
 /// A connection a work session holds: one of its connection slots (`PGMCP_SESSION_MAX_CONNECTIONS`)
 /// and a connection of the target's pool. Every path that uses a connection (a call, a
 /// transaction's `BEGIN`, its calls, its end) takes, runs on and gives back a lease the same way:
-/// `lease(_:for:)`, `run(_:access:limit:_:)`, `release(_:before:)`.
+/// `lease(_:for:)`, `run(_:access:graceOnly:_:)`, `release(_:before:)`.
 public struct SessionLease: Sendable {
     let pooled: PooledConnection
     public let target: DatabaseTarget

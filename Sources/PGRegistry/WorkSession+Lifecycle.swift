@@ -51,7 +51,7 @@ extension WorkSession {
     /// default just because the session had chosen the connection that closed.
     func removeDynamic(_ name: String, fallback: String) -> (DatabaseTarget, PinnedConnection?)? {
         let reason = "its connection was closed (disconnect_database)"
-        let removed = try? update { state throws(RegistryError) -> ((DatabaseTarget, PinnedConnection?)?, [TransactionTable<PinnedConnection>.Action]) in
+        return update { state -> ((DatabaseTarget, PinnedConnection?)?, [TransactionTable<PinnedConnection>.Action]) in
             guard let target = state.dynamic.removeValue(forKey: name) else { return (nil, []) }
             if state.activeDatabase == name {
                 state.activeDatabase = fallback
@@ -59,8 +59,7 @@ extension WorkSession {
             }
             let (pinned, actions) = state.transactions.remove(name, reason: reason)
             return ((target, pinned), actions)
-        }
-        return removed?.0
+        }.0
     }
 
     /// Starts the session's end, once: true for the caller that ends it; false when it is already
@@ -85,15 +84,14 @@ extension WorkSession {
     /// What the session still holds once its calls are over: its open transactions (their waiters
     /// failed), dynamic databases and copies, taken out of it.
     func takeHoldings(reason: String) -> (transactions: [PinnedConnection], dynamic: [DatabaseTarget], clones: [Clone]) {
-        let taken = try? update { state throws(RegistryError) in
+        update { state in
             let (pinned, actions) = state.transactions.removeAll(reason: reason)
             defer {
                 state.dynamic = [:]
                 state.clones = [:]
             }
             return ((pinned, Array(state.dynamic.values), Array(state.clones.values)), actions)
-        }
-        return taken?.0 ?? ([], [], [])
+        }.0
     }
 
     /// The end is over: whoever waited for it goes on.

@@ -9,23 +9,20 @@ extension WorkSession {
     /// Runs `event` on the session's state (its transaction table, and what else changes with it)
     /// under its lock; after the lock, resumes the waiters the table's actions decide. Returns the
     /// event's value and the connections to give back.
-    func update<T>(
-        _ event: (inout State) throws(RegistryError) -> (T, [TransactionTable<PinnedConnection>.Action])
-    ) throws(RegistryError) -> (T, [GiveBack]) {
-        let (value, resumes, giveBacks) = try state.withLock { state throws(RegistryError) in
-            let (value, actions) = try event(&state)
+    func update<T>(_ event: (inout State) -> (T, [TransactionTable<PinnedConnection>.Action])) -> (T, [GiveBack]) {
+        let (value, resumes, giveBacks) = state.withLock { state in
+            let (value, actions) = event(&state)
             var resumes: [(CheckedContinuation<PinnedConnection, any Error>, Result<PinnedConnection, RegistryError>)] = []
             var giveBacks: [GiveBack] = []
+            func decide(_ id: Int, _ result: Result<PinnedConnection, RegistryError>) {
+                if let waiting = state.turns.decide(id, result) { resumes.append((waiting, result)) }
+            }
             for action in actions {
-                let decided: (Int, Result<PinnedConnection, RegistryError>)
                 switch action {
-                case .giveBack(let pinned, let reason):
-                    giveBacks.append((pinned, reason))
-                    continue
-                case .grant(let id, let pinned): decided = (id, .success(pinned))
-                case .fail(let id, let error): decided = (id, .failure(error))
+                case .giveBack(let pinned, let reason): giveBacks.append((pinned, reason))
+                case .grant(let id, let pinned): decide(id, .success(pinned))
+                case .fail(let id, let error): decide(id, .failure(error))
                 }
-                if let waiting = state.turns.decide(decided.0, decided.1) { resumes.append((waiting, decided.1)) }
             }
             return (value, resumes, giveBacks)
         }
