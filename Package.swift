@@ -124,7 +124,6 @@ let package = Package(
                 "PGMCPServer", "TestSupport", "MCPTestSupport", "PGMCPJSON",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "JWTKit", package: "jwt-kit"),
             ]
         ),
         // End to end: the real `pgmcp` binary as a child process, the Python SDK, scale-out, the demo.

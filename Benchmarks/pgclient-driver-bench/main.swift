@@ -74,10 +74,6 @@ final class PeakThreads: @unchecked Sendable {
     var value: Int { lock.withLock { peak } }
 }
 
-extension Duration {
-    var timeInterval: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
-
 func report(_ name: String, _ m: (Double, Double, Int), calls: Int? = nil) {
     var line = String(format: "%-44@ wall %7.3f s  cpu %7.3f s  peak threads %3d", name as NSString, m.0, m.1, m.2)
     if let calls { line += String(format: "  %6.1f µs/call wall, %6.1f µs/call cpu", m.0 / Double(calls) * 1e6, m.1 / Double(calls) * 1e6) }

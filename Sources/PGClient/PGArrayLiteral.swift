@@ -1,8 +1,23 @@
 import PGMCPJSON
 
-/// Parses PostgreSQL's text form of an array (`{1,2,NULL}`, `{{"a b",c},{d,NULL}}`, `[0:1]={7,8}`)
-/// into nested JSON arrays, decoding each element by the element type.
-enum PGArrayLiteral {
+/// PostgreSQL's text form of an array (`{1,2,NULL}`, `{{"a b",c},{d,NULL}}`, `[0:1]={7,8}`): parsed
+/// into nested JSON arrays, each element decoded by the element type; and written, for a parameter.
+public enum PGArrayLiteral {
+    /// An array literal element, double-quoted with `"` and `\` escaped, so any text survives.
+    public static func quote(_ text: String) -> String {
+        var out = "\""
+        for character in text {
+            if character == "\"" || character == "\\" { out.append("\\") }
+            out.append(character)
+        }
+        return out + "\""
+    }
+
+    /// A one-dimensional array of `elements`, each quoted: `{"a","b \"c\""}`.
+    public static func text(_ elements: some Sequence<String>) -> String {
+        "{" + elements.map(quote).joined(separator: ",") + "}"
+    }
+
     static func parse(_ text: UnsafeBufferPointer<UInt8>, element: UInt32) -> JSONValue? {
         var index = 0
         // Optional dimension decoration, present when a lower bound is not 1: "[0:2]={…}".

@@ -92,8 +92,7 @@ extension PGConnection {
         if !scope.resets, transactionStatus == .inFailedTransaction {
             // The statement was stopped early (the sink had enough): its cancel failed the savepoint,
             // not the statement. Rolling back to the savepoint gives the transaction back intact.
-            let (restored, _) = try await pipeline(PGScope.undoSavepoint, rowsFrom: 0, into: DiscardingSink(), syncs: .last, resets: false)
-            for outcome in restored { _ = try outcome.get() }
+            try await undoScopedSavepoint()
         }
         return (command, sink)
     }

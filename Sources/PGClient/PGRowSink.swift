@@ -41,9 +41,6 @@ public struct PGRow {
         return body(UnsafeBufferPointer(start: pointer.assumingMemoryBound(to: UInt8.self), count: length))
     }
 
-    /// The value's size in bytes of text.
-    public func byteCount(_ column: Int) -> Int { Int(PQgetlength(result, index, Int32(column))) }
-
     /// The value as JSON, by its column's type (CONTRACT.md's mapping).
     public func value(_ column: Int) -> JSONValue {
         if isNull(column) { return .null }

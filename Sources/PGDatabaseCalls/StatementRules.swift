@@ -62,7 +62,7 @@ enum StatementRules {
     static func mayWrite(_ statement: ParsedStatement, on connection: PGConnection, inTransaction: Bool) async -> Bool {
         let names = Set(statement.functions.compactMap(\.last) + statement.attributeNames)
         guard !names.isEmpty else { return false }
-        let list = "{" + names.map { "\"" + $0.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"") + "\"" }.joined(separator: ",") + "}"
+        let list = PGArrayLiteral.text(names)
         let lookup = PGStatement(
             "SELECT EXISTS (SELECT FROM pg_catalog.pg_proc WHERE proname OPERATOR(pg_catalog.=) ANY($1::pg_catalog.name[]) AND provolatile OPERATOR(pg_catalog.=) 'v')",
             parameters: [list])

@@ -23,7 +23,7 @@ final class TypeNameCache: Sendable {
         var known = names.withLock { $0[pool.serial] ?? [:] }
         let missing = Set(unknown.filter { known[$0] == nil })
         if !missing.isEmpty {
-            let list = "{" + missing.map(String.init).joined(separator: ",") + "}"
+            let list = PGArrayLiteral.text(missing.map(String.init))
             let lookup = PGStatement(
                 "SELECT oid::pg_catalog.int8, pg_catalog.format_type(oid, NULL) FROM pg_catalog.pg_type WHERE oid OPERATOR(pg_catalog.=) ANY($1::pg_catalog.oid[])",
                 parameters: [list])

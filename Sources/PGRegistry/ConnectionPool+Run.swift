@@ -21,8 +21,6 @@ extension Pool {
         } onCancel: {
             beginShutdown()
         }
-        // A session's own pool leaves no series behind (as `shutdown()` does).
-        if identity != name { metrics.destroy() }
     }
 
     /// The queued work; waits for some; `nil` once the pool is shut down and nothing is left to do.

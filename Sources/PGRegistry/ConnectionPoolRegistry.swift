@@ -1,3 +1,4 @@
+import IOReactor
 import Logging
 import Metrics
 import PGClient
@@ -5,7 +6,6 @@ import PGConfig
 import Synchronization
 
 #if canImport(Glibc)
-    import Dispatch
     import Glibc
 #endif
 
@@ -132,8 +132,8 @@ public final class ConnectionPoolRegistry: Sendable {
             defer { count = 0 }
             return count
         }
-        // It walks the heap: on a utility thread, not on the caller's executor.
-        if ended > 0, let trim = Self.mallocTrim { DispatchQueue.global(qos: .utility).async { _ = trim(0) } }
+        // It walks the heap: off the caller's executor.
+        if ended > 0, let trim = Self.mallocTrim { startOffPool { _ = trim(0) } }
     }
 
     /// glibc's `malloc_trim` (declared in malloc.h, which Swift's Glibc module does not export);

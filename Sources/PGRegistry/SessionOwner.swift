@@ -7,24 +7,15 @@ public struct SessionOwner: Sendable, Hashable {
     /// Nil without OAuth: the caller sees every database.
     public let identities: [String]?
 
+    /// `identities` are kept sorted and without repeats: the order a token lists its groups and
+    /// scopes in does not make another owner, and comparing two owners is comparing two arrays.
     public init(credential: String?, identities: [String]?) {
         self.credential = credential
-        self.identities = identities
+        self.identities = identities.map { Array(Set($0)).sorted() }
     }
 
     /// No credential and no identities: stdio, or HTTP without authentication.
     public static let anyone = SessionOwner(credential: nil, identities: nil)
-
-    /// The same credential and the same groups and scopes, in any order: a later token of the same
-    /// subject with fewer rights is not the owner of what a broader one made.
-    public static func == (lhs: SessionOwner, rhs: SessionOwner) -> Bool {
-        lhs.credential == rhs.credential && lhs.identities.map(Set.init) == rhs.identities.map(Set.init)
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(credential)
-        hasher.combine(identities.map(Set.init))
-    }
 
     /// What decides the databases this owner sees and writes.
     public var visibility: DatabaseVisibility { DatabaseVisibility(identities: identities) }

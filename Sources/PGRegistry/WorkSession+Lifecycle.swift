@@ -2,7 +2,7 @@
 /// database it works on, its dynamic connections, its activity, its calls and its end.
 extension WorkSession {
     /// Refreshes its last activity (a request for it arrived).
-    func touch() {
+    public func touch() {
         let now = clock()
         state.withLock { $0.lastActivity = now }
     }

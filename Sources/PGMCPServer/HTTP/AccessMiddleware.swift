@@ -34,8 +34,16 @@ struct AccessMiddleware: RouterMiddleware {
             if level == .originAndHost {
                 try validation.checkOriginAndHost(request)
             } else {
-                try validation.checkAccess(request)
-                let caller = try await oauth?.authenticate(request) ?? .anyone
+                // One place decides how the bearer is checked: OAuth's gate when there is one.
+                let caller: Caller
+                if let oauth {
+                    try validation.checkOriginAndHost(request)
+                    caller = try await oauth.authenticate(request)
+                } else {
+                    try validation.checkStaticToken(request)
+                    try validation.checkOriginAndHost(request)
+                    caller = .anyone
+                }
                 if level == .operator, caller.identities != nil {
                     throw RequestValidation.Rejection(status: .forbidden, message: "/metrics needs PGMCP_AUTH_TOKEN (the operator's token), not a user's access token")
                 }

@@ -38,17 +38,14 @@ struct RequestValidation: Sendable {
     static let protocolVersion = HTTPField.Name("MCP-Protocol-Version")!
     static let host = HTTPField.Name("Host")!
 
-    /// Auth, Origin, Host: for every method of `/mcp` and for `/metrics` (`AccessMiddleware`).
-    func checkAccess(_ request: Request) throws(Rejection) {
-        // Under OAuth the gate checks the bearer (the static token included): `OAuthGate`.
-        if settings.oauthIssuer == nil, let token = settings.authToken {
-            let given = request.headers[.authorization] ?? ""
-            let expected = "Bearer " + token.reveal()
-            guard constantTimeEquals(given, expected) else {
-                throw Rejection(status: .unauthorized, message: "missing or wrong bearer token (Authorization: Bearer <PGMCP_AUTH_TOKEN>)")
-            }
+    /// The static bearer token (`PGMCP_AUTH_TOKEN`), when one is set; without OAuth only (under
+    /// OAuth, `OAuthGate` checks the bearer, the static token included).
+    func checkStaticToken(_ request: Request) throws(Rejection) {
+        guard let token = settings.authToken else { return }
+        let given = request.headers[.authorization] ?? ""
+        guard constantTimeEquals(given, "Bearer " + token.reveal()) else {
+            throw Rejection(status: .unauthorized, message: "missing or wrong bearer token (Authorization: Bearer <PGMCP_AUTH_TOKEN>)")
         }
-        try checkOriginAndHost(request)
     }
 
     /// Origin and Host alone (DNS-rebinding protection), for every endpoint that says anything

@@ -7,9 +7,6 @@ import PGRegistry
 typealias Caller = SessionOwner
 
 extension SessionOwner {
-    /// Whether `session` is this caller's (`WorkSession.belongs`).
-    func owns(_ session: WorkSession) -> Bool { session.belongs(to: self) }
-
     /// An OAuth principal, as the patterns database entries use.
     init(_ principal: Principal) {
         self.init(

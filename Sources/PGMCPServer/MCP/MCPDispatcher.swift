@@ -144,6 +144,8 @@ public final class MCPDispatcher: Sendable {
     func resolveSession(_ arguments: JSONObject, tool: ToolDefinition, caller: WorkSession) throws(ToolError) -> WorkSession {
         guard tool.routesBySessionArgument, let value = arguments["session"], value != .null else { return caller }
         guard case .string(let raw) = value else { throw ToolError("argument 'session' must be a string handle from open_session") }
+        // Already resolved for its owner (a 2026-07-28 call in its handle's session): not looked up twice.
+        if raw == caller.handle.rawValue { return caller }
         do { return try context.registry.session(SessionHandle(rawValue: raw), ownedBy: caller.ownedBy) } catch {
             throw ToolError.from(error)
         }

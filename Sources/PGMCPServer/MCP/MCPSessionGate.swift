@@ -36,14 +36,14 @@ struct MCPSessionGate: Sendable {
     /// `session` if it is `caller`'s: a session belongs to the credential that initialized it, and
     /// to any other it does not exist.
     func owned(_ session: TransportSession?, by caller: Caller) -> TransportSession? {
-        guard let session, caller.owns(session.workSession) else { return nil }
+        guard let session, session.workSession.belongs(to: caller) else { return nil }
         return session
     }
 
     /// Counts a request as `session`'s activity: its idle timeout starts again (stdio's session never
     /// idles out; there it is for the statistics).
     func markActive(_ session: TransportSession) {
-        _ = try? registry.session(session.workSession.handle)
+        session.workSession.touch()
     }
 
     // MARK: MCP 2026-07-28: requests that stand alone

@@ -60,7 +60,7 @@ public enum ServerRuntime {
         case .stdio:
             // One session, whose waits (input, PostgreSQL) are all on IOReactor's thread: its tasks
             // run there too, so an answer resumes its call without waking another thread.
-            transport = StdioService(transport: StdioTransport(dispatcher: dispatcher, logger: logger))
+            transport = StdioService(transport: StdioTransport(dispatcher: dispatcher))
             executor = IOReactor.shared
         case .http:
             transport = HTTPServer.makeApplication(dispatcher: dispatcher, metrics: metrics, logger: logger, onListening: onListening)

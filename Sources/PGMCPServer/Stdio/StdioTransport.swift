@@ -1,4 +1,3 @@
-import Logging
 import PGMCPJSON
 import PGRegistry
 
@@ -6,14 +5,11 @@ import PGRegistry
 /// standard error only. End of input ends the session. Input and output are non-blocking and waited
 /// on by `IOReactor` (`StdioStreams`): no thread is parked on them.
 public final class StdioTransport: Sendable {
-    let dispatcher: MCPDispatcher
-    let logger: Logger
     let gate: MCPSessionGate
     private let streams = StdioStreams()
+    private var dispatcher: MCPDispatcher { gate.dispatcher }
 
-    public init(dispatcher: MCPDispatcher, logger: Logger) {
-        self.dispatcher = dispatcher
-        self.logger = logger
+    public init(dispatcher: MCPDispatcher) {
         gate = MCPSessionGate(dispatcher: dispatcher)
     }
 
@@ -94,10 +90,6 @@ public final class StdioTransport: Sendable {
 
     /// A message in the pipe's 2025 session.
     private func serveLegacy(_ message: JSONRPCMessage, in session: TransportSession, group: inout TaskGroup<Void>) {
-        if case .request(let id, "initialize", _) = message {
-            write(JSONRPCError(.invalidRequest, "the session is already initialized", id: id).response)
-            return
-        }
         gate.markActive(session)
         group.addTask { [self] in
             if let response = await dispatcher.handle(message, in: session) { write(response) }
@@ -119,8 +111,9 @@ public final class StdioTransport: Sendable {
         case .request(let id, let method, let params):
             let envelope: ModernProtocol.Envelope
             do throws(JSONRPCError) { envelope = try gate.envelope(of: params, id: id) } catch {
+                // Refused: the pipe stays as it was (a client may still initialize a 2025 session).
                 write(error.response)
-                return error.code != .unsupportedProtocolVersion
+                return false
             }
             group.addTask { [self] in
                 let answer = await gate.serveModern(id: id, method: method, params: params, envelope: envelope, requests: requests, caller: .anyone)

@@ -1,3 +1,4 @@
+import PGClient
 import PGMCPJSON
 
 /// A tool's arguments, read by name with errors that name the argument and what it should be.
@@ -76,21 +77,11 @@ public struct ToolArguments: Sendable {
                 switch element {
                 case .null: parts.append("NULL")
                 case .array: parts.append(try parameterText(element) ?? "NULL")
-                case .object: parts.append(quoteArrayElement(element.jsonText))
-                default: parts.append(quoteArrayElement(try parameterText(element) ?? ""))
+                case .object: parts.append(PGArrayLiteral.quote(element.jsonText))
+                default: parts.append(PGArrayLiteral.quote(try parameterText(element) ?? ""))
                 }
             }
             return "{" + parts.joined(separator: ",") + "}"
         }
-    }
-
-    /// An array literal element, double-quoted with `"` and `\` escaped, so any text survives.
-    static func quoteArrayElement(_ text: String) -> String {
-        var out = "\""
-        for character in text {
-            if character == "\"" || character == "\\" { out.append("\\") }
-            out.append(character)
-        }
-        return out + "\""
     }
 }
