@@ -35,12 +35,21 @@ extension Pool {
             switch action {
             case .lease(let id, let request):
                 _ = state.deadlines.remove(request)
-                guard let continuation = state.waiters.removeValue(forKey: request), let connection = state.connections[id] else { continue }
-                effects.append(.resume(continuation, PoolLease(id: id, connection: connection, pool: self)))
+                guard let connection = state.connections[id] else { continue }
+                let lease = PoolLease(id: id, connection: connection, pool: self)
+                if let continuation = state.waiters.removeValue(forKey: request) {
+                    effects.append(.resume(continuation, lease))
+                } else {
+                    state.decided[request] = .success(lease)
+                }
             case .fail(let request, let failure):
                 _ = state.deadlines.remove(request)
-                guard let continuation = state.waiters.removeValue(forKey: request) else { continue }
-                effects.append(.fail(continuation, PoolError(database: name, failure: failure)))
+                let error = PoolError(database: name, failure: failure)
+                if let continuation = state.waiters.removeValue(forKey: request) {
+                    effects.append(.fail(continuation, error))
+                } else {
+                    state.decided[request] = .failure(error)
+                }
             case .connect(let id):
                 state.work.append(.connect(id))
             case .close(let id, let reason):

@@ -44,6 +44,9 @@ where PoolClock.Instant == ContinuousClock.Instant {
         var machine: PoolStateMachine
         var connections: [ConnectionID: Factory.Connection] = [:]
         var waiters: [PoolStateMachine.RequestID: CheckedContinuation<Lease, any Error>] = [:]
+        /// Requests decided before their caller suspended (granted or failed between the lock that
+        /// asked and the one that registers the continuation): the caller takes the outcome here.
+        var decided: [PoolStateMachine.RequestID: Result<Lease, any Error>] = [:]
         /// When each waiting request gives up.
         var deadlines = DeadlineQueue<PoolStateMachine.RequestID, Void>()
         /// Callers of `probedSnapshot` waiting for a connect to finish, until their own deadline.
@@ -93,28 +96,34 @@ where PoolClock.Instant == ContinuousClock.Instant {
         }
     }
 
+    /// One request. An idle connection (or a refusal) is decided under one lock, with no
+    /// continuation, cancellation handler or waiter entry: the common case, on every call. Only a
+    /// request that must wait suspends.
     private func leaseOnce(deadline: Instant) async throws -> Lease {
-        let request = state.withLock { state in
-            defer { state.nextRequestID += 1 }
-            return state.nextRequestID
+        let (request, decided, effects) = state.withLock { state in
+            let request = state.nextRequestID
+            state.nextRequestID += 1
+            var effects = apply(state.machine.leaseRequested(request, now: clock.now), &state)
+            let decided = state.decided.removeValue(forKey: request)
+            if decided == nil {
+                state.deadlines.insert(request, (), deadline: deadline)
+                armTimer(&state, &effects)
+            }
+            return (request, decided, effects)
         }
+        run(effects)
+        if let decided { return try decided.get() }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Lease, any Error>) in
-                let effects = state.withLock { state in
+                let decided = state.withLock { state -> Result<Lease, any Error>? in
+                    if let decided = state.decided.removeValue(forKey: request) { return decided }
                     state.waiters[request] = continuation
-                    let now = clock.now
-                    var effects = apply(state.machine.leaseRequested(request, now: now), &state)
-                    if state.waiters[request] != nil {
-                        state.deadlines.insert(request, (), deadline: deadline)
-                        armTimer(&state, &effects)
-                    }
-                    return effects
+                    return nil
                 }
-                run(effects)
-                // Cancelled before it was registered, the handler below found nothing to cancel.
-                if Task.isCancelled { run(state.withLock { apply($0.machine.leaseCancelled(request), &$0) }) }
+                if let decided { continuation.resume(with: decided) }
             }
         } onCancel: {
+            // Before or after the continuation was registered: either way the failure reaches it.
             run(state.withLock { apply($0.machine.leaseCancelled(request), &$0) })
         }
     }
