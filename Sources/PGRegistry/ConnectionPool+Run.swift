@@ -23,6 +23,9 @@ extension Pool {
         }
     }
 
+    /// Whether `run()` has started (and so runs the pool's background work).
+    var isRunning: Bool { state.withLock { $0.running } }
+
     /// The queued work; waits for some; `nil` once the pool is shut down and nothing is left to do.
     /// Not woken by cancellation: a cancelled `run()` still closes what is open.
     private func nextWork() async -> [Work]? {

@@ -9,8 +9,9 @@ final class SessionSlots: Sendable {
 
     struct State {
         var inUse = 0
-        /// Served first come first served; given up by deadline.
-        var waiters = DeadlineQueue<Int, CheckedContinuation<Void, any Error>>()
+        /// Served first come first served (every wait of a session has the same timeout, so this is
+        /// also the order they give up in; each wait's own timer does that).
+        var waiters: [(id: Int, continuation: CheckedContinuation<Void, any Error>)] = []
         var nextID = 0
         var closedError: RegistryError?
     }
@@ -37,8 +38,6 @@ final class SessionSlots: Sendable {
             defer { state.nextID += 1 }
             return state.nextID
         }
-        // The wait's deadline, on the queue's timeline; the timer below sleeps on `clock`.
-        let deadline = ContinuousClock.now + timeout
         try await withThrowingDiscardingTaskGroup { group in
             // The timer, a child of this wait (ended when the wait ends): no task outlives it.
             group.addTask { [clock] in
@@ -46,11 +45,11 @@ final class SessionSlots: Sendable {
                 self.fail(id, with: timedOut(timeout))
             }
             defer { group.cancelAll() }
-            try await wait(id, deadline: deadline)
+            try await wait(id)
         }
     }
 
-    private func wait(_ id: Int, deadline: ContinuousClock.Instant) async throws {
+    private func wait(_ id: Int) async throws {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let resumeNow: Result<Void, RegistryError>? = state.withLock { state in
@@ -59,7 +58,7 @@ final class SessionSlots: Sendable {
                         state.inUse += 1
                         return .success(())
                     }
-                    state.waiters.insert(id, continuation, deadline: deadline)
+                    state.waiters.append((id, continuation))
                     return nil
                 }
                 if let resumeNow { continuation.resume(with: resumeNow.mapError { $0 }) }
@@ -71,7 +70,7 @@ final class SessionSlots: Sendable {
 
     func release() {
         let next = state.withLock { state -> CheckedContinuation<Void, any Error>? in
-            if let oldest = state.waiters.removeOldest() { return oldest.value }
+            if !state.waiters.isEmpty { return state.waiters.removeFirst().continuation }
             state.inUse -= 1
             return nil
         }
@@ -82,12 +81,17 @@ final class SessionSlots: Sendable {
     func close(with error: RegistryError) {
         let waiters = state.withLock { state in
             state.closedError = error
-            return state.waiters.removeAll()
+            defer { state.waiters = [] }
+            return state.waiters
         }
-        for waiter in waiters { waiter.value.resume(throwing: error) }
+        for waiter in waiters { waiter.continuation.resume(throwing: error) }
     }
 
     private func fail(_ id: Int, with error: RegistryError) {
-        state.withLock { $0.waiters.remove(id) }?.resume(throwing: error)
+        let waiter = state.withLock { state -> CheckedContinuation<Void, any Error>? in
+            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            return state.waiters.remove(at: index).continuation
+        }
+        waiter?.resume(throwing: error)
     }
 }

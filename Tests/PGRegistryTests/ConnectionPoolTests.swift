@@ -14,8 +14,7 @@ func withFakePool(
     let factory = FakeConnectionFactory()
     let clock = ManualClock()
     let configuration = testPoolConfiguration(maximum: maximum, minimum: minimum, idleTimeout: idleTimeout, maxLifetime: maxLifetime)
-    let pool = FakePool(
-        name: name, factory: factory, configuration: configuration, clock: clock, connectTimeout: .seconds(5), logger: Logger(label: "test"))
+    let pool = fakePool(name: name, factory: factory, configuration: configuration, clock: clock)
     try await withThrowingDiscardingTaskGroup { group in
         group.addTask { await pool.run() }
         do { try await body(pool, factory, clock) } catch {
@@ -25,6 +24,13 @@ func withFakePool(
         await pool.shutdown()
     }
     #expect(factory.open.isEmpty)
+}
+
+/// A pool on `factory` and `clock`, not yet run.
+func fakePool(
+    name: String = "fake", factory: FakeConnectionFactory, configuration: PoolStateMachine.Configuration = .init(), clock: ManualClock = ManualClock()
+) -> FakePool {
+    FakePool(name: name, factory: factory, configuration: configuration, clock: clock, connectTimeout: .seconds(5), logger: Logger(label: "test"))
 }
 
 /// Waits, without sleeping, for background work (`run()`'s connects and closes) to make `condition` true.
@@ -221,9 +227,7 @@ func leaseFailure(_ pool: FakePool, timeout: Duration) async -> PoolError? {
 
     @Test func shutdownEndsRunOnceTheLastLeasedConnectionComesBack() async throws {
         let factory = FakeConnectionFactory()
-        let pool = FakePool(
-            name: "fake", factory: factory, configuration: .init(), clock: ManualClock(), connectTimeout: .seconds(5),
-            logger: Logger(label: "test"))
+        let pool = fakePool(factory: factory)
         let ended = Flag()
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask {
@@ -232,7 +236,7 @@ func leaseFailure(_ pool: FakePool, timeout: Duration) async -> PoolError? {
             }
             let lease = try await pool.lease(timeout: .seconds(1))
             pool.beginShutdown()
-            #expect(await pool.leaseFailureKind() == .shutdown)
+            #expect(await leaseFailure(pool, timeout: .seconds(1))?.kind == .shutdown)
             #expect(!ended.isSet)
             pool.release(lease, outcome: .reusable)
         }
@@ -242,13 +246,11 @@ func leaseFailure(_ pool: FakePool, timeout: Duration) async -> PoolError? {
 
     @Test func cancellingRunShutsThePoolDown() async throws {
         let factory = FakeConnectionFactory()
-        let pool = FakePool(
-            name: "fake", factory: factory, configuration: .init(), clock: ManualClock(), connectTimeout: .seconds(5),
-            logger: Logger(label: "test"))
+        let pool = fakePool(factory: factory)
         let running = Task { await pool.run() }
         let lease = try await pool.lease(timeout: .seconds(1))
         running.cancel()
-        #expect(await pool.leaseFailureKind() == .shutdown)
+        #expect(await leaseFailure(pool, timeout: .seconds(1))?.kind == .shutdown)
         pool.release(lease, outcome: .reusable)
         await running.value
         #expect(factory.open.isEmpty)
@@ -261,15 +263,4 @@ final class Flag: Sendable {
     private let value = Mutex(false)
     func set() { value.withLock { $0 = true } }
     var isSet: Bool { value.withLock { $0 } }
-}
-
-extension FakePool {
-    fileprivate func leaseFailureKind() async -> PoolError.Kind? {
-        do {
-            release(try await lease(timeout: .seconds(1)), outcome: .reusable)
-            return nil
-        } catch {
-            return (error as? PoolError)?.kind
-        }
-    }
 }

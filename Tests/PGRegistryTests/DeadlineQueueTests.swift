@@ -2,7 +2,7 @@ import Testing
 
 @testable import PGRegistry
 
-/// The waiter queue shared by the pool, the session slots and the health probe.
+/// The waiter queue shared by the pool and the health probe.
 @Suite("Deadline queue") struct DeadlineQueueTests {
     let start = ContinuousClock.now
 
@@ -15,16 +15,6 @@ import Testing
         #expect(queue.removeExpired(now: start + .seconds(3)).map(\.value) == ["short", "middle"])
         #expect(queue.earliestDeadline == start + .seconds(5))
         #expect(queue.removeExpired(now: start + .seconds(4)).isEmpty)
-    }
-
-    @Test func theOldestIsServedFirstWhateverItsDeadline() {
-        var queue = DeadlineQueue<Int, String>()
-        queue.insert(1, "first", deadline: start + .seconds(5))
-        queue.insert(2, "second", deadline: start + .seconds(1))
-        queue.insert(3, "third", deadline: start + .seconds(1))
-        #expect(queue.removeOldest()?.value == "first")
-        #expect(queue.removeOldest()?.value == "second")
-        #expect(queue.count == 1)
     }
 
     @Test func aServedOrCancelledWaiterLeavesTheQueue() {

@@ -1,7 +1,8 @@
 import Logging
 import PGClient
-import PGRegistry
 import Testing
+
+@testable import PGRegistry
 
 /// The registry's runner of pools: no pool is left running, none added later is left out.
 @Suite("Pool group") struct PoolGroupTests {
@@ -12,13 +13,16 @@ import Testing
             applicationName: "idle", connectTimeout: .seconds(1), logger: Logger(label: "test"))
     }
 
-    @Test func closingTheGroupEndsItsRunAndShutsEveryPoolDownAddedLaterToo() async throws {
+    /// A pool the group never ran would wait here for ever: the time limit makes that a failure.
+    @Test(.timeLimit(.minutes(1))) func closingTheGroupEndsItsRunAndShutsEveryPoolDownAddedLaterToo() async throws {
         let group = PoolGroup()
         let first = try Self.idlePool()
         group.add(first)
         let running = Task { await group.run() }
         let later = try Self.idlePool()
         group.add(later)
+        // Added while the group runs: run by it, not only shut down by `close()`.
+        while !(first.isRunning && later.isRunning) { await Task.yield() }
         group.close()
         await running.value
         for pool in [first, later] {

@@ -7,10 +7,16 @@ import Testing
 @Suite("Session slots") struct SessionSlotsTests {
     static let timedOut: @Sendable (Duration) -> RegistryError = { RegistryError(.sessionLimit, "waited \($0)") }
 
-    @Test func aWaiterGivesUpAtItsDeadline() async throws {
+    /// One slot of one, already taken: the next `acquire` waits.
+    func takenSlots() async throws -> (ManualClock, SessionSlots) {
         let clock = ManualClock()
         let slots = SessionSlots(limit: 1, clock: clock)
         try await slots.acquire(timeout: .seconds(1), timedOut: Self.timedOut)
+        return (clock, slots)
+    }
+
+    @Test func aWaiterGivesUpAtItsDeadline() async throws {
+        let (clock, slots) = try await takenSlots()
         let waited = Task { try await slots.acquire(timeout: .seconds(2), timedOut: Self.timedOut) }
         await clock.sleeperUntil(.seconds(2))
         clock.advance(by: .seconds(2))
@@ -19,10 +25,10 @@ import Testing
         #expect(slots.inUse == 1)
     }
 
-    @Test func slotsAreHandedOverFirstComeFirstServed() async throws {
-        let clock = ManualClock()
-        let slots = SessionSlots(limit: 1, clock: clock)
-        try await slots.acquire(timeout: .seconds(1), timedOut: Self.timedOut)
+    /// Out of order, the first waiter would wait for ever on the manual clock: the time limit turns
+    /// that into a failure.
+    @Test(.timeLimit(.minutes(1))) func slotsAreHandedOverFirstComeFirstServed() async throws {
+        let (clock, slots) = try await takenSlots()
         let order = Order()
         async let first: Void = {
             try await slots.acquire(timeout: .seconds(10), timedOut: Self.timedOut); order.append(1)
@@ -35,6 +41,7 @@ import Testing
         await clock.sleeperUntil(.seconds(6))
         slots.release()
         try await first
+        #expect(order.values == [1])
         slots.release()
         try await second
         #expect(order.values == [1, 2])
@@ -43,9 +50,7 @@ import Testing
     }
 
     @Test func theSessionsEndFailsEveryWaiterAndEveryLaterRequest() async throws {
-        let clock = ManualClock()
-        let slots = SessionSlots(limit: 1, clock: clock)
-        try await slots.acquire(timeout: .seconds(1), timedOut: Self.timedOut)
+        let (clock, slots) = try await takenSlots()
         let waiting = Task { try await slots.acquire(timeout: .seconds(10), timedOut: Self.timedOut) }
         await clock.sleeperUntil(.seconds(10))
         slots.close(with: RegistryError(.sessionEnded, "ended"))
