@@ -29,7 +29,7 @@ public final class ConnectionWatchdog: Sendable {
     private struct State {
         var next: UInt64 = 0
         var watches: [UInt64: Watch] = [:]
-        var schedule = DeadlineSchedule<ContinuousClock.Instant>()
+        var schedule = DeadlineSchedule()
     }
 
     private let state = Mutex(State())

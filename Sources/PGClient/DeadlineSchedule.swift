@@ -1,20 +1,26 @@
 /// Which watches are past their deadline, and when a one-shot timer must next fire: the pure part
-/// of `ConnectionWatchdog`, with `now` passed in.
+/// of `ConnectionWatchdog`, with `now` passed in. The deadlines are a `DeadlineQueue`, the one the
+/// pools use for their waiters; this adds the timer's instant.
 ///
 /// The timer is armed for the earliest deadline, and only moved earlier on the hot path: a new
 /// deadline later than the armed one (most are: every call's is its statement timeout from now)
 /// touches no timer, and a removed watch leaves the timer as it is (it fires for nothing, finds the
-/// next earliest deadline and arms for that), so watching a call costs a dictionary entry.
-struct DeadlineSchedule<Instant: InstantProtocol> {
-    /// The deadline of every watch that has one and has not fired, by watch.
-    private(set) var deadlines: [UInt64: Instant] = [:]
+/// next earliest deadline and arms for that), so watching a call costs a queue entry.
+struct DeadlineSchedule {
+    typealias Instant = ContinuousClock.Instant
+
+    /// The deadline of every watch that has one and has not fired.
+    private var queue = DeadlineQueue<UInt64, Void>()
     /// When the timer is armed to fire; `nil` while it is idle.
     private(set) var armed: Instant?
 
-    /// Gives watch `id` `deadline` (a new one, or moved). Returns the instant to arm the timer for
-    /// when it must fire sooner than it is armed for; `nil` when the timer is right as it is.
+    /// Watch `id`'s deadline, when it has one that has not passed.
+    func deadline(of id: UInt64) -> Instant? { queue.deadline(of: id) }
+
+    /// Gives the new watch `id` `deadline`. Returns the instant to arm the timer for when it must
+    /// fire sooner than it is armed for; `nil` when the timer is right as it is.
     mutating func set(_ id: UInt64, deadline: Instant) -> Instant? {
-        deadlines[id] = deadline
+        queue.insert(id, (), deadline: deadline)
         if let armed, armed <= deadline { return nil }
         armed = deadline
         return deadline
@@ -23,29 +29,21 @@ struct DeadlineSchedule<Instant: InstantProtocol> {
     /// Moves `id`'s deadline to `soon` unless it is already as early (a watch without a deadline
     /// gets this one); returns what `set` returns.
     mutating func shorten(_ id: UInt64, to soon: Instant) -> Instant? {
-        if let current = deadlines[id], current <= soon { return nil }
+        if let current = queue.deadline(of: id), current <= soon { return nil }
+        queue.remove(id)
         return set(id, deadline: soon)
     }
 
     /// Forgets watch `id`; the timer keeps its instant.
     mutating func remove(_ id: UInt64) {
-        deadlines[id] = nil
+        queue.remove(id)
     }
 
     /// The timer fired at `now`: the watches past their deadline, earliest first (forgotten here,
     /// each fires once), and when the timer must fire next (`nil`: nothing left to wait for).
     mutating func fire(now: Instant) -> (expired: [UInt64], next: Instant?) {
-        var expired: [(id: UInt64, deadline: Instant)] = []
-        var next: Instant?
-        for (id, deadline) in deadlines {
-            if deadline <= now {
-                expired.append((id, deadline))
-            } else if next.map({ deadline < $0 }) ?? true {
-                next = deadline
-            }
-        }
-        for watch in expired { deadlines[watch.id] = nil }
-        armed = next
-        return (expired.sorted { $0.deadline < $1.deadline }.map(\.id), next)
+        let expired = queue.removeExpired(now: now).map(\.id)
+        armed = queue.earliestDeadline
+        return (expired, armed)
     }
 }

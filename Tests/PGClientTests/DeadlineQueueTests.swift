@@ -1,8 +1,8 @@
 import Testing
 
-@testable import PGRegistry
+@testable import PGClient
 
-/// The waiter queue shared by the pool and the health probe.
+/// The waiter queue shared by the pool, the health probe and the watchdog.
 @Suite("Deadline queue") struct DeadlineQueueTests {
     let start = ContinuousClock.now
 
