@@ -6,7 +6,7 @@ extension Pool {
     enum Effect {
         case resume(CheckedContinuation<Lease, any Error>, Lease)
         case fail(CheckedContinuation<Lease, any Error>, PoolError)
-        /// Wakes `run()`, or a timer of it that was cancelled, or a caller waiting for shutdown or
+        /// Wakes a timer of `run()` that was re-armed earlier, or a caller waiting for shutdown or
         /// for the health probe.
         case wake(CheckedContinuation<Void, Never>)
     }
@@ -51,11 +51,11 @@ extension Pool {
                     state.decided[request] = .failure(error)
                 }
             case .connect(let id):
-                state.work.append(.connect(id))
+                work.add(.connect(id))
             case .close(let id, let reason):
-                state.work.append(.close(id, state.connections.removeValue(forKey: id), reason))
+                work.add(.close(id, state.connections.removeValue(forKey: id), reason))
             case .check(let id):
-                if let connection = state.connections[id] { state.work.append(.check(id, connection)) }
+                if let connection = state.connections[id] { work.add(.check(id, connection)) }
             }
         }
         if state.machine.isShuttingDown, let timer = state.timer {
@@ -64,12 +64,10 @@ extension Pool {
             if let cancel = timer.cancel { effects.append(.wake(cancel)) }
         }
         if state.machine.isShutDown {
+            // Every connection is closed: `run()` ends once it has done what it was given.
+            work.finish()
             for waiter in state.shutdownWaiters { effects.append(.wake(waiter)) }
             state.shutdownWaiters = []
-        }
-        if !state.work.isEmpty || state.machine.isShutDown, let runner = state.runner {
-            state.runner = nil
-            effects.append(.wake(runner))
         }
         metrics.update(state.machine.snapshot())
         return effects
@@ -88,11 +86,7 @@ extension Pool {
         let id = state.nextTimerID
         state.nextTimerID += 1
         state.timer = ArmedTimer(id: id, deadline: earliest)
-        state.work.append(.timer(id: id, deadline: earliest))
-        if let runner = state.runner {
-            state.runner = nil
-            effects.append(.wake(runner))
-        }
+        work.add(.timer(id: id, deadline: earliest))
     }
 
     func run(_ effects: [Effect]) {

@@ -14,8 +14,8 @@ extension Pool {
         guard first else { return }
         await withTaskCancellationHandler {
             await withDiscardingTaskGroup { group in
-                while let work = await nextWork() {
-                    for item in work { group.addTask { await self.perform(item) } }
+                while let items = await work.next() {
+                    for item in items { group.addTask { await self.perform(item) } }
                 }
             }
         } onCancel: {
@@ -25,29 +25,6 @@ extension Pool {
 
     /// Whether `run()` has started (and so runs the pool's background work).
     var isRunning: Bool { state.withLock { $0.running } }
-
-    /// The queued work; waits for some; `nil` once the pool is shut down and nothing is left to do.
-    /// Not woken by cancellation: a cancelled `run()` still closes what is open.
-    private func nextWork() async -> [Work]? {
-        while true {
-            let (work, finished) = state.withLock { state -> ([Work]?, Bool) in
-                guard !state.work.isEmpty else { return (nil, state.machine.isShutDown) }
-                var taken: [Work] = []
-                swap(&taken, &state.work)
-                return (taken, false)
-            }
-            if let work { return work }
-            if finished { return nil }
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let ready = state.withLock { state -> Bool in
-                    if !state.work.isEmpty || state.machine.isShutDown { return true }
-                    state.runner = continuation
-                    return false
-                }
-                if ready { continuation.resume() }
-            }
-        }
-    }
 
     private func perform(_ work: Work) async {
         switch work {

@@ -39,6 +39,8 @@ where PoolClock.Instant == ContinuousClock.Instant {
     let logger: Logger
     let metrics: PoolMetrics
     let state: Mutex<State>
+    /// Connects, closes, checks and timers for `run()` to start.
+    let work = WorkQueue<Work>()
 
     struct State: ~Copyable {
         var machine: PoolStateMachine
@@ -54,9 +56,6 @@ where PoolClock.Instant == ContinuousClock.Instant {
         /// The pool's one timer, armed for the earliest deadline of either queue.
         var timer: ArmedTimer?
         var nextTimerID = 0
-        /// Connects, closes, checks and timers for `run()` to start, and `run()` when it waits for them.
-        var work: [Work] = []
-        var runner: CheckedContinuation<Void, Never>?
         var running = false
         var nextRequestID = 0
         var shutdownWaiters: [CheckedContinuation<Void, Never>] = []
