@@ -71,46 +71,41 @@ import Testing
     }
 
     @Test func badValuesNameTheVariable() {
-        func messages(_ environment: [String: String]) -> [String] {
-            do {
-                _ = try ServerSettings(environment: environment)
-                return []
-            } catch { return error.problems.map(\.description) }
-        }
         #expect(
-            messages(["PGMCP_OAUTH_ISSUER": "https://id.example.com"]) == [
+            settingsProblems(["PGMCP_OAUTH_ISSUER": "https://id.example.com"]) == [
                 "server settings: environment variable PGMCP_OAUTH_AUDIENCE: PGMCP_OAUTH_ISSUER and PGMCP_OAUTH_AUDIENCE go together: set both, or neither"
             ])
         #expect(
-            messages(["PGMCP_OAUTH_ISSUER": "http://id.example.com", "PGMCP_OAUTH_AUDIENCE": "https://mcp.example.com"]) == [
+            settingsProblems(["PGMCP_OAUTH_ISSUER": "http://id.example.com", "PGMCP_OAUTH_AUDIENCE": "https://mcp.example.com"]) == [
                 "server settings: environment variable PGMCP_OAUTH_ISSUER: must be an https:// URL (http:// only on loopback), got \"http://id.example.com\""
             ])
         for lookalike in ["http://localhost.evil.example", "http://127.evil.example/x", "http://127.0.0.1@evil.example"] {
-            #expect(messages(["PGMCP_OAUTH_ISSUER": lookalike, "PGMCP_OAUTH_AUDIENCE": "https://mcp.example.com"]).count == 1, "\(lookalike)")
+            #expect(settingsProblems(["PGMCP_OAUTH_ISSUER": lookalike, "PGMCP_OAUTH_AUDIENCE": "https://mcp.example.com"]).count == 1, "\(lookalike)")
         }
         for loopback in ["http://127.0.0.1:8080/realms/x", "http://localhost:9000", "http://[::1]:80/x"] {
-            #expect(messages(["PGMCP_OAUTH_ISSUER": loopback, "PGMCP_OAUTH_AUDIENCE": "https://mcp.example.com"]).isEmpty, "\(loopback)")
+            #expect(settingsProblems(["PGMCP_OAUTH_ISSUER": loopback, "PGMCP_OAUTH_AUDIENCE": "https://mcp.example.com"]).isEmpty, "\(loopback)")
         }
-        #expect(messages(["PGMCP_REPLICA_ID": "eu.1"]) == ["server settings: environment variable PGMCP_REPLICA_ID: must be 1 to 32 letters, digits or '-', got \"eu.1\""])
-        #expect(messages(["PGMCP_PORT": "http"]) == ["server settings: environment variable PGMCP_PORT: must be a whole number from 0 to 65535, got \"http\""])
-        #expect(messages(["PGMCP_ACQUIRE_TIMEOUT": "-1"]) == ["server settings: environment variable PGMCP_ACQUIRE_TIMEOUT: must be a number of seconds above 0, got \"-1\""])
+        #expect(settingsProblems(["PGMCP_REPLICA_ID": "eu.1"]) == ["server settings: environment variable PGMCP_REPLICA_ID: must be 1 to 32 letters, digits or '-', got \"eu.1\""])
+        #expect(settingsProblems(["PGMCP_PORT": "http"]) == ["server settings: environment variable PGMCP_PORT: must be a whole number from 0 to 65535, got \"http\""])
         #expect(
-            messages(["PGMCP_ALLOW_DYNAMIC_CONNECTIONS": "maybe"]) == [
+            settingsProblems(["PGMCP_ACQUIRE_TIMEOUT": "-1"]) == ["server settings: environment variable PGMCP_ACQUIRE_TIMEOUT: must be a number of seconds above 0, got \"-1\""])
+        #expect(
+            settingsProblems(["PGMCP_ALLOW_DYNAMIC_CONNECTIONS": "maybe"]) == [
                 "server settings: environment variable PGMCP_ALLOW_DYNAMIC_CONNECTIONS: must be true or false, got \"maybe\""
             ])
-        #expect(messages(["PGMCP_TRANSPORT": "grpc"]) == ["server settings: environment variable PGMCP_TRANSPORT: must be one of http, stdio, got \"grpc\""])
-        #expect(messages(["PGMCP_MAX_SESSION": "5"]) == ["server settings: environment variable PGMCP_MAX_SESSION: unknown setting; did you mean PGMCP_MAX_SESSIONS?"])
-        #expect(messages(["PGMCP_DYNAMIC_ALLOWED_HOSTS": "10.0.0.0/33"]).count == 1)
+        #expect(settingsProblems(["PGMCP_TRANSPORT": "grpc"]) == ["server settings: environment variable PGMCP_TRANSPORT: must be one of http, stdio, got \"grpc\""])
+        #expect(settingsProblems(["PGMCP_MAX_SESSION": "5"]) == ["server settings: environment variable PGMCP_MAX_SESSION: unknown setting; did you mean PGMCP_MAX_SESSIONS?"])
+        #expect(settingsProblems(["PGMCP_DYNAMIC_ALLOWED_HOSTS": "10.0.0.0/33"]).count == 1)
         #expect(
-            messages(["PGMCP_MAX_SESSIONS_PER_PRINCIPAL": "0"]) == [
+            settingsProblems(["PGMCP_MAX_SESSIONS_PER_PRINCIPAL": "0"]) == [
                 "server settings: environment variable PGMCP_MAX_SESSIONS_PER_PRINCIPAL: must be a whole number from 1 to 1000000, got \"0\""
             ])
         #expect(
-            messages(["PGMCP_MAX_SESSIONS": "20", "PGMCP_MAX_SESSIONS_PER_PRINCIPAL": "21"]) == [
+            settingsProblems(["PGMCP_MAX_SESSIONS": "20", "PGMCP_MAX_SESSIONS_PER_PRINCIPAL": "21"]) == [
                 "server settings: environment variable PGMCP_MAX_SESSIONS_PER_PRINCIPAL: must be at most PGMCP_MAX_SESSIONS (20), got 21"
             ])
         #expect(
-            messages(["PGMCP_MAX_SESSIONS_PER_PRINCIPLE": "5"]) == [
+            settingsProblems(["PGMCP_MAX_SESSIONS_PER_PRINCIPLE": "5"]) == [
                 "server settings: environment variable PGMCP_MAX_SESSIONS_PER_PRINCIPLE: unknown setting; did you mean PGMCP_MAX_SESSIONS_PER_PRINCIPAL?"
             ])
     }
@@ -125,16 +120,10 @@ import Testing
     }
 
     @Test func anUnknownVariableCloseToASettingIsAnErrorAnyOtherAWarning() throws {
-        func messages(_ environment: [String: String]) -> [String] {
-            do {
-                _ = try ServerSettings(environment: environment)
-                return []
-            } catch { return error.problems.map(\.description) }
-        }
         // Slips: a letter off, swapped, case or underscores.
-        #expect(messages(["PGMCP_PROT": "1"]) == ["server settings: environment variable PGMCP_PROT: unknown setting; did you mean PGMCP_PORT?"])
-        #expect(messages(["PGMCP_LOGLEVEL": "x"]) == ["server settings: environment variable PGMCP_LOGLEVEL: unknown setting; did you mean PGMCP_LOG_LEVEL?"])
-        #expect(messages(["PGMCP_Max_Sessions": "5"]) == ["server settings: environment variable PGMCP_Max_Sessions: unknown setting; did you mean PGMCP_MAX_SESSIONS?"])
+        #expect(settingsProblems(["PGMCP_PROT": "1"]) == ["server settings: environment variable PGMCP_PROT: unknown setting; did you mean PGMCP_PORT?"])
+        #expect(settingsProblems(["PGMCP_LOGLEVEL": "x"]) == ["server settings: environment variable PGMCP_LOGLEVEL: unknown setting; did you mean PGMCP_LOG_LEVEL?"])
+        #expect(settingsProblems(["PGMCP_Max_Sessions": "5"]) == ["server settings: environment variable PGMCP_Max_Sessions: unknown setting; did you mean PGMCP_MAX_SESSIONS?"])
         // What wrappers export: no setting, and like none, so left alone with a warning.
         let wrapped = ["PGMCP_BIN": "/x", "PGMCP_HOME": "/opt/pgmcp", "PGMCP_VERSION": "1", "PGMCP_CONFIG_DIR": "/etc", "PGMCP_PORT": "4000"]
         let settings = try ServerSettings(environment: wrapped)
@@ -150,11 +139,7 @@ import Testing
     }
 
     @Test func nonLoopbackBindingRequiresAToken() throws {
-        let problems: [String]
-        do {
-            _ = try ServerSettings(environment: ["PGMCP_HOST": "0.0.0.0"])
-            problems = []
-        } catch { problems = error.problems.map(\.description) }
+        let problems = settingsProblems(["PGMCP_HOST": "0.0.0.0"])
         #expect(
             problems == [
                 "server settings: environment variable PGMCP_HOST: binding 0.0.0.0 (not a loopback address) requires PGMCP_AUTH_TOKEN (or --auth-token) or OAuth (PGMCP_OAUTH_ISSUER)"
@@ -189,4 +174,12 @@ import Testing
         #expect(HostPattern("not a host") == nil)
         #expect(HostPattern("10.0.0.0/40") == nil)
     }
+}
+
+/// What `ServerSettings` refuses in `environment`, as text; empty when it accepts it.
+func settingsProblems(_ environment: [String: String]) -> [String] {
+    do {
+        _ = try ServerSettings(environment: environment)
+        return []
+    } catch { return error.problems.map(\.description) }
 }

@@ -23,10 +23,8 @@ import Testing
                 entry.maxRows = 10
                 return entry
             }
-            let registry = ConnectionPoolRegistry(
-                configuration: Configuration(databases: configs, source: "test", server: ServerSettings()), applicationName: TestDatabase.uniqueName("rules"))
-            Task { await registry.poolGroup.run() }
-            let calls = DatabaseCalls(registry: registry, logger: Logger(label: "test"))
+            let calls = testCalls(configs, prefix: "rules")
+            let registry = calls.registry
             do {
                 try await body(calls, try registry.createSession(), name)
             } catch {

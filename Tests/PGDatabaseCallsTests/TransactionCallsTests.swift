@@ -19,10 +19,7 @@ import Testing
         var settings = ServerSettings()
         settings.connectTimeout = .seconds(1)
         settings.acquireTimeout = .seconds(5)
-        let registry = ConnectionPoolRegistry(
-            configuration: Configuration(databases: [entry], source: "test", server: settings), applicationName: TestDatabase.uniqueName("txc"))
-        Task { await registry.poolGroup.run() }
-        return (DatabaseCalls(registry: registry, logger: Logger(label: "test")), name)
+        return (testCalls([entry], settings: settings, prefix: "txc"), name)
     }
 
     func rows(_ database: String) async throws -> [[JSONValue]] {
@@ -56,11 +53,8 @@ import Testing
     @Test func idleSecondsAreMeasuredOnTheRegistrysClock() async throws {
         let name = try await TestDatabase.createScratchDatabase(prefix: "txc")
         let entry = try TestDatabase.config(id: "main", database: name, readOnly: false)
-        let registry = ConnectionPoolRegistry(
-            configuration: Configuration(databases: [entry], source: "test", server: ServerSettings()), applicationName: TestDatabase.uniqueName("txc"),
-            clock: { ContinuousClock.now - .seconds(3600) })
-        Task { await registry.poolGroup.run() }
-        let calls = DatabaseCalls(registry: registry, logger: Logger(label: "test"))
+        let calls = testCalls([entry], prefix: "txc", clock: { ContinuousClock.now - .seconds(3600) })
+        let registry = calls.registry
         let session = try registry.createSession()
         let info = try await calls.beginTransaction(session: session, database: nil, readOnly: true)
         #expect(info.idleSeconds < 60, "\(info.idleSeconds)")

@@ -164,6 +164,13 @@ def wrk(port, script, clients, mode=""):
     return float(rps), float(p50) / 1000, float(p95) / 1000, float(p99) / 1000, int(requests), int(errors)
 
 
+def measured(server, clients, mode):
+    """One wrk run of MCP calls against `server`: wrk's result, with the server's CPU per call (µs) appended."""
+    cpu0 = server.cpu_seconds()
+    result = wrk(server.port, "mcp_call.lua", clients, mode)
+    return result + ((server.cpu_seconds() - cpu0) / max(1, result[4]) * 1e6,)
+
+
 def median(values):
     return statistics.median(values)
 
@@ -184,10 +191,7 @@ def throughput():
             base_tps = median([b[0] for b in base])
             runs = []
             for _ in range(REPEATS):
-                cpu0 = server.cpu_seconds()
-                result = wrk(server.port, "mcp_call.lua", clients, script)
-                cpu = server.cpu_seconds() - cpu0
-                runs.append(result + (cpu / max(1, result[4]) * 1e6,))
+                runs.append(measured(server, clients, script))
             rps = median([r[0] for r in runs])
             p50, p95, p99 = median([r[1] for r in runs]), median([r[2] for r in runs]), median([r[3] for r in runs])
             cpu_per_call = median([r[6] for r in runs])
@@ -211,9 +215,8 @@ def parser_check():
     # Alternated, at least three of each even in a quick run: the difference is a few µs in ~180.
     for _ in range(max(REPEATS, 3)):
         for mode in ("same", "unique"):
-            cpu0 = server.cpu_seconds()
-            result = wrk(server.port, "mcp_call.lua", 8, mode)
-            runs[mode].append((result[0], (server.cpu_seconds() - cpu0) / max(1, result[4]) * 1e6))
+            result = measured(server, 8, mode)
+            runs[mode].append((result[0], result[6]))
     cpu = {mode: (median([r[0] for r in rs]), median([r[1] for r in rs])) for mode, rs in runs.items()}
     (same_rps, same_cpu), (unique_rps, unique_cpu) = cpu["same"], cpu["unique"]
     row("statement check, 8 sessions: a new text each call (parsed)", f"{unique_rps:,.0f} calls/s, {unique_cpu:.0f} µs CPU/call",
@@ -459,9 +462,8 @@ def compare():
             log(f"compare: round {round_number + 1} of {rounds}, {label}")
             server = Server([database_entry("bench", "bench")], binary=binary)
             wrk(server.port, "mcp_call.lua", 8, "select1")  # warm-up: pools filled, code paged in
-            cpu0 = server.cpu_seconds()
-            result = wrk(server.port, "mcp_call.lua", 8, "select1")
-            results[label].append((result[0], (server.cpu_seconds() - cpu0) / max(1, result[4]) * 1e6, result[5]))
+            result = measured(server, 8, "select1")
+            results[label].append((result[0], result[6], result[5]))
             server.stop()
     print(f"\n## hot path, query SELECT 1 at 8 sessions over HTTP ({rounds} rounds, {DURATION} s each, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores)\n")
     print("| build | calls/s (median) | server CPU µs/call (median) | CPU range | errors |")
