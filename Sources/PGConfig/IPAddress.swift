@@ -7,24 +7,34 @@ public enum IPAddress {
         var text = Substring(text)
         if text.hasPrefix("["), text.hasSuffix("]") {
             text = text.dropFirst().dropLast()
-            return text.contains(":") ? ipv6(text) : nil
+            return text.utf8.contains(UInt8(ascii: ":")) ? ipv6(text) : nil
         }
-        return text.contains(":") ? ipv6(text) : ipv4(text)
+        return text.utf8.contains(UInt8(ascii: ":")) ? ipv6(text) : ipv4(text)
     }
 
     /// Exactly four decimal octets 0–255, no signs, no leading zeros; `nil` for anything else.
+    /// One pass over the bytes: a `Host` header goes through here on every request.
     public static func ipv4(_ text: Substring) -> [UInt8]? {
-        let parts = text.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
         var bytes: [UInt8] = []
-        for part in parts {
-            guard (1...3).contains(part.count), part.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
-                part.count == 1 || part.first != UInt8(ascii: "0")
-            else { return nil }
-            let value = part.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
+        bytes.reserveCapacity(4)
+        var value = 0
+        var digits = 0
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: ".") {
+                guard digits > 0, bytes.count < 3 else { return nil }
+                bytes.append(UInt8(value))
+                value = 0
+                digits = 0
+                continue
+            }
+            // At most three digits, and no second digit after a leading zero ("01").
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), digits < 3, digits == 0 || value > 0 else { return nil }
+            value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            digits += 1
             guard value <= 255 else { return nil }
-            bytes.append(UInt8(value))
         }
+        guard digits > 0, bytes.count == 3 else { return nil }
+        bytes.append(UInt8(value))
         return bytes
     }
 

@@ -30,6 +30,12 @@ import Testing
         #expect(IPAddress.ipv4("10.20.30.40") == [10, 20, 30, 40])
         #expect(IPAddress.ipv4("1.2.3") == nil)
         #expect(IPAddress.ipv4("01.2.3.4") == nil)
+        #expect(IPAddress.ipv4("0.0.0.0") == [0, 0, 0, 0])
+        #expect(IPAddress.ipv4("255.255.255.255") == [255, 255, 255, 255])
+        #expect(IPAddress.ipv4("10.0.100.1") == [10, 0, 100, 1])
+        for text in ["256.0.0.1", "1.2.3.4.5", "1..2.3", "1.2.3.", ".1.2.3", "00.1.2.3", "1.2.3.1000", "1.2.3.-4", "1.2.3.4 ", "", "..."] {
+            #expect(IPAddress.ipv4(Substring(text)) == nil, "\(text)")
+        }
         #expect(IPAddress.ipv6("fe80::1:2") == [0xfe, 0x80] + Array(repeating: 0, count: 10) + [0, 1, 0, 2])
         #expect(IPAddress.ipv6("::ffff:1.2.3.4") == Array(repeating: 0, count: 10) + [0xff, 0xff, 1, 2, 3, 4])
         #expect(IPAddress.ipv6("1:2:3:4:5:6:7:8:9") == nil)

@@ -12,6 +12,8 @@ struct RequestValidation: Sendable {
     let allowsAnyOrigin: Bool
     /// Entries of `PGMCP_ALLOWED_ORIGINS` that are no origin (a path, `null`, a typo): they match nothing.
     let unusableOrigins: [String]
+    /// `settings.bindsLoopback`, decided once: parsing the bound host is not free, and every request asks.
+    let bindsLoopback: Bool
 
     init(settings: ServerSettings) {
         self.settings = settings
@@ -25,6 +27,7 @@ struct RequestValidation: Sendable {
         allowedOrigins = allowed
         allowsAnyOrigin = settings.allowedOrigins.contains("*")
         unusableOrigins = unusable
+        bindsLoopback = settings.bindsLoopback
     }
 
     struct Rejection: Error {
@@ -59,7 +62,7 @@ struct RequestValidation: Sendable {
         // HTTPTypes moves the first Host into the authority and leaves any other among the fields.
         // A loopback server answers only to loopback hosts: a rebound DNS name reaches it with its
         // own name in Host. A server bound beyond loopback has a token, which a rebinding page lacks.
-        if settings.bindsLoopback {
+        if bindsLoopback {
             if request.headers[Self.host] != nil {
                 throw Rejection(status: .forbidden, message: "more than one Host header")
             }
