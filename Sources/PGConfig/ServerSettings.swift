@@ -67,6 +67,10 @@ public struct ServerSettings: Sendable {
     public var oauthJWKSFile: String?
     /// `PGMCP_OAUTH_REQUIRED_SCOPES`: scopes every token must carry (comma-separated); none by default.
     public var oauthRequiredScopes: [String] = []
+    /// `PGMCP_TOOLS`: the tools `tools/list` offers (groups and names). Defaults to `default`.
+    public var tools = ToolSelection.default
+    /// `PGMCP_FENCE_RESULTS`: the text of results that carry database values is fenced as data. Defaults to true.
+    public var fenceResults = true
 
     /// `PGMCP_*` variables that are no setting and no slip for one (`PGMCP_BIN`, exported by a
     /// wrapper): ignored, each worth a warning at start-up.
@@ -122,6 +126,13 @@ public struct ServerSettings: Sendable {
         oauthAudience = reader.string("PGMCP_OAUTH_AUDIENCE")
         oauthJWKSFile = reader.string("PGMCP_OAUTH_JWKS_FILE")
         oauthRequiredScopes = reader.list("PGMCP_OAUTH_REQUIRED_SCOPES") ?? []
+        if let items = reader.list("PGMCP_TOOLS") {
+            switch ToolSelection.parse(items) {
+            case .success(let selection): tools = selection
+            case .failure(let problem): log.add(problem.message, variable: "PGMCP_TOOLS")
+            }
+        }
+        fenceResults = reader.bool("PGMCP_FENCE_RESULTS") ?? fenceResults
         for (name, value) in [("PGMCP_OAUTH_ISSUER", oauthIssuer), ("PGMCP_OAUTH_AUDIENCE", oauthAudience)] {
             guard let value else { continue }
             if !(value.hasPrefix("https://") || Self.isLoopbackHTTP(value)) {
@@ -157,7 +168,7 @@ public struct ServerSettings: Sendable {
         "PGMCP_HEALTH_CHECK_INTERVAL", "PGMCP_ALLOW_DYNAMIC_CONNECTIONS", "PGMCP_DYNAMIC_ALLOWED_HOSTS",
         "PGMCP_DYNAMIC_REQUIRE_SSL", "PGMCP_SESSION_MAX_DYNAMIC", "PGMCP_TRANSACTION_IDLE_TIMEOUT",
         "PGMCP_MAX_RESULT_BYTES", "PGMCP_MAX_REQUEST_BYTES", "PGMCP_LOG_LEVEL", "PGMCP_OAUTH_ISSUER", "PGMCP_OAUTH_AUDIENCE",
-        "PGMCP_OAUTH_JWKS_FILE", "PGMCP_OAUTH_REQUIRED_SCOPES", "PGMCP_REPLICA_ID",
+        "PGMCP_OAUTH_JWKS_FILE", "PGMCP_OAUTH_REQUIRED_SCOPES", "PGMCP_REPLICA_ID", "PGMCP_TOOLS", "PGMCP_FENCE_RESULTS",
     ]
 
     /// `http://` to this machine's loopback interface (the host parsed, not a prefix: not

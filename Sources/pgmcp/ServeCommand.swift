@@ -33,6 +33,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest result JSON, in bytes. [PGMCP_MAX_RESULT_BYTES, default 262144]") var maxResultBytes: String?
     @Option(help: "Largest request body, in bytes. [PGMCP_MAX_REQUEST_BYTES, default 4194304]") var maxRequestBytes: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical. [PGMCP_LOG_LEVEL, default info]") var logLevel: String?
+    @Option(help: "Tools to serve: core, default, all, or a comma list of groups and tool names. [PGMCP_TOOLS, default default]") var tools: String?
+    @Option(help: "Fence database values in results' text as data, not instructions. [PGMCP_FENCE_RESULTS, default true]") var fenceResults: String?
+    @Option(help: "Prefix of session ids and handles, for a router in front of several servers. [PGMCP_REPLICA_ID, default random]") var replicaId: String?
+    @Option(help: "OAuth 2.1 issuer whose access tokens are accepted. [PGMCP_OAUTH_ISSUER]") var oauthIssuer: String?
+    @Option(help: "This server's resource URL, which tokens must name in aud. [PGMCP_OAUTH_AUDIENCE]") var oauthAudience: String?
+    @Option(help: "The issuer's keys (JWKS) from a file instead of its metadata. [PGMCP_OAUTH_JWKS_FILE]") var oauthJwksFile: String?
+    @Option(help: "Scopes every token must carry, comma-separated. [PGMCP_OAUTH_REQUIRED_SCOPES]") var oauthRequiredScopes: String?
 
     /// Each flag's variable: flags and variables go through the same validation.
     var overrides: [String: String] {
@@ -46,6 +53,9 @@ struct ServeCommand: AsyncParsableCommand {
             ("PGMCP_DYNAMIC_ALLOWED_HOSTS", dynamicAllowedHosts), ("PGMCP_DYNAMIC_REQUIRE_SSL", dynamicRequireSsl),
             ("PGMCP_SESSION_MAX_DYNAMIC", sessionMaxDynamic), ("PGMCP_TRANSACTION_IDLE_TIMEOUT", transactionIdleTimeout),
             ("PGMCP_MAX_RESULT_BYTES", maxResultBytes), ("PGMCP_MAX_REQUEST_BYTES", maxRequestBytes), ("PGMCP_LOG_LEVEL", logLevel),
+            ("PGMCP_TOOLS", tools), ("PGMCP_FENCE_RESULTS", fenceResults), ("PGMCP_REPLICA_ID", replicaId),
+            ("PGMCP_OAUTH_ISSUER", oauthIssuer), ("PGMCP_OAUTH_AUDIENCE", oauthAudience), ("PGMCP_OAUTH_JWKS_FILE", oauthJwksFile),
+            ("PGMCP_OAUTH_REQUIRED_SCOPES", oauthRequiredScopes),
         ]
         return Dictionary(uniqueKeysWithValues: pairs.compactMap { name, value in value.map { (name, $0) } })
     }

@@ -24,6 +24,8 @@ import Testing
         #expect(settings.transactionIdleTimeout == .seconds(60))
         #expect(settings.maxResultBytes == 262_144)
         #expect(settings.logLevel == .info)
+        #expect(settings.tools == .default)
+        #expect(settings.fenceResults)
     }
 
     @Test func everyVariableIsRead() throws {
@@ -37,6 +39,7 @@ import Testing
             "PGMCP_SESSION_MAX_DYNAMIC": "5", "PGMCP_TRANSACTION_IDLE_TIMEOUT": "30", "PGMCP_MAX_RESULT_BYTES": "65536",
             "PGMCP_LOG_LEVEL": "debug", "PGMCP_OAUTH_ISSUER": "https://id.example.com/realms/x", "PGMCP_OAUTH_AUDIENCE": "https://mcp.example.com/mcp",
             "PGMCP_OAUTH_JWKS_FILE": "/etc/pgmcp/jwks.json", "PGMCP_OAUTH_REQUIRED_SCOPES": "pgmcp, db.read", "PGMCP_REPLICA_ID": "eu-1",
+            "PGMCP_TOOLS": "core, explain", "PGMCP_FENCE_RESULTS": "false",
         ])
         #expect(settings.transport == .stdio)
         #expect(settings.port == 8080)
@@ -58,6 +61,8 @@ import Testing
         #expect(settings.oauthJWKSFile == "/etc/pgmcp/jwks.json")
         #expect(settings.oauthRequiredScopes == ["pgmcp", "db.read"])
         #expect(settings.replicaID == "eu-1")
+        #expect(settings.tools.names == ["list_databases", "query", "execute", "list_tables", "describe_table", "explain"])
+        #expect(!settings.fenceResults)
     }
 
     @Test func randomReplicaIDsAreShortValidAndDistinct() throws {
@@ -86,6 +91,11 @@ import Testing
             #expect(settingsProblems(["PGMCP_OAUTH_ISSUER": loopback, "PGMCP_OAUTH_AUDIENCE": "https://mcp.example.com"]).isEmpty, "\(loopback)")
         }
         #expect(settingsProblems(["PGMCP_REPLICA_ID": "eu.1"]) == ["server settings: environment variable PGMCP_REPLICA_ID: must be 1 to 32 letters, digits or '-', got \"eu.1\""])
+        #expect(
+            settingsProblems(["PGMCP_TOOLS": "core,drop_everything"]).first?.hasPrefix(
+                "server settings: environment variable PGMCP_TOOLS: \"drop_everything\" is neither a tool group (all, core, default) nor a tool name (list_databases,")
+                == true)
+        #expect(settingsProblems(["PGMCP_TOOLS": " , "]) == ["server settings: environment variable PGMCP_TOOLS: names no tool; use core, default, all, or tool names"])
         #expect(settingsProblems(["PGMCP_PORT": "http"]) == ["server settings: environment variable PGMCP_PORT: must be a whole number from 0 to 65535, got \"http\""])
         #expect(
             settingsProblems(["PGMCP_ACQUIRE_TIMEOUT": "-1"]) == ["server settings: environment variable PGMCP_ACQUIRE_TIMEOUT: must be a number of seconds above 0, got \"-1\""])

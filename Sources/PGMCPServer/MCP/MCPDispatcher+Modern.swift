@@ -11,9 +11,9 @@ extension MCPDispatcher {
         ProtocolMetrics.record(version: ModernProtocol.version, method: method)
         switch method {
         case "server/discover":
-            return .value(JSONRPC.result(.object(ModernProtocol.discoverResult()), id: id))
+            return .value(JSONRPC.result(.object(ModernProtocol.discoverResult(instructions: instructions)), id: id))
         case "tools/list":
-            var listing = catalog.listing.objectValue ?? JSONObject()
+            var listing = catalog.listing(for: ModernProtocol.version).objectValue ?? JSONObject()
             listing["ttlMs"] = .int(ModernProtocol.listTTLMilliseconds)
             listing["cacheScope"] = "public"
             return .value(JSONRPC.result(.object(ModernProtocol.complete(listing)), id: id))

@@ -1,3 +1,4 @@
+import PGConfig
 import PGMCPJSON
 import PGRegistry
 
@@ -7,10 +8,15 @@ import PGRegistry
 public final class MCPDispatcher: Sendable {
     public let context: ServerContext
     public let catalog: ToolCatalog
+    /// `initialize`'s and `server/discover`'s instructions, for the tools served (`ServerInstructions`).
+    let instructions: String
 
-    public init(context: ServerContext, catalog: ToolCatalog = ToolCatalog()) {
+    public init(context: ServerContext, catalog: ToolCatalog? = nil) {
         self.context = context
-        self.catalog = catalog
+        let settings = context.settings
+        let served = catalog ?? ToolCatalog(selection: settings.tools, dynamicConnections: settings.allowDynamicConnections)
+        self.catalog = served
+        instructions = ServerInstructions.text(serving: served, fencing: settings.fenceResults)
     }
 
     /// Methods a session can call, for telling "unknown method" from "needs a session".
@@ -32,7 +38,7 @@ public final class MCPDispatcher: Sendable {
             case "ping":
                 return .value(JSONRPC.result([:], id: id))
             case "tools/list":
-                return .value(JSONRPC.result(catalog.listing, id: id))
+                return .value(JSONRPC.result(catalog.listing(for: transport.protocolVersion), id: id))
             case "tools/call":
                 return await transport.track(id) { [self] in
                     switch await callTool(params, in: transport.workSession) {
@@ -60,20 +66,10 @@ public final class MCPDispatcher: Sendable {
             "protocolVersion": .string(version),
             "capabilities": ["tools": ["listChanged": false]],
             "serverInfo": ["name": .string(MCPVersion.serverName), "title": "pgmcp — PostgreSQL", "version": .string(MCPVersion.serverVersion)],
-            "instructions": .string(Self.instructions),
+            "instructions": .string(instructions),
         ]
         return (result, version)
     }
-
-    static let instructions = """
-        pgmcp gives access to several named PostgreSQL databases. Start with list_databases; select_database \
-        switches this session's active database, or pass 'database' to any tool. A selection lasts for this MCP \
-        session only: if your client opens a new session per call, pass 'database' (or an open_session handle as \
-        'session') on every call. execute writes only to a database the call names or this session selected. query runs one read-only \
-        statement; execute writes where a database allows it; list_schemas, list_tables, describe_table and \
-        explain show structure and plans. Use $1, $2 … with 'params' for values. open_session mints an \
-        isolated work session to pass as 'session'.
-        """
 
     /// What a known tool's call produced: its structured content, or an `isError` result.
     enum ToolOutcome {
@@ -92,7 +88,12 @@ public final class MCPDispatcher: Sendable {
             return .failure(JSONRPCError(.invalidParams, "tools/call needs \"name\" (a string)"))
         }
         guard let tool = catalog[name] else {
-            return .failure(JSONRPCError(.invalidParams, "unknown tool '\(name)'; tools/list shows the tools"))
+            guard ToolSelection.knownTools.contains(name) else {
+                return .failure(JSONRPCError(.invalidParams, "unknown tool '\(name)'; tools/list shows the tools"))
+            }
+            return .failure(
+                JSONRPCError(
+                    .invalidParams, "tool '\(name)' is not served here (PGMCP_TOOLS=\(context.settings.tools.text)); tools/list shows the tools"))
         }
         var arguments = JSONObject()
         switch params["arguments"] {

@@ -62,11 +62,11 @@ enum ModernProtocol {
     }
 
     /// `server/discover`'s result.
-    static func discoverResult() -> JSONObject {
+    static func discoverResult(instructions: String) -> JSONObject {
         complete(
             JSONObject([
                 ("supportedVersions", .array(supported.map { .string($0) })), ("capabilities", ["tools": ["listChanged": false]]),
-                ("instructions", .string(MCPDispatcher.instructions)), ("ttlMs", .int(listTTLMilliseconds)), ("cacheScope", "public"),
+                ("instructions", .string(instructions)), ("ttlMs", .int(listTTLMilliseconds)), ("cacheScope", "public"),
             ]))
     }
 }

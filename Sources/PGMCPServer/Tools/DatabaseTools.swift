@@ -19,8 +19,7 @@ enum DatabaseTools {
 
     static let listDatabases = ToolDefinition(
         name: "list_databases", title: "List databases",
-        description:
-            "Lists the databases this session can use: the configured ones and its own dynamic connections, with which one is active, whether it is read-only, where it is (never a password) and whether it answers.",
+        description: "Lists the databases you can use: which one is active, whether each is read-only, and whether it answers. Start here.",
         inputSchema: JSONSchema.object([]),
         outputSchema: JSONSchema.output([("databases", JSONSchema.array(of: entrySchema))], required: ["databases"]),
         annotations: .readsDatabase,
@@ -58,17 +57,15 @@ enum DatabaseTools {
 
     static let currentDatabase = ToolDefinition(
         name: "current_database", title: "Current database",
-        description:
-            "Shows the session's active database (read-only or not, PostgreSQL version), the transaction the session holds open on it (mode, status, age) if any, and the session's statistics and connection limit.",
+        description: "Shows the active database (read-only or not, server version), any transaction open on it, and this session's statistics.",
         inputSchema: JSONSchema.object([]), outputSchema: currentSchema, annotations: .readsDatabase,
         handler: { call throws(ToolError) in try await current(call) })
 
     static let selectDatabase = ToolDefinition(
         name: "select_database", title: "Select database",
-        description:
-            "Makes a database the session's active one: later calls without a 'database' argument use it. The choice lasts for this MCP session only: a client that opens a new MCP session per call should pass 'database' (or an open_session handle as 'session') on every call instead. Returns what current_database returns.",
+        description: "Makes a database the active one: later calls that pass no 'database' use it. Returns what current_database returns.",
         inputSchema: JSONSchema.object(
-            [("database", JSONSchema.string("Name of the database to make active (see list_databases)."))], required: ["database"]),
+            [("database", JSONSchema.string())], required: ["database"]),
         outputSchema: currentSchema, annotations: .sessionState,
         keepsSessionState: true,
         handler: { call throws(ToolError) in

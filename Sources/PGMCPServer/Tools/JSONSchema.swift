@@ -9,34 +9,35 @@ enum JSONSchema {
         return schema
     }
 
-    static func string(_ description: String) -> JSONValue { ["type": "string", "description": .string(description)] }
-    static func boolean(_ description: String) -> JSONValue { ["type": "boolean", "description": .string(description)] }
-    static func integer(_ description: String, minimum: Int, maximum: Int) -> JSONValue {
-        ["type": "integer", "description": .string(description), "minimum": .int(Int64(minimum)), "maximum": .int(Int64(maximum))]
+    /// A property whose name and type say what it is gets no description: every byte of the tool
+    /// list is paid in every conversation of every client.
+    static func string(_ description: String? = nil) -> JSONValue { described(JSONObject([("type", "string")]), description) }
+    static func boolean(_ description: String? = nil) -> JSONValue { described(JSONObject([("type", "boolean")]), description) }
+    static func integer(minimum: Int, maximum: Int) -> JSONValue {
+        ["type": "integer", "minimum": .int(Int64(minimum)), "maximum": .int(Int64(maximum))]
     }
 
-    /// The `database` argument every database tool takes.
-    static let database = string(
-        "Name of a database this session can use (see list_databases). Defaults to the session's active database.")
+    private static func described(_ schema: JSONObject, _ description: String?) -> JSONValue {
+        var schema = schema
+        if let description { schema["description"] = .string(description) }
+        return .object(schema)
+    }
 
-    /// The `session` argument every tool takes; gateways of MCP 2026-07-28 route on it as a header.
-    static let session: JSONValue = [
-        "type": "string",
-        "description": "A work-session handle from open_session. Without it, the call belongs to this connection's own session.",
-        "x-mcp-header": "Session",
-    ]
+    /// The `database` argument every database tool takes (a name from list_databases; the active one when left out).
+    static let database = string()
 
-    /// `params`: what `ToolArguments.parameterText` accepts. Every array schema names its `items`:
-    /// OpenAI function calling, VS Code and pydantic-ai's strict mode refuse a tool whose array
-    /// schema lacks them. Arrays nest two deep (`int[][]`); the server takes deeper ones too.
+    /// The `session` argument of every tool, listed while a tool that hands out handles is served;
+    /// gateways of MCP 2026-07-28 route on it as a header.
+    static let session: JSONValue = ["type": "string", "description": "Handle from open_session or a result.", "x-mcp-header": "Session"]
+
+    /// `params`: what `ToolArguments.parameterText` accepts: text, number, boolean, null (SQL NULL),
+    /// an object (JSON text) or an array (a PostgreSQL array). Every array schema names its
+    /// `items`: OpenAI function calling, VS Code and pydantic-ai's strict mode refuse a tool whose
+    /// array schema lacks them.
     static let params: JSONValue = [
-        "type": "array",
-        "description": "Values for $1, $2, … in the statement. null is SQL NULL; an array of scalars becomes a PostgreSQL array; an object is passed as JSON text.",
-        "items": ["anyOf": .array(parameterScalars + [array(of: ["anyOf": .array(parameterScalars + [array(of: ["anyOf": .array(parameterScalars)])])])])],
+        "type": "array", "description": "Values for $1, $2, …",
+        "items": ["type": ["string", "number", "boolean", "null", "object", "array"], "items": [:]],
     ]
-
-    /// One parameter value that is not an array: text, number, boolean, SQL NULL, or JSON (an object).
-    static let parameterScalars: [JSONValue] = [["type": "string"], ["type": "number"], ["type": "boolean"], ["type": "null"], ["type": "object"]]
 
     /// Output schema of an object whose listed properties are present.
     static func output(_ properties: [(String, JSONValue)], required: [String]) -> JSONValue {
@@ -44,9 +45,24 @@ enum JSONSchema {
     }
 
     /// In every output schema (see `ToolCatalog`): present, and true, when the result was cut.
-    static let truncated: JSONValue = [
-        "type": "boolean", "description": "True when the result was cut to the server's size cap (PGMCP_MAX_RESULT_BYTES) or a row limit.",
-    ]
+    static let truncated: JSONValue = ["type": "boolean"]
+
+    /// An output schema as `tools/list` shows it: the result's top-level properties and their
+    /// types, nested objects as `object` and arrays with the type of their items. Clients check
+    /// results against it; models read the description and the result itself, so the detail (kept
+    /// in the definitions and docs/tools.md) is not worth its bytes in every conversation.
+    static func compact(output schema: JSONValue, depth: Int = 0) -> JSONValue {
+        guard case .object(let object) = schema else { return schema }
+        var compact = JSONObject()
+        if let type = object["type"] { compact["type"] = type }
+        if let anyOf = object["anyOf"]?.arrayValue { compact["anyOf"] = .array(anyOf.map { Self.compact(output: $0, depth: depth + 1) }) }
+        if let items = object["items"] { compact["items"] = Self.compact(output: items, depth: depth + 1) }
+        if depth == 0, case .object(let properties)? = object["properties"] {
+            compact["properties"] = .object(JSONObject(properties.map { ($0.key, Self.compact(output: $0.value, depth: depth + 1)) }))
+        }
+        // Nested objects keep their type only; a cell of `rows` (any JSON) stays unconstrained.
+        return .object(compact)
+    }
 
     static let anyValue: JSONValue = [:]
     /// A column's value in `rows`: any JSON (json/jsonb and arrays nest freely), so no `type`.

@@ -9,16 +9,12 @@ enum QueryTools {
 
     static let query = ToolDefinition(
         name: "query", title: "Run a read-only query",
-        description: """
-            Runs exactly one SQL statement that reads (SELECT, WITH, VALUES, TABLE, SHOW, EXPLAIN) inside a READ ONLY \
-            transaction (rolled back afterwards) and returns its rows. Use $1, $2, … with 'params' for values. Writes are refused by PostgreSQL here; use 'execute' on a writable database. \
-            Rows are cut at max_rows (and at the server's size cap), with truncated: true.
-            """,
+        description: "Runs one read-only SQL statement and returns its rows. Use $1, $2… with params for values. Rows past max_rows or the size cap are cut, with truncated: true.",
         inputSchema: JSONSchema.object(
             [
-                ("sql", JSONSchema.string("One SQL statement, e.g. SELECT * FROM orders WHERE id = $1")),
+                ("sql", JSONSchema.string()),
                 ("params", JSONSchema.params), ("database", JSONSchema.database),
-                ("max_rows", JSONSchema.integer("Most rows to return (capped by the database's maxRows).", minimum: 1, maximum: 1_000_000)),
+                ("max_rows", JSONSchema.integer(minimum: 1, maximum: 1_000_000)),
             ], required: ["sql"]),
         outputSchema: JSONSchema.output(
             [
@@ -43,15 +39,11 @@ enum QueryTools {
 
     static let execute = ToolDefinition(
         name: "execute", title: "Run a write statement",
-        description: """
-            Runs exactly one SQL statement (INSERT, UPDATE, DELETE, DDL, …) and commits it. Refused on read-only \
-            databases. Pass 'database' to say where it writes: without it, it writes to the active database only if \
-            select_database chose it in this same MCP session (when several databases are configured). Use $1, $2, … \
-            with 'params' for values. Rows of a RETURNING clause are returned.
-            """,
+        description:
+            "Runs one SQL statement that writes (INSERT, UPDATE, DELETE, DDL) and commits it; refused on read-only databases. It writes only where 'database' names or select_database chose.",
         inputSchema: JSONSchema.object(
             [
-                ("sql", JSONSchema.string("One SQL statement, e.g. UPDATE orders SET status = $1 WHERE id = $2")),
+                ("sql", JSONSchema.string()),
                 ("params", JSONSchema.params), ("database", JSONSchema.database),
             ], required: ["sql"]),
         outputSchema: JSONSchema.output(
@@ -82,15 +74,11 @@ enum QueryTools {
 
     static let explain = ToolDefinition(
         name: "explain", title: "Explain a query plan",
-        description: """
-            Shows PostgreSQL's plan for one statement (EXPLAIN (FORMAT JSON)). With analyze: true the statement really \
-            runs, inside a transaction that is rolled back (read-only for a SELECT, and on read-only databases), and the \
-            plan carries actual times and row counts.
-            """,
+        description: "Shows PostgreSQL's plan for one statement. With analyze: true the statement runs, rolled back afterwards, and the plan has actual times and rows.",
         inputSchema: JSONSchema.object(
             [
-                ("sql", JSONSchema.string("The statement to explain (without EXPLAIN).")), ("params", JSONSchema.params),
-                ("analyze", JSONSchema.boolean("Run it and report actual times (rolled back afterwards). Defaults to false.")),
+                ("sql", JSONSchema.string()), ("params", JSONSchema.params),
+                ("analyze", JSONSchema.boolean()),
                 ("database", JSONSchema.database),
             ], required: ["sql"]),
         outputSchema: JSONSchema.output([("plan", JSONSchema.anyValue)], required: ["plan"]),

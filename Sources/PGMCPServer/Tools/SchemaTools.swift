@@ -5,7 +5,7 @@ import PGMCPJSON
 enum SchemaTools {
     static let listSchemas = ToolDefinition(
         name: "list_schemas", title: "List schemas",
-        description: "Lists the database's schemas (system schemas left out) with their owner and how many tables, views and materialized views each holds.",
+        description: "Lists the schemas (system ones left out) with their owner and number of tables.",
         inputSchema: JSONSchema.object([("database", JSONSchema.database)]),
         outputSchema: JSONSchema.output(
             [("schemas", JSONSchema.array(of: ["type": "object", "properties": ["name": ["type": "string"], "owner": ["type": "string"], "tables": ["type": "integer"]]]))],
@@ -21,10 +21,9 @@ enum SchemaTools {
 
     static let listTables = ToolDefinition(
         name: "list_tables", title: "List tables",
-        description:
-            "Lists tables, views, materialized views, foreign and partitioned tables of one schema (default: every non-system schema), with estimated row counts, total size on disk and comments.",
+        description: "Lists tables, views and materialized views of one schema, or of all, with estimated rows, size and comment.",
         inputSchema: JSONSchema.object([
-            ("schema", JSONSchema.string("Schema to list. Defaults to every non-system schema.")), ("database", JSONSchema.database),
+            ("schema", JSONSchema.string()), ("database", JSONSchema.database),
         ]),
         outputSchema: JSONSchema.output(
             [
@@ -52,12 +51,11 @@ enum SchemaTools {
 
     static let describeTable = ToolDefinition(
         name: "describe_table", title: "Describe a table",
-        description:
-            "Describes a table or view: columns (type, nullability, default, comment), primary key, foreign keys, indexes and other constraints. 'table' may be schema-qualified ('sales.orders').",
+        description: "Describes a table or view: columns, primary key, foreign keys, indexes and constraints. 'table' may be schema-qualified.",
         inputSchema: JSONSchema.object(
             [
-                ("table", JSONSchema.string("Table or view name, optionally schema-qualified.")),
-                ("schema", JSONSchema.string("Its schema. Defaults to the first match on the search path.")),
+                ("table", JSONSchema.string()),
+                ("schema", JSONSchema.string()),
                 ("database", JSONSchema.database),
             ], required: ["table"]),
         outputSchema: JSONSchema.output(

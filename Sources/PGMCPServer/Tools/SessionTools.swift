@@ -6,23 +6,17 @@ import PGRegistry
 enum SessionTools {
     static let openSession = ToolDefinition(
         name: "open_session", title: "Open a work session",
-        description: """
-            Mints a new work session with its own active database, connection limit, dynamic connections, transactions and \
-            statistics, and returns its handle. Pass the handle as 'session' to any tool to work in it (one per test, or per \
-            task, isolated from the others). The handle is a secret: it works only with the same credentials that minted it \
-            (checked on every call), and it lives until close_session or until it goes unused for expiresAfterIdleSeconds \
-            (PGMCP_SESSION_IDLE_TIMEOUT); its end rolls back its open transactions, closes its dynamic connections and drops \
-            its clone copies. It does not end with the MCP session that minted it.
-            """,
+        description:
+            "Mints an isolated work session (its own active database, transactions and connections) and returns its handle: pass it as 'session' to any tool. It ends on close_session or when left idle.",
         inputSchema: JSONSchema.object([
-            ("database", JSONSchema.string("The database it starts on. Defaults to the server's default database.")),
-            ("label", JSONSchema.string("A name for it, shown in logs when it ends idle (its first 64 characters).")),
+            ("database", JSONSchema.string()),
+            ("label", JSONSchema.string("Shown in logs.")),
         ]),
         outputSchema: JSONSchema.output(
             [("session", ["type": "string"]), ("database", ["type": "string"]), ("expiresAfterIdleSeconds", ["type": "number"])],
             required: ["session", "database", "expiresAfterIdleSeconds"]),
         annotations: ToolAnnotations(readOnly: false, destructive: false, idempotent: false, openWorld: false),
-        usesCallerOnly: true,
+        usesCallerOnly: true, mintsHandle: true,
         handler: { call throws(ToolError) in
             let database = try call.arguments.string("database")
             let label = try call.arguments.string("label")
@@ -39,7 +33,7 @@ enum SessionTools {
 
     static let closeSession = ToolDefinition(
         name: "close_session", title: "Close a work session",
-        description: "Ends a work session now: cancels its running statements, rolls back and returns its connections, closes its dynamic connections. Its handle stops working.",
+        description: "Ends a work session now: its statements are cancelled, its transactions rolled back, its connections returned.",
         inputSchema: JSONSchema.object([("session", JSONSchema.session)], required: ["session"]),
         outputSchema: JSONSchema.output([("closed", ["type": "string"])], required: ["closed"]),
         annotations: ToolAnnotations(readOnly: false, destructive: false, idempotent: true, openWorld: false),
@@ -67,7 +61,7 @@ enum SessionTools {
 
     static let serverStatus = ToolDefinition(
         name: "server_status", title: "Server status",
-        description: "Shows every connection pool this session can see (open, idle, in use, waiting, maximum, health and the last error) and how many sessions are open.",
+        description: "Shows each connection pool you can see (open, idle, in use, waiting, health, last error) and how many sessions are open.",
         inputSchema: JSONSchema.object([]),
         outputSchema: JSONSchema.output([("pools", JSONSchema.array(of: poolSchema)), ("sessions", ["type": "integer"])], required: ["pools", "sessions"]),
         annotations: ToolAnnotations(readOnly: true, destructive: false, idempotent: true, openWorld: false),

@@ -1,18 +1,35 @@
+import PGConfig
 import PGMCPJSON
 
 /// The tool catalog: one table; `tools/list` is derived from it. Every tool also accepts the
 /// `session` argument (a handle from open_session), and every output schema has `truncated` (any
 /// result may be cut to `PGMCP_MAX_RESULT_BYTES`), added here so no definition can forget them.
+///
+/// It serves the tools `PGMCP_TOOLS` selects, and lists those of them that can work here: not
+/// `connect_database` and `disconnect_database` while dynamic connections are off (a call to them
+/// is still answered, saying how to turn them on). A listed tool costs every conversation its
+/// bytes, and one that always fails costs a wasted call too.
 public struct ToolCatalog: Sendable {
     public let tools: [ToolDefinition]
     private let byName: [String: ToolDefinition]
-    /// The `tools/list` result, built once.
+    /// The `tools/list` result, built once: for protocol 2025-03-26, whose clients read a tool's
+    /// title in its annotations only, and for every later version, which has `title` beside `name`.
     let listing: JSONValue
+    let listingWithAnnotatedTitles: JSONValue
+    /// Some served tool hands out a handle (`open_session`, or a state-changing tool under MCP
+    /// 2026-07-28), so every tool lists the `session` argument that takes it.
+    let listsSession: Bool
 
-    public init(_ tools: [ToolDefinition] = ToolCatalog.contractTools) {
-        self.tools = tools.map { tool in
+    public init(_ tools: [ToolDefinition] = ToolCatalog.contractTools, selection: ToolSelection = .default, dynamicConnections: Bool = true) {
+        let served = tools.filter { selection.contains($0.name) }
+        // Still callable (its answer says how to turn it on), but not listed.
+        let listed = { (tool: ToolDefinition) in dynamicConnections || !tool.needsDynamicConnections }
+        // `session` is worth listing only while some listed tool hands out a handle to pass in it.
+        let listsSession = served.contains { listed($0) && ($0.keepsSessionState || $0.mintsHandle) }
+        self.listsSession = listsSession
+        self.tools = served.map { tool in
             var tool = tool
-            if case .object(var properties)? = tool.inputSchema["properties"], properties["session"] == nil {
+            if listsSession, case .object(var properties)? = tool.inputSchema["properties"], properties["session"] == nil {
                 properties["session"] = JSONSchema.session
                 tool.inputSchema["properties"] = .object(properties)
             }
@@ -21,7 +38,8 @@ public struct ToolCatalog: Sendable {
                 output["properties"] = .object(properties)
                 tool.outputSchema = .object(output)
             }
-            tool.argumentNames = tool.inputSchema["properties"]?.objectValue?.keys ?? []
+            // Accepted whether listed or not: a handle passed by a client that knows the contract.
+            tool.argumentNames = (tool.inputSchema["properties"]?.objectValue?.keys ?? []) + (tool.routesBySessionArgument && !listsSession ? ["session"] : [])
             tool.headerParameters = (tool.inputSchema["properties"]?.objectValue ?? JSONObject()).compactMap { property, schema in
                 schema["x-mcp-header"]?.stringValue.map { (property: property, header: $0) }
             }
@@ -29,7 +47,13 @@ public struct ToolCatalog: Sendable {
             return tool
         }
         byName = Dictionary(uniqueKeysWithValues: self.tools.map { ($0.name, $0) })
-        listing = ["tools": .array(self.tools.map(\.listing))]
+        listing = ["tools": .array(self.tools.filter(listed).map { $0.listing(titleInAnnotations: false) })]
+        listingWithAnnotatedTitles = ["tools": .array(self.tools.filter(listed).map { $0.listing(titleInAnnotations: true) })]
+    }
+
+    /// The `tools/list` result for a session of `protocolVersion`.
+    func listing(for protocolVersion: String) -> JSONValue {
+        protocolVersion == "2025-03-26" ? listingWithAnnotatedTitles : listing
     }
 
     public subscript(name: String) -> ToolDefinition? { byName[name] }

@@ -22,6 +22,10 @@ public struct ToolDefinition: Sendable {
     /// databases (`open_session`, `close_session`): under MCP 2026-07-28 it runs without taking a
     /// place in `PGMCP_MAX_SESSIONS`, so a full table never keeps a client from its own handles.
     public var usesCallerOnly = false
+    /// It hands out a work-session handle (`open_session`).
+    public var mintsHandle = false
+    /// It works only while dynamic connections are allowed (`connect_database`, `disconnect_database`).
+    public var needsDynamicConnections = false
     /// The arguments it accepts (its schema's properties), filled in by the catalog once.
     var argumentNames: [String] = []
     /// Its arguments that travel in HTTP headers too (`x-mcp-header`): (property, header name
@@ -31,12 +35,14 @@ public struct ToolDefinition: Sendable {
     var metrics = ToolMetrics(tool: nil)
     public var handler: @Sendable (ToolCall) async throws(ToolError) -> JSONObject
 
-    /// The `tools/list` entry.
-    var listing: JSONValue {
+    /// The `tools/list` entry, its output schema compact (`JSONSchema.compact`). `titleInAnnotations`
+    /// for clients of protocol 2025-03-26, which read a tool's title there only.
+    func listing(titleInAnnotations: Bool) -> JSONValue {
         .object(
             JSONObject([
                 ("name", .string(name)), ("title", .string(title)), ("description", .string(description)),
-                ("inputSchema", .object(inputSchema)), ("outputSchema", outputSchema), ("annotations", annotations.json(title: title)),
+                ("inputSchema", .object(inputSchema)), ("outputSchema", JSONSchema.compact(output: outputSchema)),
+                ("annotations", annotations.json(title: titleInAnnotations ? title : nil)),
             ]))
     }
 }
@@ -71,13 +77,16 @@ public struct ToolAnnotations: Sendable {
     /// The tool talks to systems outside the server (a database): true for most.
     public var openWorld: Bool
 
-    /// The `annotations` object. It carries the tool's title too: clients of protocol 2025-03-26 read
+    /// The `annotations` object, every hint stated (a client's default for a missing one is the
+    /// cautious reading). With `title` for clients of protocol 2025-03-26, which read
     /// `annotations.title` only (the tool-level `title` came in 2025-06-18).
-    func json(title: String) -> JSONValue {
-        [
-            "title": .string(title), "readOnlyHint": .bool(readOnly), "destructiveHint": .bool(destructive),
-            "idempotentHint": .bool(idempotent), "openWorldHint": .bool(openWorld),
-        ]
+    func json(title: String? = nil) -> JSONValue {
+        var object = JSONObject([
+            ("readOnlyHint", .bool(readOnly)), ("destructiveHint", .bool(destructive)), ("idempotentHint", .bool(idempotent)),
+            ("openWorldHint", .bool(openWorld)),
+        ])
+        if let title { object["title"] = .string(title) }
+        return .object(object)
     }
 
     static let readsDatabase = ToolAnnotations(readOnly: true, destructive: false, idempotent: true, openWorld: true)

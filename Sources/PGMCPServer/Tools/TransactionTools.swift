@@ -15,17 +15,11 @@ enum TransactionTools {
 
     static let begin = ToolDefinition(
         name: "begin_transaction", title: "Begin a transaction",
-        description: """
-            Opens a transaction on a database (default: the active one) that lasts across calls: until commit_transaction or \
-            rollback_transaction, this session's query, execute, explain and catalog calls on that database run inside it and \
-            see its uncommitted changes. Read-only unless read_only is false (default: the database's own mode; writing needs a \
-            writable database, named or selected as for execute). It holds one of the session's connections. A statement that \
-            fails leaves it aborted until rolled back. Left unused for PGMCP_TRANSACTION_IDLE_TIMEOUT seconds, or when the \
-            session ends, it is rolled back. One per database per session.
-            """,
+        description:
+            "Opens a transaction that lasts across calls: query and execute on that database run in it until commit_transaction or rollback_transaction. Read-only unless read_only is false; rolled back when left idle.",
         inputSchema: JSONSchema.object([
             ("database", JSONSchema.database),
-            ("read_only", JSONSchema.boolean("Open it READ ONLY. Defaults to the database's mode (read-only databases only allow true).")),
+            ("read_only", JSONSchema.boolean("Default: the database's mode.")),
         ]),
         outputSchema: JSONSchema.output([("transaction", transactionSchema)], required: ["transaction"]),
         annotations: ToolAnnotations(readOnly: false, destructive: false, idempotent: false, openWorld: true),
@@ -47,17 +41,12 @@ enum TransactionTools {
 
     static let commit = ending(
         name: "commit_transaction", title: "Commit the transaction",
-        description: """
-            Commits the session's open transaction on a database (default: the active one) and returns its connection. If a \
-            statement in it failed, nothing is committed and the answer says so; if the answer to COMMIT is lost (the connection \
-            broke), the error says the outcome is unknown: check the data before redoing anything.
-            """,
+        description: "Commits the open transaction on a database. If the answer to COMMIT is lost, the error says the outcome is unknown.",
         destructive: true, { calls, session, database throws(DatabaseCallError) in try await calls.commitTransaction(session: session, database: database) })
 
     static let rollback = ending(
         name: "rollback_transaction", title: "Roll back the transaction",
-        description:
-            "Rolls back the session's open transaction on a database (default: the active one): nothing of it is kept, its locks are released, and its connection returns to the pool.",
+        description: "Rolls back the open transaction on a database and releases its locks.",
         destructive: false, { calls, session, database throws(DatabaseCallError) in try await calls.rollbackTransaction(session: session, database: database) })
 
     /// commit_transaction and rollback_transaction: the same arguments, result and handling; only
