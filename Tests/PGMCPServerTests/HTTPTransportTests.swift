@@ -35,7 +35,7 @@ import Testing
             let result = try #require(reply.json?["result"])
             let structured = try #require(result["structuredContent"])
             let text = try #require(result["content"]?.arrayValue?.first?["text"]?.stringValue)
-            #expect(try JSONParser.parse(text) == structured)
+            #expect(try FencedText(text)?.value() == structured)
             #expect(structured["rows"]?.arrayValue?.first?.arrayValue?.first == "quote \" backslash \\ newline \n tab \t bell \u{07} é ☃ 𝄞")
             #expect(result["isError"] == false)
         }

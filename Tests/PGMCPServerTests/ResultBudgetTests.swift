@@ -60,7 +60,7 @@ import Testing
         #expect(structured.serialized().count <= Self.cap, "\(label): \(structured.serialized().count) bytes")
         #expect(structured["truncated"] == true, "\(label)")
         let text = try #require(result["content"]?.arrayValue?.first?["text"]?.stringValue)
-        #expect(try JSONParser.parse(text) == structured, "\(label)")
+        #expect(try FencedText(text)?.value() == structured, "\(label)")
         return structured
     }
 

@@ -7,19 +7,27 @@ enum OutgoingMessage: Sendable {
     case value(JSONValue)
     /// `{"jsonrpc","id","result":{"content":[{"type":"text","text":…}],"structuredContent":…,"isError":false}}`
     /// With `modern` (MCP 2026-07-28), also `"resultType":"complete"` and the server's info in `_meta`.
-    case toolSuccess(id: JSONRPCID, structured: JSONObject, modern: Bool = false)
+    /// With `fence`, the text copy is fenced as data (`DataFence`); `structuredContent` never is.
+    case toolSuccess(id: JSONRPCID, structured: JSONObject, modern: Bool = false, fence: DataFence? = nil)
 
     func write(into writer: inout JSONWriter) {
         switch self {
         case .value(let value):
             writer.write(value)
-        case .toolSuccess(let id, let structured, let modern):
+        case .toolSuccess(let id, let structured, let modern, let fence):
             var inner = JSONWriter()
             inner.write(.object(structured))
             writer.writeRaw(#"{"jsonrpc":"2.0","id":"#)
             writer.write(id.json)
             writer.writeRaw(#","result":{"content":[{"type":"text","text":"#)
-            inner.bytes.withUnsafeBufferPointer { writer.writeString(utf8: $0) }
+            if let fence {
+                var text = Array(fence.preamble.utf8)
+                text += inner.bytes
+                text += Array(("\n" + fence.closing).utf8)
+                text.withUnsafeBufferPointer { writer.writeString(utf8: $0) }
+            } else {
+                inner.bytes.withUnsafeBufferPointer { writer.writeString(utf8: $0) }
+            }
             writer.writeRaw(#"}],"structuredContent":"#)
             writer.writeRaw(inner.bytes)
             writer.writeRaw(#","isError":false"#)

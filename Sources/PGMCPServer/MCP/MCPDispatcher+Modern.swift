@@ -27,10 +27,10 @@ extension MCPDispatcher {
     }
 
     /// A 2026-07-28 `tools/call`'s answer, shaped as that version shapes results.
-    static func modernAnswer(_ outcome: Result<ToolOutcome, JSONRPCError>, id: JSONRPCID) -> OutgoingMessage {
+    func modernAnswer(_ outcome: Result<ToolOutcome, JSONRPCError>, id: JSONRPCID) -> OutgoingMessage {
         switch outcome {
         case .success(.structured(let structured)):
-            return .toolSuccess(id: id, structured: structured, modern: true)
+            return .toolSuccess(id: id, structured: structured, modern: true, fence: fence())
         case .success(.failed(let result)):
             return .value(JSONRPC.result(.object(ModernProtocol.complete(result.objectValue ?? JSONObject())), id: id))
         case .failure(var error):

@@ -10,6 +10,8 @@ public final class MCPDispatcher: Sendable {
     public let catalog: ToolCatalog
     /// `initialize`'s and `server/discover`'s instructions, for the tools served (`ServerInstructions`).
     let instructions: String
+    /// `PGMCP_FENCE_RESULTS`, read once (every result asks).
+    let fencesResults: Bool
 
     public init(context: ServerContext, catalog: ToolCatalog? = nil) {
         self.context = context
@@ -17,6 +19,7 @@ public final class MCPDispatcher: Sendable {
         let served = catalog ?? ToolCatalog(selection: settings.tools, dynamicConnections: settings.allowDynamicConnections)
         self.catalog = served
         instructions = ServerInstructions.text(serving: served, fencing: settings.fenceResults)
+        fencesResults = settings.fenceResults
     }
 
     /// Methods a session can call, for telling "unknown method" from "needs a session".
@@ -43,7 +46,7 @@ public final class MCPDispatcher: Sendable {
                 return await transport.track(id) { [self] in
                     switch await callTool(params, in: transport.workSession) {
                     case .success(.structured(let structured)):
-                        return .toolSuccess(id: id, structured: structured)
+                        return .toolSuccess(id: id, structured: structured, fence: fence())
                     case .success(.failed(let result)):
                         return .value(JSONRPC.result(result, id: id))
                     case .failure(var error):
@@ -58,6 +61,9 @@ public final class MCPDispatcher: Sendable {
             }
         }
     }
+
+    /// A fresh fence for one result's text, while `PGMCP_FENCE_RESULTS` is on.
+    func fence() -> DataFence? { fencesResults ? DataFence() : nil }
 
     /// The `initialize` result for the requested version (negotiated as the lifecycle spec says).
     func initializeResult(_ params: JSONObject) -> (result: JSONValue, version: String) {

@@ -73,7 +73,7 @@ struct MCPSessionGate: Sendable {
             // In a handle of the caller's the call needs no work session of its own (one would only be
             // made and ended around it); any other handle takes the path below, which explains it.
             if let session = namedSession(params, caller: caller) {
-                return MCPDispatcher.modernAnswer(await dispatcher.callTool(params, in: session, stateless: true), id: id)
+                return dispatcher.modernAnswer(await dispatcher.callTool(params, in: session, stateless: true), id: id)
             }
             let outcome: Result<MCPDispatcher.ToolOutcome, JSONRPCError>
             do {
@@ -86,7 +86,7 @@ struct MCPSessionGate: Sendable {
                 // Too many sessions and calls at once: the server is busy, say so as 2025 does.
                 return .value(JSONRPCError(.serverBusy, (error as? RegistryError)?.message ?? "the server is busy", id: id).response)
             }
-            return MCPDispatcher.modernAnswer(outcome, id: id)
+            return dispatcher.modernAnswer(outcome, id: id)
         }
     }
 
