@@ -52,3 +52,28 @@ import Testing
         }
     }
 }
+
+/// The security posture a client can read before trusting the server with a task.
+@Suite("Security posture", .serialized) struct SecurityPostureTests {
+    @Test func serverStatusAndDiscoverSayWhatCanBeWrittenAndHowCallersAreChecked() async throws {
+        var writable = try TestDatabase.config(id: "dev")
+        writable.readOnly = false
+        let readOnly = try TestDatabase.config(id: "prod")
+        try await TestServer.with(databases: [writable, readOnly], { $0.authToken = Secret("posture-token") }) { server in
+            let url = server.url.absoluteString
+            let auth = ["Authorization": "Bearer posture-token"]
+            let session = try await RawHTTP.openSession(url, headers: RawHTTP.mcpHeaders.merging(auth) { $1 })
+            let status = try await RawHTTP.send(
+                "POST", url, body: #"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"server_status","arguments":{}}}"#,
+                headers: RawHTTP.mcpHeaders.merging(auth.merging(["Mcp-Session-Id": session]) { $1 }) { $1 })
+            let posture = try #require(status.json?["result"]?["structuredContent"]?["posture"], "\(status.body)")
+            #expect(posture["readOnlyDatabases"] == ["prod"])
+            #expect(posture["writableDatabases"] == ["dev"])
+            #expect(posture["auth"] == "bearer token")
+            #expect(posture["fencedResults"] == true)
+            #expect(posture["dynamicConnections"] == false)
+            let discover = try await MCP2026.send(url, "server/discover", headers: auth)
+            #expect(discover.json?["result"]?["_meta"]?["io.pgmcp/securityPosture"] == posture, "\(discover.body)")
+        }
+    }
+}

@@ -23,7 +23,8 @@ import Testing
             let (tools, _) = try await client.client.listTools()
             #expect(
                 tools.map(\.name) == [
-                    "list_databases", "select_database", "current_database", "connect_database", "disconnect_database", "query", "execute", "explain",
+                    // connect_database and disconnect_database are not listed: dynamic connections are off.
+                    "list_databases", "select_database", "current_database", "query", "execute", "explain",
                     "list_schemas", "list_tables", "describe_table", "begin_transaction", "commit_transaction", "rollback_transaction",
                     "open_session", "close_session", "server_status",
                 ])

@@ -11,7 +11,7 @@ extension MCPDispatcher {
         ProtocolMetrics.record(version: ModernProtocol.version, method: method)
         switch method {
         case "server/discover":
-            return .value(JSONRPC.result(.object(ModernProtocol.discoverResult(instructions: instructions)), id: id))
+            return .value(JSONRPC.result(.object(ModernProtocol.discoverResult(instructions: instructions, posture: discoverPosture)), id: id))
         case "tools/list":
             var listing = catalog.listing(for: ModernProtocol.version).objectValue ?? JSONObject()
             listing["ttlMs"] = .int(ModernProtocol.listTTLMilliseconds)
@@ -24,6 +24,14 @@ extension MCPDispatcher {
                     data: .string(method)
                 ).response)
         }
+    }
+
+    /// The posture `server/discover` states: the configured databases by name unless OAuth decides
+    /// per caller which of them exist.
+    var discoverPosture: JSONValue {
+        let settings = context.settings
+        let databases = context.registry.configuration.databases.map { (name: $0.id, readOnly: $0.readOnly) }
+        return SecurityPosture.json(settings: settings, databases: settings.oauthIssuer == nil ? databases : nil)
     }
 
     /// A 2026-07-28 `tools/call`'s answer, shaped as that version shapes results.

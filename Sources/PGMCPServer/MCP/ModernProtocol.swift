@@ -61,12 +61,16 @@ enum ModernProtocol {
         return result
     }
 
-    /// `server/discover`'s result.
-    static func discoverResult(instructions: String) -> JSONObject {
-        complete(
+    /// `server/discover`'s result, the server's security posture (`SecurityPosture`) in its `_meta`.
+    static func discoverResult(instructions: String, posture: JSONValue) -> JSONObject {
+        var result = complete(
             JSONObject([
                 ("supportedVersions", .array(supported.map { .string($0) })), ("capabilities", ["tools": ["listChanged": false]]),
                 ("instructions", .string(instructions)), ("ttlMs", .int(listTTLMilliseconds)), ("cacheScope", "public"),
             ]))
+        var meta = result["_meta"]?.objectValue ?? JSONObject()
+        meta[SecurityPosture.metaKey] = posture
+        result["_meta"] = .object(meta)
+        return result
     }
 }

@@ -61,9 +61,12 @@ enum SessionTools {
 
     static let serverStatus = ToolDefinition(
         name: "server_status", title: "Server status",
-        description: "Shows each connection pool you can see (open, idle, in use, waiting, health, last error) and how many sessions are open.",
+        description:
+            "Shows each connection pool you can see (open, idle, in use, waiting, health, last error), how many sessions are open, and the security posture.",
         inputSchema: JSONSchema.object([]),
-        outputSchema: JSONSchema.output([("pools", JSONSchema.array(of: poolSchema)), ("sessions", ["type": "integer"])], required: ["pools", "sessions"]),
+        outputSchema: JSONSchema.output(
+            [("pools", JSONSchema.array(of: poolSchema)), ("sessions", ["type": "integer"]), ("posture", ["type": "object"])],
+            required: ["pools", "sessions", "posture"]),
         annotations: ToolAnnotations(readOnly: true, destructive: false, idempotent: true, openWorld: false),
         handler: { call throws(ToolError) in
             let targets = call.server.registry.visibleDatabases(for: call.session)
@@ -77,6 +80,7 @@ enum SessionTools {
                         ("lastError", snapshot.lastError.map(JSONValue.string) ?? .null),
                     ]))
             }
-            return JSONObject([("pools", .array(pools)), ("sessions", .int(Int64(call.server.registry.sessionCount)))])
+            let posture = SecurityPosture.json(settings: call.server.settings, databases: targets.map { (name: $0.name, readOnly: $0.config.readOnly) })
+            return JSONObject([("pools", .array(pools)), ("sessions", .int(Int64(call.server.registry.sessionCount))), ("posture", posture)])
         })
 }
