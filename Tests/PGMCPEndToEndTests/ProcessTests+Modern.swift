@@ -5,7 +5,8 @@ import Testing
 
 extension ProcessTests {
     /// The real `pgmcp serve --transport stdio` spoken to in MCP 2026-07-28: the first request
-    /// decides the pipe's era; every request carries its envelope; state lives in handles;
+    /// decides the pipe's era; every request carries its envelope; calls without a handle share the
+    /// pipe's one work session, and handles name others;
     /// `notifications/cancelled` stops a statement; `initialize` is refused naming the version.
     @Test func stdioSpeaks2026WhenTheFirstRequestDoes() async throws {
         let child = try ChildProcess([pgmcpBinary, "serve", "--transport", "stdio"], environment: try environment())
@@ -20,7 +21,7 @@ extension ProcessTests {
         let discovered = try await ask(#"{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{\#(meta)}}"#)
         #expect(discovered["result"]?["supportedVersions"] == ["2026-07-28"], "\(discovered)")
         let listed = try await ask(#"{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{\#(meta)}}"#)
-        #expect(listed["result"]?["tools"]?.arrayValue?.count == 17)
+        #expect(listed["result"]?["tools"]?.arrayValue?.count == 15)
         #expect(listed["result"]?["cacheScope"] == "public")
         let seven = try await call(3, "query", #"{"sql":"SELECT 7"}"#)
         #expect(seven["result"]?["structuredContent"]?["rows"] == [[7]], "\(seven)")
@@ -32,9 +33,17 @@ extension ProcessTests {
         #expect(initialize["error"]?["code"] == -32022)
         #expect(initialize["error"]?["data"]?["supported"] == ["2026-07-28"])
         #expect(try await ask(#"{"jsonrpc":"2.0","id":6,"method":"ping","params":{\#(meta)}}"#)["error"]?["code"] == -32601)
-        // State needs a handle.
+        // The process's one client keeps one work session: a selection and a transaction made
+        // without a handle last for the calls that follow.
         let select = try await call(7, "select_database", #"{"database":"main"}"#)
-        #expect(select["result"]?["isError"] == true)
+        #expect(select["result"]?["isError"] == false, "\(select)")
+        let pipeBegun = try await call(20, "begin_transaction", "{}")
+        #expect(pipeBegun["result"]?["structuredContent"]?["transaction"]?["status"] == "open", "\(pipeBegun)")
+        let pipeCurrent = try await call(21, "current_database", "{}")
+        #expect(pipeCurrent["result"]?["structuredContent"]?["database"] == "main")
+        #expect(pipeCurrent["result"]?["structuredContent"]?["transaction"]?["status"] == "open", "\(pipeCurrent)")
+        #expect(try await call(22, "rollback_transaction", "{}")["result"]?["isError"] == false)
+        // Handles still name sessions of their own.
         let handle = try #require(try await call(8, "open_session", "{}")["result"]?["structuredContent"]?["session"]?.stringValue)
         let begun = try await call(9, "begin_transaction", #"{"session":"\#(handle)"}"#)
         #expect(begun["result"]?["structuredContent"]?["transaction"]?["status"] == "open", "\(begun)")
@@ -52,10 +61,11 @@ extension ProcessTests {
 }
 
 extension ProcessTests {
-    /// On a 2026-07-28 pipe too, a call in an existing handle takes no place of its own: with the one
-    /// place there is held by the handle, its calls and its close_session still run.
-    @Test func stdioOf2026ServesItsHandlesWhenTheTableIsFull() async throws {
-        let child = try ChildProcess([pgmcpBinary, "serve", "--transport", "stdio"], environment: try environment(extra: ["PGMCP_MAX_SESSIONS": "1"]))
+    /// On a 2026-07-28 pipe the client's own work session holds a place like a 2025 pipe's: with
+    /// room for one more, a handle fits and a second is refused as busy, while calls without a
+    /// handle (in the pipe's session) and in the handle still run, and closing the handle frees it.
+    @Test func stdioOf2026KeepsItsSessionsPlaceAndServesItsHandlesWhenTheTableIsFull() async throws {
+        let child = try ChildProcess([pgmcpBinary, "serve", "--transport", "stdio"], environment: try environment(extra: ["PGMCP_MAX_SESSIONS": "2"]))
         let meta = #""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#
         func call(_ id: Int, _ tool: String, _ arguments: String) async throws -> JSONValue {
             child.send(#"{"jsonrpc":"2.0","id":\#(id),"method":"tools/call","params":{"name":"\#(tool)","arguments":\#(arguments),\#(meta)}}"#)
@@ -64,12 +74,14 @@ extension ProcessTests {
         let handle = try #require(try await call(1, "open_session", "{}")["result"]?["structuredContent"]?["session"]?.stringValue)
         let inside = try await call(2, "query", #"{"sql":"SELECT 2","session":"\#(handle)"}"#)
         #expect(inside["result"]?["structuredContent"]?["rows"] == [[2]], "\(inside)")
-        let alone = try await call(3, "query", #"{"sql":"SELECT 3"}"#)
-        #expect(alone["error"]?["code"] == -32000, "\(alone)")
-        let closed = try await call(4, "close_session", #"{"session":"\#(handle)"}"#)
+        let second = try await call(3, "open_session", "{}")
+        #expect(second["result"]?["isError"] == true, "\(second)")
+        let alone = try await call(4, "query", #"{"sql":"SELECT 4"}"#)
+        #expect(alone["result"]?["structuredContent"]?["rows"] == [[4]], "\(alone)")
+        let closed = try await call(5, "close_session", #"{"session":"\#(handle)"}"#)
         #expect(closed["result"]?["structuredContent"]?["closed"] == .string(handle), "\(closed)")
-        let after = try await call(5, "query", #"{"sql":"SELECT 5"}"#)
-        #expect(after["result"]?["structuredContent"]?["rows"] == [[5]], "\(after)")
+        let again = try await call(6, "open_session", "{}")
+        #expect(again["result"]?["structuredContent"]?["session"]?.stringValue != nil, "\(again)")
         child.closeInput()
         #expect(try await child.wait() == 0)
     }

@@ -64,12 +64,20 @@ struct MCPSessionGate: Sendable {
     /// work session of its own that ends with it (what it made, a clone's copy or a statement, ends
     /// too), unless it names an open_session handle of `caller`'s. `requests` tracks the call for
     /// `notifications/cancelled` (a stdio pipe's; none over HTTP, where no other request can name it).
+    ///
+    /// `pipeSession`: on stdio, the work session the process's one client keeps; a call without a
+    /// handle runs there, with its state (a selection, a transaction) kept for the next call.
     func serveModern(
-        id: JSONRPCID, method: String, params: JSONObject, envelope: ModernProtocol.Envelope, requests: RequestTracker?, caller: Caller
+        id: JSONRPCID, method: String, params: JSONObject, envelope: ModernProtocol.Envelope, requests: RequestTracker?, caller: Caller,
+        pipeSession: WorkSession? = nil
     ) async -> OutgoingMessage {
         guard method == "tools/call" else { return dispatcher.handleModern(id: id, method: method) }
         ProtocolMetrics.record(version: ModernProtocol.version, method: method)
         return await RequestTracker.run(id, in: requests) { [self] in
+            if let pipeSession {
+                pipeSession.touch()
+                return dispatcher.modernAnswer(await dispatcher.callTool(params, in: pipeSession), id: id)
+            }
             // In a handle of the caller's the call needs no work session of its own (one would only be
             // made and ended around it); any other handle takes the path below, which explains it.
             if let session = namedSession(params, caller: caller) {

@@ -19,8 +19,9 @@ public final class StdioTransport: Sendable {
         case undecided
         /// One 2025 session, as long as the stream.
         case legacy(TransportSession)
-        /// No session: each request stands alone (its own work session, or an open_session handle).
-        case modern(RequestTracker)
+        /// No protocol session, but the process's one client keeps one work session: calls without
+        /// a handle share it (a selection, a transaction), and it ends with the input stream.
+        case modern(RequestTracker, WorkSession)
     }
 
     /// Serves until standard input closes, then ends the session. Requests run concurrently, so a
@@ -54,11 +55,16 @@ public final class StdioTransport: Sendable {
                 switch pipe {
                 case .legacy(let session):
                     serveLegacy(message, in: session, group: &group)
-                case .modern(let requests):
-                    serveModern(message, requests: requests, group: &group)
+                case .modern(let requests, let session):
+                    serveModern(message, requests: requests, session: session, group: &group)
                 case .undecided where MCPEra.of(parsed, versionHeader: nil) == .modern:
+                    guard let session = openModern(message) else { continue }
                     let requests = RequestTracker()
-                    if serveModern(message, requests: requests, group: &group) { pipe = .modern(requests) }
+                    if serveModern(message, requests: requests, session: session, group: &group) {
+                        pipe = .modern(requests, session)
+                    } else {
+                        await dispatcher.context.registry.endSession(session.handle, reason: "stdio request refused")
+                    }
                 case .undecided:
                     if let session = openLegacy(message) { pipe = .legacy(session) }
                 }
@@ -66,7 +72,11 @@ public final class StdioTransport: Sendable {
             // Input closed: cancel what still runs, then end the session.
             group.cancelAll()
         }
-        if case .legacy(let session) = pipe { await dispatcher.context.registry.endSession(session.workSession.handle, reason: "stdio closed") }
+        switch pipe {
+        case .legacy(let session): await dispatcher.context.registry.endSession(session.workSession.handle, reason: "stdio closed")
+        case .modern(_, let session): await dispatcher.context.registry.endSession(session.handle, reason: "stdio closed")
+        case .undecided: break
+        }
         await streams.finish()
     }
 
@@ -88,6 +98,17 @@ public final class StdioTransport: Sendable {
         }
     }
 
+    /// The work session a 2026-07-28 pipe keeps for its one client; nil (and the request answered)
+    /// when the session table is full.
+    private func openModern(_ message: JSONRPCMessage) -> WorkSession? {
+        do {
+            return try dispatcher.context.registry.createSession(label: "stdio", ownedBy: .anyone, expiresWhenIdle: false)
+        } catch {
+            if case .request(let id, _, _) = message { write(JSONRPCError(.serverBusy, error.message, id: id).response) }
+            return nil
+        }
+    }
+
     /// A message in the pipe's 2025 session.
     private func serveLegacy(_ message: JSONRPCMessage, in session: TransportSession, group: inout TaskGroup<Void>) {
         gate.markActive(session)
@@ -100,7 +121,7 @@ public final class StdioTransport: Sendable {
     /// its own; `notifications/cancelled` stops one; `initialize` is refused naming the version this
     /// pipe speaks. Returns whether it was a request of a version served (which settles the pipe).
     @discardableResult
-    private func serveModern(_ message: JSONRPCMessage, requests: RequestTracker, group: inout TaskGroup<Void>) -> Bool {
+    private func serveModern(_ message: JSONRPCMessage, requests: RequestTracker, session: WorkSession, group: inout TaskGroup<Void>) -> Bool {
         switch message {
         case .notification(let method, let params):
             if method == "notifications/cancelled", let id = params["requestId"].flatMap(JSONRPCID.init) { requests.cancel(id) }
@@ -116,7 +137,8 @@ public final class StdioTransport: Sendable {
                 return false
             }
             group.addTask { [self] in
-                let answer = await gate.serveModern(id: id, method: method, params: params, envelope: envelope, requests: requests, caller: .anyone)
+                let answer = await gate.serveModern(
+                    id: id, method: method, params: params, envelope: envelope, requests: requests, caller: .anyone, pipeSession: session)
                 // Nothing is written once the pipe is closing (end of input cancels the group).
                 if !Task.isCancelled { write(answer) }
             }
