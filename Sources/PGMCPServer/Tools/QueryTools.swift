@@ -12,34 +12,24 @@ enum QueryTools {
         description: """
             Runs exactly one SQL statement that reads (SELECT, WITH, VALUES, TABLE, SHOW, EXPLAIN) inside a READ ONLY \
             transaction (rolled back afterwards) and returns its rows. Use $1, $2, … with 'params' for values. Writes are refused by PostgreSQL here; use 'execute' on a writable database. \
-            Rows are cut at max_rows (and at the server's size cap), with truncated: true.
+            Rows are cut at max_rows (and at the server's size cap), with truncated: true and a nextCursor: pass it \
+            as 'cursor' (without sql) for the next page, from the same snapshot.
             """,
         inputSchema: JSONSchema.object(
             [
                 ("sql", JSONSchema.string("One SQL statement, e.g. SELECT * FROM orders WHERE id = $1")),
                 ("params", JSONSchema.params), ("database", JSONSchema.database),
                 ("max_rows", JSONSchema.integer("Most rows to return (capped by the database's maxRows).", minimum: 1, maximum: 1_000_000)),
-            ], required: ["sql"]),
+                ("cursor", QueryPaging.cursorSchema),
+            ]),
         outputSchema: JSONSchema.output(
             [
                 ("columns", columnsSchema), ("rows", JSONSchema.rows), ("rowCount", ["type": "integer"]),
                 ("truncated", ["type": "boolean"]), ("elapsedMs", ["type": "number"]), ("database", ["type": "string"]),
+                ("nextCursor", ["type": "string"]),
             ], required: ["columns", "rows", "rowCount", "truncated", "elapsedMs", "database"]),
         annotations: .readsDatabase,
-        handler: { call throws(ToolError) in
-            let sql = try call.arguments.requiredString("sql")
-            let parameters = try call.arguments.parameters()
-            let requested = try call.arguments.integer("max_rows", in: 1...1_000_000)
-            let database = try call.arguments.string("database")
-            let answer = try await call.run { calls throws(DatabaseCallError) in
-                try await calls.query(session: call.session, database: database, sql: sql, parameters: parameters, maxRows: requested)
-            }
-            return JSONObject([
-                ("columns", columns(answer.table.columns)), ("rows", .array(answer.table.rows)),
-                ("rowCount", .int(Int64(answer.table.rows.count))), ("truncated", .bool(answer.table.truncated)),
-                ("elapsedMs", milliseconds(answer.elapsed)), ("database", .string(answer.database)),
-            ])
-        })
+        handler: { call throws(ToolError) in try await QueryPaging.handle(call) })
 
     static let execute = ToolDefinition(
         name: "execute", title: "Run a write statement",
