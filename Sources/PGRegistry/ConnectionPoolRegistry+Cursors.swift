@@ -117,6 +117,20 @@ extension ConnectionPoolRegistry {
         }
     }
 
+    /// A call that finds every connection of its session taken, one of them by an idle cursor,
+    /// closes that cursor first: a cursor is the cheapest thing to lose (its query runs again), and
+    /// one a client left behind must not lock its session out of its own connections until it idles
+    /// out (no tool closes a cursor).
+    func yieldIdleCursor(of session: WorkSession) async {
+        guard session.slots.inUse >= session.slots.limit else { return }
+        let idle = session.state.withLock { state in
+            let cursors = state.cursors
+            return cursors.slots.keys.compactMap { cursors.open(on: $0) }.first { !$0.busy }?.pinned
+        }
+        guard let idle else { return }
+        await closeCursor(of: session, on: idle.target)
+    }
+
     /// The cursors open now, in every session (for tests and metrics).
     public var openCursorCount: Int { cursorRoutes.count }
 
