@@ -48,6 +48,9 @@ public struct ServerSettings: Sendable {
     public var sessionMaxDynamic = 3
     /// `PGMCP_TRANSACTION_IDLE_TIMEOUT`: seconds an explicit transaction may sit unused. Defaults to 60.
     public var transactionIdleTimeout: Duration = .seconds(60)
+    /// `PGMCP_CURSOR_IDLE_TIMEOUT`: seconds a query's cursor (`nextCursor`) may sit unused before its
+    /// snapshot is released and its connection returned. Defaults to 60.
+    public var cursorIdleTimeout: Duration = .seconds(60)
     /// `PGMCP_MAX_RESULT_BYTES`: a result's JSON is cut to fit. Defaults to 262144.
     public var maxResultBytes = 262_144
     /// `PGMCP_MAX_REQUEST_BYTES`: the largest request body accepted. Defaults to 4 MiB.
@@ -112,6 +115,7 @@ public struct ServerSettings: Sendable {
         dynamicRequireSSL = reader.bool("PGMCP_DYNAMIC_REQUIRE_SSL") ?? dynamicRequireSSL
         sessionMaxDynamic = reader.integer("PGMCP_SESSION_MAX_DYNAMIC", in: 0...100) ?? sessionMaxDynamic
         transactionIdleTimeout = reader.seconds("PGMCP_TRANSACTION_IDLE_TIMEOUT") ?? transactionIdleTimeout
+        cursorIdleTimeout = reader.seconds("PGMCP_CURSOR_IDLE_TIMEOUT") ?? cursorIdleTimeout
         maxResultBytes = reader.integer("PGMCP_MAX_RESULT_BYTES", in: 1024...(64 * 1024 * 1024)) ?? maxResultBytes
         maxRequestBytes = reader.integer("PGMCP_MAX_REQUEST_BYTES", in: 1024...(256 * 1024 * 1024)) ?? maxRequestBytes
         logLevel = reader.choice("PGMCP_LOG_LEVEL", as: LogLevel.self) ?? logLevel
@@ -167,7 +171,7 @@ public struct ServerSettings: Sendable {
         "PGMCP_MAX_SESSIONS_PER_PRINCIPAL", "PGMCP_SESSION_IDLE_TIMEOUT", "PGMCP_SESSION_MAX_CONNECTIONS", "PGMCP_ACQUIRE_TIMEOUT", "PGMCP_CONNECT_TIMEOUT",
         "PGMCP_HEALTH_CHECK_INTERVAL", "PGMCP_ALLOW_DYNAMIC_CONNECTIONS", "PGMCP_DYNAMIC_ALLOWED_HOSTS",
         "PGMCP_DYNAMIC_REQUIRE_SSL", "PGMCP_SESSION_MAX_DYNAMIC", "PGMCP_TRANSACTION_IDLE_TIMEOUT",
-        "PGMCP_MAX_RESULT_BYTES", "PGMCP_MAX_REQUEST_BYTES", "PGMCP_LOG_LEVEL", "PGMCP_OAUTH_ISSUER", "PGMCP_OAUTH_AUDIENCE",
+        "PGMCP_CURSOR_IDLE_TIMEOUT", "PGMCP_MAX_RESULT_BYTES", "PGMCP_MAX_REQUEST_BYTES", "PGMCP_LOG_LEVEL", "PGMCP_OAUTH_ISSUER", "PGMCP_OAUTH_AUDIENCE",
         "PGMCP_OAUTH_JWKS_FILE", "PGMCP_OAUTH_REQUIRED_SCOPES", "PGMCP_REPLICA_ID", "PGMCP_TOOLS", "PGMCP_FENCE_RESULTS",
     ]
 

@@ -8,6 +8,9 @@ public struct QueryAnswer: Sendable {
     public var table: ResultTable
     public var elapsed: Duration
     public var database: String
+    /// The cursor to the next page of a cut result (`CursorCalls`), nil when it was not cut or
+    /// could not be paged.
+    public var nextCursor: String? = nil
 }
 
 /// What `execute` did.
@@ -24,14 +27,17 @@ extension DatabaseCalls {
     /// One statement that reads, in a READ ONLY transaction rolled back afterwards, under the
     /// database's statement timeout, its rows cut at `maxRows` (capped by the database's own
     /// maximum) or `PGMCP_MAX_RESULT_BYTES`.
+    ///
+    /// With `fit` (the caller pages), a cut result is read again through a cursor and its first
+    /// page returned with `nextCursor` (`firstPage`); not inside the session's own transaction.
     public func query(
-        session: WorkSession, database: String?, sql: String, parameters: [String?], maxRows: Int?
+        session: WorkSession, database: String?, sql: String, parameters: [String?], maxRows: Int?, fit: PageFit? = nil
     ) async throws(DatabaseCallError) -> QueryAnswer {
         // Reads only, by PostgreSQL's own parser (`StatementRules`), before anything is sent.
         try await StatementRules.checkRead(sql)
         let maxBytes = settings.maxResultBytes
         let types = typeNames
-        let answer = try await withDatabase(session, database) { connection, target, transaction in
+        let (cut, pageSize, inTransaction) = try await withDatabase(session, database) { connection, target, transaction in
             let limit = min(maxRows ?? target.config.maxRows, target.config.maxRows)
             let clock = ContinuousClock()
             let started = clock.now
@@ -45,7 +51,13 @@ extension DatabaseCalls {
                 into: ResultRows(maxRows: limit, maxBytes: maxBytes))
             let elapsed = clock.now - started
             let table = await types.table(rows, pool: target.pool, connection: connection, inTransaction: transaction != nil)
-            return QueryAnswer(table: table, elapsed: elapsed, database: target.name)
+            return (QueryAnswer(table: table, elapsed: elapsed, database: target.name), limit, transaction != nil)
+        }
+        var answer = cut
+        if let fit, cut.table.truncated, !inTransaction,
+            let page = await firstPage(session: session, database: cut.database, sql: sql, parameters: parameters, pageSize: pageSize, fit: fit)
+        {
+            answer = page
         }
         session.recordRowsReturned(answer.table.rows.count)
         return answer

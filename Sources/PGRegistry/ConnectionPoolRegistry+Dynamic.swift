@@ -68,6 +68,7 @@ extension ConnectionPoolRegistry {
         guard let (removed, transaction) = session.removeDynamic(name, fallback: fallback) else {
             throw RegistryError(.unknownDatabase, "this session has no dynamic connection named '\(name)'")
         }
+        let cursor = session.removeCursor(name)
         // First nothing new starts: no lease (a call that resolved it before it was removed fails at
         // its lease), no call in its transaction (it left the session's table: one that has not
         // started fails). Then the calls running on it are cancelled and awaited, so that neither its
@@ -75,6 +76,7 @@ extension ConnectionPoolRegistry {
         removed.pool.beginShutdown()
         await session.calls.cancelAndDrain(tag: removed.pool.serial)
         if let transaction { await rollBack((transaction, "disconnect_database")) }
+        if let cursor { await closeCursor((cursor, "disconnect_database")) }
         await removed.pool.shutdown()
     }
 }

@@ -40,7 +40,8 @@ extension ConnectionPoolRegistry {
     /// Runs `body` in a work session of its own that lives only as long as the call: for a request
     /// of a protocol that keeps no state between calls (MCP 2026-07-28 without a handle). It is not
     /// listed among the sessions (no handle reaches it, no session metrics) and is ended afterwards
-    /// with the same cleanup as any session (a clone entry's copy is dropped).
+    /// with the same cleanup as any session (a clone entry's copy is dropped), unless the call left
+    /// a query cursor open in it (`keptForCursor`).
     ///
     /// - Parameter holdsPlace: whether the call holds a place against `PGMCP_MAX_SESSIONS` and its
     ///   owner's share while it runs. False only for a call that never uses the session for its
@@ -49,20 +50,43 @@ extension ConnectionPoolRegistry {
     public func withCallSession<R: Sendable>(
         label: String?, ownedBy owner: SessionOwner, holdsPlace: Bool = true, _ body: (WorkSession) async throws -> R
     ) async throws -> R {
+        // Made like any session (a handle a router can route, an idle timeout): one kept for its
+        // cursor lives on as one.
         let session = WorkSession(
-            handle: .random(), label: label, ownedBy: owner, database: owner.visibility.startingDatabase(in: configuration), expiresWhenIdle: false,
-            connectionLimit: configuration.server.sessionMaxConnections, clock: clock)
+            handle: .random(replica: configuration.server.replicaID), label: label, ownedBy: owner,
+            database: owner.visibility.startingDatabase(in: configuration), connectionLimit: configuration.server.sessionMaxConnections, clock: clock)
         // A flood of calls alone is bounded too: each holds a place while it runs (and shutdown ends it).
         if holdsPlace { try sessions.withLock { table throws(RegistryError) in try table.admitCall(session) } }
         defer { if holdsPlace { sessions.withLock { $0.finishCall(session) } } }
         do {
             let result = try await body(session)
+            if keptForCursor(session) { return result }
             await session.end(registry: self, reason: "call ended")
             return result
         } catch {
             await session.end(registry: self, reason: "call ended")
             throw error
         }
+    }
+
+    /// Keeps a single call's session that holds a query cursor after its call, so that the cursor's
+    /// next page (a later call passing `cursor` alone) finds it: the session joins the table (the
+    /// call's place becomes its place) and ends once it holds no cursor (`reapIdleCursors`), or
+    /// by the idle timeout. False when it holds none, or the table refuses it (shutdown).
+    private func keptForCursor(_ session: WorkSession) -> Bool {
+        let holds = session.state.withLock { state in
+            state.keptForCursor = !state.cursors.holdsNone
+            return state.keptForCursor
+        }
+        guard holds else { return false }
+        let count = sessions.withLock { table -> Int? in
+            table.finishCall(session)
+            do { try table.insert(session) } catch { return nil }
+            return table.count
+        }
+        guard let count else { return false }
+        metrics.sessionCreated(count: count)
+        return true
     }
 
     /// The live session behind `handle`, its last activity refreshed.

@@ -112,8 +112,16 @@ extension ConnectionPoolRegistry {
         _ finish: @escaping @Sendable (PGConnection, PinnedConnection) async throws -> R
     ) async throws -> R {
         let target = try self.target(database, for: session, access: .read)
+        return try await endPin(.transaction, of: session, on: target, rollingBack: rollingBack, finish)
+    }
+
+    /// `endTransaction` for a pin of `kind` on `target` (a cursor's close uses it too).
+    func endPin<R: Sendable>(
+        _ kind: PinKind, of session: WorkSession, on target: DatabaseTarget, rollingBack: Bool,
+        _ finish: @escaping @Sendable (PGConnection, PinnedConnection) async throws -> R
+    ) async throws -> R {
         let start = try session.state.withLock { state throws(RegistryError) in
-            try state.transactions.startEnd(on: target.name) { $0.serves(target) }
+            try state[keyPath: kind.pins].startEnd(on: target.name) { $0.serves(target) }
         }
         let pinned: PinnedConnection
         switch start {
@@ -124,10 +132,10 @@ extension ConnectionPoolRegistry {
         // before this call runs, nobody else would give its connection back.
         let ran = CallStarted()
         do {
-            return try await ending(session, pinned, start, ran: ran, rollingBack: rollingBack, finish)
+            return try await ending(session, pinned, start, kind, ran: ran, rollingBack: rollingBack, finish)
         } catch {
             if !ran.value.withLock({ $0 }) {
-                let taken: PinnedConnection? = if case .wait(let id, _) = start { session.abandonTurn(id) } else { pinned }
+                let taken: PinnedConnection? = if case .wait(let id, _) = start { session.abandonTurn(id, kind) } else { pinned }
                 if let taken { await rollBack((taken, "the session ended before its end could run")) }
             }
             throw error
@@ -137,14 +145,14 @@ extension ConnectionPoolRegistry {
     /// `endTransaction`'s call: waits for its turn when it must, runs `finish`, gives the
     /// connection back. `ran` says whether the session let it run at all.
     private func ending<R: Sendable>(
-        _ session: WorkSession, _ pinned: PinnedConnection, _ start: TransactionTable<PinnedConnection>.CallStart, ran: CallStarted,
+        _ session: WorkSession, _ pinned: PinnedConnection, _ start: TransactionTable<PinnedConnection>.CallStart, _ kind: PinKind, ran: CallStarted,
         rollingBack: Bool, _ finish: @escaping @Sendable (PGConnection, PinnedConnection) async throws -> R
     ) async throws -> R {
         let target = pinned.target
         return try await registered(session, pinned.target) {
             ran.value.withLock { $0 = true }
             if case .wait(let id, _) = start {
-                _ = try await session.waitTurn(id, timeout: self.configuration.server.acquireTimeout) { waited in
+                _ = try await session.waitTurn(id, kind, timeout: self.configuration.server.acquireTimeout) { waited in
                     RegistryError(.sessionLimit, "another call of this session kept the transaction on '\(target.name)' busy for \(waited.readable)")
                 }
             }

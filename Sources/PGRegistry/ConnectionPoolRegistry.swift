@@ -31,6 +31,8 @@ public final class ConnectionPoolRegistry: Sendable {
     /// call's statement timeout too: `PGMCP_CONNECT_TIMEOUT` (see `ConnectionWatchdog`).
     var grace: Duration { configuration.server.connectTimeout }
     let endObservers = Mutex<[@Sendable (SessionHandle) -> Void]>([])
+    /// Every open query cursor's session and database, by cursor id.
+    let cursorRoutes = CursorRoutes()
     /// Sessions ended since memory was last handed back to the system.
     let endedSinceTrim = Mutex(0)
 
@@ -119,6 +121,7 @@ public final class ConnectionPoolRegistry: Sendable {
                 for target in allPools { target.pool.tick() }
                 await reapIdleSessions()
                 await reapIdleTransactions()
+                await reapIdleCursors()
                 releaseFreedMemory()
             }
         }

@@ -13,12 +13,15 @@ public final class PinnedConnection: Sendable {
     public let opened: ContinuousClock.Instant
     /// The same moment as a date, for reports.
     public let openedAt: Date
+    /// For a query's cursor (`nextCursor`) rather than a transaction: its id and place.
+    public let cursor: CursorPlace?
 
-    init(lease: SessionLease, readOnly: Bool, opened: ContinuousClock.Instant, openedAt: Date) {
+    init(lease: SessionLease, readOnly: Bool, opened: ContinuousClock.Instant, openedAt: Date, cursor: CursorPlace? = nil) {
         self.lease = lease
         self.readOnly = readOnly
         self.opened = opened
         self.openedAt = openedAt
+        self.cursor = cursor
     }
 
     public var target: DatabaseTarget { lease.target }

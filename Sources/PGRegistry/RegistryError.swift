@@ -14,6 +14,8 @@ public struct RegistryError: Error, Sendable, Equatable, CustomStringConvertible
         case databaseRefused
         /// The dynamic connection the call ran on was disconnected under it, which cancelled it.
         case closedUnderCall
+        /// A query's cursor that is not (or no longer) open for this caller.
+        case unknownCursor
     }
 
     public var kind: Kind

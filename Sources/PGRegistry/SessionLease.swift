@@ -19,6 +19,7 @@ extension ConnectionPoolRegistry {
         // A real wait, measured on the real clock (the injected one stamps activity).
         let started = ContinuousClock.now
         let timeout = configuration.server.acquireTimeout
+        await yieldIdleCursor(of: session)
         try await acquireSlot(session)
         do {
             let pooled = try await target.pool.lease(timeout: max(.zero, timeout - (ContinuousClock.now - started)))

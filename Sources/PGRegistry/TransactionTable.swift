@@ -68,6 +68,11 @@ struct TransactionTable<Pinned: AnyObject & Sendable>: Sendable {
         if case .open(let open)? = slots[name] { open } else { nil }
     }
 
+    /// Whether nothing is open or opening here (notices of ended ones aside).
+    var holdsNone: Bool {
+        !slots.values.contains { if case .ended = $0 { false } else { true } }
+    }
+
     /// Whether `pinned` is still the open transaction on `name` (not ended or taken away since a
     /// call was given its turn).
     func holds(_ pinned: Pinned, on name: String) -> Bool {

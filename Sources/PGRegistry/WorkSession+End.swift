@@ -21,6 +21,7 @@ extension WorkSession {
         slots.close(with: RegistryError(.sessionEnded, "the session ended (\(reason))"))
         await calls.closeAndDrain()
         let held = takeHoldings(reason: "the session ended (\(reason))")
+        registry.cursorRoutes.remove(held.transactions.compactMap(\.cursor?.id))
         // Most sessions (every stateless call's) hold none of these: no group for them.
         if !(held.transactions.isEmpty && held.dynamic.isEmpty && held.clones.isEmpty) {
             await withTaskGroup(of: Void.self) { group in

@@ -62,6 +62,12 @@ extension WorkSession {
         }.0
     }
 
+    /// Takes the cursor on `name` out of the session (its database is being disconnected): the
+    /// caller gives it back once the calls on it are over.
+    func removeCursor(_ name: String) -> PinnedConnection? {
+        update(.cursor) { state in state.cursors.remove(name, reason: "its database was disconnected (disconnect_database)") }.0
+    }
+
     /// Starts the session's end, once: true for the caller that ends it; false when it is already
     /// ending (after `waitForEnd`, it has ended) or ended.
     func beginEnd() -> Bool {
@@ -81,16 +87,17 @@ extension WorkSession {
         }
     }
 
-    /// What the session still holds once its calls are over: its open transactions (their waiters
-    /// failed), dynamic databases and copies, taken out of it.
+    /// What the session still holds once its calls are over: its open transactions and cursors
+    /// (their waiters failed), dynamic databases and copies, taken out of it.
     func takeHoldings(reason: String) -> (transactions: [PinnedConnection], dynamic: [DatabaseTarget], clones: [Clone]) {
-        update { state in
+        let cursors = update(.cursor) { state in state.cursors.removeAll(reason: reason) }.0
+        return update { state in
             let (pinned, actions) = state.transactions.removeAll(reason: reason)
             defer {
                 state.dynamic = [:]
                 state.clones = [:]
             }
-            return ((pinned, Array(state.dynamic.values), Array(state.clones.values)), actions)
+            return ((pinned + cursors, Array(state.dynamic.values), Array(state.clones.values)), actions)
         }.0
     }
 

@@ -43,6 +43,13 @@ public final class WorkSession: Sendable {
         /// their turn in one.
         var transactions = TransactionTable<PinnedConnection>()
         var turns = TurnWaiters()
+        /// Query cursors held open across calls (`nextCursor`), at most one per database, and the
+        /// calls waiting for their turn on one: the same machine as transactions, another instance.
+        var cursors = TransactionTable<PinnedConnection>()
+        var cursorTurns = TurnWaiters()
+        /// A session of a single call (MCP 2026-07-28 without a handle) that opened a cursor: kept
+        /// after its call, for the cursor, and ended when its last cursor closes.
+        var keptForCursor = false
         /// Running calls with no deadline of ours (their database has no statement timeout).
         var unboundedCalls = 0
         var queries = 0

@@ -30,6 +30,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Dynamic connections must use TLS. [PGMCP_DYNAMIC_REQUIRE_SSL, default true]") var dynamicRequireSsl: String?
     @Option(help: "Dynamic connections per session. [PGMCP_SESSION_MAX_DYNAMIC, default 3]") var sessionMaxDynamic: String?
     @Option(help: "Seconds an explicit transaction may sit unused. [PGMCP_TRANSACTION_IDLE_TIMEOUT, default 60]") var transactionIdleTimeout: String?
+    @Option(help: "Seconds a query's cursor (nextCursor) may sit unused. [PGMCP_CURSOR_IDLE_TIMEOUT, default 60]") var cursorIdleTimeout: String?
     @Option(help: "Largest result JSON, in bytes. [PGMCP_MAX_RESULT_BYTES, default 262144]") var maxResultBytes: String?
     @Option(help: "Largest request body, in bytes. [PGMCP_MAX_REQUEST_BYTES, default 4194304]") var maxRequestBytes: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical. [PGMCP_LOG_LEVEL, default info]") var logLevel: String?
@@ -52,6 +53,7 @@ struct ServeCommand: AsyncParsableCommand {
             ("PGMCP_HEALTH_CHECK_INTERVAL", healthCheckInterval), ("PGMCP_ALLOW_DYNAMIC_CONNECTIONS", allowDynamicConnections),
             ("PGMCP_DYNAMIC_ALLOWED_HOSTS", dynamicAllowedHosts), ("PGMCP_DYNAMIC_REQUIRE_SSL", dynamicRequireSsl),
             ("PGMCP_SESSION_MAX_DYNAMIC", sessionMaxDynamic), ("PGMCP_TRANSACTION_IDLE_TIMEOUT", transactionIdleTimeout),
+            ("PGMCP_CURSOR_IDLE_TIMEOUT", cursorIdleTimeout),
             ("PGMCP_MAX_RESULT_BYTES", maxResultBytes), ("PGMCP_MAX_REQUEST_BYTES", maxRequestBytes), ("PGMCP_LOG_LEVEL", logLevel),
             ("PGMCP_TOOLS", tools), ("PGMCP_FENCE_RESULTS", fenceResults), ("PGMCP_REPLICA_ID", replicaId),
             ("PGMCP_OAUTH_ISSUER", oauthIssuer), ("PGMCP_OAUTH_AUDIENCE", oauthAudience), ("PGMCP_OAUTH_JWKS_FILE", oauthJwksFile),

@@ -22,6 +22,7 @@ import Testing
         #expect(settings.dynamicRequireSSL)
         #expect(settings.sessionMaxDynamic == 3)
         #expect(settings.transactionIdleTimeout == .seconds(60))
+        #expect(settings.cursorIdleTimeout == .seconds(60))
         #expect(settings.maxResultBytes == 262_144)
         #expect(settings.logLevel == .info)
         #expect(settings.tools == .default)
@@ -37,6 +38,7 @@ import Testing
             "PGMCP_CONNECT_TIMEOUT": "1.5", "PGMCP_HEALTH_CHECK_INTERVAL": "10", "PGMCP_ALLOW_DYNAMIC_CONNECTIONS": "true",
             "PGMCP_DYNAMIC_ALLOWED_HOSTS": "*.internal.example, 10.0.0.0/8, db.example.com", "PGMCP_DYNAMIC_REQUIRE_SSL": "false",
             "PGMCP_SESSION_MAX_DYNAMIC": "5", "PGMCP_TRANSACTION_IDLE_TIMEOUT": "30", "PGMCP_MAX_RESULT_BYTES": "65536",
+            "PGMCP_CURSOR_IDLE_TIMEOUT": "2.5",
             "PGMCP_LOG_LEVEL": "debug", "PGMCP_OAUTH_ISSUER": "https://id.example.com/realms/x", "PGMCP_OAUTH_AUDIENCE": "https://mcp.example.com/mcp",
             "PGMCP_OAUTH_JWKS_FILE": "/etc/pgmcp/jwks.json", "PGMCP_OAUTH_REQUIRED_SCOPES": "pgmcp, db.read", "PGMCP_REPLICA_ID": "eu-1",
             "PGMCP_TOOLS": "core, explain", "PGMCP_FENCE_RESULTS": "false",
@@ -54,6 +56,7 @@ import Testing
         #expect(settings.dynamicAllowedHosts.map(\.description) == ["*.internal.example", "10.0.0.0/8", "db.example.com"])
         #expect(!settings.dynamicRequireSSL)
         #expect(settings.sessionMaxDynamic == 5)
+        #expect(settings.cursorIdleTimeout == .milliseconds(2500))
         #expect(settings.maxResultBytes == 65536)
         #expect(settings.logLevel == .debug)
         #expect(settings.oauthIssuer == "https://id.example.com/realms/x")
@@ -99,6 +102,10 @@ import Testing
         #expect(settingsProblems(["PGMCP_PORT": "http"]) == ["server settings: environment variable PGMCP_PORT: must be a whole number from 0 to 65535, got \"http\""])
         #expect(
             settingsProblems(["PGMCP_ACQUIRE_TIMEOUT": "-1"]) == ["server settings: environment variable PGMCP_ACQUIRE_TIMEOUT: must be a number of seconds above 0, got \"-1\""])
+        #expect(
+            settingsProblems(["PGMCP_CURSOR_IDLE_TIMEOUT": "0"]) == [
+                "server settings: environment variable PGMCP_CURSOR_IDLE_TIMEOUT: must be a number of seconds above 0, got \"0\""
+            ])
         #expect(
             settingsProblems(["PGMCP_ALLOW_DYNAMIC_CONNECTIONS": "maybe"]) == [
                 "server settings: environment variable PGMCP_ALLOW_DYNAMIC_CONNECTIONS: must be true or false, got \"maybe\""

@@ -246,13 +246,15 @@ import Testing
     @Test func badArgumentsNameTheArgument() async throws {
         try await withServer { server, _ in
             let client = try await SDKClient.connect(server.url)
-            #expect(try await client.failure("query", [:]) == "argument 'sql' is required and must be a non-empty string")
+            #expect(
+                try await client.failure("query", [:])
+                    == "argument 'sql' is required and must be a non-empty string (or pass 'cursor', a nextCursor, for the next page of a cut result)")
             #expect(try await client.failure("query", ["sql": 42]) == "argument 'sql' must be a string, got a number")
             #expect(try await client.failure("query", ["sql": "SELECT 1", "max_rows": "ten"]) == "argument 'max_rows' must be a whole number from 1 to 1000000, got \"ten\"")
             #expect(try await client.failure("query", ["sql": "SELECT 1", "params": "x"]) == "argument 'params' must be an array of values for $1, $2, …, got a string")
             #expect(
                 try await client.failure("query", ["sql": "SELECT 1", "limit": 3]).hasPrefix(
-                    "unknown argument 'limit'; this tool takes: 'sql', 'params', 'database', 'max_rows', 'session'"))
+                    "unknown argument 'limit'; this tool takes: 'sql', 'params', 'database', 'max_rows', 'cursor', 'session'"))
             #expect(try await client.failure("explain", ["sql": "SELECT 1", "analyze": "yes"]) == "argument 'analyze' must be true or false, got a string")
             let sqlError = try await client.failure("query", ["sql": "SELECT * FROM no_such_table"])
             #expect(sqlError == "ERROR 42P01: relation \"no_such_table\" does not exist (position 15)")

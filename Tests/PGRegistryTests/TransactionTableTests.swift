@@ -221,3 +221,49 @@ import Testing
         }
     }
 }
+
+/// What the cursor table (another `TransactionTable`) asks of it beyond transactions.
+@Suite struct CursorTableTests {
+    final class Stub: Sendable {}
+
+    /// A session kept only for its cursor ends once the table holds none: an ended one's notice
+    /// does not count, an opening or open one does.
+    @Test func holdsNoneOnceItsLastPinHasEnded() throws {
+        let t0 = ContinuousClock.now
+        var table = TransactionTable<Stub>()
+        #expect(table.holdsNone)
+        let serial = try table.begin("main")
+        #expect(!table.holdsNone, "opening")
+        let pinned = Stub()
+        let opened = table.opened("main", serial: serial, pinned, now: t0)
+        #expect(opened)
+        #expect(!table.holdsNone, "open")
+        let expired = table.expireIdle(now: t0 + .seconds(60), timeout: .seconds(60), reason: "idle")
+        #expect(expired.count == 1)
+        #expect(table.holdsNone, "only the notice is left")
+    }
+
+    /// A page read to its end closes the cursor through `callFinished(lost:)`: its connection goes
+    /// back, and the name is free for the next cursor at once.
+    @Test func aCursorReadToItsEndGivesItsConnectionBackAndFreesTheName() throws {
+        let t0 = ContinuousClock.now
+        var table = TransactionTable<Stub>()
+        let pinned = Stub()
+        let serial = try table.begin("main")
+        let opened = table.opened("main", serial: serial, pinned, now: t0)
+        #expect(opened)
+        guard case .run(let granted) = try table.startCall(on: "main", serves: { $0 === pinned }) else {
+            Issue.record("the page should run at once")
+            return
+        }
+        #expect(granted === pinned)
+        let actions = table.callFinished("main", pinned, now: t0 + .seconds(1), lost: "it was read to its end")
+        guard case .giveBack(let back, _)? = actions.first else {
+            Issue.record("the connection should go back: \(actions)")
+            return
+        }
+        #expect(back === pinned)
+        #expect(table.holdsNone)
+        _ = try table.begin("main")
+    }
+}

@@ -9,33 +9,23 @@ enum QueryTools {
 
     static let query = ToolDefinition(
         name: "query", title: "Run a read-only query",
-        description: "Runs one read-only SQL statement and returns its rows. Use $1, $2… with params for values. Rows past max_rows or the size cap are cut, with truncated: true.",
+        description:
+            "Runs one read-only SQL statement and returns its rows. Use $1, $2… with params for values. A result cut at max_rows or the size cap has truncated: true and nextCursor: pass it as cursor (without sql) for the next page of the same snapshot.",
         inputSchema: JSONSchema.object(
             [
                 ("sql", JSONSchema.string()),
                 ("params", JSONSchema.params), ("database", JSONSchema.database),
                 ("max_rows", JSONSchema.integer(minimum: 1, maximum: 1_000_000)),
-            ], required: ["sql"]),
+                ("cursor", QueryPaging.cursorSchema),
+            ]),
         outputSchema: JSONSchema.output(
             [
                 ("columns", columnsSchema), ("rows", JSONSchema.rows), ("rowCount", ["type": "integer"]),
                 ("truncated", ["type": "boolean"]), ("elapsedMs", ["type": "number"]), ("database", ["type": "string"]),
+                ("nextCursor", ["type": "string"]),
             ], required: ["columns", "rows", "rowCount", "truncated", "elapsedMs", "database"]),
         annotations: .readsDatabase,
-        handler: { call throws(ToolError) in
-            let sql = try call.arguments.requiredString("sql")
-            let parameters = try call.arguments.parameters()
-            let requested = try call.arguments.integer("max_rows", in: 1...1_000_000)
-            let database = try call.arguments.string("database")
-            let answer = try await call.run { calls throws(DatabaseCallError) in
-                try await calls.query(session: call.session, database: database, sql: sql, parameters: parameters, maxRows: requested)
-            }
-            return JSONObject([
-                ("columns", columns(answer.table.columns)), ("rows", .array(answer.table.rows)),
-                ("rowCount", .int(Int64(answer.table.rows.count))), ("truncated", .bool(answer.table.truncated)),
-                ("elapsedMs", milliseconds(answer.elapsed)), ("database", .string(answer.database)),
-            ])
-        })
+        handler: { call throws(ToolError) in try await QueryPaging.handle(call) })
 
     static let execute = ToolDefinition(
         name: "execute", title: "Run a write statement",
