@@ -113,7 +113,7 @@ import Testing
             let initialized = try await RawHTTP.send("POST", url, body: RawHTTP.initialize)
             let instructions = initialized.json?["result"]?["instructions"]?.stringValue ?? ""
             #expect(instructions.contains("A selection lasts for this MCP session only"), "\(instructions)")
-            #expect(instructions.contains("pass 'database' (or an open_session handle as 'session') on every call"))
+            #expect(instructions.contains("if your client opens a session per call, pass 'database' (or an open_session handle as 'session') on every call"))
             let session = try #require(initialized.header("Mcp-Session-Id"))
             let listed = try await RawHTTP.send(
                 "POST", url, body: #"{"jsonrpc":"2.0","id":3,"method":"tools/list"}"#,

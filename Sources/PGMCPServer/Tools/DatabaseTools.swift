@@ -63,7 +63,7 @@ enum DatabaseTools {
 
     static let selectDatabase = ToolDefinition(
         name: "select_database", title: "Select database",
-        description: "Makes a database the active one: later calls that pass no 'database' use it. Returns what current_database returns.",
+        description: "Makes a database the active one for later calls that pass no 'database'. The choice lasts for this MCP session only. Returns what current_database returns.",
         inputSchema: JSONSchema.object(
             [("database", JSONSchema.string())], required: ["database"]),
         outputSchema: currentSchema, annotations: .sessionState,

@@ -30,7 +30,7 @@ enum QueryTools {
     static let execute = ToolDefinition(
         name: "execute", title: "Run a write statement",
         description:
-            "Runs one SQL statement that writes (INSERT, UPDATE, DELETE, DDL) and commits it; refused on read-only databases. It writes only where 'database' names or select_database chose.",
+            "Runs one SQL statement that writes (INSERT, UPDATE, DELETE, DDL) and commits it; refused on read-only databases. Pass 'database' to say where it writes (or select_database first).",
         inputSchema: JSONSchema.object(
             [
                 ("sql", JSONSchema.string()),
