@@ -121,14 +121,37 @@ import Testing
         }
     }
 
-    @Test func stateLivesOnlyInHandles() async throws {
-        try await withServer { url, fixture in
-            for tool in ["select_database", "connect_database", "disconnect_database", "begin_transaction", "commit_transaction", "rollback_transaction"] {
-                let refused = try await MCP2026.call(url, tool, tool == "select_database" ? ["database": "ro"] : [:])
-                let text = refused.json?["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue ?? ""
-                #expect(refused.json?["result"]?["isError"] == true, "\(tool): \(refused.body)")
-                #expect(text.contains("call open_session first"), "\(tool): \(text)")
+    @Test func aStateChangingCallWithoutAHandleKeepsItsSessionAndReturnsTheHandle() async throws {
+        try await Fixture.withServer { server, fixture in
+            let url = server.url.absoluteString
+            let registry = server.registry
+            let before = registry.sessionCount
+            // Calls that cannot succeed in a new session leave nothing behind.
+            for tool in ["disconnect_database", "commit_transaction", "rollback_transaction"] {
+                let failed = try await MCP2026.call(url, tool, tool == "disconnect_database" ? ["name": "nothing"] : [:])
+                #expect(failed.json?["result"]?["isError"] == true, "\(tool): \(failed.body)")
+                #expect(failed.json?["result"]?["structuredContent"]?["session"] == nil)
             }
+            #expect(registry.sessionCount == before)
+            // select_database keeps its work session and returns its handle, with a sentence saying to pass it.
+            let selected = try await MCP2026.call(url, "select_database", ["database": "ro"])
+            let result = try #require(selected.json?["result"]?["structuredContent"], "\(selected.body)")
+            let kept = try #require(result["session"]?.stringValue, "\(selected.body)")
+            #expect(result["database"] == "ro")
+            #expect(result["note"]?.stringValue?.contains("pass \"\(kept)\" as 'session'") == true)
+            #expect(registry.sessionCount == before + 1)
+            let inKept = try await MCP2026.call(url, "current_database", ["session": .string(kept)])
+            #expect(inKept.json?["result"]?["structuredContent"]?["database"] == "ro", "\(inKept.body)")
+            // begin_transaction too: the transaction lives in the kept session.
+            let begun = try await MCP2026.call(url, "begin_transaction", ["database": "dev", "read_only": false])
+            let transactionSession = try #require(begun.json?["result"]?["structuredContent"]?["session"]?.stringValue, "\(begun.body)")
+            #expect(transactionSession != kept)
+            let open = try await MCP2026.call(url, "current_database", ["session": .string(transactionSession)])
+            #expect(open.json?["result"]?["structuredContent"]?["transaction"]?["status"] == "open", "\(open.body)")
+            _ = try await MCP2026.call(url, "rollback_transaction", ["session": .string(transactionSession)])
+            for handle in [kept, transactionSession] { _ = try await MCP2026.call(url, "close_session", ["session": .string(handle)]) }
+            #expect(registry.sessionCount == before)
+
             // A call alone runs on its 'database' or the default, and leaves nothing behind.
             let alone = try await MCP2026.call(url, "query", ["sql": "SELECT current_database()", "database": "ro"])
             #expect(alone.json?["result"]?["structuredContent"]?["database"] == "ro")

@@ -85,11 +85,7 @@ public final class MCPDispatcher: Sendable {
 
     /// Runs the tool `params` name in `session`, or in the open_session handle its arguments name
     /// (which must be `session`'s caller's).
-    ///
-    /// - Parameter stateless: the call's protocol keeps no session (MCP 2026-07-28): `session` is
-    ///   the call's own (`MCPSessionGate.serveModern`), and a tool that changes a session's state
-    ///   is refused without a handle.
-    func callTool(_ params: JSONObject, in session: WorkSession, stateless: Bool = false) async -> Result<ToolOutcome, JSONRPCError> {
+    func callTool(_ params: JSONObject, in session: WorkSession) async -> Result<ToolOutcome, JSONRPCError> {
         guard case .string(let name)? = params["name"] else {
             return .failure(JSONRPCError(.invalidParams, "tools/call needs \"name\" (a string)"))
         }
@@ -108,7 +104,7 @@ public final class MCPDispatcher: Sendable {
         case let other?: return .failure(JSONRPCError(.invalidParams, "\"arguments\" must be an object, got \(other.typeName)"))
         }
         let started = ContinuousClock.now
-        let outcome = await run(tool, arguments: arguments, in: session, stateless: stateless)
+        let outcome = await run(tool, arguments: arguments, in: session)
         let failed = if case .failed = outcome { true } else { false }
         tool.metrics.record(duration: ContinuousClock.now - started, failed: failed)
         return .success(outcome)
@@ -116,17 +112,8 @@ public final class MCPDispatcher: Sendable {
 
     /// Runs a known tool; any failure becomes an `isError` result. Either way the result honours
     /// `PGMCP_MAX_RESULT_BYTES` (see `ResultBudget`): every tool's result passes through here.
-    private func run(_ tool: ToolDefinition, arguments: JSONObject, in caller: WorkSession, stateless: Bool) async -> ToolOutcome {
+    private func run(_ tool: ToolDefinition, arguments: JSONObject, in caller: WorkSession) async -> ToolOutcome {
         let maxBytes = context.settings.maxResultBytes
-        let handle = arguments["session"]
-        if stateless, tool.keepsSessionState, handle == nil || handle == .null {
-            return .failed(
-                Self.failure(
-                    ToolError(
-                        "\(tool.name) changes a work session's state, and MCP \(ModernProtocol.version) keeps none between calls: call open_session first and pass its handle as 'session' to this and the calls that follow"
-                    ),
-                    maxBytes: maxBytes))
-        }
         do {
             let session = try resolveSession(arguments, tool: tool, caller: caller)
             let call = ToolCall(

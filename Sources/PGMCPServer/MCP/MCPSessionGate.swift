@@ -11,7 +11,7 @@ import PGRegistry
 struct MCPSessionGate: Sendable {
     let dispatcher: MCPDispatcher
 
-    private var registry: ConnectionPoolRegistry { dispatcher.context.registry }
+    var registry: ConnectionPoolRegistry { dispatcher.context.registry }
 
     // MARK: MCP 2025: sessions opened by initialize
 
@@ -81,14 +81,15 @@ struct MCPSessionGate: Sendable {
             // In a handle of the caller's the call needs no work session of its own (one would only be
             // made and ended around it); any other handle takes the path below, which explains it.
             if let session = namedSession(params, caller: caller) {
-                return dispatcher.modernAnswer(await dispatcher.callTool(params, in: session, stateless: true), id: id)
+                return dispatcher.modernAnswer(await dispatcher.callTool(params, in: session), id: id)
             }
+            if keepsItsSession(params) { return await callKeepingSession(params, id: id, label: envelope.clientName, caller: caller) }
             let outcome: Result<MCPDispatcher.ToolOutcome, JSONRPCError>
             do {
                 outcome = try await registry.withCallSession(
                     label: envelope.clientName, ownedBy: caller, holdsPlace: callHoldsPlace(params)
                 ) { session in
-                    await dispatcher.callTool(params, in: session, stateless: true)
+                    await dispatcher.callTool(params, in: session)
                 }
             } catch {
                 // Too many sessions and calls at once: the server is busy, say so as 2025 does.

@@ -49,11 +49,17 @@ enum DatabaseTools {
             ]))
     }
 
-    static let currentSchema = JSONSchema.output(
-        [
-            ("database", ["type": "string"]), ("readOnly", ["type": "boolean"]), ("serverVersion", JSONSchema.stringOrNull),
-            ("session", ["type": "object"]), ("transaction", ["anyOf": [TransactionTools.transactionSchema, ["type": "null"]]]),
-        ], required: ["database", "readOnly", "session"])
+    static let currentSchema = currentSchema(session: ["type": "object"])
+
+    /// current_database's result. For select_database, `session` may be the handle of the work
+    /// session a 2026-07-28 call without one was kept in (`MCPSessionGate.callKeepingSession`).
+    static func currentSchema(session: JSONValue) -> JSONValue {
+        JSONSchema.output(
+            [
+                ("database", ["type": "string"]), ("readOnly", ["type": "boolean"]), ("serverVersion", JSONSchema.stringOrNull),
+                ("session", session), ("transaction", ["anyOf": [TransactionTools.transactionSchema, ["type": "null"]]]),
+            ], required: ["database", "readOnly", "session"])
+    }
 
     static let currentDatabase = ToolDefinition(
         name: "current_database", title: "Current database",
@@ -66,7 +72,7 @@ enum DatabaseTools {
         description: "Makes a database the active one for later calls that pass no 'database'. The choice lasts for this MCP session only. Returns what current_database returns.",
         inputSchema: JSONSchema.object(
             [("database", JSONSchema.string())], required: ["database"]),
-        outputSchema: currentSchema, annotations: .sessionState,
+        outputSchema: currentSchema(session: ["type": ["object", "string"]]), annotations: .sessionState,
         keepsSessionState: true,
         handler: { call throws(ToolError) in
             let name = try call.arguments.requiredString("database")

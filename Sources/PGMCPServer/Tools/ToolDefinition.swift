@@ -15,8 +15,9 @@ public struct ToolDefinition: Sendable {
     /// the one the call runs in.
     public var routesBySessionArgument = true
     /// It changes the state of the work session it runs in (the active database, a dynamic
-    /// connection, an open transaction): under a protocol that keeps no state between calls
-    /// (MCP 2026-07-28), it needs an `open_session` handle.
+    /// connection, an open transaction): called without a handle under a protocol that keeps no
+    /// state between calls (MCP 2026-07-28 over HTTP), it runs in a work session that is kept, and
+    /// returns the handle (`MCPSessionGate.callKeepingSession`).
     public var keepsSessionState = false
     /// It uses only who calls (its work session's owner and identities), never a session's state or
     /// databases (`open_session`, `close_session`): under MCP 2026-07-28 it runs without taking a

@@ -151,11 +151,13 @@ async def main():
         check(client.session.protocol_version == "2026-07-28", f"protocol {client.session.protocol_version}")
         await tools_are_listed(client)
         await every_tool(client, "modern")
-        # No protocol session: what would change one needs a handle, and says so.
-        refused = await client.call_tool("select_database", {"database": "dev"})
-        check(refused.is_error and "open_session" in refused.content[0].text, f"select_database without a handle {refused.content}")
-        begun = await client.call_tool("begin_transaction", {})
-        check(begun.is_error and "open_session" in begun.content[0].text, f"begin_transaction without a handle {begun.content}")
+        # No protocol session: a call that changes one keeps its work session and returns the handle.
+        selected = await client.call_tool("select_database", {"database": "ro"})
+        handle = selected.structured_content["session"]
+        check(not selected.is_error and isinstance(handle, str) and handle in selected.structured_content["note"], f"select_database without a handle {selected}")
+        kept = await client.call_tool("current_database", {"session": handle})
+        check(kept.structured_content["database"] == "ro", "the kept session holds the selection")
+        await client.call_tool("close_session", {"session": handle})
         current = await client.call_tool("current_database", {})
         check(current.structured_content["database"] == "dev" and current.structured_content["transaction"] is None, "a call alone")
 
