@@ -94,3 +94,39 @@ import Testing
         #expect(items["items"] != nil)
     }
 }
+
+extension ToolSchemaTests {
+    /// Each tool's four hints say what it really does: a client decides from them whether to ask
+    /// the user first. (readOnly, destructive, idempotent, openWorld)
+    static let hints: [String: [Bool]] = [
+        "list_databases": [true, false, true, true], "select_database": [false, false, true, false],
+        "current_database": [true, false, true, true], "connect_database": [false, false, false, true],
+        // Cancels the connection's statements and rolls back its transaction.
+        "disconnect_database": [false, true, true, true],
+        "query": [true, false, true, true], "execute": [false, true, false, true],
+        // With analyze, a write runs inside a transaction that is always rolled back.
+        "explain": [true, false, true, true],
+        "list_schemas": [true, false, true, true], "list_tables": [true, false, true, true], "describe_table": [true, false, true, true],
+        "begin_transaction": [false, false, false, true], "commit_transaction": [false, true, false, true],
+        // Discards what the transaction wrote.
+        "rollback_transaction": [false, true, false, true],
+        "open_session": [false, false, false, false],
+        // Ends the session's statements and transactions.
+        "close_session": [false, true, true, false],
+        "server_status": [true, false, true, false],
+    ]
+
+    @Test func everyToolsHintsSayWhatItReallyDoesAndNoSchemaUsesRef() async throws {
+        let tools = try await listTools {
+            $0.tools = try! ToolSelection.parse(["all"]).get(); $0.allowDynamicConnections = true
+        }
+        #expect(tools.count == Self.hints.count)
+        for tool in tools {
+            let name = tool["name"]?.stringValue ?? "?"
+            let hints = ["readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"].map { tool["annotations"]?[$0]?.boolValue }
+            #expect(hints == (Self.hints[name] ?? []).map(Optional.some), "\(name)")
+            // Strict converters refuse `$ref`.
+            #expect(!String(decoding: tool.serialized(), as: UTF8.self).contains("$ref"), "\(name)")
+        }
+    }
+}

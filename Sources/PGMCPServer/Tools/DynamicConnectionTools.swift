@@ -35,7 +35,7 @@ enum DynamicConnectionTools {
         description: "Closes one of this session's connect_database connections: its statements are cancelled and its transaction rolled back.",
         inputSchema: JSONSchema.object([("name", JSONSchema.string())], required: ["name"]),
         outputSchema: JSONSchema.output([("disconnected", ["type": "string"]), ("activeDatabase", ["type": "string"])], required: ["disconnected", "activeDatabase"]),
-        annotations: ToolAnnotations(readOnly: false, destructive: false, idempotent: false, openWorld: true),
+        annotations: ToolAnnotations(readOnly: false, destructive: true, idempotent: true, openWorld: true),
         keepsSessionState: true, needsDynamicConnections: true,
         handler: { call throws(ToolError) in
             let name = try call.arguments.requiredString("name")

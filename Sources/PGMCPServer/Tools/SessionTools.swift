@@ -36,7 +36,7 @@ enum SessionTools {
         description: "Ends a work session now: its statements are cancelled, its transactions rolled back, its connections returned.",
         inputSchema: JSONSchema.object([("session", JSONSchema.session)], required: ["session"]),
         outputSchema: JSONSchema.output([("closed", ["type": "string"])], required: ["closed"]),
-        annotations: ToolAnnotations(readOnly: false, destructive: false, idempotent: true, openWorld: false),
+        annotations: ToolAnnotations(readOnly: false, destructive: true, idempotent: true, openWorld: false),
         routesBySessionArgument: false, usesCallerOnly: true,
         handler: { call throws(ToolError) in
             let handle = SessionHandle(rawValue: try call.arguments.requiredString("session"))

@@ -47,7 +47,7 @@ enum TransactionTools {
     static let rollback = ending(
         name: "rollback_transaction", title: "Roll back the transaction",
         description: "Rolls back the open transaction on a database and releases its locks.",
-        destructive: false, { calls, session, database throws(DatabaseCallError) in try await calls.rollbackTransaction(session: session, database: database) })
+        destructive: true, { calls, session, database throws(DatabaseCallError) in try await calls.rollbackTransaction(session: session, database: database) })
 
     /// commit_transaction and rollback_transaction: the same arguments, result and handling; only
     /// the call differs.
