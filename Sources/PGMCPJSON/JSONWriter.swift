@@ -72,6 +72,13 @@ public struct JSONWriter {
     /// Writes UTF-8 text as a JSON string (quoted, escaped).
     public mutating func writeString(utf8: UnsafeBufferPointer<UInt8>) {
         bytes.append(UInt8(ascii: "\""))
+        writeStringContents(utf8: utf8)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Writes UTF-8 text escaped as inside a JSON string, without the quotes: a string written in
+    /// pieces (between `writeRaw("\"")`s) without first joining them.
+    public mutating func writeStringContents(utf8: UnsafeBufferPointer<UInt8>) {
         var runStart = 0
         for i in 0..<utf8.count {
             let byte = utf8[i]
@@ -92,7 +99,12 @@ public struct JSONWriter {
             }
         }
         bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
-        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// `writeStringContents` of a `String`.
+    public mutating func writeStringContents(_ string: String) {
+        var string = string
+        string.withUTF8 { writeStringContents(utf8: $0) }
     }
 }
 

@@ -69,8 +69,19 @@ extension Pool {
             for waiter in state.shutdownWaiters { effects.append(.wake(waiter)) }
             state.shutdownWaiters = []
         }
-        metrics.update(state.machine.snapshot())
+        // The gauges follow connects, closes, failures and shutdown at once. A plain lease or
+        // release (every call, twice) leaves them to the next tick or scrape (`publishGauges`):
+        // counting every connection's state twice per call cost more than the lease itself.
+        if state.machine.isShutDown || actions.contains(where: { if case .lease = $0 { false } else { true } }) {
+            metrics.update(state.machine.snapshot())
+        }
         return effects
+    }
+
+    /// Sets the pool's gauges from its state now: what a scrape of `/metrics` does first, and
+    /// every tick.
+    public func publishGauges() {
+        metrics.update(state.withLock { $0.machine.snapshot() })
     }
 
     /// Arms the pool's timer for the earliest deadline of whoever waits, unless it is already set

@@ -135,6 +135,7 @@ where PoolClock.Instant == ContinuousClock.Instant {
     /// Idle timeouts, lifetimes, health checks, the minimum, reconnects. Call about once a second.
     public func tick() {
         run(state.withLock { apply($0.machine.tick(now: clock.now), &$0) })
+        publishGauges()
     }
 
     /// Starts `shutdown` without waiting for it: from now on no lease is granted (waiters fail),

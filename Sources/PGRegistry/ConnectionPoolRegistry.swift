@@ -105,6 +105,11 @@ public final class ConnectionPoolRegistry: Sendable {
         configuration.databases.compactMap { pools[$0.id] } + sessions.withLock { $0.byHandle.values.flatMap(\.ownPools) }
     }
 
+    /// Every pool's gauges set from its state now (`Pool.publishGauges`): before a scrape.
+    public func publishPoolGauges() {
+        for target in allPools { target.pool.publishGauges() }
+    }
+
     // MARK: - Running
 
     /// Housekeeping until cancelled: pool ticks (idle timeouts, lifetimes, health checks) and the

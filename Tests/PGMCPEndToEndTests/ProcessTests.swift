@@ -199,6 +199,15 @@ import Testing
         #expect(metrics.body.contains("pgmcp_tool_errors_total{tool=\"query\"} 1"))
         #expect(metrics.body.contains("pgmcp_tool_call_seconds"))
         #expect(!metrics.body.contains(try TestDatabase.password))
+        // The pool's gauges as they are at the scrape (a lease and a release publish nothing by
+        // themselves): a pinned connection is in use, and back once the transaction ends.
+        let inUse = "pgmcp_pool_connections_in_use{database=\"main\",pool=\"main\"} "
+        _ = try await client.ok("begin_transaction")
+        let pinned = try await RawHTTP.send("GET", base + "/metrics", headers: [:])
+        #expect(pinned.body.contains(inUse + "1"), "\(pinned.body)")
+        _ = try await client.ok("rollback_transaction")
+        let released = try await RawHTTP.send("GET", base + "/metrics", headers: [:])
+        #expect(released.body.contains(inUse + "0"), "\(released.body)")
         // A statement running at shutdown is cancelled, and the process exits 0.
         let running = Task { try? await client.call("query", ["sql": "SELECT pg_sleep(30)"]) }
         try await Task.sleep(for: .milliseconds(300))

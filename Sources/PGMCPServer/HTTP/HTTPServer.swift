@@ -47,6 +47,7 @@ public enum HTTPServer {
         router.group().add(middleware: guarded(.originAndHost)).get("/readyz") { _, _ in await readiness(dispatcher.context) }
         router.group().add(middleware: guarded(.operator)).get("/metrics") { _, _ in
             var text: [UInt8] = []
+            dispatcher.context.registry.publishPoolGauges()
             metrics?.emit(into: &text)
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: text)))

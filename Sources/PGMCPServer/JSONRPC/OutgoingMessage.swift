@@ -21,10 +21,12 @@ enum OutgoingMessage: Sendable {
             writer.write(id.json)
             writer.writeRaw(#","result":{"content":[{"type":"text","text":"#)
             if let fence {
-                var text = Array(fence.preamble.utf8)
-                text += inner.bytes
-                text += Array(("\n" + fence.closing).utf8)
-                text.withUnsafeBufferPointer { writer.writeString(utf8: $0) }
+                // One JSON string written in three pieces, the result's bytes not copied first.
+                writer.writeRaw("\"")
+                writer.writeStringContents(fence.preamble)
+                inner.bytes.withUnsafeBufferPointer { writer.writeStringContents(utf8: $0) }
+                writer.writeStringContents(fence.ending)
+                writer.writeRaw("\"")
             } else {
                 inner.bytes.withUnsafeBufferPointer { writer.writeString(utf8: $0) }
             }
