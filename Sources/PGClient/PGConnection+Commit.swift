@@ -29,8 +29,10 @@ extension PGConnection {
     /// seed of `random()`, prepared statements. Sent before a `COMMIT` too, so that they are gone
     /// even when the commit fails (and with it the statements after it in the sync).
     static func heldPastTransactions() -> [PGStatement] {
-        [releaseLocksAndReseed(), PGStatement(reset: "DEALLOCATE ALL")]
+        [releaseLocksAndReseed(), deallocateAll]
     }
+
+    static let deallocateAll = PGStatement(reset: "DEALLOCATE ALL")
 
     /// Releases session-level advisory locks and re-seeds `random()`, in one statement. Qualified
     /// with `pg_catalog`: a session's `search_path` must not be able to put functions of its own

@@ -84,11 +84,10 @@ extension PGConnection {
     public func scoped<Sink: PGRowSink>(
         _ statement: PGStatement, in scope: PGScope, statementTimeoutMs: Int?, into sink: Sink
     ) async throws -> (PGCommandResult, Sink) {
-        let (before, after) = scope.statements(statementTimeoutMs: statementTimeoutMs)
-        let (outcomes, sink) = try await pipeline(
-            before + [statement] + after, rowsFrom: before.count, into: sink, syncs: .last, resets: scope.resets)
-        for outcome in outcomes.prefix(before.count) { _ = try outcome.get() }
-        let command = try outcomes[before.count].get()
+        let (statements, first) = scope.statements(around: [statement], statementTimeoutMs: statementTimeoutMs)
+        let (outcomes, sink) = try await pipeline(statements, rowsFrom: first, into: sink, syncs: .last, resets: scope.resets)
+        for outcome in outcomes.prefix(first) { _ = try outcome.get() }
+        let command = try outcomes[first].get()
         if !scope.resets, transactionStatus == .inFailedTransaction {
             // The statement was stopped early (the sink had enough): its cancel failed the savepoint,
             // not the statement. Rolling back to the savepoint gives the transaction back intact.

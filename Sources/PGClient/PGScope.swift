@@ -23,24 +23,52 @@ public enum PGScope: Sendable, Equatable {
     /// statement's sync, so a transaction-mode pooler cannot hand the server connection to someone
     /// else before it is clean.
     func statements(statementTimeoutMs: Int?) -> (before: [PGStatement], after: [PGStatement]) {
-        let timeout = statementTimeoutMs.map { [PGStatement("SET LOCAL statement_timeout = \($0)")] } ?? []
+        let all = statements(around: [], statementTimeoutMs: statementTimeoutMs)
+        return (Array(all.statements[..<all.first]), Array(all.statements[all.first...]))
+    }
+
+    /// `scoped` ones with what surrounds them, in one array (built once per call: this runs on
+    /// every `query`), and the position of the first of them.
+    func statements(around scoped: [PGStatement], statementTimeoutMs: Int?) -> (statements: [PGStatement], first: Int) {
+        var all: [PGStatement] = []
+        all.reserveCapacity(scoped.count + 7)
         switch self {
         case .transaction(let readOnly):
-            let begin = [PGStatement(readOnly ? "BEGIN READ ONLY" : "BEGIN")] + timeout
+            all.append(readOnly ? Self.beginReadOnly : Self.begin)
+            if let statementTimeoutMs { all.append(Self.timeout(statementTimeoutMs)) }
+            let first = all.count
+            all += scoped
+            all += PGConnection.heldPastTransactions()
             // A read-only transaction cannot call nextval(); a read-write one can.
-            let sequences = readOnly ? [] : [PGStatement(reset: "DISCARD SEQUENCES")]
-            return (begin, PGConnection.heldPastTransactions() + sequences + [PGStatement(reset: "ROLLBACK")])
+            if !readOnly { all.append(Self.discardSequences) }
+            all.append(Self.rollback)
+            return (all, first)
         case .savepoint(let readOnly):
             // SET LOCAL inside a savepoint is undone by rolling back to it: the transaction's own
             // settings (its statement timeout, read-write mode) come back afterwards.
-            let begin =
-                [PGStatement("SAVEPOINT \(Self.savepointName)")]
-                + (readOnly ? [PGStatement("SET LOCAL transaction_read_only = on")] : []) + timeout
-            return (begin, Self.undoSavepoint)
+            all.append(Self.savepoint)
+            if readOnly { all.append(Self.readOnlyLocally) }
+            if let statementTimeoutMs { all.append(Self.timeout(statementTimeoutMs)) }
+            let first = all.count
+            all += scoped
+            all += Self.undoSavepoint
+            return (all, first)
         case .keptSavepoint:
-            return ([PGStatement("SAVEPOINT \(Self.savepointName)")], [PGStatement("RELEASE SAVEPOINT \(Self.savepointName)")])
+            all.append(Self.savepoint)
+            all += scoped
+            all.append(Self.releaseSavepoint)
+            return (all, 1)
         }
     }
+
+    private static func timeout(_ milliseconds: Int) -> PGStatement { PGStatement("SET LOCAL statement_timeout = \(milliseconds)") }
+    private static let begin = PGStatement("BEGIN")
+    private static let beginReadOnly = PGStatement("BEGIN READ ONLY")
+    private static let rollback = PGStatement(reset: "ROLLBACK")
+    private static let discardSequences = PGStatement(reset: "DISCARD SEQUENCES")
+    private static let savepoint = PGStatement("SAVEPOINT \(savepointName)")
+    private static let readOnlyLocally = PGStatement("SET LOCAL transaction_read_only = on")
+    private static let releaseSavepoint = PGStatement("RELEASE SAVEPOINT \(savepointName)")
 
     /// Gives the enclosing transaction back as it was before the savepoint, and drops the savepoint.
     static let undoSavepoint = [PGStatement("ROLLBACK TO SAVEPOINT \(savepointName)"), PGStatement("RELEASE SAVEPOINT \(savepointName)")]

@@ -100,12 +100,6 @@ public struct JSONWriter {
         }
         bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
     }
-
-    /// `writeStringContents` of a `String`.
-    public mutating func writeStringContents(_ string: String) {
-        var string = string
-        string.withUTF8 { writeStringContents(utf8: $0) }
-    }
 }
 
 extension JSONValue {

@@ -23,9 +23,9 @@ enum OutgoingMessage: Sendable {
             if let fence {
                 // One JSON string written in three pieces, the result's bytes not copied first.
                 writer.writeRaw("\"")
-                writer.writeStringContents(fence.preamble)
+                fence.writeOpening(into: &writer)
                 inner.bytes.withUnsafeBufferPointer { writer.writeStringContents(utf8: $0) }
-                writer.writeStringContents(fence.ending)
+                fence.writeClosing(into: &writer)
                 writer.writeRaw("\"")
             } else {
                 inner.bytes.withUnsafeBufferPointer { writer.writeString(utf8: $0) }
