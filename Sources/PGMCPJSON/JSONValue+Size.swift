@@ -16,9 +16,28 @@ extension JSONValue {
     }
 
     public static func serializedLength(of number: JSONValue) -> Int {
-        var writer = JSONWriter(reservingCapacity: 24)
-        writer.write(number)
-        return writer.bytes.count
+        switch number {
+        case .int(let value):
+            return decimalLength(value)
+        case .double(let value) where value.isFinite && value == value.rounded(.towardZero) && abs(value) < 1e15:
+            // What `JSONWriter.writeDouble` writes for a whole number.
+            return decimalLength(Int64(value))
+        default:
+            var writer = JSONWriter(reservingCapacity: 24)
+            writer.write(number)
+            return writer.bytes.count
+        }
+    }
+
+    /// The length of an integer in decimal, its sign included.
+    static func decimalLength(_ value: Int64) -> Int {
+        var length = value < 0 ? 2 : 1
+        var magnitude = value.magnitude
+        while magnitude >= 10 {
+            magnitude /= 10
+            length += 1
+        }
+        return length
     }
 
     public static func quotedLength(_ text: String) -> Int {

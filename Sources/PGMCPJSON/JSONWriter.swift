@@ -45,12 +45,17 @@ public struct JSONWriter {
         bytes.append(contentsOf: fragment)
     }
 
+    /// Digits written in place, least significant first and then reversed: no `String` per number
+    /// (every result has a few, and a table of integers has one per cell).
     public mutating func writeInteger(_ value: Int64) {
-        if value >= 0 && value < 10 {
-            bytes.append(UInt8(ascii: "0") + UInt8(value))
-            return
-        }
-        bytes.append(contentsOf: String(value).utf8)
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        let start = bytes.count
+        repeat {
+            bytes.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+            magnitude /= 10
+        } while magnitude > 0
+        bytes[start...].reverse()
     }
 
     public mutating func writeDouble(_ value: Double) {

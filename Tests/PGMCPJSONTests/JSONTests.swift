@@ -22,6 +22,18 @@ import Testing
         #expect(JSONValue.string("\u{1F}\t").jsonText == #""\u001f\t""#)
     }
 
+    @Test func numbersAreWrittenAndMeasuredAlike() throws {
+        let values: [JSONValue] = [
+            .int(0), .int(7), .int(-7), .int(10), .int(-10), .int(99), .int(100), .int(1_234_567), .int(Int64.max), .int(Int64.min),
+            .double(2), .double(-2), .double(0.5), .double(-1e300), .double(123_456_789_012_345), .double(1e15), .double(.nan), .double(-.infinity),
+        ]
+        for value in values {
+            let written = String(decoding: value.serialized(), as: UTF8.self)
+            #expect(value.serializedSize == written.utf8.count, "\(written)")
+            if case .int(let integer) = value { #expect(written == String(integer)) }
+        }
+    }
+
     @Test func surrogatePairs() throws {
         #expect(try JSONParser.parse(#""\ud83d\ude00""#) == .string("😀"))
         #expect(throws: JSONParseError.self) { try JSONParser.parse(#""\ud83d""#) }
