@@ -69,6 +69,7 @@ extension ProcessTests {
         #expect(pages == 1000)
         #expect(result["truncated"] == false)
         #expect(peak - baseline < 16 * 1024 * 1024, "RSS grew \((peak - baseline) / 1024) KiB over \(pages) pages")
+        print("paging 1,000,000 rows: RSS \(baseline / 1024) KiB after page 20, peak \(peak / 1024) KiB (+\((peak - baseline) / 1024) KiB) over \(pages) pages")
         #expect(try await eventually { try await TestDatabase.rows(held) == [[0]] })
 
         // Left alone, a cursor closes after its idle timeout, and the call's session kept for it ends.
