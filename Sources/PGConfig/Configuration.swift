@@ -28,6 +28,10 @@ public struct Configuration: Sendable {
 
     public var defaultDatabase: DatabaseConfig { database(defaultDatabaseID)! }
 
+    /// Whether some database maps callers to roles of their own (`roles`): then not every caller
+    /// sees every database, OAuth or not.
+    public var hasRoles: Bool { databases.contains { $0.roles != nil } }
+
     /// Reads the configuration from `environment` (and `configFile`, the `--config` flag, which wins
     /// over every variable). Blocking: file reads. Use `loadOffPool` from async code.
     public static func load(

@@ -50,13 +50,19 @@ public struct DatabaseConfig: Sendable {
     public var allowedPrincipals: [String]?
     /// With OAuth: the principals that may write here (on a writable entry); nil for every allowed one.
     public var writePrincipals: [String]?
+    /// Callers mapped to PostgreSQL roles of their own, first match wins (see `RoleMapping`); nil:
+    /// every caller runs as the entry's `user`.
+    public var roles: [RoleMapping]?
+    /// For the entry as one of its roles sees it (`asRole`): that role's user name. Nil for the entry.
+    public var role: String?
 
     public init(
         id: String, title: String? = nil, description: String? = nil, connection: PGConnectionParameters,
         password: Secret? = nil, readOnly: Bool = true, statementTimeoutMs: Int = 30_000, maxRows: Int = 1_000,
         pool: PoolSettings = PoolSettings(), isolation: Isolation = .shared, pooling: Pooling = .direct, privilegeCheck: PrivilegeCheck = .warn,
-        allowedPrincipals: [String]? = nil, writePrincipals: [String]? = nil
+        allowedPrincipals: [String]? = nil, writePrincipals: [String]? = nil, roles: [RoleMapping]? = nil
     ) {
+        self.roles = roles
         self.allowedPrincipals = allowedPrincipals
         self.writePrincipals = writePrincipals
         self.id = id

@@ -10,8 +10,9 @@ struct DatabaseEntryDecoder {
     static let fields = [
         "id", "name", "description", "url", "host", "port", "database", "user", "password", "passwordEnv",
         "passwordFile", "sslmode", "sslrootcert", "readOnly", "statementTimeoutMs", "maxRows", "pool", "isolation",
-        "pooling", "privilegeCheck", "allowedPrincipals", "writePrincipals",
+        "pooling", "privilegeCheck", "allowedPrincipals", "writePrincipals", "roles",
     ]
+    static let roleFields = ["principal", "user", "password", "passwordEnv", "passwordFile", "maxConnections"]
     static let poolFields = ["min", "max", "idleTimeoutSeconds", "maxLifetimeSeconds"]
     static let sslModes = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 
@@ -65,6 +66,7 @@ struct DatabaseEntryDecoder {
                 log.add("\"\(entry)\" is not sub:<subject>, group:<group>, scope:<scope> or *", field: key)
             }
         }
+        let roles = roleMappings(fields, pool: pool, isolation: isolation, log: log)
 
         guard log.problems.count == before, let id, var connection else { return nil }
         // A password given in the url stays out of `connection`, held as a Secret like the others.
@@ -73,7 +75,8 @@ struct DatabaseEntryDecoder {
         return DatabaseConfig(
             id: id, title: title, description: description, connection: connection, password: password ?? urlPassword,
             readOnly: readOnly, statementTimeoutMs: statementTimeout, maxRows: maxRows, pool: pool,
-            isolation: isolation, pooling: pooling, privilegeCheck: privilegeCheck, allowedPrincipals: allowedPrincipals, writePrincipals: writePrincipals)
+            isolation: isolation, pooling: pooling, privilegeCheck: privilegeCheck, allowedPrincipals: allowedPrincipals, writePrincipals: writePrincipals,
+            roles: roles)
     }
 
     private func connectionParameters(_ fields: FieldReader, log: ProblemLog) -> PGConnectionParameters? {
@@ -117,11 +120,11 @@ struct DatabaseEntryDecoder {
     private func passwordSecret(_ fields: FieldReader, urlHasPassword: Bool, log: ProblemLog) -> Secret? {
         let given = ["password", "passwordEnv", "passwordFile"].filter(fields.has)
         if given.count > 1 {
-            log.add("give only one of password, passwordEnv, passwordFile (got \(given.joined(separator: " and ")))", field: given[1])
+            log.add("give only one of password, passwordEnv, passwordFile (got \(given.joined(separator: " and ")))", field: fields.path + given[1])
             return nil
         }
         if urlHasPassword, let field = given.first {
-            log.add("the url already holds a password; remove it from the url or drop '\(field)'", field: field)
+            log.add("the url already holds a password; remove it from the url or drop '\(field)'", field: fields.path + field)
             return nil
         }
         if fields.has("password") {
@@ -129,7 +132,7 @@ struct DatabaseEntryDecoder {
         }
         if let variable = fields.string("passwordEnv") {
             guard let value = environment[variable] else {
-                log.add("environment variable \(variable) is not set", field: "passwordEnv")
+                log.add("environment variable \(variable) is not set", field: fields.path + "passwordEnv")
                 return nil
             }
             return Secret(value)
@@ -140,11 +143,72 @@ struct DatabaseEntryDecoder {
                 while let last = text.last, last.isNewline { text.removeLast() }
                 return Secret(text)
             } catch {
-                log.add("cannot read \(path): \(readableReason(error))", field: "passwordFile")
+                log.add("cannot read \(path): \(readableReason(error))", field: fields.path + "passwordFile")
                 return nil
             }
         }
         return nil
+    }
+
+    /// `roles`: each item's principal, user and password, and the connection budget: the roles'
+    /// pools together open at most `pool.max` connections. A role without `maxConnections` gets an
+    /// equal share of what the roles that set theirs leave.
+    private func roleMappings(_ fields: FieldReader, pool: PoolSettings, isolation: DatabaseConfig.Isolation, log: ProblemLog) -> [RoleMapping]? {
+        guard let value = fields.object["roles"] else { return nil }
+        guard case .array(let items) = value else {
+            log.add("must be a list of {principal, user, password | passwordEnv | passwordFile} objects, got \(value.typeName)", field: "roles")
+            return nil
+        }
+        guard !items.isEmpty else {
+            log.add("must list at least one role; drop 'roles' to run every caller as the entry's user", field: "roles")
+            return nil
+        }
+        if isolation == .clone {
+            log.add(
+                "cannot be combined with isolation \"clone\": a session's copy is made and used by the entry's own user. Use isolation \"shared\" with roles, or drop 'roles'",
+                field: "roles")
+        }
+        var mappings: [(principal: String, user: String, password: Secret?, maxConnections: Int?)] = []
+        var firstByPrincipal: [String: Int] = [:]
+        for (index, item) in items.enumerated() {
+            let path = "roles[\(index + 1)]"
+            guard case .object(let object) = item else {
+                log.add("must be an object {principal, user, password | passwordEnv | passwordFile}, got \(item.typeName)", field: path)
+                continue
+            }
+            let role = FieldReader(object: object, log: log, path: path + ".")
+            role.rejectUnknown(Self.roleFields)
+            let principal = role.string("principal")
+            if let principal {
+                if !RoleMapping.isPrincipal(principal) {
+                    log.add("\"\(principal)\" is not sub:<subject>, group:<group>, scope:<scope>, token or *", field: path + ".principal")
+                } else if let first = firstByPrincipal[principal] {
+                    log.add("\"\(principal)\" is already mapped by roles[\(first)], which wins: this item would never apply", field: path + ".principal")
+                } else {
+                    firstByPrincipal[principal] = index + 1
+                }
+            } else if !role.has("principal") {
+                log.add("is required", field: path + ".principal")
+            }
+            let user = role.string("user")
+            if user == nil, !role.has("user") { log.add("is required (the PostgreSQL role these callers log in as)", field: path + ".user") }
+            let password = passwordSecret(role, urlHasPassword: false, log: log)
+            let maxConnections = role.integer("maxConnections", in: 1...1000)
+            if let principal, let user { mappings.append((principal, user, password, maxConnections)) }
+        }
+        guard mappings.count == items.count else { return nil }
+        // The budget: what the roles that set their maximum take, the rest shared by the others.
+        let given = mappings.compactMap(\.maxConnections).reduce(0, +)
+        let unset = mappings.filter { $0.maxConnections == nil }.count
+        let share = unset == 0 ? 0 : (pool.max - given) / unset
+        if given > pool.max || (unset > 0 && share < 1) {
+            let asked = unset == 0 ? "\(given)" : "\(given) set by maxConnections and at least 1 for each of the \(unset) other roles"
+            log.add(
+                "the roles' pools together open at most pool.max (\(pool.max)) connections, but they ask for \(asked); raise pool.max or lower the roles' maxConnections",
+                field: "pool.max")
+            return nil
+        }
+        return mappings.map { RoleMapping(principal: $0.principal, user: $0.user, password: $0.password, maxConnections: $0.maxConnections ?? share) }
     }
 
     private func poolSettings(_ fields: FieldReader, log: ProblemLog) -> PoolSettings {

@@ -65,9 +65,11 @@ where PoolClock.Instant == ContinuousClock.Instant {
     /// - Parameters:
     ///   - sharedByName: a configured database's pool (named by its database in metrics), not a
     ///     session's own.
+    ///   - database: the `database` label of its metrics when it is not `name` (a role's pool,
+    ///     `prod/analyst`, is the database `prod`'s).
     public init(
         name: String, factory: Factory, configuration: PoolStateMachine.Configuration, clock: PoolClock, connectTimeout: Duration,
-        logger: Logger, sharedByName: Bool = true
+        logger: Logger, sharedByName: Bool = true, database: String? = nil
     ) {
         self.name = name
         serial = serials.add(1, ordering: .relaxed).newValue
@@ -76,7 +78,7 @@ where PoolClock.Instant == ContinuousClock.Instant {
         self.clock = clock
         self.connectTimeout = connectTimeout
         self.logger = logger
-        self.metrics = PoolMetrics(database: name, pool: identity)
+        self.metrics = PoolMetrics(database: database ?? name, pool: identity)
         self.state = Mutex(State(machine: PoolStateMachine(configuration: configuration)))
     }
 
@@ -186,13 +188,13 @@ extension Pool where Factory == LibpqConnectionFactory, PoolClock == ContinuousC
     ///   - prepare: runs on every new connection before it is used; a throw makes the connect a failure.
     public convenience init(
         name: String, parameters: PGConnectionParameters, configuration: PoolStateMachine.Configuration,
-        applicationName: String, connectTimeout: Duration, logger: Logger, sharedByName: Bool = true,
+        applicationName: String, connectTimeout: Duration, logger: Logger, sharedByName: Bool = true, database: String? = nil,
         prepare: (@Sendable (PGConnection) async throws -> Void)? = nil
     ) {
         let factory = LibpqConnectionFactory(
             parameters: parameters, applicationName: applicationName, connectTimeout: connectTimeout, prepare: prepare)
         self.init(
             name: name, factory: factory, configuration: configuration, clock: ContinuousClock(), connectTimeout: connectTimeout,
-            logger: logger, sharedByName: sharedByName)
+            logger: logger, sharedByName: sharedByName, database: database)
     }
 }

@@ -36,7 +36,10 @@ extension ConnectionPoolRegistry {
     /// not known yet (one connection, bounded by PGMCP_CONNECT_TIMEOUT), only for entries the check
     /// applies to. A database that is down, missing or unhealthy is not refused: it may come back.
     func refuseIfRefusedForGood(_ target: DatabaseTarget, _ next: String) async throws(RegistryError) {
-        guard target.kind == .configured, let entry = pools[target.name]?.config, entry.privilegeCheck == .enforce, PrivilegeCheck.applies(to: entry)
+        // A caller's role is checked as itself; an entry without roles as the entry (the caller may
+        // see a writable entry read-only, which does not make the check apply to it).
+        guard target.kind == .configured, let entry = target.config.role != nil ? target.config : pools[target.name]?.config,
+            entry.privilegeCheck == .enforce, PrivilegeCheck.applies(to: entry)
         else { return }
         guard let refusal = await target.pool.probedSnapshot().refusal else { return }
         throw RegistryError(.databaseRefused, "database '\(target.name)' \(refusal); \(next)")

@@ -31,7 +31,7 @@ extension ConnectionPoolRegistry {
     /// `createSession` for `open_session`: a `database` refused for good (see
     /// `refuseIfRefusedForGood`) is refused here too, rather than made the new session's start.
     public func openSession(database: String?, label: String?, ownedBy owner: SessionOwner) async throws(RegistryError) -> WorkSession {
-        if let database, let target = pools[database], owner.visibility.sees(target.config) {
+        if let database, let target = pools[database].flatMap(owner.visibility.asSeen) {
             try await refuseIfRefusedForGood(target, "no session was opened on it. Open it on another database (list_databases)")
         }
         return try createSession(database: database, label: label, ownedBy: owner)

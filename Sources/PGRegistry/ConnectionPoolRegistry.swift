@@ -51,8 +51,19 @@ public final class ConnectionPoolRegistry: Sendable {
         for var database in configuration.databases {
             // A clone entry is read-write: each session writes to its own copy.
             if database.isolation == .clone { database.readOnly = false }
-            let pool = Self.makePool(for: database, server: configuration.server, applicationName: applicationName, logger: logger, in: poolGroup)
-            pools[database.id] = DatabaseTarget(config: database, kind: .configured, pool: pool)
+            var entry = database
+            // With roles, no caller's statement runs as the entry's own user: its pool serves the
+            // health probes alone (one connection, closed when idle).
+            if database.roles != nil { entry.pool = PoolSettings(min: 0, max: 1, idleTimeoutSeconds: database.pool.idleTimeoutSeconds, maxLifetimeSeconds: database.pool.maxLifetimeSeconds) }
+            let pool = Self.makePool(for: entry, server: configuration.server, applicationName: applicationName, logger: logger, in: poolGroup)
+            var target = DatabaseTarget(config: database, kind: .configured, pool: pool)
+            if database.roles != nil {
+                let (config, server, group) = (database, configuration.server, poolGroup)
+                target.rolePools = RolePools(roles: database.roles ?? []) { index in
+                    Self.makePool(for: config.asRole(index), server: server, applicationName: applicationName, logger: logger, in: group)
+                }
+            }
+            pools[database.id] = target
         }
         self.pools = pools
         sessions = Mutex(SessionTable(limit: configuration.server.maxSessions, share: configuration.server.sessionsPerPrincipal))
@@ -68,10 +79,12 @@ public final class ConnectionPoolRegistry: Sendable {
         pool.idleTimeout = .seconds(database.pool.idleTimeoutSeconds)
         pool.maxLifetime = database.pool.maxLifetimeSeconds == 0 ? nil : .seconds(database.pool.maxLifetimeSeconds)
         pool.healthCheckInterval = server.healthCheckInterval
+        // A role's pool is named by the entry and the role (`prod/analyst`), never by a caller.
+        let name = database.role.map { "\(database.id)/\($0)" } ?? database.id
         let made = ConnectionPool(
-            name: database.id, parameters: database.connectionParameters, configuration: pool,
-            applicationName: "\(applicationName)/\(database.id)", connectTimeout: server.connectTimeout, logger: logger,
-            sharedByName: sharedByName,
+            name: name, parameters: database.connectionParameters, configuration: pool,
+            applicationName: "\(applicationName)/\(name)", connectTimeout: server.connectTimeout, logger: logger,
+            sharedByName: sharedByName, database: database.id,
             prepare: PrivilegeCheck.hook(for: database, logger: logger))
         group.add(made)
         return made
@@ -102,7 +115,8 @@ public final class ConnectionPoolRegistry: Sendable {
 
     /// Every pool: the configured ones, then each session's own (dynamic databases, copies).
     public var allPools: [DatabaseTarget] {
-        configuration.databases.compactMap { pools[$0.id] } + sessions.withLock { $0.byHandle.values.flatMap(\.ownPools) }
+        let configured = configuration.databases.compactMap { pools[$0.id] }
+        return configured + configured.flatMap(rolePoolTargets) + sessions.withLock { $0.byHandle.values.flatMap(\.ownPools) }
     }
 
     /// Every pool's gauges set from its state now (`Pool.publishGauges`): before a scrape.
@@ -167,7 +181,10 @@ public final class ConnectionPoolRegistry: Sendable {
             for session in calls { group.addTask { await session.end(registry: self, reason: "shutdown") } }
         }
         await withTaskGroup(of: Void.self) { group in
-            for target in pools.values { group.addTask { await target.pool.shutdown() } }
+            for target in pools.values {
+                group.addTask { await target.pool.shutdown() }
+                for pool in target.rolePools?.opened ?? [] { group.addTask { await pool.shutdown() } }
+            }
         }
         poolGroup.close()
     }

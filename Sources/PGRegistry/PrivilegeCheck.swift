@@ -36,8 +36,10 @@ public enum PrivilegeCheck {
         }
     }
 
-    /// Read-only entries only; a clone entry is read-write (each session writes to its own copy).
-    static func applies(to database: DatabaseConfig) -> Bool { database.readOnly && database.isolation != .clone }
+    /// Read-only entries; a clone entry is read-write (each session writes to its own copy). And
+    /// every caller's role (`roles`), writable or not: a superuser or BYPASSRLS role defeats the
+    /// row-level security and grants the mapping is there for.
+    static func applies(to database: DatabaseConfig) -> Bool { database.role != nil || (database.readOnly && database.isolation != .clone) }
 
     /// The connection's role and what it may do beyond reading, if anything.
     static func excess(on connection: PGConnection) async throws -> (role: String, power: String)? {

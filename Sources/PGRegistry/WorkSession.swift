@@ -154,6 +154,9 @@ public struct DatabaseTarget: Sendable {
     public var pool: ConnectionPool
     /// For a session's copy of a clone entry: the entry it was copied from.
     public var cloneOf: DatabaseConfig?
+    /// For a configured entry with `roles`: the pools of its roles, one opened on first use each.
+    /// `DatabaseVisibility.asSeen` puts the caller's role's config and pool in the target it returns.
+    public var rolePools: RolePools?
     public var name: String { config.id }
 
     public init(config: DatabaseConfig, kind: Kind, pool: ConnectionPool, cloneOf: DatabaseConfig? = nil) {

@@ -15,9 +15,13 @@ struct DatabasesCommand: AsyncParsableCommand {
             [
                 database.id + (database.id == configuration.defaultDatabaseID ? " *" : ""), database.title, database.maskedTarget,
                 database.readOnly ? "read-only" : "read-write", "\(database.pool.max)", database.isolation.rawValue,
+                // principal → role (its pool's maximum); never a password.
+                database.roles.map { roles in
+                    roles.map { "\($0.principal) → \($0.user) (max \($0.maxConnections))" }.joined(separator: ", ")
+                } ?? "-",
             ]
         }
-        print(Table.render(header: ["DATABASE", "TITLE", "TARGET", "MODE", "POOL MAX", "ISOLATION"], rows: rows))
+        print(Table.render(header: ["DATABASE", "TITLE", "TARGET", "MODE", "POOL MAX", "ISOLATION", "ROLES"], rows: rows))
         print("* default database · from \(configuration.source)")
     }
 }

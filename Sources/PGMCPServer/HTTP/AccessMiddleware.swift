@@ -42,7 +42,8 @@ struct AccessMiddleware: RouterMiddleware {
                 } else {
                     try validation.checkStaticToken(request)
                     try validation.checkOriginAndHost(request)
-                    caller = .anyone
+                    // The token's holder is the principal `token` of a database's `roles`.
+                    caller = validation.settings.authToken == nil ? .anyone : .tokenHolder
                 }
                 if level == .operator, caller.identities != nil {
                     throw RequestValidation.Rejection(status: .forbidden, message: "/metrics needs PGMCP_AUTH_TOKEN (the operator's token), not a user's access token")

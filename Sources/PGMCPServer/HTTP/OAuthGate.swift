@@ -22,7 +22,7 @@ struct OAuthGate: Sendable {
                 wwwAuthenticate: challenge(nil))
         }
         let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
-        if let staticToken, constantTimeEquals(token, staticToken) { return .anyone }
+        if let staticToken, constantTimeEquals(token, staticToken) { return .tokenHolder }
         do {
             return Caller(try await verifier.verify(token))
         } catch {
