@@ -54,7 +54,9 @@ public final class ConnectionPoolRegistry: Sendable {
             var entry = database
             // With roles, no caller's statement runs as the entry's own user: its pool serves the
             // health probes alone (one connection, closed when idle).
-            if database.roles != nil { entry.pool = PoolSettings(min: 0, max: 1, idleTimeoutSeconds: database.pool.idleTimeoutSeconds, maxLifetimeSeconds: database.pool.maxLifetimeSeconds) }
+            if database.roles != nil {
+                entry.pool = PoolSettings(min: 0, max: 1, idleTimeoutSeconds: database.pool.idleTimeoutSeconds, maxLifetimeSeconds: database.pool.maxLifetimeSeconds)
+            }
             let pool = Self.makePool(for: entry, server: configuration.server, applicationName: applicationName, logger: logger, in: poolGroup)
             var target = DatabaseTarget(config: database, kind: .configured, pool: pool)
             if database.roles != nil {

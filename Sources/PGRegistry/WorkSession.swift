@@ -158,6 +158,9 @@ public struct DatabaseTarget: Sendable {
     /// `DatabaseVisibility.asSeen` puts the caller's role's config and pool in the target it returns.
     public var rolePools: RolePools?
     public var name: String { config.id }
+    /// What `server_status` calls its pool: the database's name, and for a caller's role (`roles`)
+    /// the role's too (`prod/analyst`), never the caller's.
+    public var poolName: String { config.role.map { "\(config.id)/\($0)" } ?? config.id }
 
     public init(config: DatabaseConfig, kind: Kind, pool: ConnectionPool, cloneOf: DatabaseConfig? = nil) {
         self.config = config

@@ -8,7 +8,9 @@ struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Validate the configuration and connect to every database.",
-        discussion: "Prints one row per database, and one per role a database maps callers to (logged in as that role): name, target (password masked), ok or the error, server version, latency. Exits 0 only if every database is reachable.")
+        discussion:
+            "Prints one row per database, and one per role a database maps callers to (logged in as that role): name, target (password masked), ok or the error, server version, latency. Exits 0 only if every database is reachable."
+    )
 
     @OptionGroup var options: ConfigOptions
 
@@ -18,9 +20,10 @@ struct CheckCommand: AsyncParsableCommand {
         let timeout = configuration.server.connectTimeout
         // Every entry, then each of its roles (`roles`): logged in as itself, privilegeCheck applied.
         let logins = configuration.databases.flatMap { database in
-            [database] + (database.roles ?? []).indices.compactMap { index in
-                database.roles?.firstIndex { $0.user == database.roles?[index].user } == index ? database.asRole(index) : nil
-            }
+            [database]
+                + (database.roles ?? []).indices.compactMap { index in
+                    database.roles?.firstIndex { $0.user == database.roles?[index].user } == index ? database.asRole(index) : nil
+                }
         }
         let rows = await withTaskGroup(of: (Int, [String]).self) { group in
             for (index, database) in logins.enumerated() {

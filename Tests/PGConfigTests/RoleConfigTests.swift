@@ -75,7 +75,7 @@ import Testing
             ])
         #expect(
             problems(entry(#"["sub:a"]"#)) == [
-                "DB_CONFIGS: database 'prod': field 'roles[1]': must be an object {principal, user, password | passwordEnv | passwordFile}, got string"
+                "DB_CONFIGS: database 'prod': field 'roles[1]': must be an object {principal, user, password | passwordEnv | passwordFile}, got a string"
             ])
     }
 

@@ -1,6 +1,7 @@
 import MCPTestSupport
 import PGConfig
 import PGMCPJSON
+import PGRegistry
 import TestSupport
 import Testing
 
@@ -55,7 +56,8 @@ import Testing
 
     /// A server with OAuth on the `notes` entry, and a token per subject.
     static func withServer(
-        _ entry: DatabaseConfig, _ body: (_ url: String, _ token: (String) async throws -> [String: String?]) async throws -> Void
+        _ entry: DatabaseConfig,
+        _ body: (_ url: String, _ token: (String) async throws -> [String: String?], _ registry: ConnectionPoolRegistry) async throws -> Void
     ) async throws {
         try await OAuthTests.withIssuer { issuer in
             try await TestServer.with(databases: [entry]) { settings in
@@ -63,10 +65,12 @@ import Testing
                 settings.oauthAudience = OAuthTests.audience
                 settings.oauthRequiredScopes = ["pgmcp"]
             } _: { server in
-                try await body(server.url.absoluteString) { subject in
-                    let token = try await issuer.token(issuer.claims(audience: OAuthTests.audience, subject: subject, scope: "pgmcp", groups: []))
-                    return ["Authorization": "Bearer \(token)"]
-                }
+                try await body(
+                    server.url.absoluteString,
+                    { subject in
+                        let token = try await issuer.token(issuer.claims(audience: OAuthTests.audience, subject: subject, scope: "pgmcp", groups: []))
+                        return ["Authorization": "Bearer \(token)"]
+                    }, server.registry)
             }
         }
     }
@@ -83,7 +87,7 @@ import Testing
 
     @Test func eachCallerReadsAndWritesOnlyItsOwnRowsAsItsOwnRole() async throws {
         try await Self.withNotes { alice, bob, database in
-            try await Self.withServer(try Self.entry(database, alice: alice, bob: bob)) { url, token in
+            try await Self.withServer(try Self.entry(database, alice: alice, bob: bob)) { url, token, _ in
                 let asAlice = try await token("alice")
                 let asBob = try await token("bob")
                 let asCarol = try await token("carol")
@@ -123,7 +127,7 @@ import Testing
     /// in any other role, a caller has nowhere to go.
     @Test func noStatementReachesAnotherCallersRows() async throws {
         try await Self.withNotes { alice, bob, database in
-            try await Self.withServer(try Self.entry(database, alice: alice, bob: bob)) { url, token in
+            try await Self.withServer(try Self.entry(database, alice: alice, bob: bob)) { url, token, _ in
                 let asAlice = try await token("alice")
                 let opened = try await MCP2026.call(url, "open_session", ["database": "notes"], headers: asAlice)
                 let session = try #require(opened.json?["result"]?["structuredContent"]?["session"], "\(opened.body)")
@@ -173,7 +177,10 @@ import Testing
     /// pinned transaction's connection, and closes its connections when idle.
     @Test func handlesStayTheirMintersAndIdleRolePoolsClose() async throws {
         try await Self.withNotes { alice, bob, database in
-            try await Self.withServer(try Self.entry(database, alice: alice, bob: bob, idleTimeoutSeconds: 1)) { url, token in
+            try await Self.withServer(try Self.entry(database, alice: alice, bob: bob, idleTimeoutSeconds: 1)) { url, token, registry in
+                // The housekeeping `pgmcp serve` runs (pool ticks: idle timeouts), which test servers leave out.
+                let housekeeping = Task { await registry.run(interval: .milliseconds(200)) }
+                defer { housekeeping.cancel() }
                 let asAlice = try await token("alice")
                 let asBob = try await token("bob")
                 let opened = try await MCP2026.call(url, "open_session", ["database": "notes"], headers: asAlice)

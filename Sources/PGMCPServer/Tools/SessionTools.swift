@@ -74,7 +74,7 @@ enum SessionTools {
             let pools = zip(targets, snapshots).map { target, snapshot -> JSONValue in
                 .object(
                     JSONObject([
-                        ("name", .string(target.name)), ("open", .int(Int64(snapshot.open))), ("idle", .int(Int64(snapshot.idle))),
+                        ("name", .string(target.poolName)), ("open", .int(Int64(snapshot.open))), ("idle", .int(Int64(snapshot.idle))),
                         ("inUse", .int(Int64(snapshot.inUse))), ("waiting", .int(Int64(snapshot.waiting))),
                         ("max", .int(Int64(snapshot.maximum))), ("status", .string(snapshot.health.rawValue)),
                         ("lastError", snapshot.lastError.map(JSONValue.string) ?? .null),
