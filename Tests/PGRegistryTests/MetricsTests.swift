@@ -1,5 +1,6 @@
 import Metrics
 import MetricsTestKit
+import PGConfig
 import PGRegistry
 import TestSupport
 import Testing
@@ -59,5 +60,36 @@ import Testing
         #expect(Set(closes).isDisjoint(with: copies), "\(closes)")
         await registry.shutdown()
         try await TestDatabase.dropDatabase(template)
+    }
+
+    /// A caller's role (`roles`) has a pool of its own, made on its first use, labelled by the entry
+    /// and the role (never by the caller); the caller's statements run as that role.
+    @Test func aRolesPoolIsMadeOnFirstUseAndLabelledByEntryAndRole() async throws {
+        let metrics = Self.metrics
+        try await TestDatabase.withRole(password: "metered-role-pw") { role in
+            var entry = try TestDatabase.config(id: "metered_roles")
+            entry.roles = [RoleMapping(principal: "sub:alice", user: role, password: Secret("metered-role-pw"), maxConnections: 3)]
+            let (registry, _) = try testRegistry(databases: [entry])
+            let rolePool = [("database", "metered_roles"), ("pool", "metered_roles/\(role)")]
+            func made() -> Bool {
+                metrics.recorders(label: "pgmcp_pool_connections_max").contains { recorder in
+                    recorder.dimensions.contains { $0 == ("pool", "metered_roles/\(role)") }
+                }
+            }
+            #expect(!made())
+            let alice = try registry.createSession(ownedBy: SessionOwner(credential: "sub:alice", identities: ["sub:alice"]))
+            #expect(!made())
+            let who = try await registry.withConnection(session: alice) { c, _ in try await c.query("SELECT current_user::text").rows }
+            #expect(who == [[.string(role)]])
+            #expect(made())
+            #expect(try metrics.expectGauge("pgmcp_pool_connections_max", rolePool).lastValue == 3)
+            #expect(try metrics.expectCounter("pgmcp_database_calls_total", rolePool).totalValue >= 1)
+            #expect(!metrics.recorders(label: "pgmcp_pool_connections_max").contains { $0.dimensions.contains { $0.1.contains("alice") } })
+            // Another subject: no role, no entry.
+            let mallory = try registry.createSession(ownedBy: SessionOwner(credential: "sub:mallory", identities: ["sub:mallory"]))
+            #expect(registry.visibleDatabases(for: mallory).isEmpty)
+            #expect(throws: RegistryError.self) { try registry.resolve("metered_roles", for: mallory) }
+            await registry.shutdown()
+        }
     }
 }
