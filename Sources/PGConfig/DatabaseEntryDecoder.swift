@@ -66,7 +66,7 @@ struct DatabaseEntryDecoder {
                 log.add("\"\(entry)\" is not sub:<subject>, group:<group>, scope:<scope> or *", field: key)
             }
         }
-        let roles = roleMappings(fields, pool: pool, isolation: isolation, log: log)
+        let roles = roleMappings(fields, pool: pool, log: log)
 
         guard log.problems.count == before, let id, var connection else { return nil }
         // A password given in the url stays out of `connection`, held as a Secret like the others.
@@ -153,7 +153,7 @@ struct DatabaseEntryDecoder {
     /// `roles`: each item's principal, user and password, and the connection budget: the roles'
     /// pools together open at most `pool.max` connections. A role without `maxConnections` gets an
     /// equal share of what the roles that set theirs leave.
-    private func roleMappings(_ fields: FieldReader, pool: PoolSettings, isolation: DatabaseConfig.Isolation, log: ProblemLog) -> [RoleMapping]? {
+    private func roleMappings(_ fields: FieldReader, pool: PoolSettings, log: ProblemLog) -> [RoleMapping]? {
         guard let value = fields.object["roles"] else { return nil }
         guard case .array(let items) = value else {
             log.add("must be a list of {principal, user, password | passwordEnv | passwordFile} objects, got \(value.typeName)", field: "roles")
@@ -162,11 +162,6 @@ struct DatabaseEntryDecoder {
         guard !items.isEmpty else {
             log.add("must list at least one role; drop 'roles' to run every caller as the entry's user", field: "roles")
             return nil
-        }
-        if isolation == .clone {
-            log.add(
-                "cannot be combined with isolation \"clone\": a session's copy is made and used by the entry's own user. Use isolation \"shared\" with roles, or drop 'roles'",
-                field: "roles")
         }
         var mappings: [(principal: String, user: String, password: Secret?, maxConnections: Int?)] = []
         var firstByPrincipal: [String: Int] = [:]

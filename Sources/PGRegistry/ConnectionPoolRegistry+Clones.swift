@@ -39,14 +39,17 @@ extension ConnectionPoolRegistry {
     static func clonePrefix(of entry: DatabaseConfig) -> String { "pgmcp_clone_\(entry.id.replacingOccurrences(of: "-", with: "_"))_" }
 
     private func createClone(of base: DatabaseTarget) async throws -> DatabaseTarget {
-        let template = base.config.connection.database ?? base.config.connection.user ?? base.name
+        // With `roles`, the entry's own user makes and drops the copy (it needs CREATEDB, a caller's
+        // role does not), and the caller's role is who uses it.
+        let maker = base.config.role == nil ? base.config : pools[base.name]?.config ?? base.config
+        let template = maker.connection.database ?? maker.connection.user ?? base.name
         let suffix = String(SessionHandle.random().rawValue.lowercased().filter { $0.isLetter || $0.isNumber }.prefix(10))
         let name = Self.clonePrefix(of: base.config) + suffix
         // As long as the entry's statement timeout allows (copying a large template takes time), or
         // until cancelled (the session ending) plus the grace period.
         let owner = await offPool { CloneOwner.current }
         do {
-            try await withMaintenanceConnection(base.config, limit: callLimit(base)) { connection in
+            try await withMaintenanceConnection(maker, limit: callLimit(base)) { connection in
                 try await connection.command("CREATE DATABASE \(quoteIdentifier(name)) TEMPLATE \(quoteIdentifier(template))")
                 // Who made it: a later start drops it if this process died without dropping it.
                 try await connection.command("COMMENT ON DATABASE \(quoteIdentifier(name)) IS \(quoteLiteral(owner.comment))")
@@ -55,8 +58,7 @@ extension ConnectionPoolRegistry {
             // Made but unmarked (the comment failed, or the answer to CREATE was lost to a deadline or
             // a cancel): no later start would recognise it, so it goes now, in a task of its own
             // that the cancellation of this one does not reach.
-            let config = base.config
-            Task { await self.dropCopy(name, of: config) }
+            Task { await self.dropCopy(name, of: maker) }
             throw error
         }
         var config = base.config
@@ -66,7 +68,7 @@ extension ConnectionPoolRegistry {
         let pool = Self.makePool(
             for: config, server: configuration.server, applicationName: applicationName, logger: logger, sharedByName: false, in: poolGroup)
         logger.info("created a session copy", metadata: ["database": "\(base.name)", "copy": "\(name)"])
-        return DatabaseTarget(config: config, kind: .configured, pool: pool, cloneOf: base.config)
+        return DatabaseTarget(config: config, kind: .configured, pool: pool, cloneOf: maker)
     }
 
     /// Closes the copy's pool and drops it.

@@ -103,11 +103,4 @@ import Testing
         #expect(prod?.roles?.map(\.maxConnections) == [2, 1, 1])
         #expect(prod?.asRole(1).pool.max == 3)
     }
-
-    @Test func rolesAndCloneIsolationAreRefusedTogether() {
-        #expect(
-            problems(entry(#"[{"principal": "*", "user": "a"}]"#, extra: #", "isolation": "clone""#)) == [
-                "DB_CONFIGS: database 'prod': field 'roles': cannot be combined with isolation \"clone\": a session's copy is made and used by the entry's own user. Use isolation \"shared\" with roles, or drop 'roles'"
-            ])
-    }
 }

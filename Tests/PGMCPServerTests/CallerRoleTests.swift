@@ -238,4 +238,37 @@ import Testing
             }
         }
     }
+
+    /// With `"isolation": "clone"`, each caller's session works in a copy of its own, made by the
+    /// entry's user, and runs there as the caller's role: the policies hold in the copy too.
+    @Test func aCallersCopyIsUsedAsTheCallersRole() async throws {
+        try await Self.withNotes { alice, bob, database in
+            var entry = try Self.entry(database, alice: alice, bob: bob)
+            entry.isolation = .clone
+            try await Self.withServer(entry) { url, token, _ in
+                let asAlice = try await token("alice")
+                let asBob = try await token("bob")
+                let look: JSONValue = ["sql": "SELECT current_user::text, current_database()::text LIKE 'pgmcp_clone_notes_%', count(*) FROM notes"]
+                let opened = try await MCP2026.call(url, "open_session", ["database": "notes"], headers: asAlice)
+                let session = try #require(opened.json?["result"]?["structuredContent"]?["session"], "\(opened.body)")
+                let inserted = try await MCP2026.call(
+                    url, "execute", ["session": session, "sql": "INSERT INTO notes (body) VALUES ('in the copy')", "database": "notes"], headers: asAlice)
+                #expect(inserted.json?["result"]?["structuredContent"]?["rowsAffected"] == 1, "\(inserted.body)")
+                let forged = try await MCP2026.call(
+                    url, "execute", ["session": session, "sql": .string("UPDATE notes SET body = 'x' WHERE owner = '\(bob)'"), "database": "notes"],
+                    headers: asAlice)
+                #expect(forged.json?["result"]?["structuredContent"]?["rowsAffected"] == 0, "\(forged.body)")
+                guard case .object(var inSession) = look else { return }
+                inSession.append("session", session)
+                let hers = try await MCP2026.call(url, "query", .object(inSession), headers: asAlice)
+                #expect(Self.rows(hers) == [[.string(alice), true, 3]], "\(hers.body)")
+                let his = try await MCP2026.call(url, "query", look, headers: asBob)
+                #expect(Self.rows(his) == [[.string(bob), true, 3]], "\(his.body)")
+                // The entry's own database is untouched.
+                let original = try await TestDatabase.withConnection(database: database) { try await $0.query("SELECT count(*) FROM notes").rows }
+                #expect(original == [[5]])
+                _ = try await MCP2026.call(url, "close_session", ["session": session], headers: asAlice)
+            }
+        }
+    }
 }
