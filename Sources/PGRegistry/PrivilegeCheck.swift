@@ -31,7 +31,7 @@ public enum PrivilegeCheck {
             }
             if first {
                 logger.warning(
-                    "role '\(excess.role)' of read-only database '\(database.id)' is \(excess.power); use a least-privilege role (privilegeCheck is \"warn\")")
+                    "role '\(excess.role)' \(whose(database)) is \(excess.power); use a least-privilege role (privilegeCheck is \"warn\")")
             }
         }
     }
@@ -51,9 +51,15 @@ public enum PrivilegeCheck {
         return (row[0].stringValue ?? "?", power)
     }
 
+    /// "of read-only database 'prod'", or for a caller's role (`roles`), whose policies such a role
+    /// would void, read-only or not: "that callers of database 'prod' run as".
+    static func whose(_ database: DatabaseConfig) -> String {
+        database.role != nil ? "that callers of database '\(database.id)' run as" : "of read-only database '\(database.id)'"
+    }
+
     /// The sentence every refused call and `pgmcp check` show: the reason and both ways out.
     static func refusal(_ database: DatabaseConfig, _ excess: (role: String, power: String)) -> String {
-        "refused by privilegeCheck \"enforce\": role '\(excess.role)' of read-only database '\(database.id)' is \(excess.power), "
+        "refused by privilegeCheck \"enforce\": role '\(excess.role)' \(whose(database)) is \(excess.power), "
             + "which is more than reading needs. Connect as a role without SUPERUSER and BYPASSRLS, or set this database's privilegeCheck to \"warn\""
     }
 }

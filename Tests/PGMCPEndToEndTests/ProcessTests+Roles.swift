@@ -28,7 +28,7 @@ extension ProcessTests {
                 #expect(
                     lines.contains {
                         $0.hasPrefix("notes as \(bypass) ") && $0.contains("refused by privilegeCheck \"enforce\": role '\(bypass)'")
-                            && $0.contains("allowed to bypass row-level security")
+                            && $0.contains("that callers of database 'notes' run as is allowed to bypass row-level security")
                     }, "\(checked)")
                 #expect(checked.contains("1 of 3 databases unreachable or refused"))
                 #expect(!checked.contains(password))
