@@ -36,7 +36,7 @@ extension ProcessTests {
             _ = try await call("disconnect_database", ["name": "hostile"])
             child.closeInput()
             #expect(try await child.wait() == 0)
-            let output = answers.joined(separator: "\n") + "\n" + child.stderr
+            let output = SecretFragments.withoutNonces(answers.joined(separator: "\n") + "\n" + child.stderr)
             #expect(child.stderr.contains("dynamic connection opened"), "\(child.stderr)")
             #expect(SecretFragments.leaked(password, written: SecretFragments.quoted(password), in: output, context: "\(role) \(try TestDatabase.port)") == [], "\(output)")
         }
