@@ -14,6 +14,11 @@ final class SessionSlots: Sendable {
         var waiters: [(id: Int, continuation: CheckedContinuation<Void, any Error>)] = []
         var nextID = 0
         var closedError: RegistryError?
+        /// Waits begun and not yet ended, queued or not.
+        var pending: Set<Int> = []
+        /// A deadline or a cancellation that came before its wait had queued: the wait takes it
+        /// when it queues (a cancellation handler runs at once in a task already cancelled).
+        var early: [Int: RegistryError] = [:]
     }
 
     /// - Parameter clock: what waits are timed by; a test's manual clock, or the real one.
@@ -24,6 +29,8 @@ final class SessionSlots: Sendable {
     }
 
     var inUse: Int { state.withLock { $0.inUse } }
+    /// How many wait in line (for tests: an `acquire` is in line once this counts it).
+    var waiting: Int { state.withLock { $0.waiters.count } }
 
     /// Takes a slot, waiting at most `timeout`; `timedOut` builds the error then.
     func acquire(timeout: Duration, timedOut: @escaping @Sendable (Duration) -> RegistryError) async throws {
@@ -36,7 +43,14 @@ final class SessionSlots: Sendable {
         if fast { return }
         let id = state.withLock { state in
             defer { state.nextID += 1 }
+            state.pending.insert(state.nextID)
             return state.nextID
+        }
+        defer {
+            state.withLock { state in
+                state.pending.remove(id)
+                state.early[id] = nil
+            }
         }
         try await withThrowingDiscardingTaskGroup { group in
             // The timer, a child of this wait (ended when the wait ends): no task outlives it.
@@ -53,7 +67,7 @@ final class SessionSlots: Sendable {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let resumeNow: Result<Void, RegistryError>? = state.withLock { state in
-                    if let error = state.closedError { return .failure(error) }
+                    if let error = state.closedError ?? state.early.removeValue(forKey: id) { return .failure(error) }
                     if state.inUse < limit && state.waiters.isEmpty {
                         state.inUse += 1
                         return .success(())
@@ -89,7 +103,10 @@ final class SessionSlots: Sendable {
 
     private func fail(_ id: Int, with error: RegistryError) {
         let waiter = state.withLock { state -> CheckedContinuation<Void, any Error>? in
-            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else {
+                if state.pending.contains(id) { state.early[id] = error }
+                return nil
+            }
             return state.waiters.remove(at: index).continuation
         }
         waiter?.resume(throwing: error)

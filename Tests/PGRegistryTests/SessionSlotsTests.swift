@@ -33,11 +33,14 @@ import Testing
         async let first: Void = {
             try await slots.acquire(timeout: .seconds(10), timedOut: Self.timedOut); order.append(1)
         }()
+        // In line, not only its timer armed: its timer can be running before it has queued.
+        await Self.until { slots.waiting == 1 }
         await clock.sleeperUntil(.seconds(10))
         clock.advance(by: .seconds(1))
         async let second: Void = {
             try await slots.acquire(timeout: .seconds(5), timedOut: Self.timedOut); order.append(2)
         }()
+        await Self.until { slots.waiting == 2 }
         await clock.sleeperUntil(.seconds(6))
         slots.release()
         try await first
@@ -47,6 +50,24 @@ import Testing
         #expect(order.values == [1, 2])
         slots.release()
         #expect(slots.inUse == 0)
+    }
+
+    /// A task cancelled before it asks runs its cancellation handler at once, before its wait has
+    /// queued: the wait must still end (it waited for a release that might never come).
+    @Test(.timeLimit(.minutes(1))) func aWaitCancelledBeforeItQueuesEndsAtOnce() async throws {
+        let (_, slots) = try await takenSlots()
+        let waited = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            try await slots.acquire(timeout: .seconds(10), timedOut: Self.timedOut)
+        }
+        let error = await #expect(throws: RegistryError.self) { try await waited.value }
+        #expect(error?.kind == .cancelled)
+        #expect(slots.inUse == 1 && slots.waiting == 0)
+    }
+
+    /// Yields until `condition` holds: for a state another task reaches without any clock.
+    static func until(_ condition: () -> Bool) async {
+        while !condition() { await Task.yield() }
     }
 
     @Test func theSessionsEndFailsEveryWaiterAndEveryLaterRequest() async throws {
