@@ -24,10 +24,7 @@ extension ConnectionPoolRegistry {
         session: WorkSession, resolved: DatabaseTarget, access: Access,
         _ body: @escaping @Sendable (PGConnection, DatabaseTarget) async throws -> R
     ) async throws -> R {
-        var target = resolved
-        if target.kind == .configured && target.config.isolation == .clone {
-            target = try await cloneTarget(of: target, for: session)
-        }
+        let target = try await sessionTarget(resolved, for: session)
         return try await registered(session, target) { [target] in
             try await self.perform(session: session, target: target, access: access, body)
         }

@@ -7,6 +7,13 @@ import PGConfig
 /// the session ends. A fresh database per test. The role needs CREATEDB, and the template must
 /// have no other connections while it is copied, so the entry's own pool is never used.
 extension ConnectionPoolRegistry {
+    /// Where `session` works on `target`: its own copy for a configured clone entry (made on first
+    /// use), the target itself otherwise.
+    func sessionTarget(_ target: DatabaseTarget, for session: WorkSession) async throws -> DatabaseTarget {
+        guard target.kind == .configured && target.config.isolation == .clone else { return target }
+        return try await cloneTarget(of: target, for: session)
+    }
+
     /// The session's copy of `base`, created on first use (once, however many calls race for it).
     func cloneTarget(of base: DatabaseTarget, for session: WorkSession) async throws -> DatabaseTarget {
         let clone = try session.state.withLock { state throws(RegistryError) -> WorkSession.Clone in

@@ -14,18 +14,13 @@ extension ConnectionPoolRegistry {
         session: WorkSession, database: String?, pageSize: Int,
         _ open: @escaping @Sendable (PGConnection, DatabaseTarget, CursorPlace) async throws -> (R, more: Bool)
     ) async throws -> (R, cursor: String?) {
-        var target = try self.target(database, for: session, access: .read)
-        let name = target.name
-        await closeCursor(of: session, on: target)
-        let serial = try session.state.withLock { state throws(RegistryError) in
-            guard state.phase == .active else { throw RegistryError(.sessionEnded, "the session has ended") }
-            return try state.cursors.begin(name)
-        }
+        let resolved = try self.target(database, for: session, access: .read)
+        let name = resolved.name
+        await closeCursor(of: session, on: resolved)
+        let serial = try claimPin(.cursor, name, in: session)
         var kept = false
-        defer { if !kept { session.state.withLock { $0.cursors.beginFailed(name, serial: serial) } } }
-        if target.kind == .configured && target.config.isolation == .clone {
-            target = try await cloneTarget(of: target, for: session)
-        }
+        defer { if !kept { unclaimPin(.cursor, name, serial: serial, in: session) } }
+        let target = try await sessionTarget(resolved, for: session)
         let place = CursorPlace(id: SessionHandle.random(replica: configuration.server.replicaID).rawValue, pageSize: pageSize, handedOut: 0)
         let (value, pinned) = try await registered(session, target) { [target] () async throws -> (R, PinnedConnection?) in
             let lease = try await self.lease(target, for: session)

@@ -6,6 +6,20 @@ import Synchronization
 /// (the lease, the SQL under a deadline, the return). The SQL that opens and ends a transaction is
 /// the caller's.
 extension ConnectionPoolRegistry {
+    /// Claims `session`'s `kind` slot on database `name` (one of each per database per session):
+    /// the serial that `opened` or `beginFailed` must name. Refused once the session has ended.
+    func claimPin(_ kind: PinKind, _ name: String, in session: WorkSession) throws(RegistryError) -> Int {
+        try session.state.withLock { state throws(RegistryError) in
+            guard state.phase == .active else { throw RegistryError(.sessionEnded, "the session has ended") }
+            return try state[keyPath: kind.pins].begin(name)
+        }
+    }
+
+    /// Gives back a slot `claimPin` took when nothing was pinned in it.
+    func unclaimPin(_ kind: PinKind, _ name: String, serial: Int, in session: WorkSession) {
+        session.state.withLock { $0[keyPath: kind.pins].beginFailed(name, serial: serial) }
+    }
+
     /// Pins a connection of `database` (default: the active one) to `session` and runs `open` on
     /// it (`BEGIN …`) under the call deadline. `readOnly: false` needs the database to be writable
     /// and chosen, as a write does. One per database per session.
@@ -13,17 +27,12 @@ extension ConnectionPoolRegistry {
         session: WorkSession, database: String?, readOnly: Bool,
         open: @escaping @Sendable (PGConnection, DatabaseTarget) async throws -> Void
     ) async throws -> PinnedConnection {
-        var target = try self.target(database, for: session, access: readOnly ? .read : .write)
-        let name = target.name
-        let serial = try session.state.withLock { state throws(RegistryError) in
-            guard state.phase == .active else { throw RegistryError(.sessionEnded, "the session has ended") }
-            return try state.transactions.begin(name)
-        }
+        let resolved = try self.target(database, for: session, access: readOnly ? .read : .write)
+        let name = resolved.name
+        let serial = try claimPin(.transaction, name, in: session)
         var kept = false
-        defer { if !kept { session.state.withLock { $0.transactions.beginFailed(name, serial: serial) } } }
-        if target.kind == .configured && target.config.isolation == .clone {
-            target = try await cloneTarget(of: target, for: session)
-        }
+        defer { if !kept { unclaimPin(.transaction, name, serial: serial, in: session) } }
+        let target = try await sessionTarget(resolved, for: session)
         let pinned = try await registered(session, target) { [target] in
             let lease = try await self.lease(target, for: session)
             do {
