@@ -114,7 +114,7 @@ extension PGConnection {
         if PGReadStatement.runsOutsideTransactionBlocks(statement.sql) {
             return try await executeOutsideTransaction(statement, statementTimeoutMs: timeout, rollingBack: false, into: sink)
         }
-        let before = [PGStatement("BEGIN"), PGStatement("SET LOCAL statement_timeout = \(statementTimeoutMs)")]
+        let before = [PGStatement("BEGIN"), PGScope.timeout(statementTimeoutMs)]
         let ending = Self.heldPastTransactions() + [PGStatement("COMMIT")]
         let (outcomes, filled) = try await pipelineOutcomes(before + [statement] + ending + Self.sessionReset(), rowsFrom: before.count, into: sink)
         for outcome in outcomes.prefix(before.count) { _ = try outcome.get() }

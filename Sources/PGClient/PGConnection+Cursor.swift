@@ -21,7 +21,7 @@ extension PGConnection {
     public func openCursor<Sink: PGRowSink>(
         over statement: PGStatement, statementTimeoutMs: Int?, fetch count: Int, into sink: Sink
     ) async throws -> (fetched: Int, Sink) {
-        let timeout = statementTimeoutMs.map { [PGStatement("SET LOCAL statement_timeout = \($0)")] } ?? []
+        let timeout = statementTimeoutMs.map { [PGScope.timeout($0)] } ?? []
         let statements =
             [PGStatement("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")] + timeout
             + [

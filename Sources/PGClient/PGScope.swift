@@ -61,7 +61,8 @@ public enum PGScope: Sendable, Equatable {
         }
     }
 
-    private static func timeout(_ milliseconds: Int) -> PGStatement { PGStatement("SET LOCAL statement_timeout = \(milliseconds)") }
+    /// The statement timeout of the transaction (or savepoint) it runs in.
+    static func timeout(_ milliseconds: Int) -> PGStatement { PGStatement("SET LOCAL statement_timeout = \(milliseconds)") }
     private static let begin = PGStatement("BEGIN")
     private static let beginReadOnly = PGStatement("BEGIN READ ONLY")
     private static let rollback = PGStatement(reset: "ROLLBACK")

@@ -9,9 +9,8 @@ import PGRegistry
 extension MCPSessionGate {
     /// Whether a call of `params` changes a work session's state and names no handle.
     func keepsItsSession(_ params: JSONObject) -> Bool {
-        guard case .string(let name)? = params["name"], let tool = dispatcher.catalog[name], tool.keepsSessionState else { return false }
-        guard case .object(let arguments)? = params["arguments"] else { return true }
-        return arguments["session"] == nil || arguments["session"] == .null
+        guard let tool = tool(params), tool.keepsSessionState else { return false }
+        return Self.handle(in: params) == nil
     }
 
     /// Runs the call in a new work session of `caller`'s. A call that succeeds keeps it and returns

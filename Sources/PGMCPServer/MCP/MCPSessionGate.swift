@@ -102,9 +102,7 @@ struct MCPSessionGate: Sendable {
     /// The live session of the open_session handle a call of `params` runs in, when it names one of
     /// `caller`'s (for a tool that runs where `session` says).
     private func namedSession(_ params: JSONObject, caller: Caller) -> WorkSession? {
-        guard case .object(let arguments)? = params["arguments"], case .string(let raw)? = arguments["session"],
-            case .string(let name)? = params["name"], dispatcher.catalog[name]?.routesBySessionArgument == true
-        else { return nil }
+        guard case .string(let raw)? = Self.handle(in: params), tool(params)?.routesBySessionArgument == true else { return nil }
         return try? registry.session(SessionHandle(rawValue: raw), ownedBy: caller)
     }
 
@@ -113,8 +111,18 @@ struct MCPSessionGate: Sendable {
     /// nor for a tool that uses only its caller (`usesCallerOnly`), nor for a call that fails
     /// before any tool runs.
     func callHoldsPlace(_ params: JSONObject) -> Bool {
-        guard case .string(let name)? = params["name"], let tool = dispatcher.catalog[name], !tool.usesCallerOnly else { return false }
-        guard tool.routesBySessionArgument, case .object(let arguments)? = params["arguments"], let handle = arguments["session"] else { return true }
-        return handle == .null
+        guard let tool = tool(params), !tool.usesCallerOnly else { return false }
+        return !tool.routesBySessionArgument || Self.handle(in: params) == nil
+    }
+
+    /// The served tool a call of `params` names.
+    func tool(_ params: JSONObject) -> ToolDefinition? {
+        params["name"]?.stringValue.flatMap { dispatcher.catalog[$0] }
+    }
+
+    /// The `session` argument of a call of `params`, unless it is absent or null.
+    static func handle(in params: JSONObject) -> JSONValue? {
+        guard case .object(let arguments)? = params["arguments"], let handle = arguments["session"], handle != .null else { return nil }
+        return handle
     }
 }
