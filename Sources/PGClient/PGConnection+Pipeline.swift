@@ -104,6 +104,17 @@ extension PGConnection {
         for outcome in outcomes { _ = try outcome.get() }
     }
 
+    /// After a statement of `scope` failed: gives the connection back as it was before the scope (a
+    /// transaction of its own rolled back; the enclosing transaction as before the savepoint), so
+    /// that more work can follow on it.
+    public func undoFailedScope(_ scope: PGScope) async throws {
+        if scope.resets {
+            if transactionStatus != .idle { try await command("ROLLBACK") }
+        } else if transactionStatus == .inFailedTransaction {
+            try await undoScopedSavepoint()
+        }
+    }
+
     /// Runs several reads in `scope`, in one round trip with a single sync, and collects every row of
     /// each: catalog reads that would otherwise cost a round trip each.
     public func scopedReads(_ statements: [PGStatement], in scope: PGScope, statementTimeoutMs: Int?) async throws -> [PGQueryResult] {

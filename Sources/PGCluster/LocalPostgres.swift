@@ -96,8 +96,20 @@ public final class LocalPostgres: Sendable {
     public func start() throws {
         try asClusterUser([
             "\(binaries)/pg_ctl", "-D", dataDirectory, "-l", logFile, "-w", "-t", "60",
-            "-o", "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off", "start",
+            "-o", "-p \(port) -k \(directory) -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off\(preloads)", "start",
         ])
+    }
+
+    /// pg_stat_statements, loaded at start where the server has it (Debian's server package does):
+    /// the DBA tools read the workload from it.
+    var preloads: String {
+        let library = URL(fileURLWithPath: binaries).deletingLastPathComponent().path + "/lib/pg_stat_statements.so"
+        return FileManager.default.fileExists(atPath: library) ? " -c shared_preload_libraries=pg_stat_statements" : ""
+    }
+
+    /// Whether `extension` can be created in this cluster's databases (its control file is installed).
+    public func hasExtension(_ name: String) -> Bool {
+        FileManager.default.fileExists(atPath: "/usr/share/postgresql/\(version)/extension/\(name).control")
     }
 
     /// Turns TLS on with a throwaway self-signed certificate (takes effect at the next start).

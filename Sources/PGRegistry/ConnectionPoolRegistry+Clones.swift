@@ -57,9 +57,9 @@ extension ConnectionPoolRegistry {
         let owner = await offPool { CloneOwner.current }
         do {
             try await withMaintenanceConnection(maker, limit: callLimit(base)) { connection in
-                try await connection.command("CREATE DATABASE \(quoteIdentifier(name)) TEMPLATE \(quoteIdentifier(template))")
+                try await connection.command("CREATE DATABASE \(SQLQuoting.identifier(name)) TEMPLATE \(SQLQuoting.identifier(template))")
                 // Who made it: a later start drops it if this process died without dropping it.
-                try await connection.command("COMMENT ON DATABASE \(quoteIdentifier(name)) IS \(quoteLiteral(owner.comment))")
+                try await connection.command("COMMENT ON DATABASE \(SQLQuoting.identifier(name)) IS \(SQLQuoting.literal(owner.comment))")
             }
         } catch {
             // Made but unmarked (the comment failed, or the answer to CREATE was lost to a deadline or
@@ -91,7 +91,7 @@ extension ConnectionPoolRegistry {
             // Never unbounded: a session's end (and shutdown) waits for it.
             let limit = template.statementTimeoutMs > 0 ? .milliseconds(template.statementTimeoutMs) + grace : .seconds(60) + grace
             try await withMaintenanceConnection(template, limit: limit) { connection in
-                try await connection.command("DROP DATABASE IF EXISTS \(quoteIdentifier(name)) WITH (FORCE)")
+                try await connection.command("DROP DATABASE IF EXISTS \(SQLQuoting.identifier(name)) WITH (FORCE)")
             }
         } catch {
             logger.warning("could not drop a session copy", metadata: ["copy": "\(name)", "reason": "\(error)"])
@@ -120,7 +120,7 @@ extension ConnectionPoolRegistry {
                     var dropped: [String] = []
                     for name in leftovers {
                         do {
-                            try await connection.command("DROP DATABASE IF EXISTS \(quoteIdentifier(name))")
+                            try await connection.command("DROP DATABASE IF EXISTS \(SQLQuoting.identifier(name))")
                             dropped.append(name)
                         } catch let error as PGError where error.kind == .statement {
                             logger.warning("kept a session copy left behind: it is in use", metadata: ["copy": "\(name)", "reason": "\(error.message)"])
@@ -174,14 +174,4 @@ extension ConnectionPoolRegistry {
         }
         throw lastError ?? RegistryError(.databaseUnavailable, "no maintenance database to copy '\(config.id)' from")
     }
-}
-
-/// `'text'` with embedded quotes doubled, for a literal where no parameter is allowed (COMMENT).
-func quoteLiteral(_ text: String) -> String {
-    "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
-}
-
-/// `"name"` with embedded quotes doubled: any database name is safe in SQL.
-func quoteIdentifier(_ name: String) -> String {
-    "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
 }

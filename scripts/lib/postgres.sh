@@ -56,6 +56,26 @@ ensure_packages() {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
   pg_bindir >/dev/null || { log "PostgreSQL server binaries not found after install"; return 1; }
+  ensure_hypopg
+}
+
+# hypopg (hypothetical indexes, for suggest_indexes) is built per server version: its package name
+# follows the server found above, so it is installed in a run of its own once the server is there.
+# pg_stat_statements needs nothing: Debian's server package carries the contrib modules.
+ensure_hypopg() {
+  local bin major
+  bin=$(pg_bindir)
+  major=$("$bin/postgres" --version | sed -E 's/[^0-9]*([0-9]+).*/\1/')
+  [ -f "/usr/share/postgresql/$major/extension/hypopg.control" ] && return 0
+  log "==> installing postgresql-$major-hypopg"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "postgresql-$major-hypopg" >/dev/null
+}
+
+# The server options every throwaway cluster runs with: on loopback only, without durability (the
+# data is thrown away), and with pg_stat_statements loaded (top_queries and suggest_indexes read it).
+cluster_options() {
+  echo "-c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 -c shared_preload_libraries=pg_stat_statements"
 }
 
 # The OS user that owns and runs the cluster: ourselves, or (as root) an unprivileged one.
@@ -117,7 +137,7 @@ start_cluster() {
   fi
   PG_PASSWORD=$(cat "$PG_DIR/password")
   as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t 60 \
-    -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+    -o "-p $PG_PORT -k $PG_DIR $(cluster_options)" \
     start >/dev/null || { tail -n 30 "$PG_DIR/postgres.log" >&2; return 1; }
   echo "$PG_PORT" > "$PG_DIR/port"
 }
