@@ -21,7 +21,8 @@ public enum ExplainSummary {
     }
 
     /// `{totalCost, executionMs, slowestNode, worstEstimate, sequentialScans}`; `tableRows` gives
-    /// each scanned relation's estimated rows (pg_class.reltuples).
+    /// each scanned relation's estimated rows (pg_class.reltuples). `worstEstimate` is null when no
+    /// estimate was off by a factor of 2 or more: then the estimates are not the problem.
     public static func summarize(_ plan: JSONValue, tableRows: [String: Int64]) -> JSONObject {
         let top = plan.arrayValue?.first ?? plan
         let root = top["Plan"] ?? .null
@@ -30,7 +31,7 @@ public enum ExplainSummary {
         var scans: [JSONValue] = []
         forEachNode(plan) { node in
             if let ms = selfTime(node), ms > (slowest?.selfMs ?? -1) { slowest = (node, ms) }
-            if let factor = estimateFactor(node), factor > (worst?.factor ?? 0) { worst = (node, factor) }
+            if let factor = estimateFactor(node), factor >= 2, factor > (worst?.factor ?? 0) { worst = (node, factor) }
             if node["Node Type"]?.stringValue == "Seq Scan", let name = node["Relation Name"]?.stringValue {
                 let rows = tableRows[name] ?? 0
                 let scanned = scannedRows(node)

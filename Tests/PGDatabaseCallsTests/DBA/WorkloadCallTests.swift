@@ -34,6 +34,7 @@ import Testing
         for entry in byTotal {
             let text = entry["query"]?.stringValue ?? ""
             #expect(!["BEGIN", "ROLLBACK", "SET", "COMMIT"].contains { text.uppercased().hasPrefix($0) }, "\(text)")
+            #expect(!text.contains("pg_catalog."), "pgmcp's own catalog reads: \(text)")
         }
         let limited = try await calls.topQueries(session: session, database: nil, ranking: .resources, limit: 1)
         #expect(limited.count == 1)
