@@ -60,27 +60,23 @@ import Testing
 
     /// Through `explain` on a real table: the sizes come from the catalog.
     @Test func explainReturnsTheSummaryOfPostgresPlan() async throws {
-        let database = try await TestDatabase.createScratchDatabase(prefix: "summary")
-        try await TestDatabase.withConnection(database: database) { connection in
-            try await connection.command("CREATE TABLE readings (id int, sensor int, value float8)")
-            try await connection.command("INSERT INTO readings SELECT g, g % 100, random() FROM generate_series(1, 50000) g")
-            try await connection.command("ANALYZE readings")
+        let setup = [
+            "CREATE TABLE readings (id int, sensor int, value float8)",
+            "INSERT INTO readings SELECT g, g % 100, random() FROM generate_series(1, 50000) g", "ANALYZE readings",
+        ]
+        try await withScratchCalls(prefix: "summary", setup: setup) { calls, session, _ in
+            let sql = "SELECT * FROM readings WHERE sensor = 7 AND value > 0.5"
+            let plain = try await calls.explain(session: session, database: nil, sql: sql, parameters: [], analyze: false)
+            let scan = try #require(plain.summary["sequentialScans"]?.arrayValue?.first)
+            #expect(scan["table"] == "readings")
+            #expect(scan["tableRows"] == 50_000)
+            #expect(plain.summary["slowestNode"] == .null)
+            let analysed = try await calls.explain(session: session, database: nil, sql: sql, parameters: [], analyze: true)
+            #expect(analysed.summary["slowestNode"]?["node"]?.stringValue?.contains("readings") == true, "\(analysed.summary)")
+            #expect(analysed.summary["sequentialScans"]?.arrayValue?.first?["rowsScanned"] == 50_000)
+            // Every estimate within a factor of 2 (or none at all) is no finding.
+            let worst = analysed.summary["worstEstimate"]
+            #expect(worst == .null || (worst?["factor"]?.numberValue ?? 0) >= 2, "\(analysed.summary)")
         }
-        let calls = testCalls([try TestDatabase.config(id: "main", database: database, readOnly: true)], prefix: "summary")
-        let session = try calls.registry.createSession()
-        let sql = "SELECT * FROM readings WHERE sensor = 7 AND value > 0.5"
-        let plain = try await calls.explain(session: session, database: nil, sql: sql, parameters: [], analyze: false)
-        let scan = try #require(plain.summary["sequentialScans"]?.arrayValue?.first)
-        #expect(scan["table"] == "readings")
-        #expect(scan["tableRows"] == 50_000)
-        #expect(plain.summary["slowestNode"] == .null)
-        let analysed = try await calls.explain(session: session, database: nil, sql: sql, parameters: [], analyze: true)
-        #expect(analysed.summary["slowestNode"]?["node"]?.stringValue?.contains("readings") == true, "\(analysed.summary)")
-        #expect(analysed.summary["sequentialScans"]?.arrayValue?.first?["rowsScanned"] == 50_000)
-        // Every estimate within a factor of 2 (or none at all) is no finding.
-        let worst = analysed.summary["worstEstimate"]
-        #expect(worst == .null || (worst?["factor"]?.numberValue ?? 0) >= 2, "\(analysed.summary)")
-        await calls.registry.shutdown()
-        try await TestDatabase.dropDatabase(database)
     }
 }
