@@ -27,7 +27,7 @@ extension DatabaseCalls {
         let rows = try await workload(session, database, ranking: ranking, limit: limit, textLength: Self.workloadTextLength)
         return rows.map { row -> JSONValue in
             [
-                "query": row[0], "calls": row[1], "totalMs": row[2], "meanMs": row[3], "rows": row[4],
+                "query": StatementTextRedaction.redact(row[0]), "calls": row[1], "totalMs": row[2], "meanMs": row[3], "rows": row[4],
                 "sharedBlocksHit": row[5], "sharedBlocksRead": row[6], "share": row[7],
             ]
         }

@@ -14,7 +14,14 @@ import Testing
                 // A slow one, run a few times, and a cheap one run often.
                 for _ in 0..<3 { _ = try await connection.query("SELECT count(*) FROM t a, (SELECT x FROM t LIMIT 200) b WHERE a.x > b.x") }
                 for value in 0..<20 { _ = try await connection.query("SELECT x FROM t WHERE x = $1", parameters: [String(value)]) }
+                // PostgreSQL 15 keeps a utility statement's text as sent, password and all.
+                let role = "redacted_\(UInt32.random(in: 0...UInt32.max))"
+                try await connection.command("CREATE ROLE \(role) LOGIN PASSWORD 'pw-never-shown'")
+                try await connection.command("DROP ROLE \(role)")
             }
+            let everything = try await calls.topQueries(session: session, database: nil, ranking: .totalTime, limit: 100)
+            #expect(everything.contains { $0["query"]?.stringValue?.contains("PASSWORD '…'") == true }, "\(everything)")
+            #expect(!"\(everything)".contains("pw-never-shown"))
             let byTotal = try await calls.topQueries(session: session, database: nil, ranking: .totalTime, limit: 10)
             let first = try #require(byTotal.first)
             #expect(first["query"]?.stringValue?.contains("FROM t a, (SELECT x FROM t LIMIT $1) b") == true, "\(byTotal)")
