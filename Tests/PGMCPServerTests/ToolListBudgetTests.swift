@@ -48,8 +48,9 @@ import Testing
             $0.allowDynamicConnections = true
         }
         #expect(names(tools) == ToolSelection.knownTools)
-        #expect(try #require(initialize["instructions"]?.stringValue).utf8.count <= 800)
-        print("tools/list all, dynamic connections on: \(tools.serializedSize) bytes")
+        let instructions = try #require(initialize["instructions"]?.stringValue)
+        #expect(instructions.utf8.count <= 800, "\(instructions.utf8.count) bytes: \(instructions)")
+        print("tools/list all, dynamic connections on: \(tools.serializedSize) bytes; instructions \(instructions.utf8.count) bytes")
     }
 
     /// The DBA group is off by default (above) and served when named: after the default set, in
@@ -57,7 +58,10 @@ import Testing
     @Test func theDBAGroupIsServedWhenNamed() async throws {
         let (tools, _) = try await schemas.listing { $0.tools = try! ToolSelection.parse(["default", "dba"]).get() }
         #expect(Array(names(tools).suffix(ToolSelection.dbaTools.count)) == ToolSelection.dbaTools)
-        let (dba, _) = try await schemas.listing { $0.tools = try! ToolSelection.parse(["dba"]).get() }
+        let (dba, dbaInitialize) = try await schemas.listing { $0.tools = try! ToolSelection.parse(["dba"]).get() }
+        let instructions = try #require(dbaInitialize["instructions"]?.stringValue)
+        #expect(instructions.contains("database_health") && instructions.contains("top_queries"))
+        #expect(!instructions.contains("select_database") && !instructions.contains("execute"), "\(instructions)")
         #expect(names(dba) == ToolSelection.dbaTools)
         for tool in dba["tools"]?.arrayValue ?? [] { #expect(tool["annotations"]?["readOnlyHint"] == true) }
         print("tools/list default,dba: \(tools.serializedSize) bytes; dba alone: \(dba.serializedSize) bytes")
