@@ -96,7 +96,8 @@ extension HealthCheck {
 
     /// Lower-case letters, digits and underscores (not first) need no quotes; anything else gets them.
     static func quotedIfNeeded(_ name: String) -> String {
-        let plain = name.first.map { $0.isLetter || $0 == "_" } == true
+        let plain =
+            name.first.map { $0.isLetter || $0 == "_" } == true
             && name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
         return plain ? name : SQLQuoting.identifier(name)
     }

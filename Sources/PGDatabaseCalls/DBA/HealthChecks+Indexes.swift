@@ -127,7 +127,8 @@ extension HealthCheck {
                         ("table", .string(name(row[0], row[2]))), ("sizeBytes", row[3]), ("estimatedNeededBytes", row[4]),
                         ("estimatedBloatRatio", row[5]),
                     ]),
-                    advice: "Rebuild it without blocking writes: REINDEX INDEX CONCURRENTLY \(index). The estimate comes from the planner's statistics; ANALYZE the table first if they are old."
+                    advice:
+                        "Rebuild it without blocking writes: REINDEX INDEX CONCURRENTLY \(index). The estimate comes from the planner's statistics; ANALYZE the table first if they are old."
                 )
             }
         })

@@ -72,7 +72,7 @@ extension DatabaseCalls {
         do {
             return try await catalogReads(
                 session, database, [PGStatement(sql, parameters: [ranking.rawValue, String(limit), textLength.map(String.init)])])[0]
-        } catch where error.sqlState == "55000" && (error.serverMessage ?? "").contains("shared_preload_libraries") {
+        } catch  where error.sqlState == "55000" && (error.serverMessage ?? "").contains("shared_preload_libraries") {
             throw DatabaseCallError(Self.statementStatisticsAdvice(name))
         }
     }
