@@ -11,11 +11,12 @@ public struct ToolSelection: Sendable, Equatable {
     public let text: String
 
     /// Every tool of the contract, in the order `tools/list` shows them.
-    public static let knownTools = [
-        "list_databases", "select_database", "current_database", "connect_database", "disconnect_database",
-        "query", "execute", "explain", "list_schemas", "list_tables", "describe_table",
-        "begin_transaction", "commit_transaction", "rollback_transaction", "open_session", "close_session", "server_status",
-    ] + dbaTools
+    public static let knownTools =
+        [
+            "list_databases", "select_database", "current_database", "connect_database", "disconnect_database",
+            "query", "execute", "explain", "list_schemas", "list_tables", "describe_table",
+            "begin_transaction", "commit_transaction", "rollback_transaction", "open_session", "close_session", "server_status",
+        ] + dbaTools
 
     /// The DBA group: off by default, since most conversations need none of it.
     public static let dbaTools = ["database_health", "top_queries", "suggest_indexes", "blocking_locks"]
