@@ -89,7 +89,8 @@ struct IndexAdvisor: Sendable {
                       JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
                       JOIN pg_catalog.pg_am am ON am.oid = ic.relam
                       WHERE i.indrelid = c.oid AND i.indisvalid AND i.indpred IS NULL AND am.amname = 'btree') k)
-            FROM pg_catalog.unnest($1::pg_catalog.text[], $2::pg_catalog.text[]) WITH ORDINALITY AS r(schema_name, table_name, position)
+            FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[]))
+                 WITH ORDINALITY AS r(schema_name, table_name, position)
             JOIN pg_catalog.pg_namespace n ON n.nspname = r.schema_name
             JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = r.table_name
             WHERE c.relkind IN ('r', 'm') AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'
