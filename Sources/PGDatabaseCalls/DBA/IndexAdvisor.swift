@@ -9,8 +9,8 @@ struct IndexAdvisor: Sendable {
     let deadline: ContinuousClock.Instant
     var now: @Sendable () -> ContinuousClock.Instant = { .now }
 
-    func advise(_ statements: [AdvisedStatement], skipped alreadySkipped: [(sql: String, reason: String)]) async throws -> IndexAdvice {
-        var skipped = alreadySkipped
+    func advise(_ statements: [AdvisedStatement]) async throws -> IndexAdvice {
+        var skipped: [(sql: String, reason: String)] = []
         // Each statement alone first: one that does not plan (a table gone, a placeholder whose type
         // cannot be told) is left out with PostgreSQL's reason instead of failing the others.
         var planned: [(statement: AdvisedStatement, plan: JSONValue, cost: Double)] = []

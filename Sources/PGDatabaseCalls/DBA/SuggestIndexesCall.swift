@@ -1,5 +1,4 @@
 import PGClient
-import PGParser
 import PGRegistry
 
 extension DatabaseCalls {
@@ -27,16 +26,16 @@ extension DatabaseCalls {
             let version = try? await catalogReads(session, database, [PGStatement("SELECT pg_catalog.current_setting('server_version_num')::int / 10000")])
             throw DatabaseCallError(Self.hypopgAdvice(database ?? "the active database", major: version?[0].first?.first?.intValue))
         }
-        let (statements, skipped) = try await advisedStatements(session, database, given)
+        let statements = try await advisedStatements(session, database, given)
         guard !statements.isEmpty else {
-            return IndexAdvice(suggestions: [], statementsExamined: 0, skipped: skipped, candidates: 0, evaluations: 0, budgetExhausted: false)
+            return IndexAdvice(suggestions: [], statementsExamined: 0, skipped: [], candidates: 0, evaluations: 0, budgetExhausted: false)
         }
         return try await withDatabase(session, database) { connection, target, transaction in
             let shell = HypotheticalIndexes(
                 connection: connection, scope: transaction == nil ? .transaction(readOnly: true) : .savepoint(readOnly: true),
                 statementTimeoutMs: target.config.statementTimeoutMs, hypopg: hypopg)
             do {
-                let advice = try await IndexAdvisor(shell: shell, deadline: deadline).advise(statements, skipped: skipped)
+                let advice = try await IndexAdvisor(shell: shell, deadline: deadline).advise(statements)
                 await shell.clear()
                 return advice
             } catch {
@@ -46,13 +45,13 @@ extension DatabaseCalls {
         }
     }
 
-    /// The statements to plan, each checked (`StatementRules.checkPlannable`) and weighted, and the
-    /// ones of the workload left out. A statement the caller gave that may not be planned fails the
-    /// call (the caller asked for it); one of the workload is only left out (pgmcp's own reads,
-    /// `CREATE`, `ANALYZE`… are in pg_stat_statements too).
+    /// The statements to plan, each checked (`StatementRules.checkPlannable`) and weighted. A
+    /// statement the caller gave that may not be planned fails the call (the caller asked for it);
+    /// one of the workload is only left out (`CREATE`, `ANALYZE`, pgmcp's own statements… are in
+    /// pg_stat_statements too).
     func advisedStatements(
         _ session: WorkSession, _ database: String?, _ given: [String]?
-    ) async throws(DatabaseCallError) -> ([AdvisedStatement], [(sql: String, reason: String)]) {
+    ) async throws(DatabaseCallError) -> [AdvisedStatement] {
         if let given {
             var statements: [AdvisedStatement] = []
             for (position, sql) in given.enumerated() {
@@ -65,26 +64,21 @@ extension DatabaseCalls {
                     throw failure
                 }
             }
-            return (statements, [])
+            return statements
         }
         let rows = try await workload(session, database, ranking: .totalTime, limit: 50, textLength: nil)
         var statements: [AdvisedStatement] = []
-        var skipped: [(sql: String, reason: String)] = []
         for row in rows where statements.count < Self.adviceWorkloadStatements {
             guard let sql = row.first?.stringValue else { continue }
-            // Only a statement an index could serve is worth a word in the answer when it is left out.
-            guard case .success(let facts) = await PGParser.parse(sql), let kind = facts.kind, StatementRules.plannableKinds.contains(kind) else { continue }
-            let parse: ParsedStatement
-            do { parse = try await StatementRules.checkPlannable(sql) } catch {
-                skipped.append((IndexAdvisor.shown(sql), error.message))
-                continue
-            }
+            // Left out without a word: statements no index serves (utility statements, pgmcp's own
+            // EXPLAINs), and ones a caller could not have asked for either (pgmcp's own hypopg calls).
+            guard let parse = try? await StatementRules.checkPlannable(sql) else { continue }
             // Calls × mean time: what the statement costs the server. A statement too fast to
             // measure still counts a little, so that a workload of only those is still examined.
             let weight = max(row.count > 2 ? row[2].numberValue ?? 0 : 0, 0.01)
             statements.append(AdvisedStatement(sql: sql, parameterCount: parse.parameterCount, weight: weight))
         }
-        return (statements, skipped)
+        return statements
     }
 
     /// What to do when hypopg is missing, for the answer's message.

@@ -31,8 +31,8 @@ enum IndexAdviceTools {
                 ("candidates", ["type": "integer"]), ("evaluations", ["type": "integer"]), ("budgetExhausted", ["type": "boolean"]),
                 ("skipped", JSONSchema.array(of: ["type": "object", "properties": ["sql": ["type": "string"], "reason": ["type": "string"]]])),
             ], required: ["suggestions"]),
-        // Hypothetical indexes only, all dropped before the call ends; the workload it reads changes.
-        annotations: ToolAnnotations(readOnly: true, destructive: false, idempotent: false, openWorld: true),
+        // Hypothetical indexes only, in the backend, all dropped before the call ends: nothing changes.
+        annotations: .readsDatabase,
         handler: { call throws(ToolError) in
             let database = try call.arguments.string("database")
             let statements = try statements(call.arguments)
