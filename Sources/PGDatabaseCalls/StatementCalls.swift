@@ -13,6 +13,12 @@ public struct QueryAnswer: Sendable {
     public var nextCursor: String? = nil
 }
 
+/// What `explain` returned: PostgreSQL's plan, and the summary of it (`ExplainSummary`).
+public struct ExplainAnswer: Sendable {
+    public var plan: JSONValue
+    public var summary: JSONObject
+}
+
 /// What `execute` did.
 public struct ExecuteAnswer: Sendable {
     public var command: String
@@ -126,22 +132,41 @@ extension DatabaseCalls {
     /// for a write, only where the database allows it.
     public func explain(
         session: WorkSession, database: String?, sql: String, parameters: [String?], analyze: Bool
-    ) async throws(DatabaseCallError) -> JSONValue {
+    ) async throws(DatabaseCallError) -> ExplainAnswer {
         let options = analyze ? "FORMAT JSON, ANALYZE, BUFFERS" : "FORMAT JSON"
         // What is checked is what is sent: the statement with its EXPLAIN in front.
         let text = "EXPLAIN (\(options)) \(sql)"
         let parse = try await StatementRules.parseForWrite(text)
         let runsWrite = (try? parse.get()).map { !$0.onlyReads } ?? analyze
         if !runsWrite { try StatementRules.requireRead(parse, of: text, prefix: text.count - sql.count) }
-        return try await withDatabase(session, database, access: runsWrite ? .writeRolledBack : .read) { connection, target, transaction in
+        let (plan, name) = try await withDatabase(session, database, access: runsWrite ? .writeRolledBack : .read) { connection, target, transaction in
             let readOnly = target.config.readOnly || !runsWrite
             let scope = transaction == nil ? PGScope.transaction(readOnly: readOnly) : .savepoint(readOnly: readOnly)
             let (_, rows) = try await connection.scoped(
                 PGStatement(text, parameters: parameters), in: scope,
                 statementTimeoutMs: target.config.statementTimeoutMs, into: PGRowCollector())
-            return rows.rows.first?.first ?? .null
+            return (rows.rows.first?.first ?? .null, target.name)
         }
+        // The sizes of the tables read whole, for the summary: a catalog read of its own (after a
+        // write's rolled-back run the pool resets that connection), only when there are any.
+        let scanned = ExplainSummary.scannedRelations(plan)
+        var sizes: [String: Int64] = [:]
+        if !scanned.isEmpty {
+            let lookup = PGStatement(Self.tableRowsLookup, parameters: [PGArrayLiteral.text(scanned)])
+            for row in try await catalogReads(session, name, [lookup])[0] {
+                if let table = row[0].stringValue, let count = row[1].intValue { sizes[table] = count }
+            }
+        }
+        return ExplainAnswer(plan: plan, summary: ExplainSummary.summarize(plan, tableRows: sizes))
     }
+
+    /// Estimated rows of tables by name (a plan names them without their schema): the one on the
+    /// search path first.
+    static let tableRowsLookup = """
+        SELECT DISTINCT ON (c.relname) c.relname::text, greatest(c.reltuples, 0)::int8
+        FROM pg_catalog.pg_class c WHERE c.relname = ANY($1::text[]) AND c.relkind IN ('r', 'm', 'p')
+        ORDER BY c.relname, pg_catalog.pg_table_is_visible(c.oid) DESC
+        """
 }
 
 extension DatabaseCalls {

@@ -81,23 +81,45 @@ public enum Demo {
             try await admin.command("CREATE ROLE demo_readonly LOGIN PASSWORD '\(roles.readOnly)'")
             try await admin.command("GRANT pg_read_all_data TO demo_readonly")
             for name in ["demo_dev", "demo_staging"] { try await admin.command("CREATE DATABASE \(name) OWNER demo_app") }
+            for statement in DemoWorkload.grants { try await admin.command(statement) }
             await admin.close()
         } catch {
             await admin.close()
             throw error
         }
         for (name, data) in [("demo_dev", DemoData.development), ("demo_staging", DemoData.staging)] {
+            try await asSuperuser(cluster, in: name, DemoWorkload.extensionStatements(cluster))
             let owner = try await PGConnection.connect(
                 PGConnectionParameters(conninfo: cluster.url(database: name, user: "demo_app", password: roles.app)),
                 applicationName: "pgmcp/demo-setup")
             do {
                 for statement in DemoData.schema + data.rows { try await owner.command(statement) }
+                if name == "demo_dev" {
+                    for statement in DemoWorkload.schema { try await owner.command(statement) }
+                    // The workload starts from clean statistics: the seeding is not what the tools should find.
+                    try await asSuperuser(cluster, in: name, DemoWorkload.statisticsReset(cluster))
+                    try await DemoWorkload.run(on: owner)
+                }
                 await owner.close()
             } catch {
                 await owner.close()
                 throw error
             }
-            step("\(name): customers \(data.customers), products \(data.products), orders \(data.orders), with order_items and the order_totals view")
+            let extra = name == "demo_dev" ? ", page_views 200000 (and a workload for the DBA tools)" : ""
+            step("\(name): customers \(data.customers), products \(data.products), orders \(data.orders), with order_items and the order_totals view\(extra)")
+        }
+    }
+
+    static func asSuperuser(_ cluster: LocalPostgres, in database: String, _ statements: [String]) async throws {
+        guard !statements.isEmpty else { return }
+        let superuser = try await PGConnection.connect(
+            PGConnectionParameters(conninfo: cluster.url(database: database)), applicationName: "pgmcp/demo-setup")
+        do {
+            for statement in statements { try await superuser.command(statement) }
+            await superuser.close()
+        } catch {
+            await superuser.close()
+            throw error
         }
     }
 
@@ -105,6 +127,8 @@ public enum Demo {
     static func settings(_ environment: [String: String]) throws(ConfigurationError) -> ServerSettings {
         var environment = environment
         if environment["PGMCP_LOG_LEVEL"] == nil { environment["PGMCP_LOG_LEVEL"] = "warning" }
+        // The demo shows everything, the DBA group included.
+        if environment["PGMCP_TOOLS"] == nil { environment["PGMCP_TOOLS"] = "default,dba" }
         return try ServerSettings(environment: environment)
     }
 
@@ -143,6 +167,7 @@ public enum Demo {
               VS Code:      {"servers": {"pgmcp-demo": {"type": "http", "url": "\(endpoint)"}}}
 
             Try: list_databases, then query {"sql": "SELECT * FROM order_totals ORDER BY total DESC LIMIT 5"}.
+            DBA: database_health, top_queries, suggest_indexes, blocking_locks (demo_dev has a workload to find).
             Press Ctrl-C to stop; the cluster is stopped and removed.
             """
     }

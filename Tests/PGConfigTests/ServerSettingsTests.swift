@@ -96,9 +96,9 @@ import Testing
         #expect(settingsProblems(["PGMCP_REPLICA_ID": "eu.1"]) == ["server settings: environment variable PGMCP_REPLICA_ID: must be 1 to 32 letters, digits or '-', got \"eu.1\""])
         #expect(
             settingsProblems(["PGMCP_TOOLS": "core,drop_everything"]).first?.hasPrefix(
-                "server settings: environment variable PGMCP_TOOLS: \"drop_everything\" is neither a tool group (all, core, default) nor a tool name (list_databases,")
+                "server settings: environment variable PGMCP_TOOLS: \"drop_everything\" is neither a tool group (all, core, dba, default) nor a tool name (list_databases,")
                 == true)
-        #expect(settingsProblems(["PGMCP_TOOLS": " , "]) == ["server settings: environment variable PGMCP_TOOLS: names no tool; use core, default, all, or tool names"])
+        #expect(settingsProblems(["PGMCP_TOOLS": " , "]) == ["server settings: environment variable PGMCP_TOOLS: names no tool; use core, default, dba, all, or tool names"])
         #expect(settingsProblems(["PGMCP_PORT": "http"]) == ["server settings: environment variable PGMCP_PORT: must be a whole number from 0 to 65535, got \"http\""])
         #expect(
             settingsProblems(["PGMCP_ACQUIRE_TIMEOUT": "-1"]) == ["server settings: environment variable PGMCP_ACQUIRE_TIMEOUT: must be a number of seconds above 0, got \"-1\""])

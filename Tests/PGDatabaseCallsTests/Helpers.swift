@@ -16,3 +16,25 @@ func testCalls(
     Task { await registry.poolGroup.run() }
     return DatabaseCalls(registry: registry, logger: Logger(label: "test"))
 }
+
+/// Runs `body` with the calls over one read-only entry on a scratch database that `setup` filled
+/// (as the superuser), and a session; shuts the registry down and drops the database afterwards,
+/// whatever happens.
+func withScratchCalls(
+    prefix: String, setup: [String] = [], _ body: (DatabaseCalls, WorkSession, String) async throws -> Void
+) async throws {
+    let database = try await TestDatabase.createScratchDatabase(prefix: prefix)
+    let calls = testCalls([try TestDatabase.config(id: "main", database: database, readOnly: true)], prefix: prefix)
+    do {
+        try await TestDatabase.withConnection(database: database) { connection in
+            for statement in setup { try await connection.command(statement) }
+        }
+        try await body(calls, try calls.registry.createSession(), database)
+    } catch {
+        await calls.registry.shutdown()
+        try? await TestDatabase.dropDatabase(database)
+        throw error
+    }
+    await calls.registry.shutdown()
+    try await TestDatabase.dropDatabase(database)
+}

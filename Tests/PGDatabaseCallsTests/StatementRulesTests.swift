@@ -182,7 +182,7 @@ import Testing
     /// and it runs read-only (nextval is refused there).
     @Test func explainAnalyzeOfAReadIsARead() async throws {
         try await withCalls(readOnly: false, entries: 2) { calls, session, _ in
-            let plan = try await calls.explain(session: session, database: nil, sql: "SELECT count(*) FROM t", parameters: [], analyze: true)
+            let plan = try await calls.explain(session: session, database: nil, sql: "SELECT count(*) FROM t", parameters: [], analyze: true).plan
             #expect(plan.arrayValue?.first?.objectValue?["Execution Time"] != nil, "\(plan)")
             let readOnly = await #expect(throws: DatabaseCallError.self) {
                 try await calls.explain(session: session, database: nil, sql: "SELECT nextval('s')", parameters: [], analyze: true)

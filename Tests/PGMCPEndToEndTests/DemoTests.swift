@@ -48,6 +48,14 @@ import Testing
             let privilege = try await client.ok(
                 "query", ["sql": "SELECT has_table_privilege('customers', 'INSERT')", "database": "demo_staging"])
             #expect(privilege["rows"] == [[false]])
+            // The DBA group is served, and demo_dev's workload gives it something to find.
+            let top = try await client.ok("top_queries", ["limit": 3])
+            #expect(
+                top["queries"]?.arrayValue?.first?["query"] == "SELECT count(*), max(viewed_at) FROM page_views WHERE customer_id = $1", "\(top)")
+            let health = try await client.ok("database_health")
+            let checks = health["findings"]?.arrayValue?.map { "\($0["check"]?.stringValue ?? "") \($0["object"]?.stringValue ?? "")" } ?? []
+            #expect(checks.contains("duplicate_index public.page_views"), "\(checks)")
+            #expect(checks.contains("unused_index public.page_views_path_copy"), "\(checks)")
             await client.disconnect()
 
             child.signal(SIGTERM)

@@ -52,6 +52,17 @@ import Testing
         print("tools/list all, dynamic connections on: \(tools.serializedSize) bytes")
     }
 
+    /// The DBA group is off by default (above) and served when named: after the default set, in
+    /// the catalog's order, or alone.
+    @Test func theDBAGroupIsServedWhenNamed() async throws {
+        let (tools, _) = try await schemas.listing { $0.tools = try! ToolSelection.parse(["default", "dba"]).get() }
+        #expect(Array(names(tools).suffix(ToolSelection.dbaTools.count)) == ToolSelection.dbaTools)
+        let (dba, _) = try await schemas.listing { $0.tools = try! ToolSelection.parse(["dba"]).get() }
+        #expect(names(dba) == ToolSelection.dbaTools)
+        for tool in dba["tools"]?.arrayValue ?? [] { #expect(tool["annotations"]?["readOnlyHint"] == true) }
+        print("tools/list default,dba: \(tools.serializedSize) bytes; dba alone: \(dba.serializedSize) bytes")
+    }
+
     @Test func aListOfNamesAndGroupsKeepsTheCatalogsOrder() async throws {
         let tools = try await schemas.listTools { $0.tools = try! ToolSelection.parse(["explain", "core", "Open_Session"]).get() }
         #expect(

@@ -56,7 +56,7 @@ struct LockChains {
             guard let pid = row[0].intValue else { continue }
             let blockers = (row[1].arrayValue ?? []).compactMap(\.intValue)
             let fields = JSONObject([
-                ("pid", row[0]), ("user", row[2]), ("database", row[3]), ("state", row[4]), ("query", row[5]),
+                ("pid", row[0]), ("user", row[2]), ("database", row[3]), ("state", row[4]), ("query", StatementTextRedaction.redact(row[5])),
                 ("waitingSeconds", row[6]), ("transactionSeconds", row[7]), ("waitsFor", row[8]),
             ])
             backends[pid] = Backend(pid: pid, blockers: blockers, fields: fields)

@@ -33,14 +33,15 @@ extension HealthCheck {
         })
 
     /// Indexes of one table on the same columns, operator classes, order, expressions and predicate:
-    /// all but one cost writes and space for nothing. The one to keep backs a constraint if any does.
+    /// all but one cost writes and space for nothing. The one to keep backs a constraint if any does,
+    /// else it is the oldest.
     static let duplicateIndexes = HealthCheck(
         name: "duplicate_indexes",
         sql: """
             SELECT n.nspname::text, ct.relname::text,
-                   array_agg(ci.relname::text ORDER BY i.indisprimary DESC, (con.oid IS NOT NULL) DESC, i.indisunique DESC, ci.relname),
-                   array_agg(con.oid IS NOT NULL ORDER BY i.indisprimary DESC, (con.oid IS NOT NULL) DESC, i.indisunique DESC, ci.relname),
-                   sum(pg_catalog.pg_relation_size(ci.oid))
+                   array_agg(ci.relname::text ORDER BY i.indisprimary DESC, (con.oid IS NOT NULL) DESC, i.indisunique DESC, ci.oid),
+                   array_agg(con.oid IS NOT NULL ORDER BY i.indisprimary DESC, (con.oid IS NOT NULL) DESC, i.indisunique DESC, ci.oid),
+                   sum(pg_catalog.pg_relation_size(ci.oid))::int8
             FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ci ON ci.oid = i.indexrelid
             JOIN pg_catalog.pg_class ct ON ct.oid = i.indrelid JOIN pg_catalog.pg_namespace n ON n.oid = ct.relnamespace
             LEFT JOIN pg_catalog.pg_constraint con ON con.conindid = i.indexrelid AND con.contype IN ('p', 'u', 'x')

@@ -156,7 +156,7 @@ extension HealthCheck {
                 return HealthFinding(
                     check: "idle_in_transaction", severity: seconds >= 900 ? .critical : .warning, object: "pid \(row[0].intValue ?? 0)",
                     evidence: JSONObject([
-                        ("user", row[1]), ("database", row[2]), ("application", row[3]), ("idleSeconds", row[4]), ("lastQuery", row[5]),
+                        ("user", row[1]), ("database", row[2]), ("application", row[3]), ("idleSeconds", row[4]), ("lastQuery", StatementTextRedaction.redact(row[5])),
                         ("sessionsIdleOverAMinute", row[6]),
                     ]),
                     advice:

@@ -27,7 +27,7 @@ extension DatabaseCalls {
         let rows = try await workload(session, database, ranking: ranking, limit: limit, textLength: Self.workloadTextLength)
         return rows.map { row -> JSONValue in
             [
-                "query": row[0], "calls": row[1], "totalMs": row[2], "meanMs": row[3], "rows": row[4],
+                "query": StatementTextRedaction.redact(row[0]), "calls": row[1], "totalMs": row[2], "meanMs": row[3], "rows": row[4],
                 "sharedBlocksHit": row[5], "sharedBlocksRead": row[6], "share": row[7],
             ]
         }
@@ -35,7 +35,8 @@ extension DatabaseCalls {
 
     /// The ranked rows: query (cut to `textLength`, nil for no cut), calls, total ms, mean ms, rows,
     /// blocks hit, blocks read, share. Transaction control and settings (pgmcp's own BEGIN READ ONLY,
-    /// SET LOCAL…) are left out: nothing there to tune.
+    /// SET LOCAL…) are left out: nothing there to tune; so are reads that name `pg_catalog.`, which is
+    /// how pgmcp's own catalog reads (and few applications' statements) are written.
     func workload(
         _ session: WorkSession, _ database: String?, ranking: WorkloadRanking, limit: Int, textLength: Int?
     ) async throws(DatabaseCallError) -> [[JSONValue]] {
@@ -50,6 +51,7 @@ extension DatabaseCalls {
               FROM \(schema).pg_stat_statements
               WHERE dbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
                 AND query !~* '^\\s*(BEGIN|START|COMMIT|END|ROLLBACK|ABORT|SET|RESET|SHOW|SAVEPOINT|RELEASE|DISCARD|DEALLOCATE)\\M'
+                AND query !~ 'pg_catalog\\.|pg_stat_statements_reset'
             ), totals AS (
               SELECT nullif(sum(total_exec_time), 0) AS t, nullif(sum(shared_blks_read), 0) AS r,
                      nullif(sum(shared_blks_dirtied), 0) AS d, nullif(sum(wal_bytes), 0) AS w FROM s

@@ -64,24 +64,25 @@ enum QueryTools {
 
     static let explain = ToolDefinition(
         name: "explain", title: "Explain a query plan",
-        description: "Shows PostgreSQL's plan for one statement. With analyze: true the statement runs, rolled back afterwards, and the plan has actual times and rows.",
+        description:
+            "Shows PostgreSQL's plan for one statement, with a summary: sequential scans of large tables and, with analyze: true (the statement runs, rolled back afterwards), the slowest node and the worst row estimate.",
         inputSchema: JSONSchema.object(
             [
                 ("sql", JSONSchema.string()), ("params", JSONSchema.params),
                 ("analyze", JSONSchema.boolean()),
                 ("database", JSONSchema.database),
             ], required: ["sql"]),
-        outputSchema: JSONSchema.output([("plan", JSONSchema.anyValue)], required: ["plan"]),
+        outputSchema: JSONSchema.output([("plan", JSONSchema.anyValue), ("summary", ["type": "object"])], required: ["plan", "summary"]),
         annotations: ToolAnnotations(readOnly: true, destructive: false, idempotent: true, openWorld: true),
         handler: { call throws(ToolError) in
             let sql = try call.arguments.requiredString("sql")
             let parameters = try call.arguments.parameters()
             let analyze = try call.arguments.bool("analyze") ?? false
             let database = try call.arguments.string("database")
-            let plan = try await call.run { calls throws(DatabaseCallError) in
+            let answer = try await call.run { calls throws(DatabaseCallError) in
                 try await calls.explain(session: call.session, database: database, sql: sql, parameters: parameters, analyze: analyze)
             }
-            return JSONObject([("plan", plan)])
+            return JSONObject([("plan", answer.plan), ("summary", .object(answer.summary))])
         })
 
     static func columns(_ columns: [ResultColumn]) -> JSONValue {
