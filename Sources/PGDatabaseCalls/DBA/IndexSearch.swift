@@ -62,8 +62,8 @@ struct IndexSearch<Candidate: Hashable & Sendable> {
                     useless.insert(index)
                     continue
                 }
-                // A candidate that does not lower the cost now will not later: the plans it could
-                // serve only get cheaper as indexes are added.
+                // A candidate that does not lower the cost now seldom does later (the plans it could
+                // serve only get cheaper as indexes are added); dropping it keeps later rounds short.
                 if weighted(costs) >= weighted(current) { useless.insert(index) }
                 if weighted(costs) < best.map({ weighted($0.costs) }) ?? weighted(current) { best = (index, costs) }
             }
