@@ -19,7 +19,7 @@ public struct ToolSelection: Sendable, Equatable {
         ] + dbaTools
 
     /// The DBA group: off by default, since most conversations need none of it.
-    public static let dbaTools = ["database_health", "top_queries", "blocking_locks"]
+    public static let dbaTools = ["database_health", "top_queries", "suggest_indexes", "blocking_locks"]
 
     /// The groups, each a set of tool names.
     public static let groups: [String: Set<String>] = [

@@ -85,7 +85,7 @@ enum StatementRules {
         }
     }
 
-    private static func statement(_ parse: Result<ParsedStatement, ParseFailure>, prefix: Int) throws(DatabaseCallError) -> ParsedStatement {
+    static func statement(_ parse: Result<ParsedStatement, ParseFailure>, prefix: Int) throws(DatabaseCallError) -> ParsedStatement {
         switch parse {
         case .success(let statement):
             return statement
@@ -101,7 +101,7 @@ enum StatementRules {
         }
     }
 
-    private static func requireOne(_ statement: ParsedStatement) throws(DatabaseCallError) {
+    static func requireOne(_ statement: ParsedStatement) throws(DatabaseCallError) {
         if statement.count > 1 {
             // Worded as the refusal PostgreSQL's extended protocol gives, which it would have been.
             var error = DatabaseCallError(
@@ -113,7 +113,7 @@ enum StatementRules {
         }
     }
 
-    private static let noStatement = DatabaseCallError("'sql' holds no statement (only white space or comments): send one SQL statement")
+    static let noStatement = DatabaseCallError("'sql' holds no statement (only white space or comments): send one SQL statement")
 
     /// "a LOCK statement", "an EXPLAIN ANALYZE of a statement that is not a SELECT"…
     private static func describe(_ statement: ParsedStatement, _ sql: String) -> String {

@@ -72,6 +72,8 @@ struct ParseTreeFacts {
             frames[top - 2].parts.append(events.text(range))
         case "defname" where frames[top].key == "DefElem":
             frames[top].parts = [events.text(range)]
+        case "number" where frames[top].key == "ParamRef" && facts.count == 1:
+            facts.parameterCount = max(facts.parameterCount, Int(events.text(range)) ?? 0)
         case "sval", "ival", "boolval":
             if isExplainOptionArgument(depth: 2) { frames[top - 2].argument = events.text(range) }
         default:

@@ -16,6 +16,10 @@ public struct ParsedStatement: Sendable, Equatable {
     /// The last field of every column reference: `x.f` also calls a function `f(x)` when there is
     /// no column `f` (PostgreSQL's attribute notation), so such a name may be a call.
     public var attributeNames: [String]
+    /// The highest placeholder number (`$3` → 3) anywhere in the first statement; 0 for none. What
+    /// `EXECUTE` of the statement prepared must supply values for (`suggest_indexes` plans
+    /// pg_stat_statements' normalised texts, whose constants are `$n`).
+    public var parameterCount = 0
 
     public struct Explain: Sendable, Equatable {
         public var analyze: Bool

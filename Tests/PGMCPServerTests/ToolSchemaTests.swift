@@ -114,6 +114,12 @@ extension ToolSchemaTests {
         // Ends the session's statements and transactions.
         "close_session": [false, true, true, false],
         "server_status": [true, false, true, false],
+        // The DBA group.
+        "database_health": [true, false, true, true], "top_queries": [true, false, true, true],
+        // Hypothetical indexes only, dropped before the call ends.
+        "suggest_indexes": [true, false, true, true],
+        // Lock waits come and go between calls.
+        "blocking_locks": [true, false, false, true],
     ]
 
     @Test func everyToolsHintsSayWhatItReallyDoesAndNoSchemaUsesRef() async throws {

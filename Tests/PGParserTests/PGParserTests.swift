@@ -51,6 +51,14 @@ import Testing
         #expect(try await facts(#"SELECT "we""ird\é"(1)"#).functions == [[#"we"ird\é"#]])
     }
 
+    @Test func countsPlaceholdersByTheHighestNumber() async throws {
+        #expect(try await facts("SELECT 1").parameterCount == 0)
+        #expect(try await facts("SELECT * FROM t WHERE a = $2 AND b IN ($1, $3) LIMIT $2").parameterCount == 3)
+        #expect(try await facts("UPDATE t SET a = $1 WHERE b = (SELECT max(c) FROM u WHERE d = $4)").parameterCount == 4)
+        // A dollar sign in a string or a dollar quote is no placeholder.
+        #expect(try await facts("SELECT '$7', $$ $9 $$ FROM t WHERE a = $1").parameterCount == 1)
+    }
+
     @Test func aMisspeltStatementGetsPostgreSQLsOwnSyntaxError() async throws {
         #expect(await PGParser.parseUncached("SELEC 1") == .failure(.syntax(message: "syntax error at or near \"SELEC\"", position: 1)))
         #expect(await PGParser.parseUncached("SELECT 'unterminated") == .failure(.syntax(message: "unterminated quoted string at or near \"'unterminated\"", position: 8)))

@@ -66,7 +66,7 @@ public struct ToolCatalog: Sendable {
         SchemaTools.listSchemas, SchemaTools.listTables, SchemaTools.describeTable,
         TransactionTools.begin, TransactionTools.commit, TransactionTools.rollback,
         SessionTools.openSession, SessionTools.closeSession, SessionTools.serverStatus,
-        DBATools.databaseHealth, DBATools.topQueries, DBATools.blockingLocks,
+        DBATools.databaseHealth, DBATools.topQueries, IndexAdviceTools.suggestIndexes, DBATools.blockingLocks,
     ]
 
 }
