@@ -35,8 +35,9 @@ extension DatabaseCalls {
 
     /// The ranked rows: query (cut to `textLength`, nil for no cut), calls, total ms, mean ms, rows,
     /// blocks hit, blocks read, share. Transaction control and settings (pgmcp's own BEGIN READ ONLY,
-    /// SET LOCAL…) are left out: nothing there to tune; so are reads that name `pg_catalog.`, which is
-    /// how pgmcp's own catalog reads (and few applications' statements) are written.
+    /// SET LOCAL…) are left out: nothing there to tune; so are EXPLAIN and PREPARE (suggest_indexes
+    /// plans with them), hypopg's functions, and reads that name `pg_catalog.`, which is how pgmcp's
+    /// own catalog reads (and few applications' statements) are written.
     func workload(
         _ session: WorkSession, _ database: String?, ranking: WorkloadRanking, limit: Int, textLength: Int?
     ) async throws(DatabaseCallError) -> [[JSONValue]] {
@@ -50,8 +51,8 @@ extension DatabaseCalls {
                      shared_blks_dirtied, wal_bytes
               FROM \(schema).pg_stat_statements
               WHERE dbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
-                AND query !~* '^\\s*(BEGIN|START|COMMIT|END|ROLLBACK|ABORT|SET|RESET|SHOW|SAVEPOINT|RELEASE|DISCARD|DEALLOCATE)\\M'
-                AND query !~ 'pg_catalog\\.|pg_stat_statements_reset'
+                AND query !~* '^\\s*(BEGIN|START|COMMIT|END|ROLLBACK|ABORT|SET|RESET|SHOW|SAVEPOINT|RELEASE|DISCARD|DEALLOCATE|PREPARE|EXECUTE|EXPLAIN)\\M'
+                AND query !~ 'pg_catalog\\.|pg_stat_statements_reset|hypopg_'
             ), totals AS (
               SELECT nullif(sum(total_exec_time), 0) AS t, nullif(sum(shared_blks_read), 0) AS r,
                      nullif(sum(shared_blks_dirtied), 0) AS d, nullif(sum(wal_bytes), 0) AS w FROM s

@@ -19,7 +19,7 @@ enum IndexAdviceTools {
     static let suggestIndexes = ToolDefinition(
         name: "suggest_indexes", title: "Suggest indexes",
         description:
-            "Suggests btree indexes that make statements cheaper: for the statements given (SELECT, UPDATE, DELETE, INSERT … SELECT; $1 placeholders allowed), or else the heaviest of the workload in pg_stat_statements. Candidates come from the columns the plans filter, join and sort on; each is costed with hypopg's hypothetical indexes in a greedy search within budget_seconds (default 10). Nothing is created: each suggestion has its CREATE INDEX, estimated size, and each statement's estimated cost before and after. Needs the hypopg extension.",
+            "Suggests indexes for the statements given ($1 placeholders allowed), or else for the heaviest of the workload, costed with hypothetical indexes (hypopg) within budget_seconds. Nothing is created: each suggestion has its CREATE INDEX, estimated size, and each statement's cost before and after.",
         inputSchema: JSONSchema.object([
             ("database", JSONSchema.database),
             ("statements", ["type": "array", "items": ["type": "string"], "maxItems": .int(Int64(DatabaseCalls.adviceStatementLimit))]),
