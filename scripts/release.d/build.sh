@@ -39,7 +39,7 @@ build_release_binary() {
   commit=$(build_commit)
   log "==> building pgmcp (release, --static-swift-stdlib) at commit $commit"
   PKG_CONFIG_PATH=$folder${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH} PGMCP_COMMIT=$commit \
-    swift build -c release --product pgmcp --static-swift-stdlib >&2
+    swift build -c release --product pgmcp --static-swift-stdlib --disable-local-rpath >&2
   echo "$(swift build -c release --show-bin-path)/pgmcp"
 }
 
