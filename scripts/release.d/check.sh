@@ -11,9 +11,12 @@ check_artifacts() {
   command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
   command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
   command -v adduser >/dev/null 2>&1 || missing+=(adduser)
+  # strace: the system calls pgmcp makes, held against the unit's filter.
+  command -v strace >/dev/null 2>&1 || missing+=(strace)
   ensure_packages --python
   if [ ${#missing[@]} -gt 0 ]; then
     log "==> installing ${missing[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
   ensure_test_python
