@@ -1,11 +1,11 @@
 # The tarball: everything a server or a desktop needs to run pgmcp, in one folder.
 # Sourced by scripts/release; defines functions only.
 
-# stage_files BINARY VERSION FOLDER: fills FOLDER with the stripped binary, the example
+# stage_files BINARY FOLDER: fills FOLDER with the stripped binary, the example
 # configuration, the README, docs/, the LICENSE (when the repository has one) and the licenses of
 # everything linked in. The tarball, the .deb and the bundle all take their files from here.
 stage_files() {
-  local binary=$1 folder=$3 toolchain
+  local binary=$1 folder=$2 toolchain
   rm -rf "$folder" && mkdir -p "$folder"
   # Symbols and debug information off: 90 MB instead of 190 (a crash report names no Swift
   # function without a toolchain anyway).
