@@ -1,6 +1,11 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
+// The commit a release binary is built from: scripts/release sets PGMCP_COMMIT (hex digits, maybe
+// "-dirty"); a plain `swift build` leaves it empty and `pgmcp --version` says "development build".
+// Only characters a C string literal takes as they are, whatever the variable holds.
+let buildCommit = String((Context.environment["PGMCP_COMMIT"] ?? "").filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." })
+
 let package = Package(
     name: "pgmcp",
     platforms: [.macOS(.v15)],
@@ -21,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         // JWT and JWKS (RS256, ES256) for the OAuth 2.1 resource server: no hand-written crypto.
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
+        // HTTPS for the issuer's metadata and keys without Foundation's networking (which links libcurl).
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         // Test peer only: its Client speaks to our server over real HTTP.
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", exact: "0.12.1"),
     ],
@@ -35,6 +42,9 @@ let package = Package(
         .systemLibrary(name: "CPGQuery", providers: [.apt(["libpg-query-dev"])]),
         // Linux headers Glibc's module lacks (epoll, prctl), for PGClient's socket reactor.
         .systemLibrary(name: "CLinux"),
+        // The version (written once, in PGMCPBuild) and the commit scripts/release bakes in.
+        .target(name: "CPGMCPCommit", cSettings: [.define("PGMCP_COMMIT", to: "\"\(buildCommit)\"")]),
+        .target(name: "PGMCPBuild", dependencies: ["CPGMCPCommit"]),
         // The JSON value type every layer speaks: rows, config files, MCP messages.
         .target(name: "PGMCPJSON"),
         // Async libpq wrapper that never blocks Swift's cooperative pool.
@@ -66,7 +76,10 @@ let package = Package(
         // OAuth 2.1 resource server: bearer JWTs checked against the issuer's keys, into principals.
         .target(
             name: "PGMCPOAuth",
-            dependencies: ["PGConfig", "PGMCPJSON", "IOReactor", .product(name: "JWTKit", package: "jwt-kit"), .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "PGConfig", "PGMCPJSON", "IOReactor", .product(name: "JWTKit", package: "jwt-kit"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
         ),
         // A throwaway PostgreSQL cluster from the system's binaries: for `pgmcp demo` and the tests.
         .target(name: "PGCluster"),
@@ -76,7 +89,7 @@ let package = Package(
         .target(
             name: "PGMCPServer",
             dependencies: [
-                "PGDatabaseCalls", "PGRegistry", "PGConfig", "IOReactor", "PGMCPJSON", "PGMCPOAuth",
+                "PGDatabaseCalls", "PGRegistry", "PGConfig", "IOReactor", "PGMCPJSON", "PGMCPOAuth", "PGMCPBuild",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -90,7 +103,7 @@ let package = Package(
         .executableTarget(
             name: "pgmcp",
             dependencies: [
-                "PGMCPServer", "PGConfig", "PGRegistry", "PGClient", "PGMCPDemo",
+                "PGMCPServer", "PGConfig", "PGRegistry", "PGClient", "PGMCPDemo", "PGMCPBuild",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

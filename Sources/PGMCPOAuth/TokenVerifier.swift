@@ -1,11 +1,9 @@
+import AsyncHTTPClient
 import Foundation
 import IOReactor
 import JWTKit
 import Logging
-
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
+import NIOCore
 
 /// Checks bearer access tokens: signed (RS256 or ES256) by a key of the issuer's JWKS, from the
 /// configured issuer, for this resource (`aud`), within `exp`/`nbf` give or take the clock skew,
@@ -142,13 +140,20 @@ public actor TokenVerifier {
         throw lastError
     }
 
-    /// One GET, bounded by 5 seconds.
+    /// One GET, bounded by 5 seconds and 1 MiB. AsyncHTTPClient (SwiftNIO, TLS of its own) rather than
+    /// URLSession: Foundation's networking links libcurl and a dozen libraries behind it, which the release
+    /// binary would then need on every machine it is installed on.
     static func get(_ address: String) async throws -> Data {
-        guard let url = URL(string: address) else { throw URLError(.badURL) }
-        var request = URLRequest(url: url)
-        request.timeoutInterval = 5
-        let (data, response) = try await URLSession.shared.data(for: request)
-        guard let http = response as? HTTPURLResponse, http.statusCode == 200 else { throw URLError(.badServerResponse) }
-        return data
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: address), timeout: .seconds(5))
+        guard response.status == .ok else { throw FetchFailure(address: address, status: response.status.code) }
+        let body = try await response.body.collect(upTo: 1 << 20)
+        return Data(body.readableBytesView)
+    }
+
+    /// An issuer's document answered with another status than 200.
+    struct FetchFailure: Error, CustomStringConvertible {
+        let address: String
+        let status: UInt
+        var description: String { "GET \(address) answered HTTP \(status)" }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import PGMCPBuild
 
 @main
 struct PGMCPCommand: AsyncParsableCommand {
@@ -9,7 +10,7 @@ struct PGMCPCommand: AsyncParsableCommand {
             Databases come from --config FILE, DB_CONFIGS_FILE, DB_CONFIGS, DB_CONFIG_<ID>_* variables or DATABASE_URL \
             (the first that is set). See README.md for every setting.
             """,
-        version: "0.1.0",
+        version: BuildInfo.versionLine,
         subcommands: [ServeCommand.self, DemoCommand.self, CheckCommand.self, DatabasesCommand.self]
     )
 }

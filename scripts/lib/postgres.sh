@@ -22,7 +22,7 @@ pg_bindir() {
   return 1
 }
 
-# Installs libpq-dev, libpg-query-dev, the PostgreSQL server and pkg-config with apt when any is missing;
+# Installs libpq-dev, libpg-query-dev, zlib1g-dev, the PostgreSQL server and pkg-config with apt when any is missing;
 # with --python also python3 and its venv module (the tests' Python MCP client needs them).
 # With --scaleout also PgBouncer, HAProxy and psql (the scale-out topology, scripts/lib/scaleout.sh);
 # Debian starts neither as a service here (no systemd in containers), and where it does, the units
@@ -31,6 +31,8 @@ ensure_packages() {
   local missing=() option
   command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
   pkg-config --exists libpq 2>/dev/null || missing+=(libpq-dev)
+  # zlib: AsyncHTTPClient (the OAuth key fetch) links it; the release build links its static library.
+  pkg-config --exists zlib 2>/dev/null || missing+=(zlib1g-dev)
   # PostgreSQL's parser as a library: pgmcp checks statements with it before sending them.
   [ -f /usr/include/pg_query.h ] || missing+=(libpg-query-dev)
   pg_bindir >/dev/null || missing+=(postgresql)

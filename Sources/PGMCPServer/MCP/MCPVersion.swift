@@ -1,3 +1,4 @@
+import PGMCPBuild
 import PGMCPJSON
 
 /// Protocol versions this server speaks, newest first, and the negotiation rule of the lifecycle spec:
@@ -12,7 +13,7 @@ public enum MCPVersion {
     }
 
     public static let serverName = "pgmcp"
-    public static let serverVersion = "0.1.0"
+    public static let serverVersion = BuildInfo.version
 }
 
 extension MCPVersion {
