@@ -75,7 +75,7 @@ public final class LocalPostgres: Sendable {
     static func makeTemporaryDirectory() throws -> String {
         var template = Array((NSTemporaryDirectory() + "pgmcp-pg-XXXXXX").utf8CString)
         guard mkdtemp(&template) != nil else { throw ProgramRunner.Failure(command: "mkdtemp", status: errno, output: "") }
-        return String(cString: template)
+        return String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// `pgmcp-postgres`, created (system user, no home, no shell) if it does not exist.

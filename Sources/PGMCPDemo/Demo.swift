@@ -177,7 +177,7 @@ public enum Demo {
             _ = try? await offPool { try cluster.stop() }
             out("pgmcp demo: cluster stopped and kept in \(cluster.directory)")
         } else {
-            await (try? offPool { cluster.destroy() }) ?? ()
+            await offPool { cluster.destroy() }
             out("pgmcp demo: cluster stopped and removed")
         }
     }
