@@ -2,20 +2,30 @@ import PGClient
 import PGRegistry
 
 /// Where an extension the DBA calls read (pg_stat_statements, hypopg) lives in a database: its
-/// schema, as the catalog names it, quoted for the statements that use its objects. Looked up on
-/// every call, since the extension may be created or dropped at any time; nil when it is not there.
+/// schema, as the catalog names it, quoted for the statements that use its objects; nil when it is
+/// not there. Looked up on every call, since the extension may be created or dropped at any time.
+/// With it, the name of the database the call resolved to and the server's major version, for a
+/// message that says where and what to install.
+struct ExtensionPlace: Sendable {
+    var schema: String?
+    var database: String
+    var serverMajor: Int64?
+}
+
 extension DatabaseCalls {
-    func extensionSchema(_ name: String, _ session: WorkSession, _ database: String?) async throws(DatabaseCallError) -> String? {
-        let rows = try await catalogReads(
-            session, database,
-            [
-                PGStatement(
-                    """
-                    SELECT n.nspname::text FROM pg_catalog.pg_extension e
-                    JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = $1
-                    """, parameters: [name])
-            ])[0]
-        return rows.first?.first?.stringValue.map(SQLQuoting.identifier)
+    func extensionPlace(_ name: String, _ session: WorkSession, _ database: String?) async throws(DatabaseCallError) -> ExtensionPlace {
+        let lookup = PGStatement(
+            """
+            SELECT (SELECT n.nspname::text FROM pg_catalog.pg_extension e
+                    JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = $1),
+                   pg_catalog.current_setting('server_version_num')::int / 10000
+            """, parameters: [name])
+        return try await withDatabase(session, database) { connection, target, transaction in
+            let scope = transaction == nil ? PGScope.transaction(readOnly: true) : .savepoint(readOnly: true)
+            let row = try await connection.scopedReads([lookup], in: scope, statementTimeoutMs: target.config.statementTimeoutMs)[0].rows.first
+            return ExtensionPlace(
+                schema: row?[0].stringValue.map(SQLQuoting.identifier), database: target.name, serverMajor: row?[1].intValue)
+        }
     }
 
     /// What to do when pg_stat_statements is missing or not loaded, for the answer's message.

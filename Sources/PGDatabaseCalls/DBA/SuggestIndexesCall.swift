@@ -22,10 +22,8 @@ extension DatabaseCalls {
         session: WorkSession, database: String?, statements given: [String]?, budget: Duration
     ) async throws(DatabaseCallError) -> IndexAdvice {
         let deadline = ContinuousClock.now + budget
-        guard let hypopg = try await extensionSchema("hypopg", session, database) else {
-            let version = try? await catalogReads(session, database, [PGStatement("SELECT pg_catalog.current_setting('server_version_num')::int / 10000")])
-            throw DatabaseCallError(Self.hypopgAdvice(database ?? "the active database", major: version?[0].first?.first?.intValue))
-        }
+        let place = try await extensionPlace("hypopg", session, database)
+        guard let hypopg = place.schema else { throw DatabaseCallError(Self.hypopgAdvice(place.database, major: place.serverMajor)) }
         let statements = try await advisedStatements(session, database, given)
         guard !statements.isEmpty else {
             return IndexAdvice(suggestions: [], statementsExamined: 0, skipped: [], candidates: 0, evaluations: 0, budgetExhausted: false)

@@ -41,10 +41,8 @@ extension DatabaseCalls {
     func workload(
         _ session: WorkSession, _ database: String?, ranking: WorkloadRanking, limit: Int, textLength: Int?
     ) async throws(DatabaseCallError) -> [[JSONValue]] {
-        let name = database ?? "the active database"
-        guard let schema = try await extensionSchema("pg_stat_statements", session, database) else {
-            throw DatabaseCallError(Self.statementStatisticsAdvice(name))
-        }
+        let place = try await extensionPlace("pg_stat_statements", session, database)
+        guard let schema = place.schema else { throw DatabaseCallError(Self.statementStatisticsAdvice(place.database)) }
         let sql = """
             WITH s AS (
               SELECT query, calls, total_exec_time, mean_exec_time, rows, shared_blks_hit, shared_blks_read,
@@ -76,7 +74,7 @@ extension DatabaseCalls {
             return try await catalogReads(
                 session, database, [PGStatement(sql, parameters: [ranking.rawValue, String(limit), textLength.map(String.init)])])[0]
         } catch  where error.sqlState == "55000" && (error.serverMessage ?? "").contains("shared_preload_libraries") {
-            throw DatabaseCallError(Self.statementStatisticsAdvice(name))
+            throw DatabaseCallError(Self.statementStatisticsAdvice(place.database))
         }
     }
 }

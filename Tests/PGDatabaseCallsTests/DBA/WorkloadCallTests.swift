@@ -49,6 +49,7 @@ import Testing
             let error = try await #require(throws: DatabaseCallError.self) {
                 try await calls.topQueries(session: session, database: nil, ranking: .totalTime, limit: 10)
             }
+            #expect(error.message.contains("pg_stat_statements is not enabled in 'main'"), "\(error.message)")
             #expect(error.message.contains("shared_preload_libraries"), "\(error.message)")
             #expect(error.message.contains("CREATE EXTENSION pg_stat_statements"), "\(error.message)")
         }
