@@ -58,14 +58,13 @@ public final class ConnectionPoolRegistry: Sendable {
                 entry.pool = PoolSettings(min: 0, max: 1, idleTimeoutSeconds: database.pool.idleTimeoutSeconds, maxLifetimeSeconds: database.pool.maxLifetimeSeconds)
             }
             let pool = Self.makePool(for: entry, server: configuration.server, applicationName: applicationName, logger: logger, in: poolGroup)
-            var target = DatabaseTarget(config: database, kind: .configured, pool: pool)
-            if database.roles != nil {
-                let (config, server, group) = (database, configuration.server, poolGroup)
-                target.rolePools = RolePools(roles: database.roles ?? []) { index in
+            let (config, server, group) = (database, configuration.server, poolGroup)
+            let rolePools = database.roles.map { roles in
+                RolePools(roles: roles) { index in
                     Self.makePool(for: config.asRole(index), server: server, applicationName: applicationName, logger: logger, in: group)
                 }
             }
-            pools[database.id] = target
+            pools[database.id] = DatabaseTarget(config: database, kind: .configured, pool: pool, rolePools: rolePools)
         }
         self.pools = pools
         sessions = Mutex(SessionTable(limit: configuration.server.maxSessions, share: configuration.server.sessionsPerPrincipal))

@@ -30,18 +30,16 @@ public struct DatabaseVisibility: Sendable {
         guard let identities else { return target }
         guard target.config.isVisible(to: identities) else { return nil }
         guard !target.config.readOnly, !target.config.isWritable(by: identities) else { return target }
-        var seen = target
-        seen.config.readOnly = true
-        return seen
+        var config = target.config
+        config.readOnly = true
+        return target.with(config: config)
     }
 
     private func asRole(_ target: DatabaseTarget, _ rolePools: RolePools) -> DatabaseTarget? {
         guard target.config.isVisible(to: identities), let index = target.config.roleIndex(for: rolePrincipals) else { return nil }
-        var seen = target
-        seen.config = target.config.asRole(index)
-        if !target.config.isWritable(by: identities) { seen.config.readOnly = true }
-        seen.pool = rolePools.pool(index)
-        return seen
+        var config = target.config.asRole(index)
+        if !target.config.isWritable(by: identities) { config.readOnly = true }
+        return target.with(config: config, pool: rolePools.pool(index))
     }
 
     /// Where a session of this caller starts: the default database, or, when that one is hidden

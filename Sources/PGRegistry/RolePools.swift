@@ -46,11 +46,6 @@ extension ConnectionPoolRegistry {
     /// The role pools `target` has made, as targets (each with its role's config), for `allPools`.
     func rolePoolTargets(_ target: DatabaseTarget) -> [DatabaseTarget] {
         guard let rolePools = target.rolePools else { return [] }
-        return rolePools.openedByItem.map { index, pool in
-            var seen = target
-            seen.config = target.config.asRole(index)
-            seen.pool = pool
-            return seen
-        }
+        return rolePools.openedByItem.map { index, pool in target.with(config: target.config.asRole(index), pool: pool) }
     }
 }

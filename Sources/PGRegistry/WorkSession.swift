@@ -147,25 +147,36 @@ public struct SessionInfo: Sendable {
 
 /// A database a session can use: a configured one (pool shared) or one of its dynamic connections
 /// (pool private to it).
-public struct DatabaseTarget: Sendable {
+///
+/// A class, not a struct: a call passes its target through every layer and across its awaits, and
+/// a copy of a struct holding a `DatabaseConfig` retained each of its strings and references (about
+/// 70 retains per `query`); a reference is one. Immutable: a changed target is a new one (`with`).
+public final class DatabaseTarget: Sendable {
     public enum Kind: String, Sendable { case configured, dynamic }
-    public var config: DatabaseConfig
-    public var kind: Kind
-    public var pool: ConnectionPool
+    public let config: DatabaseConfig
+    public let kind: Kind
+    public let pool: ConnectionPool
     /// For a session's copy of a clone entry: the entry it was copied from.
-    public var cloneOf: DatabaseConfig?
+    public let cloneOf: DatabaseConfig?
     /// For a configured entry with `roles`: the pools of its roles, one opened on first use each.
     /// `DatabaseVisibility.asSeen` puts the caller's role's config and pool in the target it returns.
-    public var rolePools: RolePools?
+    public let rolePools: RolePools?
     public var name: String { config.id }
     /// What `server_status` calls its pool: the database's name, and for a caller's role (`roles`)
     /// the role's too (`prod/analyst`), never the caller's.
     public var poolName: String { config.role.map { "\(config.id)/\($0)" } ?? config.id }
 
-    public init(config: DatabaseConfig, kind: Kind, pool: ConnectionPool, cloneOf: DatabaseConfig? = nil) {
+    public init(config: DatabaseConfig, kind: Kind, pool: ConnectionPool, cloneOf: DatabaseConfig? = nil, rolePools: RolePools? = nil) {
         self.config = config
         self.kind = kind
         self.pool = pool
         self.cloneOf = cloneOf
+        self.rolePools = rolePools
+    }
+
+    /// This target with another config and pool (a caller's role, or read-only for a caller who may
+    /// not write), the rest kept.
+    public func with(config: DatabaseConfig, pool: ConnectionPool? = nil) -> DatabaseTarget {
+        DatabaseTarget(config: config, kind: kind, pool: pool ?? self.pool, cloneOf: cloneOf, rolePools: rolePools)
     }
 }
