@@ -116,6 +116,7 @@ let package = Package(
             name: "TestSupport", dependencies: ["PGClient", "PGConfig", "PGMCPJSON", "PGCluster", "IOReactor", .product(name: "JWTKit", package: "jwt-kit")],
             path: "Tests/TestSupport"),
         .testTarget(name: "PGMCPJSONTests", dependencies: ["PGMCPJSON"]),
+        .testTarget(name: "IOReactorTests", dependencies: ["IOReactor"]),
         .testTarget(name: "PGParserTests", dependencies: ["PGParser"]),
         .testTarget(name: "PGClientTests", dependencies: ["PGClient", "IOReactor", "TestSupport"]),
         .testTarget(name: "PGDatabaseCallsTests", dependencies: ["PGDatabaseCalls", "TestSupport"]),

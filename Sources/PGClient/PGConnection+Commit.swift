@@ -1,3 +1,5 @@
+import IOReactor
+
 /// Committing and resetting in one sync: what a transaction-mode pooler (PgBouncer) needs, since
 /// it keeps the statements of one sync, and only those, on one server connection.
 ///
@@ -43,8 +45,12 @@ extension PGConnection {
 
     /// A seed for `setseed` (from -1 to 1) from the system's random source, written as an integer
     /// and an exponent (`-123456789e-9`), which `float8` reads: formatting a `Double` costs more than
-    /// the rest of the reset's preparation, and this runs on every call.
-    static var freshSeed: String { "\(Int.random(in: -999_999_999...999_999_999))e-9" }
+    /// the rest of the reset's preparation, and this runs on every call (so does the draw: from
+    /// `SystemRandom`'s batch, not a system call of its own).
+    static var freshSeed: String {
+        var random = SystemRandom()
+        return "\(Int.random(in: -999_999_999...999_999_999, using: &random))e-9"
+    }
 
     /// Makes the connection as fresh as a new one in one round trip with a single sync: rolls back
     /// any transaction (harmless when there is none) and undoes all session state (`sessionReset`).

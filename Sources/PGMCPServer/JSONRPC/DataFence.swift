@@ -1,4 +1,4 @@
-import Glibc
+import IOReactor
 import PGMCPJSON
 
 /// The fence around database values in a result's text: rows can hold text anyone wrote (a support
@@ -15,11 +15,10 @@ struct DataFence: Sendable {
     /// 32 hex digits.
     let nonce: [UInt8]
 
-    /// A fence with a fresh nonce: 128 bits from the kernel's random source (one `getrandom`, by
-    /// `arc4random_buf`), as hex.
+    /// A fence with a fresh nonce: 128 bits from the kernel's random source (`SystemRandom`), as hex.
     init() {
         var random = (UInt64(0), UInt64(0))
-        withUnsafeMutableBytes(of: &random) { arc4random_buf($0.baseAddress!, $0.count) }
+        withUnsafeMutableBytes(of: &random) { SystemRandom.fill($0) }
         nonce = withUnsafeBytes(of: &random) { bytes in
             var hex = [UInt8](repeating: 0, count: 32)
             for (index, byte) in bytes.enumerated() {
