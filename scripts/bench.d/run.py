@@ -9,6 +9,8 @@ import concurrent.futures
 import http.client
 import json
 import os
+import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -450,11 +452,37 @@ def prepare():
     psql("VACUUM ANALYZE", "bench")
 
 
+class SyscallCount:
+    """The server's system calls during a run, counted by `perf stat` where it can (perf installed,
+    tracepoints readable): unlike CPU time, a count per call does not move with the machine's load,
+    so a before/after pair shows a change of a few percent that the CPU medians cannot."""
+
+    def __init__(self, pid):
+        self.process = None
+        if shutil.which("perf"):
+            self.process = subprocess.Popen(["perf", "stat", "-x,", "-e", "raw_syscalls:sys_enter", "-p", str(pid)],
+                                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            time.sleep(0.3)  # attached before the run starts
+
+    def stop(self):
+        """The count, or None where perf could not count."""
+        if self.process is None:
+            return None
+        self.process.send_signal(signal.SIGINT)
+        _, err = self.process.communicate(timeout=20)
+        for line in err.splitlines():
+            fields = line.split(",")
+            if len(fields) > 2 and fields[2].startswith("raw_syscalls:sys_enter") and fields[0].isdigit():
+                return int(fields[0])
+        return None
+
+
 def compare():
     """The hot path of each binary in turn, in rounds whose order alternates, so that a slow minute of
-    the machine does not fall on one binary only: calls/s and the server's CPU per call (medians)."""
+    the machine does not fall on one binary only: calls/s, the server's CPU per call and its system
+    calls per call (medians)."""
     binaries = [entry.split("=", 1) for entry in options.compare.split(",")]
-    rounds = 3 if options.quick else 7
+    rounds = 3 if options.quick else int(os.environ.get("PGMCP_BENCH_ROUNDS", "7"))
     results = {label: [] for label, _ in binaries}
     for round_number in range(rounds):
         order = binaries if round_number % 2 == 0 else list(reversed(binaries))
@@ -462,17 +490,20 @@ def compare():
             log(f"compare: round {round_number + 1} of {rounds}, {label}")
             server = Server([database_entry("bench", "bench")], binary=binary)
             wrk(server.port, "mcp_call.lua", 8, "select1")  # warm-up: pools filled, code paged in
+            syscalls = SyscallCount(server.process.pid)
             result = measured(server, 8, "select1")
-            results[label].append((result[0], result[6], result[5]))
+            counted = syscalls.stop()
+            results[label].append((result[0], result[6], result[5], counted / max(1, result[4]) if counted else None))
             server.stop()
     print(f"\n## hot path, query SELECT 1 at 8 sessions over HTTP ({rounds} rounds, {DURATION} s each, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores)\n")
-    print("| build | calls/s (median) | server CPU µs/call (median) | CPU range | errors |")
-    print("|---|---|---|---|---|")
+    print("| build | calls/s (median) | server CPU µs/call (median) | CPU range | system calls/call | errors |")
+    print("|---|---|---|---|---|---|")
     for label, _ in binaries:
         runs = results[label]
         cpus = [r[1] for r in runs]
-        print(f"| {label} | {median([r[0] for r in runs]):,.0f} | {median(cpus):.0f} | {min(cpus):.0f}–{max(cpus):.0f} | {sum(r[2] for r in runs)} |")
-
+        counts = [r[3] for r in runs if r[3] is not None]
+        syscalls = f"{median(counts):.2f}" if counts else "— (no perf)"
+        print(f"| {label} | {median([r[0] for r in runs]):,.0f} | {median(cpus):.0f} | {min(cpus):.0f}–{max(cpus):.0f} | {syscalls} | {sum(r[2] for r in runs)} |")
 
 prepare()
 if options.compare:
