@@ -130,10 +130,18 @@ extension DatabaseCalls {
     /// Runs catalog reads in one read-only round trip under the database's statement timeout; each
     /// read's rows, in order.
     func catalogReads(_ session: WorkSession, _ database: String?, _ statements: [PGStatement]) async throws(DatabaseCallError) -> [[[JSONValue]]] {
+        try await catalogReadsNamingDatabase(session, database, statements).rows
+    }
+
+    /// `catalogReads`, with the name of the database they ran on (`database`, or the session's
+    /// active one), for a message that says where.
+    func catalogReadsNamingDatabase(
+        _ session: WorkSession, _ database: String?, _ statements: [PGStatement]
+    ) async throws(DatabaseCallError) -> (rows: [[[JSONValue]]], database: String) {
         try await withDatabase(session, database) { connection, target, transaction in
             let scope = transaction == nil ? PGScope.transaction(readOnly: true) : .savepoint(readOnly: true)
-            return try await connection.scopedReads(statements, in: scope, statementTimeoutMs: target.config.statementTimeoutMs)
-                .map(\.rows)
+            let reads = try await connection.scopedReads(statements, in: scope, statementTimeoutMs: target.config.statementTimeoutMs)
+            return (reads.map(\.rows), target.name)
         }
     }
 }

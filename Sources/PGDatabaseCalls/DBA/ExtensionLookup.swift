@@ -20,12 +20,9 @@ extension DatabaseCalls {
                     JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = $1),
                    pg_catalog.current_setting('server_version_num')::int / 10000
             """, parameters: [name])
-        return try await withDatabase(session, database) { connection, target, transaction in
-            let scope = transaction == nil ? PGScope.transaction(readOnly: true) : .savepoint(readOnly: true)
-            let row = try await connection.scopedReads([lookup], in: scope, statementTimeoutMs: target.config.statementTimeoutMs)[0].rows.first
-            return ExtensionPlace(
-                schema: row?[0].stringValue.map(SQLQuoting.identifier), database: target.name, serverMajor: row?[1].intValue)
-        }
+        let (rows, resolved) = try await catalogReadsNamingDatabase(session, database, [lookup])
+        let row = rows[0].first
+        return ExtensionPlace(schema: row?[0].stringValue.map(SQLQuoting.identifier), database: resolved, serverMajor: row?[1].intValue)
     }
 
     /// What to do when pg_stat_statements is missing or not loaded, for the answer's message.
