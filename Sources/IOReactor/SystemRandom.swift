@@ -17,50 +17,39 @@ public struct SystemRandom: RandomNumberGenerator, Sendable {
     public init() {}
 
     public mutating func next() -> UInt64 {
-        var value: UInt64 = 0
-        withUnsafeMutableBytes(of: &value) { Self.fill($0) }
-        return value
+        Self.batch.withLock { $0.take() }
     }
 
-    /// Fills `destination` with random bytes.
+    /// Fills `destination` with random bytes, a word of the batch at a time.
     public static func fill(_ destination: UnsafeMutableRawBufferPointer) {
-        var filled = 0
-        while filled < destination.count {
-            let count = min(Chunk.size, destination.count - filled)
-            let chunk = batch.withLock { $0.take(count) }
-            withUnsafeBytes(of: chunk) { destination.baseAddress!.advanced(by: filled).copyMemory(from: $0.baseAddress!, byteCount: count) }
-            filled += count
+        var generator = SystemRandom()
+        for start in stride(from: 0, to: destination.count, by: 8) {
+            let word = generator.next()
+            withUnsafeBytes(of: word) { bytes in
+                UnsafeMutableRawBufferPointer(rebasing: destination[start..<min(start + 8, destination.count)])
+                    .copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes.prefix(destination.count - start)))
+            }
         }
     }
 
     private static let batch = Mutex(Batch())
 
-    /// At most 32 bytes, taken out of the batch by value (what leaves the lock is a copy).
-    struct Chunk {
-        static let size = 32
-        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-    }
+    /// The words fetched and not yet handed out: `words[next...]`.
+    struct Batch {
+        private var words = [UInt64](repeating: 0, count: 512)
+        private var next = 512
 
-    /// The bytes fetched and not yet handed out: `bytes[next...]`.
-    struct Batch: ~Copyable {
-        static let size = 4096
-        private let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 8)
-        private var next = size
-
-        /// The next `count` bytes (at most `Chunk.size`), zeroed here once taken.
-        mutating func take(_ count: Int) -> Chunk {
-            if Self.size - next < count {
-                arc4random_buf(bytes.baseAddress!, Self.size)
+        /// The next word, zeroed in the batch as it is taken.
+        mutating func take() -> UInt64 {
+            if next == words.count {
+                words.withUnsafeMutableBytes { arc4random_buf($0.baseAddress!, $0.count) }
                 next = 0
             }
-            var chunk = Chunk()
-            let taken = UnsafeMutableRawBufferPointer(rebasing: bytes[next..<next + count])
-            withUnsafeMutableBytes(of: &chunk) { $0.copyMemory(from: UnsafeRawBufferPointer(taken)) }
-            taken.initializeMemory(as: UInt8.self, repeating: 0)
-            next += count
-            return chunk
+            defer {
+                words[next] = 0
+                next += 1
+            }
+            return words[next]
         }
-
-        deinit { bytes.deallocate() }
     }
 }
