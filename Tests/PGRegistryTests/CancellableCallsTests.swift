@@ -1,17 +1,8 @@
 import PGRegistry
+import TestSupport
 import Testing
 
 @Suite("Cancellable calls") struct CancellableCallsTests {
-    /// Waits until `count` calls are registered (their tasks started), up to 10 s: a fixed pause
-    /// could end before a task on a loaded machine had registered, and the test then acted early.
-    func registered(_ count: Int, in calls: CancellableCalls<some Hashable & Sendable>) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while calls.count < count {
-            try #require(ContinuousClock.now < deadline, "only \(calls.count) of \(count) calls registered")
-            try await Task.sleep(for: .milliseconds(2))
-        }
-    }
-
     @Test func aRegisteredCallIsCancelledFromOutside() async throws {
         let calls = CancellableCalls<Int>()
         let task = Task {
@@ -20,7 +11,7 @@ import Testing
                 return Task.isCancelled
             }
         }
-        try await registered(1, in: calls)
+        try #require(await eventually(within: .seconds(10)) { calls.count == 1 })
         let started = ContinuousClock.now
         calls.cancel(1)
         #expect(await task.value == true)
@@ -38,7 +29,7 @@ import Testing
                 }
             }
         }
-        try await registered(5, in: calls)
+        try #require(await eventually(within: .seconds(10)) { calls.count == 5 })
         await calls.closeAndDrain()
         #expect(calls.count == 0)
         for task in tasks { #expect(await task.value == true) }
@@ -56,7 +47,7 @@ import Testing
                 }
             }
         }
-        try await registered(1, in: inner)
+        try #require(await eventually(within: .seconds(10)) { inner.count == 1 })
         outer.cancel("a")
         #expect(await task.value == .some(.some(true)))
     }
@@ -73,7 +64,7 @@ import Testing
         }
         let closed = [sleeper(1, tag: 7), sleeper(2, tag: 7)]
         let other = sleeper(3, tag: 8)
-        try await registered(3, in: calls)
+        try #require(await eventually(within: .seconds(10)) { calls.count == 3 })
         let started = ContinuousClock.now
         await calls.cancelAndDrain(tag: 7)
         #expect(ContinuousClock.now - started < .seconds(1))
