@@ -6,6 +6,11 @@ import PackageDescription
 // Only characters a C string literal takes as they are, whatever the variable holds.
 let buildCommit = String((Context.environment["PGMCP_COMMIT"] ?? "").filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." })
 
+/// Our async functions run on their caller's executor instead of hopping to the generic one on
+/// every call and return (SE-0461): a `query` awaits through some seventy of them, and each hop
+/// took the task's status lock (see BENCHMARKS.md, "Task switches").
+let callerIsolated: [SwiftSetting] = [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]
+
 let package = Package(
     name: "pgmcp",
     platforms: [.macOS(.v15)],
@@ -49,8 +54,8 @@ let package = Package(
         .target(name: "PGMCPJSON"),
         // Async libpq wrapper that never blocks Swift's cooperative pool.
         // One epoll thread that waits on every socket (PostgreSQL's, stdio's) and can run tasks.
-        .target(name: "IOReactor", dependencies: ["CLinux"]),
-        .target(name: "PGClient", dependencies: ["CLibPQ", "IOReactor", "PGMCPJSON"]),
+        .target(name: "IOReactor", dependencies: ["CLinux"], swiftSettings: callerIsolated),
+        .target(name: "PGClient", dependencies: ["CLibPQ", "IOReactor", "PGMCPJSON"], swiftSettings: callerIsolated),
         // What a statement is, by PostgreSQL's own parser: how many, which kind, what it writes, which
         // functions it calls. Checked once per statement text.
         .target(name: "PGParser", dependencies: ["CPGQuery", "PGMCPJSON"]),
@@ -65,13 +70,15 @@ let package = Package(
                 "PGClient", "PGConfig", "IOReactor",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
-            ]
+            ],
+            swiftSettings: callerIsolated
         ),
         // Database calls below the MCP line: the query/execute/explain and catalog recipes, result
         // shaping, the type-name cache, database errors, and transactions pinned across calls.
         .target(
             name: "PGDatabaseCalls",
-            dependencies: ["PGRegistry", "PGClient", "PGConfig", "PGMCPJSON", "PGParser", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["PGRegistry", "PGClient", "PGConfig", "PGMCPJSON", "PGParser", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: callerIsolated
         ),
         // OAuth 2.1 resource server: bearer JWTs checked against the issuer's keys, into principals.
         .target(
@@ -97,7 +104,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
-            ]
+            ],
+            swiftSettings: callerIsolated
         ),
         // The command line: serve, check, databases (and demo).
         .executableTarget(

@@ -28,7 +28,10 @@ struct AccessMiddleware: RouterMiddleware {
     /// The OAuth resource server, when `PGMCP_OAUTH_ISSUER` is set.
     let oauth: OAuthGate?
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    // `@concurrent` as Hummingbird declares it (this module's async functions default to running on
+    // their caller's executor).
+    @concurrent
+    func handle(_ request: Request, context: Context, next: @concurrent (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         do throws(RequestValidation.Rejection) {
             if level == .originAndHost {
