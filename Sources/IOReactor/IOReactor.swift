@@ -15,7 +15,10 @@ import Synchronization
 /// `BENCHMARKS.md` for what it measured.
 ///
 /// Each wait is one-shot (`EPOLLONESHOT`): a socket is armed by the one task that owns its
-/// connection, fires once, and stays quiet until armed again.
+/// connection, fires once, and stays quiet until armed again. A connection's socket is armed again
+/// for reading when an operation ends (`watchWhileIdle`): what arrives while it sits in a pool is
+/// noticed without a `poll()` when it is next leased, and its next wait for an answer needs no
+/// `epoll_ctl`, one system call per call instead of two.
 ///
 /// It is also a `TaskExecutor`: a program whose work all waits on descriptors here (pgmcp over
 /// stdio, one session) can run its tasks on this thread, so that PostgreSQL's answer resumes the
@@ -29,12 +32,20 @@ public final class IOReactor: TaskExecutor, Sendable {
         public var writable: Bool
     }
 
+    /// One descriptor in the epoll set.
+    private struct Watch {
+        /// Who added it: a number libpq closed and the kernel reused belongs to its new owner, and
+        /// the old owner's `forget` must not remove it.
+        var owner: ObjectIdentifier
+        /// The events it is armed for, one-shot; nil once they fired (or an arming failed).
+        var armed: UInt32?
+        var waiter: CheckedContinuation<Readiness, Never>?
+        /// What fired while nobody waited (an idle connection's socket): the next wait gets it.
+        var fired: Readiness?
+    }
+
     private struct State {
-        var waiting: [Int32: CheckedContinuation<Readiness, Never>] = [:]
-        /// Descriptors in the epoll set (a later wait modifies instead of adding), with who added
-        /// them: a number libpq closed and the kernel reused belongs to its new owner, and the old
-        /// owner's `forget` must not remove it.
-        var registered: [Int32: ObjectIdentifier] = [:]
+        var watches: [Int32: Watch] = [:]
         /// Tasks to run on this thread, in order.
         var jobs: [UnownedJob] = []
         /// The thread is (about to be) asleep in `epoll_wait`: a new job must wake it.
@@ -70,43 +81,118 @@ public final class IOReactor: TaskExecutor, Sendable {
 
     /// Suspends the calling task until `socket` is readable (or writable, when asked), or has an
     /// error or hang-up, which read as readable so that libpq reports them. `owner` is whoever owns
-    /// the descriptor (a connection), so that only it can `forget` it.
+    /// the descriptor (a connection), so that only it can `forget` it. May return early (what fired
+    /// while the descriptor sat idle): a caller retries its read or write and waits again.
     public func wait(
         _ socket: Int32, readable: Bool = true, writable: Bool = false, owner: ObjectIdentifier = ObjectIdentifier(IOReactor.self)
     ) async -> Readiness {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Readiness, Never>) in
-            let (isNew, displaced) = state.withLock { state in
+        let mask = Self.events(readable: readable, writable: writable)
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Readiness, Never>) in
+            let (arming, displaced, fired) = state.withLock { state -> (Int32?, CheckedContinuation<Readiness, Never>?, Readiness?) in
+                var watch = Self.watch(of: socket, for: owner, in: &state)
+                if let fired = watch.fired {
+                    watch.fired = nil
+                    state.watches[socket] = watch
+                    return (nil, nil, fired)
+                }
                 // One waiter per descriptor; a second one (never expected) must not strand the first.
-                let displaced = state.waiting.updateValue(continuation, forKey: socket)
-                let isNew = state.registered.updateValue(owner, forKey: socket) == nil
-                return (isNew, displaced)
+                let displaced = watch.waiter
+                watch.waiter = continuation
+                // Still armed for these events since it was last idle: no system call.
+                let arming = watch.armed == mask ? nil : Self.operation(isNew: state.watches[socket] == nil)
+                watch.armed = mask
+                state.watches[socket] = watch
+                return (arming, displaced, nil)
             }
+            if let fired { return continuation.resume(returning: fired) }
             displaced?.resume(returning: Readiness(readable: true, writable: true))
-            var event = epoll_event()
-            event.events = UInt32(EPOLLONESHOT.rawValue) | UInt32(EPOLLRDHUP.rawValue)
-            if readable { event.events |= UInt32(EPOLLIN.rawValue) }
-            if writable { event.events |= UInt32(EPOLLOUT.rawValue) }
-            event.data.fd = socket
-            var result = epoll_ctl(epoll, isNew ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, socket, &event)
-            if result != 0, errno == EEXIST { result = epoll_ctl(epoll, EPOLL_CTL_MOD, socket, &event) }
-            if result != 0, errno == ENOENT { result = epoll_ctl(epoll, EPOLL_CTL_ADD, socket, &event) }
-            if result != 0 {
-                // Not a socket epoll can watch (closed under us): let libpq find out and report it.
-                let waiter = state.withLock { $0.waiting.removeValue(forKey: socket) }
+            if let arming, !arm(socket, mask, arming) {
+                // Not a descriptor epoll can watch (closed under us, a regular file): let the caller
+                // find out and report it.
+                let waiter = state.withLock { state in
+                    state.watches[socket]?.armed = nil
+                    return state.watches[socket]?.waiter.take()
+                }
                 waiter?.resume(returning: Readiness(readable: true, writable: true))
             }
         }
     }
 
-    /// Stops watching `socket` for `owner`; call before the descriptor is closed. Does nothing when
-    /// the number now belongs to someone else.
-    public func forget(_ socket: Int32, owner: ObjectIdentifier = ObjectIdentifier(IOReactor.self)) {
-        let removed = state.withLock { state -> Bool in
-            guard state.registered[socket] == owner else { return false }
-            state.registered[socket] = nil
-            return true
+    /// Arms `socket` for reading while its connection sits idle, so that what arrives meanwhile (a
+    /// server's termination notice, end of file) is noticed without a system call at the next use
+    /// (`idleStatus`), and the next `wait` for reading finds it armed already. Call once an
+    /// operation has read all it expects.
+    public func watchWhileIdle(_ socket: Int32, owner: ObjectIdentifier) {
+        let mask = Self.events(readable: true, writable: false)
+        let arming = state.withLock { state -> Int32? in
+            var watch = Self.watch(of: socket, for: owner, in: &state)
+            guard watch.waiter == nil, watch.fired == nil, watch.armed != mask else { return nil }
+            let operation = Self.operation(isNew: state.watches[socket] == nil)
+            watch.armed = mask
+            state.watches[socket] = watch
+            return operation
         }
-        if removed { _ = epoll_ctl(epoll, EPOLL_CTL_DEL, socket, nil) }
+        if let arming, !arm(socket, mask, arming) { state.withLock { $0.watches[socket]?.armed = nil } }
+    }
+
+    public enum IdleStatus: Sendable {
+        /// Armed since the last operation and nothing arrived.
+        case quiet
+        /// Something arrived (or the socket closed) while idle.
+        case stirred
+        /// Not watched while idle (never used, or arming failed): only a look at the socket can tell.
+        case unknown
+    }
+
+    /// What `watchWhileIdle` saw since it was called.
+    public func idleStatus(_ socket: Int32, owner: ObjectIdentifier) -> IdleStatus {
+        state.withLock { state in
+            guard let watch = state.watches[socket], watch.owner == owner, watch.waiter == nil else { return .unknown }
+            if watch.fired != nil { return .stirred }
+            return watch.armed == nil ? .unknown : .quiet
+        }
+    }
+
+    /// Stops watching `socket` for `owner`; call before the descriptor is closed. Does nothing when
+    /// the number now belongs to someone else. A wait still parked on it returns, so that its
+    /// caller finds the socket gone instead of waiting for ever.
+    public func forget(_ socket: Int32, owner: ObjectIdentifier = ObjectIdentifier(IOReactor.self)) {
+        let removed = state.withLock { state -> Watch? in
+            guard state.watches[socket]?.owner == owner else { return nil }
+            return state.watches.removeValue(forKey: socket)
+        }
+        guard let removed else { return }
+        _ = epoll_ctl(epoll, EPOLL_CTL_DEL, socket, nil)
+        removed.waiter?.resume(returning: Readiness(readable: true, writable: true))
+    }
+
+    /// `socket`'s watch for `owner`; a fresh one when it has none or the number was someone else's
+    /// (then whatever was armed for them may be gone with their descriptor).
+    private static func watch(of socket: Int32, for owner: ObjectIdentifier, in state: inout State) -> Watch {
+        if let watch = state.watches[socket], watch.owner == owner { return watch }
+        var fresh = Watch(owner: owner)
+        fresh.waiter = state.watches[socket]?.waiter
+        return fresh
+    }
+
+    private static func events(readable: Bool, writable: Bool) -> UInt32 {
+        var events = UInt32(EPOLLONESHOT.rawValue) | UInt32(EPOLLRDHUP.rawValue)
+        if readable { events |= UInt32(EPOLLIN.rawValue) }
+        if writable { events |= UInt32(EPOLLOUT.rawValue) }
+        return events
+    }
+
+    private static func operation(isNew: Bool) -> Int32 { isNew ? EPOLL_CTL_ADD : EPOLL_CTL_MOD }
+
+    /// Arms `socket` for `events`, once; false when epoll cannot watch it.
+    private func arm(_ socket: Int32, _ events: UInt32, _ operation: Int32) -> Bool {
+        var event = epoll_event()
+        event.events = events
+        event.data.fd = socket
+        var result = epoll_ctl(epoll, operation, socket, &event)
+        if result != 0, errno == EEXIST { result = epoll_ctl(epoll, EPOLL_CTL_MOD, socket, &event) }
+        if result != 0, errno == ENOENT { result = epoll_ctl(epoll, EPOLL_CTL_ADD, socket, &event) }
+        return result == 0
     }
 
     public func enqueue(_ job: consuming ExecutorJob) {
@@ -151,7 +237,14 @@ public final class IOReactor: TaskExecutor, Sendable {
                 let problem = flags & (UInt32(EPOLLERR.rawValue) | UInt32(EPOLLHUP.rawValue) | UInt32(EPOLLRDHUP.rawValue)) != 0
                 let readiness = Readiness(
                     readable: problem || flags & UInt32(EPOLLIN.rawValue) != 0, writable: flags & UInt32(EPOLLOUT.rawValue) != 0)
-                let waiter = state.withLock { $0.waiting.removeValue(forKey: socket) }
+                let waiter = state.withLock { state -> CheckedContinuation<Readiness, Never>? in
+                    guard var watch = state.watches[socket] else { return nil }
+                    watch.armed = nil
+                    let waiter = watch.waiter.take()
+                    if waiter == nil { watch.fired = readiness }
+                    state.watches[socket] = watch
+                    return waiter
+                }
                 waiter?.resume(returning: readiness)
             }
             // Run what is queued now (what the resumed tasks enqueue runs in the next round).

@@ -114,12 +114,15 @@ public final class PGConnection: @unchecked Sendable {
     public var isClosed: Bool { shared.withLock { $0.closed } }
 
     /// A cheap check, without a round trip, that an idle connection was not dropped by its server
-    /// (terminated backend, restart): one zero-timeout `poll()`. We never LISTEN, so anything
-    /// readable on an idle connection is a termination notice or end of file; such a connection is
-    /// marked broken. Not meaningful while a statement runs.
+    /// (terminated backend, restart). We never LISTEN, so anything readable on an idle connection
+    /// is a termination notice or end of file; such a connection is marked broken. Its socket has
+    /// been watched since its last operation ended (`IOReactor.watchWhileIdle`), so a quiet one
+    /// costs no system call; otherwise one zero-timeout `poll()` decides. Not meaningful while a
+    /// statement runs.
     public func isAlive() async -> Bool {
         let usable = shared.withLock { !$0.closed && !$0.broken && !$0.busy }
         guard usable, socket >= 0 else { return false }
+        if IOReactor.shared.idleStatus(socket, owner: ObjectIdentifier(self)) == .quiet { return true }
         var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
         guard poll(&descriptor, 1, 0) != 0 else { return true }
         shared.withLock { $0.broken = true }
