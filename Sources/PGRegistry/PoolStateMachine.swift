@@ -41,7 +41,7 @@ public struct PoolStateMachine: Sendable {
         if isShuttingDown { return [.fail(request, .shutdown)] }
         var actions: [Action] = []
         if let id = popIdle(now: now, actions: &actions) {
-            connections[id]?.state = .leased(request)
+            update(id) { $0.state = .leased(request) }
             actions.append(.lease(id, to: request))
             return actions
         }
@@ -87,7 +87,7 @@ public struct PoolStateMachine: Sendable {
         let life = lifetime ?? configuration.maxLifetime
         connections[id] = Connection(state: .connecting, expiresAt: life.map { now + $0 }, lastChecked: now)
         if isShuttingDown {
-            connections[id]?.state = .closing
+            update(id) { $0.state = .closing }
             return [.close(id, .shutdown)]
         }
         return makeAvailable(id, now: now)
@@ -118,7 +118,7 @@ public struct PoolStateMachine: Sendable {
         if isShuttingDown { return beginClose(id, .shutdown) }
         if let expiresAt = connection.expiresAt, now >= expiresAt { return beginClose(id, .lifetime) }
         // It just served a request: as good as a health check.
-        connections[id]?.lastChecked = now
+        update(id) { $0.lastChecked = now }
         evidence = Evidence(problem: nil, at: now)
         return makeAvailable(id, now: now)
     }
@@ -132,7 +132,7 @@ public struct PoolStateMachine: Sendable {
 
     public mutating func checkSucceeded(_ id: ConnectionID, now: Instant) -> [Action] {
         guard connections[id]?.state == .checking else { return [] }
-        connections[id]?.lastChecked = now
+        update(id) { $0.lastChecked = now }
         evidence = Evidence(problem: nil, at: now)
         if isShuttingDown { return beginClose(id, .shutdown) }
         return makeAvailable(id, now: now)
@@ -191,7 +191,7 @@ public struct PoolStateMachine: Sendable {
                 open -= 1
             } else if now - connection.lastChecked >= configuration.healthCheckInterval {
                 idleStack.removeAll { $0 == id }
-                connections[id]?.state = .checking
+                update(id) { $0.state = .checking }
                 actions.append(.check(id))
             }
         }
@@ -212,6 +212,15 @@ public struct PoolStateMachine: Sendable {
     public var isShutDown: Bool { isShuttingDown && connections.isEmpty }
 
     // MARK: - Helpers
+
+    /// Changes connection `id`, if there is one, by a read and a write. Not `connections[id]?.state
+    /// = …`: that goes through the dictionary's modify coroutine, whose frame (a `Connection` is too
+    /// large for its inline buffer) was allocated on every change, several times per call.
+    private mutating func update(_ id: ConnectionID, _ change: (inout Connection) -> Void) {
+        guard var connection = connections[id] else { return }
+        change(&connection)
+        connections[id] = connection
+    }
 
     /// Connected connections: idle, leased or being checked.
     private var openCount: Int { count { $0 != .connecting && $0 != .closing } }
@@ -236,7 +245,7 @@ public struct PoolStateMachine: Sendable {
     private mutating func popIdle(now: Instant, actions: inout [Action]) -> ConnectionID? {
         while let id = idleStack.popLast() {
             if let expiresAt = connections[id]?.expiresAt, now >= expiresAt {
-                connections[id]?.state = .closing
+                update(id) { $0.state = .closing }
                 actions.append(.close(id, .lifetime))
                 continue
             }
@@ -249,17 +258,17 @@ public struct PoolStateMachine: Sendable {
     private mutating func makeAvailable(_ id: ConnectionID, now: Instant) -> [Action] {
         if !waiters.isEmpty {
             let waiter = waiters.removeFirst()
-            connections[id]?.state = .leased(waiter.request)
+            update(id) { $0.state = .leased(waiter.request) }
             return [.lease(id, to: waiter.request)]
         }
-        connections[id]?.state = .idle(since: now)
+        update(id) { $0.state = .idle(since: now) }
         idleStack.append(id)
         return []
     }
 
     private mutating func beginClose(_ id: ConnectionID, _ reason: CloseReason) -> [Action] {
         idleStack.removeAll { $0 == id }
-        connections[id]?.state = .closing
+        update(id) { $0.state = .closing }
         return [.close(id, reason)]
     }
 
