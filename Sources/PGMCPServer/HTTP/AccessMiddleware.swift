@@ -33,18 +33,19 @@ struct AccessMiddleware: RouterMiddleware {
     @concurrent
     func handle(_ request: Request, context: Context, next: @concurrent (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
+        let headers = RequestHeaders(request.headers)
         do throws(RequestValidation.Rejection) {
             if level == .originAndHost {
-                try validation.checkOriginAndHost(request)
+                try validation.checkOriginAndHost(headers, authority: request.head.authority)
             } else {
                 // One place decides how the bearer is checked: OAuth's gate when there is one.
                 let caller: Caller
                 if let oauth {
-                    try validation.checkOriginAndHost(request)
+                    try validation.checkOriginAndHost(headers, authority: request.head.authority)
                     caller = try await oauth.authenticate(request)
                 } else {
-                    try validation.checkStaticToken(request)
-                    try validation.checkOriginAndHost(request)
+                    try validation.checkStaticToken(headers)
+                    try validation.checkOriginAndHost(headers, authority: request.head.authority)
                     // The token's holder is the principal `token` of a database's `roles`.
                     caller = validation.settings.authToken == nil ? .anyone : .tokenHolder
                 }

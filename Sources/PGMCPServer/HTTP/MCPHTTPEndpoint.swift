@@ -38,8 +38,9 @@ struct MCPHTTPEndpoint: Sendable {
 
     /// `channel` is the connection the request came on: its calls are cancelled if the client goes away.
     func post(_ request: Request, caller: Caller, channel: (any Channel)? = nil) async -> Response {
+        let headers = RequestHeaders(request.headers)
         let format: ResponseFormat
-        do throws(RequestValidation.Rejection) { format = try validation.checkPost(request) } catch { return error.response }
+        do throws(RequestValidation.Rejection) { format = try validation.checkPost(headers) } catch { return error.response }
 
         var request = request
         let body: ByteBuffer
@@ -58,11 +59,11 @@ struct MCPHTTPEndpoint: Sendable {
             return errorResponse(.badRequest, .unreadable(error))
         }
 
-        if MCPEra.of(parsed, versionHeader: request.headers[RequestValidation.protocolVersion]) == .modern {
+        if MCPEra.of(parsed, versionHeader: headers.protocolVersion) == .modern {
             return await modernPost(parsed, request: request, format: format, channel: channel, caller: caller)
         }
         if case .array(let items) = parsed {
-            return await batch(items, request: request, format: format, channel: channel, caller: caller)
+            return await batch(items, headers: headers, format: format, channel: channel, caller: caller)
         }
         if parsed["method"]?.stringValue == "initialize" {
             return initialize(parsed, format: format, caller: caller)
@@ -70,10 +71,10 @@ struct MCPHTTPEndpoint: Sendable {
         // From here every error about the request as a whole answers its id, when it has a readable one.
         let id = parsed["id"].flatMap(JSONRPCID.init)
         // A legacy request's version is its header's (`MCPEra`: one that declares a version in `_meta` is modern).
-        if let version = request.headers[RequestValidation.protocolVersion], !MCPVersion.supported.contains(version) {
+        if let version = headers.protocolVersion, !MCPVersion.supported.contains(version) {
             return errorResponse(.badRequest, .unsupportedProtocolVersion(version, id: id))
         }
-        guard let sessionID = request.headers[RequestValidation.sessionID] else {
+        guard let sessionID = headers.sessionID else {
             // A method we do not serve at all gets -32601; anything else needs a session first.
             if let method = parsed["method"]?.stringValue, !MCPDispatcher.sessionMethods.contains(method), !method.hasPrefix("notifications/") {
                 return respond(JSONRPCError(.methodNotFound, "method not found: \(method)", id: id).response, format: format)
@@ -94,12 +95,12 @@ struct MCPHTTPEndpoint: Sendable {
     /// A JSON-RPC batch: refused for sessions of 2025-06-18 and later (the spec dropped batches),
     /// and over `maxBatchMessages`; otherwise run one message after another, the answer capped at
     /// `maxBatchAnswerBytes`.
-    private func batch(_ items: [JSONValue], request: Request, format: ResponseFormat, channel: (any Channel)?, caller: Caller) async -> Response {
+    private func batch(_ items: [JSONValue], headers: RequestHeaders, format: ResponseFormat, channel: (any Channel)?, caller: Caller) async -> Response {
         guard !items.isEmpty else { return errorResponse(.badRequest, JSONRPCError(.invalidRequest, "an empty batch")) }
-        if let version = request.headers[RequestValidation.protocolVersion], !MCPVersion.supported.contains(version) {
+        if let version = headers.protocolVersion, !MCPVersion.supported.contains(version) {
             return errorResponse(.badRequest, .unsupportedProtocolVersion(version, id: nil))
         }
-        guard let sessionID = request.headers[RequestValidation.sessionID] else {
+        guard let sessionID = headers.sessionID else {
             return errorResponse(.badRequest, JSONRPCError(.invalidRequest, "missing Mcp-Session-Id header: send initialize first (on its own, not in a batch)"))
         }
         guard let transport = gate.owned(sessions.find(sessionID), by: caller) else {

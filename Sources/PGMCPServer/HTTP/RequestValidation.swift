@@ -43,9 +43,9 @@ struct RequestValidation: Sendable {
 
     /// The static bearer token (`PGMCP_AUTH_TOKEN`), when one is set; without OAuth only (under
     /// OAuth, `OAuthGate` checks the bearer, the static token included).
-    func checkStaticToken(_ request: Request) throws(Rejection) {
+    func checkStaticToken(_ headers: RequestHeaders) throws(Rejection) {
         guard let token = settings.authToken else { return }
-        let given = request.headers[.authorization] ?? ""
+        let given = headers.authorization ?? ""
         guard constantTimeEquals(given, "Bearer " + token.reveal()) else {
             throw Rejection(status: .unauthorized, message: "missing or wrong bearer token (Authorization: Bearer <PGMCP_AUTH_TOKEN>)")
         }
@@ -54,33 +54,33 @@ struct RequestValidation: Sendable {
     /// Origin and Host alone (DNS-rebinding protection), for every endpoint that says anything
     /// about the databases: `/readyz` names the default database and its error, which a rebound
     /// page must not read, while an orchestrator's probe carries no token.
-    func checkOriginAndHost(_ request: Request) throws(Rejection) {
+    func checkOriginAndHost(_ headers: RequestHeaders, authority: String?) throws(Rejection) {
         // Several Origin fields arrive joined by ", ", which parses as no origin.
-        if let origin = request.headers[.origin], !isAllowed(origin: origin) {
+        if let origin = headers.origin, !isAllowed(origin: origin) {
             throw Rejection(status: .forbidden, message: "origin \(origin) is not allowed (PGMCP_ALLOWED_ORIGINS widens the list)")
         }
         // HTTPTypes moves the first Host into the authority and leaves any other among the fields.
         // A loopback server answers only to loopback hosts: a rebound DNS name reaches it with its
         // own name in Host. A server bound beyond loopback has a token, which a rebinding page lacks.
         if bindsLoopback {
-            if request.headers[Self.host] != nil {
+            if headers.hostFields > 0 {
                 throw Rejection(status: .forbidden, message: "more than one Host header")
             }
-            if let authority = request.head.authority, !isLoopback(authority: authority) {
+            if let authority, !isLoopback(authority: authority) {
                 throw Rejection(status: .forbidden, message: "host \(authority) is not allowed for a server bound to \(settings.host)")
             }
         }
     }
 
     /// Content-Type and Accept of a POST; decides JSON or SSE for the answer.
-    func checkPost(_ request: Request) throws(Rejection) -> ResponseFormat {
+    func checkPost(_ headers: RequestHeaders) throws(Rejection) -> ResponseFormat {
         // Byte-level and case-insensitive: these run on every request (Foundation's string search
         // showed in the profile).
-        let contentType = request.headers[.contentType] ?? ""
+        let contentType = headers.contentType ?? ""
         guard contentType.utf8.starts(with: "application/json".utf8, by: Self.sameLetter) else {
             throw Rejection(status: .unsupportedMediaType, message: "Content-Type must be application/json")
         }
-        let accept = request.headers[.accept] ?? "*/*"
+        let accept = headers.accept ?? "*/*"
         if Self.mentions(accept, "application/json") || Self.mentions(accept, "*/*") || Self.mentions(accept, "application/*") { return .json }
         if Self.mentions(accept, "text/event-stream") { return .eventStream }
         throw Rejection(status: .notAcceptable, message: "Accept must include application/json or text/event-stream")
