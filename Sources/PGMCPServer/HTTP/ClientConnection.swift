@@ -12,10 +12,17 @@ import Synchronization
 /// fails). A client that only half-closes after its request is taken as gone too, as Go's
 /// net/http and nginx take it: no HTTP client library does that while waiting for an answer.
 final class ClientConnection: Sendable {
+    /// A task to cancel when the client goes. `UnsafeCurrentTask.cancel()` is safe from any thread
+    /// while the task lives, and it lives while it is here: it leaves (`forget`), under the lock
+    /// the cancel takes, before it ends.
+    private struct Watcher: @unchecked Sendable {
+        let task: UnsafeCurrentTask
+    }
+
     private struct State {
         var gone = false
         var nextToken = 0
-        var onGone: [Int: @Sendable () -> Void] = [:]
+        var watchers: [Int: Watcher] = [:]
     }
 
     private let state = Mutex(State())
@@ -23,34 +30,34 @@ final class ClientConnection: Sendable {
     /// The connection carrying the answer of the request the current task serves, if it is HTTP.
     @TaskLocal static var current: ClientConnection?
 
-    /// Runs `action` when the client goes away — at once if it already has. Returns a token for
-    /// `forget(_:)`, or `nil` when `action` already ran.
-    func whenGone(_ action: @escaping @Sendable () -> Void) -> Int? {
-        let token = state.withLock { state -> Int? in
-            guard !state.gone else { return nil }
+    /// Cancels `task` when the client goes away — at once if it already has. Returns a token for
+    /// `forget(_:)`, which `task` must call before it ends; `nil` when it was cancelled already.
+    func cancelWhenGone(_ task: UnsafeCurrentTask) -> Int? {
+        state.withLock { state -> Int? in
+            guard !state.gone else {
+                task.cancel()
+                return nil
+            }
             defer { state.nextToken += 1 }
-            state.onGone[state.nextToken] = action
+            state.watchers[state.nextToken] = Watcher(task: task)
             return state.nextToken
         }
-        if token == nil { action() }
-        return token
     }
 
     func forget(_ token: Int) {
-        state.withLock { _ = $0.onGone.removeValue(forKey: token) }
+        state.withLock { _ = $0.watchers.removeValue(forKey: token) }
     }
 
     var isGone: Bool { state.withLock { $0.gone } }
 
-    /// The client went away: runs every waiting action, once.
+    /// The client went away: cancels every watching task, once.
     func markGone() {
-        let actions = state.withLock { state -> [@Sendable () -> Void] in
-            guard !state.gone else { return [] }
+        state.withLock { state in
+            guard !state.gone else { return }
             state.gone = true
-            defer { state.onGone = [:] }
-            return Array(state.onGone.values)
+            for watcher in state.watchers.values { watcher.task.cancel() }
+            state.watchers = [:]
         }
-        for action in actions { action() }
     }
 }
 

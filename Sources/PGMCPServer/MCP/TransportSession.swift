@@ -29,7 +29,19 @@ public final class TransportSession: Sendable {
 /// Requests in flight by id, so that a cancellation can reach them: a transport session's, or (MCP
 /// 2026-07-28, no sessions) a stdio pipe's.
 final class RequestTracker: Sendable {
-    private let inFlight = Mutex<[JSONRPCID: Task<OutgoingMessage, Never>]>([:])
+    /// A running request's task. `UnsafeCurrentTask.cancel()` is safe from any thread while the task
+    /// lives, and it lives while registered: it leaves, under the lock `cancel` takes, before it ends.
+    private struct Running: @unchecked Sendable {
+        let task: UnsafeCurrentTask
+        let token: UInt64
+    }
+
+    private struct State {
+        var running: [JSONRPCID: Running] = [:]
+        var nextToken: UInt64 = 0
+    }
+
+    private let inFlight = Mutex(State())
 
     /// Runs `work` in a task of its own that `cancel(_:)` can reach by the request's id.
     func track(_ id: JSONRPCID, _ work: @escaping @Sendable () async -> OutgoingMessage) async -> OutgoingMessage {
@@ -38,31 +50,53 @@ final class RequestTracker: Sendable {
 
     /// Runs `work` in a task of its own, which `tracker` (when there is one) can cancel by the
     /// request's id. Its own, because cancelling the transport's task (Hummingbird's request
-    /// handler) would abandon the HTTP response; the registry registers this task with the work
-    /// session for the same reason. When the request came over HTTP (`ClientConnection.current`),
-    /// the task is also cancelled if the client goes away first: its answer could never be
-    /// delivered. Without a tracker (an HTTP request of MCP 2026-07-28, which no other request can
-    /// name) nothing is registered.
+    /// handler) would abandon the HTTP response. When the request came over HTTP
+    /// (`ClientConnection.current`), the task is also cancelled if the client goes away first: its
+    /// answer could never be delivered. Without a tracker (an HTTP request of MCP 2026-07-28, which
+    /// no other request can name) nothing is registered.
+    ///
+    /// The task is a child (`async let`): it runs on the caller's executor preference, is cancelled
+    /// with its parent, and its memory comes from the parent's, where a `Task {}` of its own cost a
+    /// dozen allocations per call (see `BENCHMARKS.md`).
     static func run(
         _ id: JSONRPCID, in tracker: RequestTracker?, _ work: @escaping @Sendable () async -> OutgoingMessage
     ) async -> OutgoingMessage {
-        // An unstructured task does not inherit the executor preference: name it.
-        let task = Task(executorPreference: EventLoopTaskExecutor.current, operation: work)
-        tracker?.inFlight.withLock { $0[id] = task }
+        async let answer = registered(id, in: tracker, work)
+        return await answer
+    }
+
+    /// `work` in the current task, registered with `tracker` and the client's connection meanwhile.
+    private static func registered(
+        _ id: JSONRPCID, in tracker: RequestTracker?, _ work: @Sendable () async -> OutgoingMessage
+    ) async -> OutgoingMessage {
+        guard let task = withUnsafeCurrentTask(body: { $0 }) else { return await work() }
+        let token = tracker?.register(id, task)
         let connection = ClientConnection.current
-        let watch = connection?.whenGone { task.cancel() }
-        let result = await withTaskCancellationHandler {
-            await task.value
-        } onCancel: {
-            task.cancel()
+        let watch = connection?.cancelWhenGone(task)
+        defer {
+            if let watch { connection?.forget(watch) }
+            if let token { tracker?.deregister(id, token: token) }
         }
-        if let watch { connection?.forget(watch) }
-        tracker?.inFlight.withLock { $0[id] = nil }
-        return result
+        return await work()
+    }
+
+    private func register(_ id: JSONRPCID, _ task: UnsafeCurrentTask) -> UInt64 {
+        inFlight.withLock { state in
+            defer { state.nextToken += 1 }
+            state.running[id] = Running(task: task, token: state.nextToken)
+            return state.nextToken
+        }
+    }
+
+    /// Only its own entry: a later request that reused the id keeps its registration.
+    private func deregister(_ id: JSONRPCID, token: UInt64) {
+        inFlight.withLock { state in
+            if state.running[id]?.token == token { state.running[id] = nil }
+        }
     }
 
     /// Stops the request if it still runs.
     func cancel(_ id: JSONRPCID) {
-        inFlight.withLock { $0[id] }?.cancel()
+        inFlight.withLock { $0.running[id]?.task.cancel() }
     }
 }
