@@ -496,14 +496,20 @@ def compare():
             results[label].append((result[0], result[6], result[5], counted / max(1, result[4]) if counted else None))
             server.stop()
     print(f"\n## hot path, query SELECT 1 at 8 sessions over HTTP ({rounds} rounds, {DURATION} s each, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores)\n")
-    print("| build | calls/s (median) | server CPU µs/call (median) | CPU range | system calls/call | errors |")
-    print("|---|---|---|---|---|---|")
+    # Each round runs every binary back to back, so a binary's CPU over the first one's in the same
+    # round cancels what the machine did that minute: the median of those ratios resolves a change
+    # of a few percent where the medians of the CPU figures (which move 10% between rounds) cannot.
+    baseline = [r[1] for r in results[binaries[0][0]]]
+    print(f"| build | calls/s (median) | server CPU µs/call (median) | CPU range | CPU / {binaries[0][0]}'s, same round (median, range) | system calls/call | errors |")
+    print("|---|---|---|---|---|---|---|")
     for label, _ in binaries:
         runs = results[label]
         cpus = [r[1] for r in runs]
+        ratios = [cpu / base for cpu, base in zip(cpus, baseline) if base]
         counts = [r[3] for r in runs if r[3] is not None]
         syscalls = f"{median(counts):.2f}" if counts else "— (no perf)"
-        print(f"| {label} | {median([r[0] for r in runs]):,.0f} | {median(cpus):.0f} | {min(cpus):.0f}–{max(cpus):.0f} | {syscalls} | {sum(r[2] for r in runs)} |")
+        paired = f"{median(ratios):.3f} ({min(ratios):.3f}–{max(ratios):.3f})" if ratios else "—"
+        print(f"| {label} | {median([r[0] for r in runs]):,.0f} | {median(cpus):.0f} | {min(cpus):.0f}–{max(cpus):.0f} | {paired} | {syscalls} | {sum(r[2] for r in runs)} |")
 
 prepare()
 if options.compare:
