@@ -49,4 +49,14 @@ import Testing
         #expect(line.contains(#"session \u{2028}initialized\nfake record"#))
         #expect(!line.contains("\u{1B}"))
     }
+
+    /// A logger stores its handler in an existential: a handler within its three-word buffer is
+    /// copied (every request's logger is a copy with a request id) without a box of its own.
+    @Test func theHandlerFitsInsideALoggersExistential() {
+        #expect(MemoryLayout<StandardErrorLogHandler>.size <= 3 * MemoryLayout<Int>.size)
+        var handler = StandardErrorLogHandler(label: "pgmcp", level: .info, metadataProvider: nil)
+        handler[metadataKey: "hb.request.id"] = "1"
+        #expect(handler.metadata == ["hb.request.id": "1"])
+        #expect(handler.label == "pgmcp")
+    }
 }

@@ -46,4 +46,25 @@ import Testing
     func notLoopbackHosts(_ text: String) {
         #expect(HostAndPort(Substring(text))?.isLoopback != true)
     }
+
+    /// `Verdicts` remembers what it decided (a loopback server's every request carries the same
+    /// `Host`), and at most 16 answers.
+    @Test func verdictsAreRememberedAndBounded() {
+        let verdicts = Verdicts()
+        var decided = 0
+        func ask(_ text: String) -> Bool {
+            verdicts.verdict(on: text) { text in
+                decided += 1
+                return HostAndPort(Substring(text))?.isLoopback ?? false
+            }
+        }
+        #expect(ask("127.0.0.1:8080"))
+        #expect(ask("127.0.0.1:8080"))
+        #expect(!ask("evil.example"))
+        #expect(decided == 2)
+        for port in 1...20 { _ = ask("localhost:\(port)") }
+        #expect(decided == 22)
+        #expect(!ask("evil.example"))
+        #expect(decided == 23)
+    }
 }

@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import PGConfig
+import Synchronization
 
 /// Checks a request before anything is created for it: bearer token, Origin and Host (DNS-rebinding
 /// protection; both run by `AccessMiddleware`), and for POST to `/mcp` the media types. Failures
@@ -111,7 +112,27 @@ struct RequestValidation: Sendable {
 
     /// A `Host` value naming this machine's loopback interface (see `LoopbackHost` for the forms).
     func isLoopback(authority: String) -> Bool {
-        HostAndPort(Substring(authority))?.isLoopback ?? false
+        loopbackAuthorities.verdict(on: authority) { HostAndPort(Substring($0))?.isLoopback ?? false }
+    }
+
+    /// Every request of a loopback server carries a `Host`, nearly always the same few: each is
+    /// parsed once.
+    private let loopbackAuthorities = Verdicts()
+}
+
+/// Answers remembered by the text they were about: at most 16, forgotten all at once when full,
+/// so that a client sending many different values only costs their parsing.
+final class Verdicts: Sendable {
+    private let remembered = Mutex<[String: Bool]>([:])
+
+    func verdict(on text: String, _ decide: (String) -> Bool) -> Bool {
+        if let known = remembered.withLock({ $0[text] }) { return known }
+        let verdict = decide(text)
+        remembered.withLock { remembered in
+            if remembered.count >= 16 { remembered.removeAll() }
+            remembered[text] = verdict
+        }
+        return verdict
     }
 }
 

@@ -14,16 +14,36 @@ import Logging
 /// Every logger of the process writes through it (`pgmcp serve`'s, Hummingbird's, the service
 /// group's), and it escapes what it writes (`LogText`): a record is always exactly one line,
 /// whatever text a client, a server or a setting put in its message or metadata.
+///
+/// Small enough to sit inside a `Logger`'s existential buffer (what never changes is behind one
+/// shared reference), so the request id Hummingbird sets on every request's copy of the logger
+/// does not allocate a box for the copy.
 struct StandardErrorLogHandler: LogHandler {
-    let label: String
+    /// The label and metadata provider, shared by every copy.
+    private final class Fixed: Sendable {
+        let label: String
+        let metadataProvider: Logger.MetadataProvider?
+
+        init(label: String, metadataProvider: Logger.MetadataProvider?) {
+            self.label = label
+            self.metadataProvider = metadataProvider
+        }
+    }
+
+    private var fixed: Fixed
     var logLevel: Logger.Level
     var metadata: Logger.Metadata = [:]
-    var metadataProvider: Logger.MetadataProvider?
+
+    var label: String { fixed.label }
+
+    var metadataProvider: Logger.MetadataProvider? {
+        get { fixed.metadataProvider }
+        set { fixed = Fixed(label: fixed.label, metadataProvider: newValue) }
+    }
 
     init(label: String, level: Logger.Level, metadataProvider: Logger.MetadataProvider? = LoggingSystem.metadataProvider) {
-        self.label = label
-        self.logLevel = level
-        self.metadataProvider = metadataProvider
+        fixed = Fixed(label: label, metadataProvider: metadataProvider)
+        logLevel = level
     }
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
