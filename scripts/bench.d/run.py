@@ -477,6 +477,28 @@ class SyscallCount:
         return None
 
 
+def postgres_cpu_seconds():
+    """CPU of the cluster's processes (postmaster and every backend alive now): PostgreSQL shares
+    the machine's cores with the server, so what it spends per call moves the server's own figure."""
+    try:
+        with open(f"{options.work}/pg/data/postmaster.pid") as f:
+            postmaster = int(f.readline())
+    except (OSError, ValueError):
+        return None
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry) == postmaster or int(fields[1]) == postmaster:
+            total += int(fields[11]) + int(fields[12])
+    return total / TICK
+
+
 def compare():
     """The hot path of each binary in turn, in rounds whose order alternates, so that a slow minute of
     the machine does not fall on one binary only: calls/s, the server's CPU per call and its system
@@ -491,17 +513,20 @@ def compare():
             server = Server([database_entry("bench", "bench")], binary=binary)
             wrk(server.port, "mcp_call.lua", 8, "select1")  # warm-up: pools filled, code paged in
             syscalls = SyscallCount(server.process.pid)
+            postgres0 = postgres_cpu_seconds()
             result = measured(server, 8, "select1")
+            postgres1 = postgres_cpu_seconds()
             counted = syscalls.stop()
-            results[label].append((result[0], result[6], result[5], counted / max(1, result[4]) if counted else None))
+            postgres = (postgres1 - postgres0) / max(1, result[4]) * 1e6 if postgres0 is not None and postgres1 is not None else None
+            results[label].append((result[0], result[6], result[5], counted / max(1, result[4]) if counted else None, postgres))
             server.stop()
     print(f"\n## hot path, query SELECT 1 at 8 sessions over HTTP ({rounds} rounds, {DURATION} s each, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores)\n")
     # Each round runs every binary back to back, so a binary's CPU over the first one's in the same
     # round cancels what the machine did that minute: the median of those ratios resolves a change
     # of a few percent where the medians of the CPU figures (which move 10% between rounds) cannot.
     baseline = [r[1] for r in results[binaries[0][0]]]
-    print(f"| build | calls/s (median) | server CPU µs/call (median) | CPU range | CPU / {binaries[0][0]}'s, same round (median, range) | system calls/call | errors |")
-    print("|---|---|---|---|---|---|---|")
+    print(f"| build | calls/s (median) | server CPU µs/call (median) | CPU range | CPU / {binaries[0][0]}'s, same round (median, range) | system calls/call | PostgreSQL CPU µs/call | errors |")
+    print("|---|---|---|---|---|---|---|---|")
     for label, _ in binaries:
         runs = results[label]
         cpus = [r[1] for r in runs]
@@ -509,7 +534,9 @@ def compare():
         counts = [r[3] for r in runs if r[3] is not None]
         syscalls = f"{median(counts):.2f}" if counts else "— (no perf)"
         paired = f"{median(ratios):.3f} ({min(ratios):.3f}–{max(ratios):.3f})" if ratios else "—"
-        print(f"| {label} | {median([r[0] for r in runs]):,.0f} | {median(cpus):.0f} | {min(cpus):.0f}–{max(cpus):.0f} | {paired} | {syscalls} | {sum(r[2] for r in runs)} |")
+        postgres = [r[4] for r in runs if r[4] is not None]
+        postgres_text = f"{median(postgres):.0f}" if postgres else "—"
+        print(f"| {label} | {median([r[0] for r in runs]):,.0f} | {median(cpus):.0f} | {min(cpus):.0f}–{max(cpus):.0f} | {paired} | {syscalls} | {postgres_text} | {sum(r[2] for r in runs)} |")
 
 prepare()
 if options.compare:
