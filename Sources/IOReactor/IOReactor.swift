@@ -99,8 +99,7 @@ public final class IOReactor: TaskExecutor, Sendable {
                 let displaced = watch.waiter
                 watch.waiter = continuation
                 // Still armed for these events since it was last idle: no system call.
-                let arming = watch.armed == mask ? nil : Self.operation(isNew: state.watches[socket] == nil)
-                watch.armed = mask
+                let arming = Self.arming(&watch, for: mask, isNew: state.watches[socket] == nil)
                 state.watches[socket] = watch
                 return (arming, displaced, nil)
             }
@@ -109,10 +108,7 @@ public final class IOReactor: TaskExecutor, Sendable {
             if let arming, !arm(socket, mask, arming) {
                 // Not a descriptor epoll can watch (closed under us, a regular file): let the caller
                 // find out and report it.
-                let waiter = state.withLock { state in
-                    state.watches[socket]?.armed = nil
-                    return state.watches[socket]?.waiter.take()
-                }
+                let waiter = state.withLock { $0.watches[socket]?.waiter.take() }
                 waiter?.resume(returning: Readiness(readable: true, writable: true))
             }
         }
@@ -126,13 +122,12 @@ public final class IOReactor: TaskExecutor, Sendable {
         let mask = Self.events(readable: true, writable: false)
         let arming = state.withLock { state -> Int32? in
             var watch = Self.watch(of: socket, for: owner, in: &state)
-            guard watch.waiter == nil, watch.fired == nil, watch.armed != mask else { return nil }
-            let operation = Self.operation(isNew: state.watches[socket] == nil)
-            watch.armed = mask
+            guard watch.waiter == nil, watch.fired == nil else { return nil }
+            let arming = Self.arming(&watch, for: mask, isNew: state.watches[socket] == nil)
             state.watches[socket] = watch
-            return operation
+            return arming
         }
-        if let arming, !arm(socket, mask, arming) { state.withLock { $0.watches[socket]?.armed = nil } }
+        if let arming { _ = arm(socket, mask, arming) }
     }
 
     public enum IdleStatus: Sendable {
@@ -182,9 +177,15 @@ public final class IOReactor: TaskExecutor, Sendable {
         return events
     }
 
-    private static func operation(isNew: Bool) -> Int32 { isNew ? EPOLL_CTL_ADD : EPOLL_CTL_MOD }
+    /// Records `watch` as armed for `events`: the epoll operation that arms it, or nil when it is
+    /// armed for them already. `arm` then runs the operation, outside the lock.
+    private static func arming(_ watch: inout Watch, for events: UInt32, isNew: Bool) -> Int32? {
+        guard watch.armed != events else { return nil }
+        watch.armed = events
+        return isNew ? EPOLL_CTL_ADD : EPOLL_CTL_MOD
+    }
 
-    /// Arms `socket` for `events`, once; false when epoll cannot watch it.
+    /// Arms `socket` for `events`, once; false, and recorded as not armed, when epoll cannot watch it.
     private func arm(_ socket: Int32, _ events: UInt32, _ operation: Int32) -> Bool {
         var event = epoll_event()
         event.events = events
@@ -192,6 +193,7 @@ public final class IOReactor: TaskExecutor, Sendable {
         var result = epoll_ctl(epoll, operation, socket, &event)
         if result != 0, errno == EEXIST { result = epoll_ctl(epoll, EPOLL_CTL_MOD, socket, &event) }
         if result != 0, errno == ENOENT { result = epoll_ctl(epoll, EPOLL_CTL_ADD, socket, &event) }
+        if result != 0 { state.withLock { $0.watches[socket]?.armed = nil } }
         return result == 0
     }
 

@@ -208,7 +208,7 @@ extension PGConnection {
         }
         // Everything expected was read: what arrives from now on is the server leaving. Armed while
         // still busy, so that `close()` cannot have closed the socket yet.
-        if !broken, pg != nil, !isBroken { IOReactor.shared.watchWhileIdle(socket, owner: ObjectIdentifier(self)) }
+        if !broken { IOReactor.shared.watchWhileIdle(socket, owner: ObjectIdentifier(self)) }
         let idleWaiters = shared.withLock { state in
             state.busy = false
             state.transactionStatus = status
