@@ -20,14 +20,15 @@ public struct SystemRandom: RandomNumberGenerator, Sendable {
         Self.batch.withLock { $0.take() }
     }
 
-    /// Fills `destination` with random bytes, a word of the batch at a time.
+    /// Fills `destination` with random bytes, a word of the batch at a time, under one lock.
     public static func fill(_ destination: UnsafeMutableRawBufferPointer) {
-        var generator = SystemRandom()
-        for start in stride(from: 0, to: destination.count, by: 8) {
-            let word = generator.next()
-            withUnsafeBytes(of: word) { bytes in
-                UnsafeMutableRawBufferPointer(rebasing: destination[start..<min(start + 8, destination.count)])
-                    .copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes.prefix(destination.count - start)))
+        batch.withLock { batch in
+            for start in stride(from: 0, to: destination.count, by: 8) {
+                let word = batch.take()
+                withUnsafeBytes(of: word) { bytes in
+                    UnsafeMutableRawBufferPointer(rebasing: destination[start..<min(start + 8, destination.count)])
+                        .copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes.prefix(destination.count - start)))
+                }
             }
         }
     }
