@@ -77,14 +77,27 @@ public final class CancellableCalls<Key: Hashable & Sendable>: Sendable {
         }
     }
 
+    /// Refuses new calls and cancels every running one, without waiting for them to return: for a
+    /// caller that cannot wait (a NIO handler seeing its client leave).
+    public func close() {
+        state.withLock { Self.close(&$0) }
+    }
+
+    /// Whether `close()` or `closeAndDrain()` was called.
+    public var isClosed: Bool { state.withLock { $0.closed } }
+
     /// Refuses new calls, cancels every running one, and returns when they have all returned.
     public func closeAndDrain() async {
         await state.wait { state, continuation in
-            state.closed = true
-            for call in state.running.values { call.task.cancel() }
+            Self.close(&state)
             if state.running.isEmpty { return true }
             state.drained.append(continuation)
             return false
         }
+    }
+
+    private static func close(_ state: inout State) {
+        state.closed = true
+        for call in state.running.values { call.task.cancel() }
     }
 }

@@ -1,5 +1,6 @@
 import Hummingbird
 import NIOCore
+import PGRegistry
 import Synchronization
 
 /// The HTTP connection a request arrived on, as its calls need to know it: whether the client is
@@ -12,53 +13,26 @@ import Synchronization
 /// fails). A client that only half-closes after its request is taken as gone too, as Go's
 /// net/http and nginx take it: no HTTP client library does that while waiting for an answer.
 final class ClientConnection: Sendable {
-    /// A task to cancel when the client goes. `UnsafeCurrentTask.cancel()` is safe from any thread
-    /// while the task lives, and it lives while it is here: it leaves (`forget`), under the lock
-    /// the cancel takes, before it ends.
-    private struct Watcher: @unchecked Sendable {
-        let task: UnsafeCurrentTask
-    }
-
-    private struct State {
-        var gone = false
-        var nextToken = 0
-        var watchers: [Int: Watcher] = [:]
-    }
-
-    private let state = Mutex(State())
+    /// The calls computing this connection's answers, cancelled together when the client goes.
+    private let calls = CancellableCalls<Int>()
+    private let nextKey = Atomic<Int>(0)
 
     /// The connection carrying the answer of the request the current task serves, if it is HTTP.
     @TaskLocal static var current: ClientConnection?
 
-    /// Cancels `task` when the client goes away — at once if it already has. Returns a token for
-    /// `forget(_:)`, which `task` must call before it ends; `nil` when it was cancelled already.
-    func cancelWhenGone(_ task: UnsafeCurrentTask) -> Int? {
-        state.withLock { state -> Int? in
-            guard !state.gone else {
-                task.cancel()
-                return nil
-            }
-            defer { state.nextToken += 1 }
-            state.watchers[state.nextToken] = Watcher(task: task)
-            return state.nextToken
-        }
+    /// Runs `body` in the current task, which is cancelled if the client goes away meanwhile, or at
+    /// once if it has already.
+    func run<R>(_ body: () async -> R) async -> R {
+        let key = nextKey.add(1, ordering: .relaxed).newValue
+        if let result = await calls.run(key, body) { return result }
+        withUnsafeCurrentTask { $0?.cancel() }
+        return await body()
     }
 
-    func forget(_ token: Int) {
-        state.withLock { _ = $0.watchers.removeValue(forKey: token) }
-    }
+    var isGone: Bool { calls.isClosed }
 
-    var isGone: Bool { state.withLock { $0.gone } }
-
-    /// The client went away: cancels every watching task, once.
-    func markGone() {
-        state.withLock { state in
-            guard !state.gone else { return }
-            state.gone = true
-            for watcher in state.watchers.values { watcher.task.cancel() }
-            state.watchers = [:]
-        }
-    }
+    /// The client went away: cancels every call, once, and every later one at its start.
+    func markGone() { calls.close() }
 }
 
 /// Watches one HTTP/1 channel for its client going away (end of input, or the channel closing),

@@ -1,6 +1,5 @@
 import PGMCPJSON
 import PGRegistry
-import Synchronization
 
 /// One MCP transport session (a Streamable HTTP `Mcp-Session-Id`, or the stdio stream): the work
 /// session it maps to, the protocol version it negotiated, and its requests in flight (so that
@@ -29,19 +28,7 @@ public final class TransportSession: Sendable {
 /// Requests in flight by id, so that a cancellation can reach them: a transport session's, or (MCP
 /// 2026-07-28, no sessions) a stdio pipe's.
 final class RequestTracker: Sendable {
-    /// A running request's task. `UnsafeCurrentTask.cancel()` is safe from any thread while the task
-    /// lives, and it lives while registered: it leaves, under the lock `cancel` takes, before it ends.
-    private struct Running: @unchecked Sendable {
-        let task: UnsafeCurrentTask
-        let token: UInt64
-    }
-
-    private struct State {
-        var running: [JSONRPCID: Running] = [:]
-        var nextToken: UInt64 = 0
-    }
-
-    private let inFlight = Mutex(State())
+    private let calls = CancellableCalls<JSONRPCID>()
 
     /// Runs `work` in a task of its own that `cancel(_:)` can reach by the request's id.
     func track(_ id: JSONRPCID, _ work: @escaping @Sendable () async -> OutgoingMessage) async -> OutgoingMessage {
@@ -57,7 +44,8 @@ final class RequestTracker: Sendable {
     ///
     /// The task is a child (`async let`): it runs on the caller's executor preference, is cancelled
     /// with its parent, and its memory comes from the parent's, where a `Task {}` of its own cost a
-    /// dozen allocations per call (see `BENCHMARKS.md`).
+    /// dozen allocations per call (see `BENCHMARKS.md`). It is registered as `CancellableCalls`
+    /// registers a call: by the task it runs in.
     static func run(
         _ id: JSONRPCID, in tracker: RequestTracker?, _ work: @escaping @Sendable () async -> OutgoingMessage
     ) async -> OutgoingMessage {
@@ -69,34 +57,15 @@ final class RequestTracker: Sendable {
     private static func registered(
         _ id: JSONRPCID, in tracker: RequestTracker?, _ work: @Sendable () async -> OutgoingMessage
     ) async -> OutgoingMessage {
-        guard let task = withUnsafeCurrentTask(body: { $0 }) else { return await work() }
-        let token = tracker?.register(id, task)
-        let connection = ClientConnection.current
-        let watch = connection?.cancelWhenGone(task)
-        defer {
-            if let watch { connection?.forget(watch) }
-            if let token { tracker?.deregister(id, token: token) }
+        func watched() async -> OutgoingMessage {
+            guard let connection = ClientConnection.current else { return await work() }
+            return await connection.run(work)
         }
-        return await work()
-    }
-
-    private func register(_ id: JSONRPCID, _ task: UnsafeCurrentTask) -> UInt64 {
-        inFlight.withLock { state in
-            defer { state.nextToken += 1 }
-            state.running[id] = Running(task: task, token: state.nextToken)
-            return state.nextToken
-        }
-    }
-
-    /// Only its own entry: a later request that reused the id keeps its registration.
-    private func deregister(_ id: JSONRPCID, token: UInt64) {
-        inFlight.withLock { state in
-            if state.running[id]?.token == token { state.running[id] = nil }
-        }
+        // A tracker is never closed, so its `run` always runs the call.
+        guard let tracker, let answer = await tracker.calls.run(id, watched) else { return await watched() }
+        return answer
     }
 
     /// Stops the request if it still runs.
-    func cancel(_ id: JSONRPCID) {
-        inFlight.withLock { $0.running[id]?.task.cancel() }
-    }
+    func cancel(_ id: JSONRPCID) { calls.cancel(id) }
 }
