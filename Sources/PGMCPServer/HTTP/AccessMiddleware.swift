@@ -53,6 +53,7 @@ struct AccessMiddleware: RouterMiddleware {
                     throw RequestValidation.Rejection(status: .forbidden, message: "/metrics needs PGMCP_AUTH_TOKEN (the operator's token), not a user's access token")
                 }
                 context.authenticated = caller
+                context.headers = headers
             }
         } catch {
             return error.response

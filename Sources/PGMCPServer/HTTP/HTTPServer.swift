@@ -57,7 +57,8 @@ public enum HTTPServer {
         router.add(middleware: guarded(.caller))
         router.post("/mcp") { request, context in
             let caller = try context.caller
-            return await EventLoopTaskExecutor.stayOnThisLoop { await endpoint.post(request, caller: caller, channel: context.channel) }
+            let headers = context.headers ?? RequestHeaders(request.headers)
+            return await EventLoopTaskExecutor.stayOnThisLoop { await endpoint.post(request, headers: headers, caller: caller, channel: context.channel) }
         }
         router.get("/mcp") { request, context in try await endpoint.get(request, caller: context.caller) }
         router.delete("/mcp") { request, context in try await endpoint.delete(request, caller: context.caller) }

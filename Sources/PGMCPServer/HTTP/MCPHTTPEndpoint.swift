@@ -37,8 +37,8 @@ struct MCPHTTPEndpoint: Sendable {
     var maxBatchAnswerBytes: Int { 4 * validation.settings.maxResultBytes }
 
     /// `channel` is the connection the request came on: its calls are cancelled if the client goes away.
-    func post(_ request: Request, caller: Caller, channel: (any Channel)? = nil) async -> Response {
-        let headers = RequestHeaders(request.headers)
+    /// `headers` are the request's, as `AccessMiddleware` found them.
+    func post(_ request: Request, headers: RequestHeaders, caller: Caller, channel: (any Channel)? = nil) async -> Response {
         let format: ResponseFormat
         do throws(RequestValidation.Rejection) { format = try validation.checkPost(headers) } catch { return error.response }
 

@@ -8,6 +8,8 @@ struct MCPRequestContext: RequestContext {
     let channel: any Channel
     /// The caller `AccessMiddleware` let through; nil on a route it does not guard.
     var authenticated: Caller?
+    /// The headers the checks read, found once by `AccessMiddleware` for the route behind it.
+    var headers: RequestHeaders?
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

@@ -1,6 +1,7 @@
 import HTTPTypes
 
-/// The request headers every POST to `/mcp` is checked against, found in one pass over its fields.
+/// The request headers every request behind `AccessMiddleware` is checked against, found once, in
+/// one pass over its fields, and passed on to the route in the request context.
 ///
 /// `HTTPFields`' subscript scans every field and joins what it finds into a new string on each
 /// lookup; the checks of one request made seven such lookups (and they showed in the profile of
