@@ -9,28 +9,46 @@ import Synchronization
 /// it already runs in. `UnsafeCurrentTask.cancel()` is safe from any thread while that task lives,
 /// and the task lives while it is registered: registration ends, under the same lock that cancel
 /// takes, before the call returns.
+///
+/// `run` and `cancel` are inlinable so that a caller in another module gets them specialized for
+/// its key: unspecialized, each call looked up the generic metadata of the state's types about
+/// ten times (measured with a uprobe on `swift_getGenericMetadata`, see `BENCHMARKS.md`).
 public final class CancellableCalls<Key: Hashable & Sendable>: Sendable {
-    private struct TaskRef: @unchecked Sendable {
-        let task: UnsafeCurrentTask
-        let tag: UInt64?
+    @usableFromInline
+    struct TaskRef: @unchecked Sendable {
+        @usableFromInline let task: UnsafeCurrentTask
+        @usableFromInline let tag: UInt64?
+
+        @inlinable
+        init(task: UnsafeCurrentTask, tag: UInt64?) {
+            self.task = task
+            self.tag = tag
+        }
     }
 
-    private struct State {
-        var running: [Key: TaskRef] = [:]
-        var closed = false
-        var drained: [CheckedContinuation<Void, Never>] = []
+    @usableFromInline
+    struct State {
+        @usableFromInline var running: [Key: TaskRef] = [:]
+        @usableFromInline var closed = false
+        @usableFromInline var drained: [CheckedContinuation<Void, Never>] = []
         /// Waiting until no call with their tag runs.
-        var tagDrained: [(tag: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
+        @usableFromInline var tagDrained: [(tag: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
 
+        @usableFromInline
+        init() {}
+
+        @inlinable
         func isRunning(tagged tag: UInt64) -> Bool { running.values.contains { $0.tag == tag } }
     }
 
-    private let state = Mutex(State())
+    @usableFromInline
+    let state = Mutex(State())
 
     public init() {}
 
     /// Runs `body` registered under `key` (and `tag`, when given). Returns `nil` without running it
     /// once `close()` was called.
+    @inlinable
     public func run<R>(_ key: Key, tag: UInt64? = nil, _ body: () async throws -> R) async rethrows -> R? {
         let registered = withUnsafeCurrentTask { task -> Bool in
             guard let task else { return true }
@@ -59,6 +77,7 @@ public final class CancellableCalls<Key: Hashable & Sendable>: Sendable {
         return try await body()
     }
 
+    @inlinable
     public func cancel(_ key: Key) {
         state.withLock { $0.running[key]?.task.cancel() }
     }
