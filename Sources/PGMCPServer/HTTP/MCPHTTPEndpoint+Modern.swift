@@ -97,7 +97,7 @@ extension MCPHTTPEndpoint {
     func checkParameterHeaders(_ request: Request, params: JSONObject, id: JSONRPCID) throws(JSONRPCError) {
         guard case .string(let toolName)? = params["name"], let tool = dispatcher.catalog[toolName] else { return }
         let arguments = params["arguments"]?.objectValue ?? JSONObject()
-        for (property, header) in tool.headerParameters {
+        for (property, header) in tool.definition.headerParameters {
             let field = HTTPField.Name("Mcp-Param-\(header)")!
             let given = request.headers[values: field]
             let argument = arguments[property].flatMap { $0 == .null ? nil : $0 }

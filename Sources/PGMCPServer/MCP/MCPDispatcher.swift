@@ -106,19 +106,19 @@ public final class MCPDispatcher: Sendable {
         let started = ContinuousClock.now
         let outcome = await run(tool, arguments: arguments, in: session)
         let failed = if case .failed = outcome { true } else { false }
-        tool.metrics.record(duration: ContinuousClock.now - started, failed: failed)
+        tool.definition.metrics.record(duration: ContinuousClock.now - started, failed: failed)
         return .success(outcome)
     }
 
     /// Runs a known tool; any failure becomes an `isError` result. Either way the result honours
     /// `PGMCP_MAX_RESULT_BYTES` (see `ResultBudget`): every tool's result passes through here.
-    private func run(_ tool: ToolDefinition, arguments: JSONObject, in caller: WorkSession) async -> ToolOutcome {
+    private func run(_ tool: ServedTool, arguments: JSONObject, in caller: WorkSession) async -> ToolOutcome {
         let maxBytes = context.settings.maxResultBytes
         do {
             let session = try resolveSession(arguments, tool: tool, caller: caller)
             let call = ToolCall(
-                arguments: try ToolArguments(arguments, allowed: tool.argumentNames), session: session, server: context)
-            switch ResultBudget.fit(try await tool.handler(call), maxBytes: maxBytes) {
+                arguments: try ToolArguments(arguments, allowed: tool.definition.argumentNames), session: session, server: context)
+            switch ResultBudget.fit(try await tool.definition.handler(call), maxBytes: maxBytes) {
             case .fits(let result):
                 return .structured(result)
             case .tooLarge(let bytes):
@@ -135,8 +135,8 @@ public final class MCPDispatcher: Sendable {
 
     /// The work session a call runs in: the `session` argument's (same credentials as `caller`
     /// only), or `caller`.
-    func resolveSession(_ arguments: JSONObject, tool: ToolDefinition, caller: WorkSession) throws(ToolError) -> WorkSession {
-        guard tool.routesBySessionArgument, let value = arguments["session"], value != .null else { return caller }
+    func resolveSession(_ arguments: JSONObject, tool: ServedTool, caller: WorkSession) throws(ToolError) -> WorkSession {
+        guard tool.definition.routesBySessionArgument, let value = arguments["session"], value != .null else { return caller }
         guard case .string(let raw) = value else { throw ToolError("argument 'session' must be a string handle from open_session") }
         // Already resolved for its owner (a 2026-07-28 call in its handle's session): not looked up twice.
         if raw == caller.handle.rawValue { return caller }

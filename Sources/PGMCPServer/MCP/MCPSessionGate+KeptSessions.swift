@@ -9,7 +9,7 @@ import PGRegistry
 extension MCPSessionGate {
     /// Whether a call of `params` changes a work session's state and names no handle.
     func keepsItsSession(_ params: JSONObject) -> Bool {
-        guard let tool = tool(params), tool.keepsSessionState else { return false }
+        guard let tool = tool(params), tool.definition.keepsSessionState else { return false }
         return Self.handle(in: params) == nil
     }
 

@@ -102,7 +102,7 @@ struct MCPSessionGate: Sendable {
     /// The live session of the open_session handle a call of `params` runs in, when it names one of
     /// `caller`'s (for a tool that runs where `session` says).
     private func namedSession(_ params: JSONObject, caller: Caller) -> WorkSession? {
-        guard case .string(let raw)? = Self.handle(in: params), tool(params)?.routesBySessionArgument == true else { return nil }
+        guard case .string(let raw)? = Self.handle(in: params), tool(params)?.definition.routesBySessionArgument == true else { return nil }
         return try? registry.session(SessionHandle(rawValue: raw), ownedBy: caller)
     }
 
@@ -111,12 +111,12 @@ struct MCPSessionGate: Sendable {
     /// nor for a tool that uses only its caller (`usesCallerOnly`), nor for a call that fails
     /// before any tool runs.
     func callHoldsPlace(_ params: JSONObject) -> Bool {
-        guard let tool = tool(params), !tool.usesCallerOnly else { return false }
-        return !tool.routesBySessionArgument || Self.handle(in: params) == nil
+        guard let tool = tool(params), !tool.definition.usesCallerOnly else { return false }
+        return !tool.definition.routesBySessionArgument || Self.handle(in: params) == nil
     }
 
     /// The served tool a call of `params` names.
-    func tool(_ params: JSONObject) -> ToolDefinition? {
+    func tool(_ params: JSONObject) -> ServedTool? {
         params["name"]?.stringValue.flatMap { dispatcher.catalog[$0] }
     }
 

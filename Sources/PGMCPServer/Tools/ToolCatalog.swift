@@ -11,7 +11,7 @@ import PGMCPJSON
 /// bytes, and one that always fails costs a wasted call too.
 public struct ToolCatalog: Sendable {
     public let tools: [ToolDefinition]
-    private let byName: [String: ToolDefinition]
+    private let byName: [String: ServedTool]
     /// The `tools/list` result, built once: for protocol 2025-03-26, whose clients read a tool's
     /// title in its annotations only, and for every later version, which has `title` beside `name`.
     let listing: JSONValue
@@ -46,7 +46,7 @@ public struct ToolCatalog: Sendable {
             tool.metrics = ToolMetrics(tool: tool.name)
             return tool
         }
-        byName = Dictionary(uniqueKeysWithValues: self.tools.map { ($0.name, $0) })
+        byName = Dictionary(uniqueKeysWithValues: self.tools.map { ($0.name, ServedTool($0)) })
         listing = ["tools": .array(self.tools.filter(listed).map { $0.listing(titleInAnnotations: false) })]
         listingWithAnnotatedTitles = ["tools": .array(self.tools.filter(listed).map { $0.listing(titleInAnnotations: true) })]
     }
@@ -56,7 +56,9 @@ public struct ToolCatalog: Sendable {
         protocolVersion == "2025-03-26" ? listingWithAnnotatedTitles : listing
     }
 
-    public subscript(name: String) -> ToolDefinition? { byName[name] }
+    /// The served tool of that name. A reference: every call looks its tool up a few times, and a
+    /// `ToolDefinition` copied out of the table retained and released each of its dozen fields.
+    public subscript(name: String) -> ServedTool? { byName[name] }
 
     /// Every tool of CONTRACT.md.
     public static let contractTools: [ToolDefinition] = [
@@ -69,4 +71,11 @@ public struct ToolCatalog: Sendable {
         DBATools.databaseHealth, DBATools.topQueries, IndexAdviceTools.suggestIndexes, DBATools.blockingLocks,
     ]
 
+}
+
+/// A tool of the catalog, looked up by reference (see `ToolCatalog.subscript`).
+public final class ServedTool: Sendable {
+    public let definition: ToolDefinition
+
+    init(_ definition: ToolDefinition) { self.definition = definition }
 }
