@@ -48,9 +48,28 @@ public final class CancellableCalls<Key: Hashable & Sendable>: Sendable {
 
     /// Runs `body` registered under `key` (and `tag`, when given). Returns `nil` without running it
     /// once `close()` was called.
-    @inlinable
+    ///
+    /// Always inlined, so that a caller generic over `R` (the registry's lease path) still calls
+    /// `register` and `unregister` specialized for its concrete key.
+    @inlinable @inline(__always)
     public func run<R>(_ key: Key, tag: UInt64? = nil, _ body: () async throws -> R) async rethrows -> R? {
-        let registered = withUnsafeCurrentTask { task -> Bool in
+        guard register(key, tag: tag) else { return nil }
+        // Not a `defer`: that is a function of its own, generic over `R` too, which called
+        // `unregister` unspecialized.
+        do {
+            let result = try await body()
+            unregister(key, tag: tag)
+            return result
+        } catch {
+            unregister(key, tag: tag)
+            throw error
+        }
+    }
+
+    /// Registers the current task under `key`; false once `close()` was called.
+    @inlinable
+    func register(_ key: Key, tag: UInt64?) -> Bool {
+        withUnsafeCurrentTask { task -> Bool in
             guard let task else { return true }
             return state.withLock { state in
                 guard !state.closed else { return false }
@@ -58,23 +77,24 @@ public final class CancellableCalls<Key: Hashable & Sendable>: Sendable {
                 return true
             }
         }
-        guard registered else { return nil }
-        defer {
-            let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-                state.running[key] = nil
-                // Only this call's own tag can have just drained; nothing to do when nobody waits.
-                var waiters: [CheckedContinuation<Void, Never>] = []
-                if let tag, !state.tagDrained.isEmpty, !state.isRunning(tagged: tag) {
-                    waiters = state.tagDrained.filter { $0.tag == tag }.map(\.continuation)
-                    state.tagDrained.removeAll { $0.tag == tag }
-                }
-                guard state.running.isEmpty else { return waiters }
-                defer { state.drained = [] }
-                return waiters + state.drained
+    }
+
+    /// Ends `key`'s registration, and wakes whoever waits for the calls it was the last of.
+    @inlinable
+    func unregister(_ key: Key, tag: UInt64?) {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.running[key] = nil
+            // Only this call's own tag can have just drained; nothing to do when nobody waits.
+            var waiters: [CheckedContinuation<Void, Never>] = []
+            if let tag, !state.tagDrained.isEmpty, !state.isRunning(tagged: tag) {
+                waiters = state.tagDrained.filter { $0.tag == tag }.map(\.continuation)
+                state.tagDrained.removeAll { $0.tag == tag }
             }
-            for waiter in waiters { waiter.resume() }
+            guard state.running.isEmpty, !state.drained.isEmpty else { return waiters }
+            defer { state.drained = [] }
+            return waiters + state.drained
         }
-        return try await body()
+        for waiter in waiters { waiter.resume() }
     }
 
     @inlinable
