@@ -18,15 +18,17 @@ struct RequestHeaders: Sendable {
     var hostFields = 0
 
     init(_ fields: HTTPFields) {
+        // By the lowercased name, which is what `HTTPField.Name` compares: matching the names as
+        // values built each one (and ran a global's initializer check) for every field.
         for field in fields {
-            switch field.name {
-            case .origin: Self.add(field.value, to: &origin)
-            case .authorization: Self.add(field.value, to: &authorization)
-            case .contentType: Self.add(field.value, to: &contentType)
-            case .accept: Self.add(field.value, to: &accept)
-            case RequestValidation.protocolVersion: Self.add(field.value, to: &protocolVersion)
-            case RequestValidation.sessionID: Self.add(field.value, to: &sessionID)
-            case RequestValidation.host: hostFields += 1
+            switch field.name.canonicalName {
+            case "origin": Self.add(field.value, to: &origin)
+            case "authorization": Self.add(field.value, to: &authorization)
+            case "content-type": Self.add(field.value, to: &contentType)
+            case "accept": Self.add(field.value, to: &accept)
+            case "mcp-protocol-version": Self.add(field.value, to: &protocolVersion)
+            case "mcp-session-id": Self.add(field.value, to: &sessionID)
+            case "host": hostFields += 1
             default: continue
             }
         }
