@@ -22,10 +22,17 @@ extension JSONValue {
         case .double(let value) where value.isFinite && value == value.rounded(.towardZero) && abs(value) < 1e15:
             // What `JSONWriter.writeDouble` writes for a whole number.
             return decimalLength(Int64(value))
+        // The rest as `writeDouble` writes them, measured without a writer (an allocation on every
+        // result with a fraction: `elapsedMs`).
+        case .double(let value) where value.isNaN:
+            return 5  // "NaN", quoted
+        case .double(let value) where value.isInfinite:
+            return value < 0 ? 11 : 10  // "-Infinity" or "Infinity", quoted
+        case .double(let value):
+            return value.description.utf8.count
         default:
-            var writer = JSONWriter(reservingCapacity: 24)
-            writer.write(number)
-            return writer.bytes.count
+            // Not a number.
+            return number.serializedSize
         }
     }
 

@@ -26,6 +26,7 @@ import Testing
         let values: [JSONValue] = [
             .int(0), .int(7), .int(-7), .int(10), .int(-10), .int(99), .int(100), .int(1_234_567), .int(Int64.max), .int(Int64.min),
             .double(2), .double(-2), .double(0.5), .double(-1e300), .double(123_456_789_012_345), .double(1e15), .double(.nan), .double(-.infinity),
+            .double(.infinity), .double(0.1 + 0.2), .double(-0.000_001_5), .double(1.5e-300),
         ]
         for value in values {
             let written = String(decoding: value.serialized(), as: UTF8.self)
