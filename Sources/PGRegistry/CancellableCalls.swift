@@ -10,25 +10,33 @@ import Synchronization
 /// and the task lives while it is registered: registration ends, under the same lock that cancel
 /// takes, before the call returns.
 ///
+/// Each registration has a serial of its own, so a key need not be unique (a client may reuse a
+/// JSON-RPC id while the first request still runs: `cancel` reaches both, and the first one's end
+/// leaves the second registered), and a caller that never cancels by key passes none.
+///
 /// `run` and `cancel` are inlinable so that a caller in another module gets them specialized for
 /// its key: unspecialized, each call looked up the generic metadata of the state's types about
 /// ten times (measured with a uprobe on `swift_getGenericMetadata`, see `BENCHMARKS.md`).
-public final class CancellableCalls<Key: Hashable & Sendable>: Sendable {
+public final class CancellableCalls<Key: Equatable & Sendable>: Sendable {
     @usableFromInline
-    struct TaskRef: @unchecked Sendable {
+    struct Registration: @unchecked Sendable {
         @usableFromInline let task: UnsafeCurrentTask
         @usableFromInline let tag: UInt64?
+        @usableFromInline let key: Key?
 
         @inlinable
-        init(task: UnsafeCurrentTask, tag: UInt64?) {
+        init(task: UnsafeCurrentTask, tag: UInt64?, key: Key?) {
             self.task = task
             self.tag = tag
+            self.key = key
         }
     }
 
     @usableFromInline
     struct State {
-        @usableFromInline var running: [Key: TaskRef] = [:]
+        /// By serial.
+        @usableFromInline var running: [UInt64: Registration] = [:]
+        @usableFromInline var nextSerial: UInt64 = 0
         @usableFromInline var closed = false
         @usableFromInline var drained: [CheckedContinuation<Void, Never>] = []
         /// Waiting until no call with their tag runs.
@@ -46,44 +54,44 @@ public final class CancellableCalls<Key: Hashable & Sendable>: Sendable {
 
     public init() {}
 
-    /// Runs `body` registered under `key` (and `tag`, when given). Returns `nil` without running it
-    /// once `close()` was called.
+    /// Runs `body` registered under `key` (when given, for `cancel`) and `tag` (when given, for
+    /// `cancelAndDrain`). Returns `nil` without running it once `close()` was called.
     ///
     /// Always inlined, so that a caller generic over `R` (the registry's lease path) still calls
     /// `register` and `unregister` specialized for its concrete key.
     @inlinable @inline(__always)
-    public func run<R>(_ key: Key, tag: UInt64? = nil, _ body: () async throws -> R) async rethrows -> R? {
-        guard register(key, tag: tag) else { return nil }
+    public func run<R>(_ key: Key? = nil, tag: UInt64? = nil, _ body: () async throws -> R) async rethrows -> R? {
+        guard let serial = register(key, tag: tag) else { return nil }
         // Not a `defer`: that is a function of its own, generic over `R` too, which called
         // `unregister` unspecialized.
         do {
             let result = try await body()
-            unregister(key, tag: tag)
+            unregister(serial, tag: tag)
             return result
         } catch {
-            unregister(key, tag: tag)
+            unregister(serial, tag: tag)
             throw error
         }
     }
 
-    /// Registers the current task under `key`; false once `close()` was called.
+    /// Registers the current task; its serial, or nil once `close()` was called.
     @inlinable
-    func register(_ key: Key, tag: UInt64?) -> Bool {
-        withUnsafeCurrentTask { task -> Bool in
-            guard let task else { return true }
-            return state.withLock { state in
-                guard !state.closed else { return false }
-                state.running[key] = TaskRef(task: task, tag: tag)
-                return true
+    func register(_ key: Key?, tag: UInt64?) -> UInt64? {
+        withUnsafeCurrentTask { task -> UInt64? in
+            state.withLock { state in
+                guard !state.closed else { return nil }
+                defer { state.nextSerial += 1 }
+                if let task { state.running[state.nextSerial] = Registration(task: task, tag: tag, key: key) }
+                return state.nextSerial
             }
         }
     }
 
-    /// Ends `key`'s registration, and wakes whoever waits for the calls it was the last of.
+    /// Ends the registration `serial`, and wakes whoever waits for the calls it was the last of.
     @inlinable
-    func unregister(_ key: Key, tag: UInt64?) {
+    func unregister(_ serial: UInt64, tag: UInt64?) {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.running[key] = nil
+            state.running[serial] = nil
             // Only this call's own tag can have just drained; nothing to do when nobody waits.
             var waiters: [CheckedContinuation<Void, Never>] = []
             if let tag, !state.tagDrained.isEmpty, !state.isRunning(tagged: tag) {
@@ -97,9 +105,12 @@ public final class CancellableCalls<Key: Hashable & Sendable>: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
+    /// Cancels every running call registered under `key`.
     @inlinable
     public func cancel(_ key: Key) {
-        state.withLock { $0.running[key]?.task.cancel() }
+        state.withLock { state in
+            for call in state.running.values where call.key == key { call.task.cancel() }
+        }
     }
 
     public var count: Int { state.withLock { $0.running.count } }

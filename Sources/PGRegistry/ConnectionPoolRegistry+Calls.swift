@@ -86,9 +86,9 @@ extension ConnectionPoolRegistry {
     /// Runs `body` as one of the session's calls: counted in its statistics and the target pool's
     /// metrics, cancelled when the session ends (or, by its pool, when its database is closed).
     func registered<R: Sendable>(_ session: WorkSession, _ target: DatabaseTarget, _ body: @escaping @Sendable () async throws -> R) async throws -> R {
-        let id = session.startCall()
+        session.touch()
         do {
-            guard let result = try await session.calls.run(id, tag: target.pool.serial, body) else {
+            guard let result = try await session.calls.run(tag: target.pool.serial, body) else {
                 throw RegistryError(.sessionEnded, "the session has ended")
             }
             session.finishCall(failed: false)

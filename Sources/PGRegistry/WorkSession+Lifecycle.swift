@@ -7,16 +7,6 @@ extension WorkSession {
         state.withLock { $0.lastActivity = now }
     }
 
-    /// A call of the session starts: its id, with the activity stamped.
-    func startCall() -> Int {
-        let now = clock()
-        return state.withLock { state in
-            defer { state.nextCallID += 1 }
-            state.lastActivity = now
-            return state.nextCallID
-        }
-    }
-
     /// A call of the session ended: counted, and its activity stamped.
     func finishCall(failed: Bool) {
         let now = clock()

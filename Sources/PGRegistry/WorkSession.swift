@@ -21,8 +21,8 @@ public final class WorkSession: Sendable {
     let created: ContinuousClock.Instant
     public let createdAt: Date
     let slots: SessionSlots
-    /// Its running calls: ending the session cancels them.
-    let calls = CancellableCalls<Int>()
+    /// Its running calls: ending the session cancels them (all, or a pool's: never one by key).
+    let calls = CancellableCalls<Never>()
     let state: Mutex<State>
 
     enum Phase: Equatable { case active, ending, ended }
@@ -35,7 +35,6 @@ public final class WorkSession: Sendable {
         /// without naming it (see `ConnectionPoolRegistry.target(_:for:access:)`).
         var databaseChosen = false
         var lastActivity: ContinuousClock.Instant
-        var nextCallID = 0
         var dynamic: [String: DatabaseTarget] = [:]
         /// Copies of `"isolation": "clone"` entries, by entry name (made on first use).
         var clones: [String: Clone] = [:]

@@ -75,4 +75,32 @@ import Testing
         calls.cancel(3)
         #expect(await other.value == true)
     }
+
+    /// A key reused while its first call still runs (a client reusing a JSON-RPC id): the first
+    /// call's end must not take the second's registration with it, or nothing could cancel it.
+    @Test func aKeyUsedTwiceKeepsTheLaterCallCancellableAfterTheFirstEnds() async throws {
+        let calls = CancellableCalls<Int>()
+        let (firstMayEnd, letFirstEnd) = AsyncStream<Void>.makeStream()
+        let first = Task {
+            await calls.run(1) { () async -> Bool in
+                for await _ in firstMayEnd {}
+                return Task.isCancelled
+            }
+        }
+        try #require(await eventually(within: .seconds(10)) { calls.count == 1 })
+        let second = Task {
+            await calls.run(1) { () async -> Bool in
+                try? await Task.sleep(for: .seconds(30))
+                return Task.isCancelled
+            }
+        }
+        try #require(await eventually(within: .seconds(10)) { calls.count == 2 })
+        letFirstEnd.finish()
+        #expect(await first.value == false)
+        #expect(calls.count == 1)
+        let started = ContinuousClock.now
+        calls.cancel(1)
+        #expect(await second.value == true)
+        #expect(ContinuousClock.now - started < .seconds(1))
+    }
 }

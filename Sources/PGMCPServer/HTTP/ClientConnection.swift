@@ -1,7 +1,6 @@
 import Hummingbird
 import NIOCore
 import PGRegistry
-import Synchronization
 
 /// The HTTP connection a request arrived on, as its calls need to know it: whether the client is
 /// still there. pgmcp offers no resumption, so an answer whose connection is gone can never be
@@ -13,9 +12,9 @@ import Synchronization
 /// fails). A client that only half-closes after its request is taken as gone too, as Go's
 /// net/http and nginx take it: no HTTP client library does that while waiting for an answer.
 final class ClientConnection: Sendable {
-    /// The calls computing this connection's answers, cancelled together when the client goes.
-    private let calls = CancellableCalls<Int>()
-    private let nextKey = Atomic<Int>(0)
+    /// The calls computing this connection's answers, cancelled together when the client goes
+    /// (never one by key).
+    private let calls = CancellableCalls<Never>()
 
     /// The connection carrying the answer of the request the current task serves, if it is HTTP.
     @TaskLocal static var current: ClientConnection?
@@ -23,8 +22,7 @@ final class ClientConnection: Sendable {
     /// Runs `body` in the current task, which is cancelled if the client goes away meanwhile, or at
     /// once if it has already.
     func run<R>(_ body: () async -> R) async -> R {
-        let key = nextKey.add(1, ordering: .relaxed).newValue
-        if let result = await calls.run(key, body) { return result }
+        if let result = await calls.run(nil, body) { return result }
         withUnsafeCurrentTask { $0?.cancel() }
         return await body()
     }
