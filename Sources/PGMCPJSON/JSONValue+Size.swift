@@ -19,16 +19,11 @@ extension JSONValue {
         switch number {
         case .int(let value):
             return decimalLength(value)
-        case .double(let value) where value.isFinite && value == value.rounded(.towardZero) && abs(value) < 1e15:
-            // What `JSONWriter.writeDouble` writes for a whole number.
-            return decimalLength(Int64(value))
-        // The rest as `writeDouble` writes them, measured without a writer (an allocation on every
-        // result with a fraction: `elapsedMs`).
-        case .double(let value) where value.isNaN:
-            return 5  // "NaN", quoted
-        case .double(let value) where value.isInfinite:
-            return value < 0 ? 11 : 10  // "-Infinity" or "Infinity", quoted
         case .double(let value):
+            // As `JSONWriter.writeDouble` writes it, measured without a writer (an allocation on
+            // every result with a fraction: `elapsedMs`).
+            if !value.isFinite { return JSONWriter.nonFiniteText(value).utf8CodeUnitCount }
+            if let whole = JSONWriter.wholeNumber(value) { return decimalLength(whole) }
             return value.description.utf8.count
         default:
             // Not a number.

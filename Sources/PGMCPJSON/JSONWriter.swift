@@ -59,14 +59,22 @@ public struct JSONWriter {
     }
 
     public mutating func writeDouble(_ value: Double) {
-        if value.isNaN { writeRaw("\"NaN\""); return }
-        if value.isInfinite { writeRaw(value < 0 ? "\"-Infinity\"" : "\"Infinity\""); return }
-        if value == value.rounded(.towardZero), abs(value) < 1e15 {
-            // Whole numbers print without a trailing ".0" so 2.0 reads as 2, as JSON peers expect.
-            writeInteger(Int64(value))
+        if !value.isFinite { writeRaw(Self.nonFiniteText(value)); return }
+        if let whole = Self.wholeNumber(value) {
+            writeInteger(whole)
             return
         }
         bytes.append(contentsOf: value.description.utf8)
+    }
+
+    /// A whole number prints without a trailing ".0" so 2.0 reads as 2, as JSON peers expect.
+    static func wholeNumber(_ value: Double) -> Int64? {
+        value == value.rounded(.towardZero) && abs(value) < 1e15 ? Int64(value) : nil
+    }
+
+    /// What `writeDouble` writes for a value JSON has no number for: its name, as a string.
+    static func nonFiniteText(_ value: Double) -> StaticString {
+        value.isNaN ? "\"NaN\"" : value < 0 ? "\"-Infinity\"" : "\"Infinity\""
     }
 
     public mutating func writeString(_ string: String) {
