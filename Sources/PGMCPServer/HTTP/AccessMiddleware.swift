@@ -42,7 +42,7 @@ struct AccessMiddleware: RouterMiddleware {
                 let caller: Caller
                 if let oauth {
                     try validation.checkOriginAndHost(headers, authority: request.head.authority)
-                    caller = try await oauth.authenticate(request)
+                    caller = try await oauth.authenticate(authorization: headers.authorization)
                 } else {
                     try validation.checkStaticToken(headers)
                     try validation.checkOriginAndHost(headers, authority: request.head.authority)

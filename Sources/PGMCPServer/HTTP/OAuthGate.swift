@@ -15,8 +15,9 @@ struct OAuthGate: Sendable {
     let configuration: OAuthConfiguration
     let staticToken: String?
 
-    func authenticate(_ request: Request) async throws(RequestValidation.Rejection) -> Caller {
-        guard let header = request.headers[.authorization], header.count > 7, header.prefix(7).lowercased() == "bearer " else {
+    /// `authorization` is the request's `Authorization` header, as `RequestHeaders` found it.
+    func authenticate(authorization: String?) async throws(RequestValidation.Rejection) -> Caller {
+        guard let header = authorization, header.count > 7, header.prefix(7).lowercased() == "bearer " else {
             throw RequestValidation.Rejection(
                 status: .unauthorized, message: "this server needs an OAuth access token for \(configuration.audience) (Authorization: Bearer …)",
                 wwwAuthenticate: challenge(nil))
