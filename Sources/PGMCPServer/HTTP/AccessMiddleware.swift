@@ -52,8 +52,7 @@ struct AccessMiddleware: RouterMiddleware {
                 if level == .operator, caller.identities != nil {
                     throw RequestValidation.Rejection(status: .forbidden, message: "/metrics needs PGMCP_AUTH_TOKEN (the operator's token), not a user's access token")
                 }
-                context.authenticated = caller
-                context.headers = headers
+                context.admitted = .init(caller: caller, headers: headers)
             }
         } catch {
             return error.response

@@ -56,9 +56,10 @@ public enum HTTPServer {
         // Every route from here on has a caller, checked: a new one cannot forget it.
         router.add(middleware: guarded(.caller))
         router.post("/mcp") { request, context in
-            let caller = try context.caller
-            let headers = context.headers ?? RequestHeaders(request.headers)
-            return await EventLoopTaskExecutor.stayOnThisLoop { await endpoint.post(request, headers: headers, caller: caller, channel: context.channel) }
+            let admission = try context.admission
+            return await EventLoopTaskExecutor.stayOnThisLoop {
+                await endpoint.post(request, headers: admission.headers, caller: admission.caller, channel: context.channel)
+            }
         }
         router.get("/mcp") { request, context in try await endpoint.get(request, caller: context.caller) }
         router.delete("/mcp") { request, context in try await endpoint.delete(request, caller: context.caller) }

@@ -2,26 +2,36 @@ import Hummingbird
 import NIOCore
 
 /// The request context of pgmcp's routes: Hummingbird's, plus the channel the request came on (for
-/// its `ClientConnection`) and who sent it (set by `AccessMiddleware`).
+/// its `ClientConnection`) and what `AccessMiddleware` let through.
 struct MCPRequestContext: RequestContext {
+    /// A request `AccessMiddleware` let through: who sent it, and the headers its checks read (found
+    /// once, for the route behind it).
+    struct Admission: Sendable {
+        let caller: Caller
+        let headers: RequestHeaders
+    }
+
     var coreContext: CoreRequestContextStorage
     let channel: any Channel
-    /// The caller `AccessMiddleware` let through; nil on a route it does not guard.
-    var authenticated: Caller?
-    /// The headers the checks read, found once by `AccessMiddleware` for the route behind it.
-    var headers: RequestHeaders?
+    /// Set by `AccessMiddleware`; nil on a route it does not guard.
+    var admitted: Admission?
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         channel = source.channel
     }
 
-    /// Who sent the request. A route that reads it without `AccessMiddleware` in front fails closed
-    /// (500) instead of serving an unchecked caller.
-    var caller: Caller {
+    /// The request as `AccessMiddleware` let it through. A route that reads it without the
+    /// middleware in front fails closed (500) instead of serving an unchecked caller.
+    var admission: Admission {
         get throws(HTTPError) {
-            guard let authenticated else { throw HTTPError(.internalServerError) }
-            return authenticated
+            guard let admitted else { throw HTTPError(.internalServerError) }
+            return admitted
         }
+    }
+
+    /// Who sent the request (see `admission`).
+    var caller: Caller {
+        get throws(HTTPError) { try admission.caller }
     }
 }
